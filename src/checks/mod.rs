@@ -1,0 +1,10 @@
+//! The check primitives, one module per kind: each exports a `PROBE` for
+//! `openstack-healthcheck probe <kind>` and plain functions the service table calls.
+
+pub mod filemod;
+pub mod http;
+pub mod listen;
+pub mod port;
+pub mod process;
+pub mod socket;
+pub mod tcp;

@@ -1,0 +1,268 @@
+//! Command-line front end: turns argv into one check run and its one output line.
+//!
+//! Three personalities (see `dispatch`): the main command with subcommands, a
+//! service name (TripleO's `/openstack/healthcheck [ARGS]`), and kolla's drop-in
+//! `healthcheck_*` names. Every path ends in `(line, healthy)`; usage errors are
+//! unhealthy verdicts with a one-line reason, never clap's multi-line report.
+
+use crate::context::{env_flag, Context};
+use crate::deadline::{parse_seconds, Deadline, DEFAULT_TIMEOUT};
+use crate::dispatch::{personality, Personality, MAIN_NAME};
+use crate::output::{self, Format};
+use crate::verdict::{Checked, Verdict};
+use crate::{kolla, probes, services};
+use clap::{Arg, Command};
+use std::time::Duration;
+
+/// Grace the watchdog leaves after the deadline for a check to report by itself.
+const WATCHDOG_GRACE: Duration = Duration::from_millis(300);
+
+/// Options that every check accepts, before its own arguments.
+#[derive(Debug, Default, Clone)]
+pub struct Globals {
+    pub format: Option<Format>,
+    pub timeout: Option<Duration>,
+}
+
+pub fn run(args: Vec<String>) -> (String, bool) {
+    let argv0 = args.first().cloned().unwrap_or_else(|| MAIN_NAME.to_string());
+    let rest = args.get(1..).unwrap_or(&[]).to_vec();
+    match personality(&argv0, &|name| services::find(name).is_some()) {
+        Personality::Service(name) => match split_globals(&rest) {
+            Ok((globals, rest)) => run_service(&name, &rest, &globals),
+            Err(e) => usage_failure(&name, &e, Format::Text),
+        },
+        // kolla's scripts take no options of ours: every argument is theirs.
+        Personality::Kolla(name) => run_check(&name, kolla::uses_http(&name), &Globals::default(), |ctx| {
+            kolla::run(&name, &rest, ctx)
+        }),
+        Personality::Main => run_main(rest),
+    }
+}
+
+fn main_command() -> Command {
+    let mut probe = Command::new("probe")
+        .about("Run one probe primitive")
+        .subcommand_required(true);
+    for kind in probes::all() {
+        probe = probe.subcommand((kind.args)(Command::new(kind.name).about(kind.about)));
+    }
+    Command::new(MAIN_NAME)
+        .version(env!("CARGO_PKG_VERSION"))
+        .about("Container health checks for OpenStack services: exit 0 healthy, 1 unhealthy, one line of output")
+        .after_help(
+            "Run a service's check:  openstack-healthcheck [--format json] [--timeout S] SERVICE [ARGS...]\n\
+             List services:          openstack-healthcheck list\n\
+             Environment: HEALTHCHECK_TIMEOUT, HEALTHCHECK_CURL_MAX_TIME, HEALTHCHECK_DEBUG=1, HEALTHCHECK_USE_PROXY=1",
+        )
+        .arg(
+            Arg::new("format")
+                .long("format")
+                .global(true)
+                .value_parser(["text", "json"])
+                .help("Output format of the verdict line"),
+        )
+        .arg(
+            Arg::new("timeout")
+                .long("timeout")
+                .global(true)
+                .value_name("SECONDS")
+                .help("Deadline for the whole check (default: HEALTHCHECK_TIMEOUT, else 10)"),
+        )
+        .subcommand(probe)
+        .subcommand(
+            Command::new("list").about("List every service check and what it checks").arg(
+                Arg::new("format").long("format").value_parser(["text", "json"]),
+            ),
+        )
+        .allow_external_subcommands(true)
+        .disable_help_subcommand(true)
+}
+
+fn run_main(rest: Vec<String>) -> (String, bool) {
+    let mut argv = vec![MAIN_NAME.to_string()];
+    argv.extend(rest);
+    let matches = match main_command().try_get_matches_from(&argv) {
+        Ok(m) => m,
+        Err(e) => {
+            use clap::error::ErrorKind::{DisplayHelp, DisplayHelpOnMissingArgumentOrSubcommand, DisplayVersion};
+            if matches!(e.kind(), DisplayHelp | DisplayVersion | DisplayHelpOnMissingArgumentOrSubcommand) {
+                let text = e.render().to_string();
+                let _ = e.print();
+                // Help is not a check: print it whole and exit 0 (or 1 if nothing was asked).
+                let ok = e.kind() != DisplayHelpOnMissingArgumentOrSubcommand;
+                crate::finish(text.trim_end().lines().last().unwrap_or(""), ok);
+            }
+            return usage_failure(MAIN_NAME, &clap_reason(&e), Format::Text);
+        }
+    };
+    let globals = match globals_from(&matches) {
+        Ok(g) => g,
+        Err(e) => return usage_failure(MAIN_NAME, &e, Format::Text),
+    };
+    match matches.subcommand() {
+        Some(("list", sub)) => {
+            let json = sub.get_one::<String>("format").map(|s| s == "json").unwrap_or(false)
+                || globals.format == Some(Format::Json);
+            (services::list(json), true)
+        }
+        Some(("probe", sub)) => {
+            let (kind_name, kind_matches) = sub.subcommand().expect("clap enforces a probe kind");
+            let kind = probes::find(kind_name).expect("clap only accepts registered kinds");
+            run_check(kind.name, kind.http_budget, &globals, |ctx| (kind.run)(kind_matches, ctx))
+        }
+        Some((service, sub)) => {
+            let mut args: Vec<String> = sub
+                .get_many::<std::ffi::OsString>("")
+                .map(|vals| vals.map(|v| v.to_string_lossy().into_owned()).collect())
+                .unwrap_or_default();
+            // Options may also follow the service name.
+            let (more, rest) = match split_globals(&args) {
+                Ok(x) => x,
+                Err(e) => return usage_failure(service, &e, globals.format.unwrap_or(Format::Text)),
+            };
+            args = rest;
+            let merged = Globals { format: more.format.or(globals.format), timeout: more.timeout.or(globals.timeout) };
+            run_service(service, &args, &merged)
+        }
+        None => usage_failure(MAIN_NAME, "no check named: try `openstack-healthcheck list`", Format::Text),
+    }
+}
+
+fn run_service(name: &str, args: &[String], globals: &Globals) -> (String, bool) {
+    let format = globals.format.unwrap_or(Format::Text);
+    let Some(service) = services::find(name) else {
+        return usage_failure(name, &format!("unknown service {name:?}: `openstack-healthcheck list` shows the known ones"), format);
+    };
+    run_check(service.name, service.uses_http(), globals, |ctx| services::run(service, args, ctx))
+}
+
+/// Run one check under a deadline and a watchdog, and render its verdict.
+fn run_check(check: &str, http_budget: bool, globals: &Globals, body: impl FnOnce(&Context) -> Checked) -> (String, bool) {
+    let format = globals.format.unwrap_or(Format::Text);
+    let budget = match budget(globals, http_budget) {
+        Ok(b) => b,
+        Err(e) => return usage_failure(check, &e, format),
+    };
+    let deadline = Deadline::after(budget);
+    start_watchdog(check.to_string(), deadline, format);
+    let ctx = Context::new(deadline, env_flag("HEALTHCHECK_DEBUG"));
+    let checked = body(&ctx);
+    let verdict = Verdict::from_checked(check, checked, deadline.elapsed());
+    (output::render(&verdict, format), verdict.healthy)
+}
+
+/// The deadline: `--timeout`, else `HEALTHCHECK_TIMEOUT`, else for HTTP kolla's
+/// `HEALTHCHECK_CURL_MAX_TIME`, else the default.
+fn budget(globals: &Globals, http: bool) -> Result<Duration, String> {
+    if let Some(t) = globals.timeout {
+        return Ok(t);
+    }
+    let from_env = |name: &str| -> Result<Option<Duration>, String> {
+        match std::env::var(name) {
+            Ok(v) if !v.trim().is_empty() => parse_seconds(&v).map(Some).map_err(|e| format!("{name}: {e}")),
+            _ => Ok(None),
+        }
+    };
+    if let Some(t) = from_env("HEALTHCHECK_TIMEOUT")? {
+        return Ok(t);
+    }
+    if http {
+        if let Some(t) = from_env("HEALTHCHECK_CURL_MAX_TIME")? {
+            return Ok(t);
+        }
+    }
+    Ok(DEFAULT_TIMEOUT)
+}
+
+fn start_watchdog(check: String, deadline: Deadline, format: Format) {
+    std::thread::spawn(move || {
+        let wake = deadline.end() + WATCHDOG_GRACE;
+        loop {
+            let now = std::time::Instant::now();
+            if now >= wake {
+                break;
+            }
+            std::thread::sleep(wake - now);
+        }
+        let reason = format!("timed out: no verdict within {:.1}s", deadline.budget().as_secs_f64());
+        let verdict = Verdict::failure(&check, "", reason, deadline.elapsed());
+        crate::finish(&output::render(&verdict, format), false);
+    });
+}
+
+fn usage_failure(check: &str, reason: &str, format: Format) -> (String, bool) {
+    let verdict = Verdict::failure(check, "", reason, Duration::ZERO);
+    (output::render(&verdict, format), false)
+}
+
+fn clap_reason(e: &clap::Error) -> String {
+    let rendered = e.render().to_string();
+    let first = rendered.lines().next().unwrap_or("bad arguments");
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    format!("usage: {first} (see --help)")
+}
+
+fn globals_from(m: &clap::ArgMatches) -> Result<Globals, String> {
+    let format = m.get_one::<String>("format").map(|f| Format::parse(f)).transpose()?;
+    let timeout = m.get_one::<String>("timeout").map(|t| parse_seconds(t)).transpose()?;
+    Ok(Globals { format, timeout })
+}
+
+/// Take leading `--format X` / `--timeout S` (also `--opt=value`) off a service's
+/// argument list; the rest belongs to the service.
+pub fn split_globals(args: &[String]) -> Result<(Globals, Vec<String>), String> {
+    let mut g = Globals::default();
+    let mut i = 0;
+    while i < args.len() {
+        let (key, inline) = match args[i].split_once('=') {
+            Some((k, v)) if k.starts_with("--") => (k.to_string(), Some(v.to_string())),
+            _ => (args[i].clone(), None),
+        };
+        if key != "--format" && key != "--timeout" {
+            break;
+        }
+        let value = match inline {
+            Some(v) => v,
+            None => {
+                i += 1;
+                args.get(i).cloned().ok_or_else(|| format!("{key} needs a value"))?
+            }
+        };
+        if key == "--format" {
+            g.format = Some(Format::parse(&value)?);
+        } else {
+            g.timeout = Some(parse_seconds(&value)?);
+        }
+        i += 1;
+    }
+    Ok((g, args[i..].to_vec()))
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn splits_leading_globals() {
+        let (g, rest) = split_globals(&s(&["--format", "json", "--timeout=2", "5672"])).unwrap();
+        assert_eq!(g.format, Some(Format::Json));
+        assert_eq!(g.timeout, Some(Duration::from_secs(2)));
+        assert_eq!(rest, s(&["5672"]));
+        let (g, rest) = split_globals(&s(&["5672", "--format", "json"])).unwrap();
+        assert!(g.format.is_none());
+        assert_eq!(rest.len(), 3);
+        assert!(split_globals(&s(&["--format"])).is_err());
+        assert!(split_globals(&s(&["--format", "xml"])).is_err());
+    }
+
+    #[test]
+    fn command_is_well_formed() {
+        main_command().debug_assert();
+    }
+}

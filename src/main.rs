@@ -1,0 +1,76 @@
+//! `openstack-healthcheck`: container health checks for OpenStack services.
+//!
+//! One static binary with many names (see `dispatch`): the per-service checks of
+//! TripleO (`openstack-healthcheck nova-api`, or `/openstack/healthcheck` linked to a
+//! service name), kolla's `healthcheck_*` scripts as drop-in names, and the raw
+//! probes (`openstack-healthcheck probe http URL`).
+//!
+//! The exit contract is enforced here: exit 0 (healthy) or 1 (anything else, including
+//! bad arguments, internal errors and panics), at most one line of output, and a
+//! watchdog that ends the process with a verdict if a check overruns its deadline.
+
+mod checks;
+mod cli;
+mod config;
+mod context;
+mod deadline;
+mod dispatch;
+mod kolla;
+mod net;
+mod output;
+mod probes;
+mod proc;
+mod proto;
+mod secrets;
+mod services;
+mod util;
+mod verdict;
+
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+/// Set once a verdict line has been written, so the watchdog and the main path
+/// never both print.
+static EMITTED: AtomicBool = AtomicBool::new(false);
+static PANIC_MESSAGE: Mutex<Option<String>> = Mutex::new(None);
+
+/// Write the one output line (if nobody has yet) and exit with 0 or 1.
+pub fn finish(line: &str, healthy: bool) -> ! {
+    if !EMITTED.swap(true, Ordering::SeqCst) {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+        std::process::exit(if healthy { 0 } else { 1 });
+    }
+    // Someone else is printing and exiting; wait for them.
+    loop {
+        std::thread::park();
+    }
+}
+
+fn main() {
+    // A panic must not print Rust's multi-line report: keep its message for one line.
+    std::panic::set_hook(Box::new(|info| {
+        let msg = if let Some(s) = info.payload().downcast_ref::<&str>() {
+            s.to_string()
+        } else if let Some(s) = info.payload().downcast_ref::<String>() {
+            s.clone()
+        } else {
+            "panic".to_string()
+        };
+        let place = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        if let Ok(mut slot) = PANIC_MESSAGE.lock() {
+            *slot = Some(format!("{msg}{place}"));
+        }
+    }));
+    let args: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
+    match std::panic::catch_unwind(|| cli::run(args)) {
+        Ok((line, healthy)) => finish(&line, healthy),
+        Err(_) => {
+            let msg = PANIC_MESSAGE.lock().ok().and_then(|m| m.clone()).unwrap_or_default();
+            let line = output::one_line(&format!("unhealthy: internal error (please report): {msg}"), output::MAX_LINE);
+            finish(&line, false)
+        }
+    }
+}

@@ -1,0 +1,2 @@
+//! Network plumbing shared by every probe: name resolution without NSS, connects
+//! and streams bounded by the check's deadline, TLS.

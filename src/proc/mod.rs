@@ -1,0 +1,1 @@
+//! The process table and sockets, read without forking: /proc and netlink sock_diag.
