@@ -25,6 +25,14 @@ pub fn all() -> &'static [&'static ProbeKind] {
         &crate::checks::socket::PROBE,
         &crate::checks::filemod::PROBE,
         &crate::checks::process::PROBE,
+        &crate::proto::mysql::PROBE,
+        &crate::proto::amqp::PROBE,
+        &crate::proto::memcached::PROBE,
+        &crate::proto::redis::PROBE,
+        &crate::proto::ovsdb::PROBE,
+        &crate::proto::etcd::PROBE,
+        &crate::proto::haproxy::PROBE,
+        &crate::proto::libvirt::PROBE,
     ]
 }
 

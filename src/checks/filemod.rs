@@ -14,3 +14,8 @@ fn args(cmd: Command) -> Command {
 fn run(_m: &ArgMatches, _ctx: &Context) -> Checked {
     Checked::new("", Err("not implemented yet".into()))
 }
+
+/// Healthy when `path` exists and was modified within `max_age`.
+pub fn check(path: &str, _max_age: std::time::Duration, _ctx: &Context) -> Checked {
+    Checked::new(path, Err("not implemented yet".into()))
+}

@@ -14,3 +14,8 @@ fn args(cmd: Command) -> Command {
 fn run(_m: &ArgMatches, _ctx: &Context) -> Checked {
     Checked::new("", Err("not implemented yet".into()))
 }
+
+/// Healthy when a process matching `process` listens (TCP LISTEN or bound UDP) on one of `ports`.
+pub fn check(process: &str, ports: &[u16], _ctx: &Context) -> Checked {
+    Checked::new(format!("{process}:{ports:?}"), Err("not implemented yet".into()))
+}

@@ -14,3 +14,9 @@ fn args(cmd: Command) -> Command {
 fn run(_m: &ArgMatches, _ctx: &Context) -> Checked {
     Checked::new("", Err("not implemented yet".into()))
 }
+
+/// Healthy when a process matching `process` has an ESTABLISHED TCP socket, or a
+/// UDP socket, whose local or remote port is one of `ports`.
+pub fn check(process: &str, ports: &[u16], _ctx: &Context) -> Checked {
+    Checked::new(format!("{process}:{ports:?}"), Err("not implemented yet".into()))
+}

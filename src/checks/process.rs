@@ -14,3 +14,13 @@ fn args(cmd: Command) -> Command {
 fn run(_m: &ArgMatches, _ctx: &Context) -> Checked {
     Checked::new("", Err("not implemented yet".into()))
 }
+
+/// Healthy when a process whose command line (or comm) matches `pattern` runs.
+pub fn check(pattern: &str, _ctx: &Context) -> Checked {
+    Checked::new(pattern, Err("not implemented yet".into()))
+}
+
+/// Whether a process matching `pattern` runs (not the checker itself, not a zombie).
+pub fn running(_pattern: &str) -> bool {
+    false
+}

@@ -14,3 +14,8 @@ fn args(cmd: Command) -> Command {
 fn run(_m: &ArgMatches, _ctx: &Context) -> Checked {
     Checked::new("", Err("not implemented yet".into()))
 }
+
+/// Healthy when a process matching `process` holds the unix socket `path` (or `@abstract`).
+pub fn check(process: &str, path: &str, _ctx: &Context) -> Checked {
+    Checked::new(format!("{process}:{path}"), Err("not implemented yet".into()))
+}

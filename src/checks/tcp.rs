@@ -14,3 +14,8 @@ fn args(cmd: Command) -> Command {
 fn run(_m: &ArgMatches, _ctx: &Context) -> Checked {
     Checked::new("", Err("not implemented yet".into()))
 }
+
+/// Connect to `endpoint` (host:port, unix path, @abstract): healthy when it accepts.
+pub fn connect(endpoint: &crate::net::Endpoint, _ctx: &Context) -> Checked {
+    Checked::new(endpoint.to_string(), Err("not implemented yet".into()))
+}

@@ -1,2 +1,12 @@
 //! Native protocol clients, one module per protocol, each speaking just enough to
-//! prove the service answers (HTTP/1.1, MySQL, AMQP, memcached, Redis, OVSDB, ...).
+//! prove the service answers (MySQL, AMQP, memcached, Redis, OVSDB, etcd, HAProxy,
+//! libvirt). HTTP/1.1 lives in `checks::http` (and its parser here in `http1`).
+
+pub mod amqp;
+pub mod etcd;
+pub mod haproxy;
+pub mod libvirt;
+pub mod memcached;
+pub mod mysql;
+pub mod ovsdb;
+pub mod redis;
