@@ -10,6 +10,7 @@ use crate::deadline::{parse_seconds, Deadline, DEFAULT_TIMEOUT};
 use crate::dispatch::{personality, Personality, MAIN_NAME};
 use crate::output::{self, Format};
 use crate::verdict::{Checked, Verdict};
+use crate::exit::finish;
 use crate::{kolla, probes, services};
 use clap::{Arg, Command};
 use std::time::Duration;
@@ -91,7 +92,7 @@ fn run_main(rest: Vec<String>) -> (String, bool) {
                 let _ = e.print();
                 // Help is not a check: print it whole and exit 0 (or 1 if nothing was asked).
                 let ok = e.kind() != DisplayHelpOnMissingArgumentOrSubcommand;
-                crate::finish(text.trim_end().lines().last().unwrap_or(""), ok);
+                finish(text.trim_end().lines().last().unwrap_or(""), ok);
             }
             return usage_failure(MAIN_NAME, &clap_reason(&e), Format::Text);
         }
@@ -187,7 +188,7 @@ fn start_watchdog(check: String, deadline: Deadline, format: Format) {
         }
         let reason = format!("timed out: no verdict within {:.1}s", deadline.budget().as_secs_f64());
         let verdict = Verdict::failure(&check, "", reason, deadline.elapsed());
-        crate::finish(&output::render(&verdict, format), false);
+        finish(&output::render(&verdict, format), false);
     });
 }
 

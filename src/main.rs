@@ -9,45 +9,11 @@
 //! bad arguments, internal errors and panics), at most one line of output, and a
 //! watchdog that ends the process with a verdict if a check overruns its deadline.
 
-mod checks;
-mod cli;
-mod config;
-mod context;
-mod deadline;
-mod dispatch;
-mod kolla;
-mod net;
-mod output;
-mod probes;
-mod proc;
-mod proto;
-mod secrets;
-mod services;
-mod util;
-mod verdict;
-
-use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
+use openstack_healthcheck::exit::finish;
+use openstack_healthcheck::{cli, output};
 use std::sync::Mutex;
 
-/// Set once a verdict line has been written, so the watchdog and the main path
-/// never both print.
-static EMITTED: AtomicBool = AtomicBool::new(false);
 static PANIC_MESSAGE: Mutex<Option<String>> = Mutex::new(None);
-
-/// Write the one output line (if nobody has yet) and exit with 0 or 1.
-pub fn finish(line: &str, healthy: bool) -> ! {
-    if !EMITTED.swap(true, Ordering::SeqCst) {
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{line}");
-        let _ = out.flush();
-        std::process::exit(if healthy { 0 } else { 1 });
-    }
-    // Someone else is printing and exiting; wait for them.
-    loop {
-        std::thread::park();
-    }
-}
 
 fn main() {
     // A panic must not print Rust's multi-line report: keep its message for one line.

@@ -53,3 +53,9 @@ pub fn fetch(url: &str, _opts: &HttpOptions, _ctx: &Context) -> Result<HttpRespo
 pub fn get(url: &str, _opts: &HttpOptions, _ctx: &Context) -> Checked {
     Checked::new(url, Err("not implemented yet".into()))
 }
+
+/// kolla's `healthcheck_curl` arguments (`URL` plus the curl flags its callers pass),
+/// with its environment (`HEALTHCHECK_CURL_*`); prints curl's write-out line on success.
+pub fn curl_compat(args: &[String], _ctx: &Context) -> Checked {
+    Checked::new(args.first().cloned().unwrap_or_default(), Err("not implemented yet".into()))
+}

@@ -3,7 +3,6 @@
 use crate::context::Context;
 use crate::probes::ProbeKind;
 use crate::verdict::{Checked, Outcome};
-use crate::net::Endpoint;
 use clap::{ArgMatches, Command};
 
 pub const PROBE: ProbeKind = ProbeKind { name: "etcd", about: "etcd: the /health endpoint must report health true", args, run, http_budget: false };
