@@ -7,6 +7,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 CACHE=${CACHE:-/var/cache/openstack-healthcheck}
 mkdir -p "$CACHE"
+# One install at a time (parallel make targets, several checkouts on one machine).
+exec 9>"$CACHE/install.lock"
+flock 9
 export DEBIAN_FRONTEND=noninteractive
 
 step() { printf '>>> %s\n' "$*"; }
@@ -22,9 +25,9 @@ if ((${#missing[@]})); then
     # Package scripts must not start services (no systemd here; tests start their own).
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
     if [ ! -f "$CACHE/apt-updated" ] || [ -n "$(find "$CACHE/apt-updated" -mmin +720)" ]; then
-        apt-get update -qq && touch "$CACHE/apt-updated"
+        apt-get -o DPkg::Lock::Timeout=600 update -qq && touch "$CACHE/apt-updated"
     fi
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 # --- Python venv -------------------------------------------------------------------
