@@ -1,0 +1,179 @@
+"""Benchmark of the check engine against kolla's scripts on the same local services.
+
+Rows: kolla `healthcheck_curl` vs ours (same name, same arguments), kolla
+`healthcheck_port` vs ours, and TripleO's common.sh `healthcheck_port` vs ours, first
+on an idle host, then with 5,000 extra established TCP connections and 500 extra
+processes. Prints a markdown table and, with --write, replaces the engine section of
+BENCHMARKS.md. Run by `make bench`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from harness import measure  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / "target/release/openstack-healthcheck"
+ORIG = Path(os.environ.get("CACHE", "/var/cache/openstack-healthcheck")) / "originals"
+
+AGENT = r"""
+import socket, sys, time
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(8)
+port = srv.getsockname()[1]
+c = socket.create_connection(("127.0.0.1", port)); a, _ = srv.accept()
+print(port, flush=True)
+time.sleep(3600)
+"""
+
+LOAD = r"""
+import resource, socket, sys, time
+n = int(sys.argv[1])
+resource.setrlimit(resource.RLIMIT_NOFILE, (3 * n + 100, 3 * n + 100))
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(1024)
+port = srv.getsockname()[1]
+keep = []
+for _ in range(n):
+    c = socket.create_connection(("127.0.0.1", port)); a, _ = srv.accept(); keep += [c, a]
+print("ready", flush=True)
+time.sleep(3600)
+"""
+
+
+def free_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def start(cmd: list[str], **kw) -> subprocess.Popen:
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, **kw)
+
+
+class Host:
+    """The local services the checks look at, and the optional load."""
+
+    def __init__(self, tmp: Path):
+        self.procs: list[subprocess.Popen] = []
+        self.http_port = free_port()
+        www = tmp / "www"
+        www.mkdir()
+        (www / "index.html").write_text("ok\n")
+        self.procs.append(subprocess.Popen(
+            [sys.executable, "-m", "http.server", str(self.http_port), "--bind", "127.0.0.1", "--directory", str(www)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        # The "agent": a process named ohc-bench-agent holding an established connection.
+        agent = tmp / "ohc-bench-agent.py"
+        agent.write_text(AGENT)
+        p = start([sys.executable, str(agent)])
+        self.procs.append(p)
+        self.agent_port = int(p.stdout.readline())
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.http_port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        self.load_procs: list[subprocess.Popen] = []
+
+    def load(self, connections: int, processes: int, tmp: Path) -> None:
+        loader = tmp / "ohc-bench-load.py"
+        loader.write_text(LOAD)
+        p = start([sys.executable, str(loader), str(connections)])
+        assert p.stdout.readline().strip() == "ready", "load generator failed"
+        self.load_procs.append(p)
+        for _ in range(processes):
+            self.load_procs.append(subprocess.Popen(["sleep", "3600"]))
+
+    def close(self) -> None:
+        for p in self.load_procs + self.procs:
+            p.kill()
+            p.wait()
+
+
+def rows(host: Host, links: Path, runs: int, label: str) -> list[dict]:
+    url = f"http://127.0.0.1:{host.http_port}/"
+    tripleo_port = ["bash", "-c", f'source {ORIG}/tripleo/common.sh; healthcheck_port ohc-bench-agent {host.agent_port}']
+    pairs = [
+        ("healthcheck_curl URL", ["bash", str(ORIG / "kolla/healthcheck_curl"), url], [str(links / "healthcheck_curl"), url]),
+        ("healthcheck_port PROC PORT (kolla)", ["bash", str(ORIG / "kolla/healthcheck_port"), "ohc-bench-agent", str(host.agent_port)],
+         [str(links / "healthcheck_port"), "ohc-bench-agent", str(host.agent_port)]),
+        ("healthcheck_port PROC PORT (TripleO common.sh)", tripleo_port,
+         [str(BIN), "probe", "port", "ohc-bench-agent", str(host.agent_port)]),
+    ]
+    out = []
+    for name, theirs, ours in pairs:
+        # Both sides must find the service healthy: a cheap failure proves nothing.
+        t = measure(theirs, runs, expect=0)
+        o = measure(ours, runs, expect=0)
+        out.append({"host": label, "check": name, "theirs": t, "ours": o})
+    return out
+
+
+def table(results: list[dict]) -> str:
+    lines = [
+        "| host | check | original CPU ms | ours CPU ms | CPU ratio | original exit | ours exit | original peak RSS KiB | ours peak RSS KiB |",
+        "|---|---|---:|---:|---:|---|---|---:|---:|",
+    ]
+    for r in results:
+        t, o = r["theirs"], r["ours"]
+        ratio = t["cpu_ms_median"] / max(o["cpu_ms_median"], 1e-3)
+        lines.append(
+            f"| {r['host']} | {r['check']} | {t['cpu_ms_median']:.2f} | {o['cpu_ms_median']:.2f} | {ratio:.1f}x | "
+            f"{t['exit_codes']} | {o['exit_codes']} | {t['peak_rss_kib']} | {o['peak_rss_kib']} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=30)
+    ap.add_argument("--connections", type=int, default=5000)
+    ap.add_argument("--processes", type=int, default=500)
+    ap.add_argument("--write", action="store_true", help="update the engine section of BENCHMARKS.md")
+    a = ap.parse_args()
+    if not BIN.exists():
+        raise SystemExit(f"{BIN} missing: run `make build` first")
+    with tempfile.TemporaryDirectory(prefix="ohc-bench-") as t:
+        tmp = Path(t)
+        links = tmp / "bin"
+        links.mkdir()
+        for name in ("healthcheck_curl", "healthcheck_port"):
+            (links / name).symlink_to(BIN)
+        host = Host(tmp)
+        try:
+            results = rows(host, links, a.runs, "idle")
+            host.load(a.connections, a.processes, tmp)
+            results += rows(host, links, a.runs, f"+{a.connections} conns, +{a.processes} procs")
+        finally:
+            host.close()
+    idle_port = next(r for r in results if r["host"] == "idle" and "(kolla)" in r["check"])["ours"]["cpu_ms_median"]
+    busy_port = next(r for r in results if r["host"] != "idle" and "(kolla)" in r["check"])["ours"]["cpu_ms_median"]
+    md = table(results) + (
+        f"\n\nOur port check on the loaded host costs {busy_port / max(idle_port, 1e-3):.2f}x its idle cost "
+        f"(target: within 2x).\n")
+    print(md)
+    if a.write:
+        bench = ROOT / "BENCHMARKS.md"
+        text = bench.read_text() if bench.exists() else "# Benchmarks\n"
+        section = f"<!-- engine:begin -->\n{md}<!-- engine:end -->"
+        if "<!-- engine:begin -->" in text:
+            text = re.sub(r"<!-- engine:begin -->.*?<!-- engine:end -->", lambda _: section, text, flags=re.S)
+        else:
+            text += "\n" + section + "\n"
+        bench.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
