@@ -151,8 +151,16 @@ fn tls_reason(e: &rustls::Error) -> String {
             "server certificate does not name this host".into()
         }
         Error::InvalidCertificate(CertificateError::Expired) => "server certificate expired".into(),
+        Error::AlertReceived(rustls::AlertDescription::CertificateRequired) => {
+            "the server requires a client certificate (--cert/--key)".into()
+        }
         Error::AlertReceived(alert) => {
-            format!("server sent alert {alert:?} (a client certificate may be required)")
+            format!("the server refused the TLS session (alert {alert:?})")
+        }
+        Error::InvalidCertificate(CertificateError::Other(other))
+            if other.to_string().contains("CaUsedAsEndEntity") =>
+        {
+            "the server presents a CA certificate as its own".into()
         }
         Error::InvalidMessage(_) => "the server does not speak TLS on this port".into(),
         other => other.to_string(),
@@ -233,7 +241,17 @@ impl Read for Stream {
                 // Servers that close without close_notify are common; the framing
                 // (length or chunks) still tells whether the body was complete.
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(0),
-                other => other,
+                // A TLS 1.3 server refuses a client certificate only after the handshake.
+                Err(e) => Err(
+                    match e
+                        .get_ref()
+                        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+                    {
+                        Some(tls) => io::Error::other(format!("TLS: {}", tls_reason(tls))),
+                        None => e,
+                    },
+                ),
+                ok => ok,
             },
         }
     }

@@ -91,18 +91,16 @@ pub fn get_request(
 /// Parse the head at the start of `buf`: `Ok(None)` while incomplete, else the head
 /// and the number of bytes it took (the body starts there).
 pub fn parse_response_head(buf: &[u8]) -> Result<Option<(Head, usize)>, String> {
+    // Say early when the peer is not speaking HTTP at all.
+    let prefix = &buf[..buf.len().min(5)];
+    if !b"HTTP/".starts_with(prefix) {
+        return Err(format!("not an HTTP reply: starts with {}", printable(buf)));
+    }
     let Some(end) = find_head_end(buf) else {
         if buf.len() >= HEAD_LIMIT {
             return Err(format!(
                 "reply headers longer than {} KiB",
                 HEAD_LIMIT / 1024
-            ));
-        }
-        // Say early when the peer is not speaking HTTP at all.
-        if buf.len() >= 5 && !buf.starts_with(b"HTTP/") {
-            return Err(format!(
-                "not an HTTP reply: starts with {}",
-                printable(&buf[..buf.len().min(32)])
             ));
         }
         return Ok(None);
@@ -113,8 +111,8 @@ pub fn parse_response_head(buf: &[u8]) -> Result<Option<(Head, usize)>, String> 
             HEAD_LIMIT / 1024
         ));
     }
-    let text = std::str::from_utf8(&buf[..end])
-        .map_err(|_| "reply headers are not valid text".to_string())?;
+    // Header values may carry obs-text (Latin-1); only ASCII matters to us.
+    let text = String::from_utf8_lossy(&buf[..end]);
     let mut lines = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
     let status_line = lines.next().unwrap_or("");
     let (status, reason) = parse_status_line(status_line)?;
