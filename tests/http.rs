@@ -432,6 +432,18 @@ fn https_default_is_like_curl_k_and_cacert_verifies() {
 }
 
 #[test]
+fn silent_peer_times_out_in_the_tls_handshake() {
+    let port = serve(|c| {
+        std::thread::sleep(Duration::from_secs(30));
+        drop(c)
+    });
+    let r = run(&["--timeout", "1", "probe", "http", &format!("https://127.0.0.1:{port}/")]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.elapsed < Duration::from_millis(2500), "{r:?}");
+    assert!(r.line().contains("timed out after 1.0s in the TLS handshake"), "{r:?}");
+}
+
+#[test]
 fn client_certificate_when_the_server_requires_one() {
     let pki = Pki::new();
     let (_server, port) = pki.s_server(&["-Verify", "1", "-CAfile", &pki.file("ca.pem")]);

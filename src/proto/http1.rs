@@ -332,11 +332,19 @@ pub fn exchange(
         received: 0,
     };
     let mut buf = Vec::with_capacity(1024);
+    // Bytes already known not to hold a line end: a peer sending one byte per
+    // segment must not make us rescan the whole head on every read.
+    let mut scanned = 0;
     let (head, used) = loop {
-        if let Some(parsed) = parse_response_head(&buf)? {
-            break parsed;
+        let worth_parsing =
+            buf.len() < 5 || buf.len() >= HEAD_LIMIT || buf[scanned..].contains(&b'\n');
+        if worth_parsing {
+            if let Some(parsed) = parse_response_head(&buf)? {
+                break parsed;
+            }
         }
-        let room = HEAD_LIMIT + 4 - buf.len();
+        scanned = buf.len();
+        let room = (HEAD_LIMIT + 4).saturating_sub(buf.len());
         if !reader.fill(&mut buf, room)? {
             return Err(if buf.is_empty() {
                 "connection closed by the server without a reply".into()
