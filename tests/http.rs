@@ -242,28 +242,36 @@ fn endless_headers_and_garbage_are_refused() {
     assert_eq!(r.code, 1, "{r:?}");
 }
 
-/// Python's http.server as a real process serving `dir`.
-fn python_http_server(dir: &Path) -> (Child, u16) {
-    let port = free_port();
-    let child = Command::new("python3")
-        .args([
-            "-m",
-            "http.server",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--directory",
-        ])
-        .arg(dir)
+/// Start a real server process that will listen on 127.0.0.1:`port`, and wait
+/// until it accepts; it is killed when the returned `Child` is dropped.
+fn start_peer(what: &str, mut cmd: Command, port: u16) -> Child {
+    let child = cmd
+        .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("start python3 -m http.server (install python3)");
+        .unwrap_or_else(|e| panic!("start {what} (see tests/setup/packages/20-http.txt): {e}"));
     let child = Child(child);
-    wait_for("python http.server", Duration::from_secs(10), || {
+    wait_for(what, Duration::from_secs(10), || {
         TcpStream::connect(("127.0.0.1", port)).is_ok()
     });
-    (child, port)
+    child
+}
+
+/// Python's http.server as a real process serving `dir`.
+fn python_http_server(dir: &Path) -> (Child, u16) {
+    let port = free_port();
+    let mut cmd = Command::new("python3");
+    cmd.args([
+        "-m",
+        "http.server",
+        &port.to_string(),
+        "--bind",
+        "127.0.0.1",
+        "--directory",
+    ])
+    .arg(dir);
+    (start_peer("python3 -m http.server", cmd, port), port)
 }
 
 #[test]
@@ -374,31 +382,22 @@ ca ca; ca other-ca; leaf server serverAuth; leaf client clientAuth"#,
     /// `openssl s_server -www` on a free port; `extra` adds e.g. client-cert checks.
     fn s_server(&self, extra: &[&str]) -> (Child, u16) {
         let port = free_port();
-        let child = Command::new("openssl")
-            .args([
-                "s_server",
-                "-quiet",
-                "-www",
-                "-accept",
-                &format!("127.0.0.1:{port}"),
-            ])
-            .args([
-                "-cert",
-                &self.file("server.pem"),
-                "-key",
-                &self.file("server.key"),
-            ])
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start openssl s_server");
-        let child = Child(child);
-        wait_for("openssl s_server", Duration::from_secs(10), || {
-            TcpStream::connect(("127.0.0.1", port)).is_ok()
-        });
-        (child, port)
+        let mut cmd = Command::new("openssl");
+        cmd.args([
+            "s_server",
+            "-quiet",
+            "-www",
+            "-accept",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .args([
+            "-cert",
+            &self.file("server.pem"),
+            "-key",
+            &self.file("server.key"),
+        ])
+        .args(extra);
+        (start_peer("openssl s_server", cmd, port), port)
     }
 }
 
@@ -437,10 +436,20 @@ fn silent_peer_times_out_in_the_tls_handshake() {
         std::thread::sleep(Duration::from_secs(30));
         drop(c)
     });
-    let r = run(&["--timeout", "1", "probe", "http", &format!("https://127.0.0.1:{port}/")]);
+    let r = run(&[
+        "--timeout",
+        "1",
+        "probe",
+        "http",
+        &format!("https://127.0.0.1:{port}/"),
+    ]);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.elapsed < Duration::from_millis(2500), "{r:?}");
-    assert!(r.line().contains("timed out after 1.0s in the TLS handshake"), "{r:?}");
+    assert!(
+        r.line()
+            .contains("timed out after 1.0s in the TLS handshake"),
+        "{r:?}"
+    );
 }
 
 #[test]
