@@ -1,21 +1,54 @@
-//! TCP connect check.
+//! TCP connect check: healthy when something accepts a connection on the endpoint
+//! (`HOST:PORT`, `[v6]:PORT`, `unix:PATH`, `@abstract`), within the deadline.
 
 use crate::context::Context;
+use crate::net::{self, Endpoint};
 use crate::probes::ProbeKind;
 use crate::verdict::Checked;
-use clap::{ArgMatches, Command};
+use clap::{Arg, ArgMatches, Command};
 
-pub const PROBE: ProbeKind = ProbeKind { name: "tcp", about: "TCP connect to HOST:PORT", args, run, http_budget: false };
+pub const PROBE: ProbeKind = ProbeKind {
+    name: "tcp",
+    about: "TCP connect to HOST:PORT",
+    args,
+    run,
+    http_budget: false,
+};
 
 fn args(cmd: Command) -> Command {
-    cmd
+    cmd.arg(
+        Arg::new("endpoint")
+            .required(true)
+            .value_name("HOST:PORT|unix:PATH|@NAME")
+            .help("Where to connect: HOST:PORT, [IPv6]:PORT, unix:PATH (or /PATH), @ABSTRACT-NAME"),
+    )
 }
 
-fn run(_m: &ArgMatches, _ctx: &Context) -> Checked {
-    Checked::new("", Err("not implemented yet".into()))
+fn run(m: &ArgMatches, ctx: &Context) -> Checked {
+    let text = m
+        .get_one::<String>("endpoint")
+        .map(String::as_str)
+        .unwrap_or("");
+    match Endpoint::parse(text, None) {
+        Ok(endpoint) => connect(&endpoint, ctx),
+        Err(e) => Checked::new(
+            text,
+            Err(format!("{e} (expected HOST:PORT, unix:PATH or @NAME)")),
+        ),
+    }
 }
 
 /// Connect to `endpoint` (host:port, unix path, @abstract): healthy when it accepts.
-pub fn connect(endpoint: &crate::net::Endpoint, _ctx: &Context) -> Checked {
-    Checked::new(endpoint.to_string(), Err("not implemented yet".into()))
+pub fn connect(endpoint: &Endpoint, ctx: &Context) -> Checked {
+    let outcome = net::connect(endpoint, ctx).map(|conn| {
+        let peer = conn
+            .peer
+            .map(|a| a.to_string())
+            .unwrap_or_else(|| endpoint.to_string());
+        format!(
+            "connected to {peer} in {:.3}s",
+            ctx.deadline.elapsed().as_secs_f64()
+        )
+    });
+    Checked::new(endpoint.to_string(), outcome)
 }

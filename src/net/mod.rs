@@ -2,6 +2,7 @@
 //! and connections whose every read and write is bounded by the check's deadline.
 
 pub mod resolve;
+pub mod tls;
 
 use crate::context::Context;
 use crate::util::io_reason;
