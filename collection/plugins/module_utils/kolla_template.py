@@ -302,3 +302,9 @@ def section_body(text, block_name):
     if section.whole_block:
         return chunk.split("\n", 3)[3].rsplit("{% endblock %}", 1)[0]
     return chunk[len(BEGIN) + 1:-len(END)]
+
+
+def block_body(text, block_name):
+    """What ``block_name`` holds between its tags (our section included), or None without that block."""
+    block = Template(text).blocks.get(block_name)
+    return None if block is None else text[block.open_tag.end:block.close_tag.start]

@@ -215,6 +215,7 @@ msg:
 """
 
 import os
+import re
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
@@ -276,6 +277,16 @@ def action_for(before, after, block):
     return "removed" if new is None else "updated"
 
 
+def warn_about_foreign_lines(module, text, block, check):
+    """Say so when the block already wires a check of its own (TripleO's files do): the last line wins."""
+    if not check:
+        return
+    theirs = kolla_template.block_body(kolla_template.remove(text, block), block) or ""
+    for what, pattern in (("HEALTHCHECK", r"^\s*HEALTHCHECK\b"), ("/openstack/healthcheck link", r"/openstack/healthcheck\b")):
+        if re.search(pattern, theirs, re.M) and (what != "HEALTHCHECK" or module.params["healthcheck"]):
+            module.warn("block %s already has a %s of its own; the module's lines come after it and win" % (block, what))
+
+
 def plan_present(module, text, services):
     p = module.params
     steps = []
@@ -290,7 +301,8 @@ def plan_present(module, text, services):
         except ValueError as e:
             module.fail_json(msg=to_native(e))
         steps.append((BASE_BLOCK, images.BASE_IMAGE, "", body))
-    for block, _image, _check, body in steps:
+    for block, _image, check, body in steps:
+        warn_about_foreign_lines(module, text, block, check)
         text = kolla_template.put(text, block, body)
     return text, [(block, image, check) for block, image, check, _body in steps]
 
