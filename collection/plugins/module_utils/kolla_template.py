@@ -115,7 +115,7 @@ class Template(object):
             raise TemplateError(
                 "block '%s' defined twice (lines %d and %d); Jinja2 refuses such a template"
                 % (name, line_of(self.text, self.blocks[name].open_tag.start), line_of(self.text, tag.start)))
-        parent = next((b for _, _, b in reversed(stack) if b is not None), None)
+        parent = next((entry[2] for entry in reversed(stack) if entry[2] is not None), None)
         block = Block(name, tag, parent.name if parent else None)
         self.blocks[name] = block
         return block

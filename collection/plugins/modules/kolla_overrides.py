@@ -15,7 +15,7 @@ description:
   - For each service, the footer block of the service's kolla image (C(nova-api) -> C(nova_api_footer)) gets
     a C(RUN) step that links C(/openstack/healthcheck) to C(/usr/share/openstack-healthcheck/CHECK); the
     binary sees through that link which check to run.
-  - The base image's C(base_footer) block gets the install step once (see O(binary_source)): it puts
+  - The base image's C(base_footer) block gets the install step once (see O(binary_source)), which puts
     C(/usr/bin/openstack-healthcheck) in place and links C(/usr/share/openstack-healthcheck/CHECK) to it for
     every known check name. Every image derives from the base image.
   - The module appends inside existing blocks and keeps every other byte of the file; it creates a block only
@@ -26,7 +26,7 @@ description:
     the first statement, and a Jinja2 parse when Jinja2 is installed) and leaves the file untouched otherwise.
     A malformed input file, a missing file, or an unknown check name fail the same way, with nothing changed.
 author:
-  - openstack-healthcheck developers
+  - openstack-healthcheck developers (!UNKNOWN)
 extends_documentation_fragment:
   - openstack.healthcheck.attributes
   - openstack.healthcheck.attributes.platform
@@ -49,8 +49,9 @@ options:
         healthcheck scripts, such as C(nova-api), C(neutron-ovs-agent), C(mariadb)). The module knows which
         kolla image runs each one (C(neutron-ovs-agent) -> C(neutron-openvswitch-agent)); see the collection's
         C(docs/kolla_overrides.md) for the table.
-      - An item may be a dict C({check: NAME, image: KOLLA_IMAGE}) to use another image, for example
-        C({check: redis, image: valkey-server}) on kolla 2025.1 and later.
+      - An item may be a dict with keys C(check) (the check name) and C(image) (the kolla image), to use
+        another image than the table's, for example C(check=redis) with C(image=valkey-server) on kolla 2025.1
+        and later.
       - Two checks for one image fail (an image has one C(/openstack/healthcheck)).
       - With O(state=absent), the services whose lines to remove; empty removes every line the module wrote.
     type: list
@@ -70,7 +71,7 @@ options:
     default: true
   healthcheck:
     description:
-      - Also write a C(HEALTHCHECK) instruction into each service image. Off by default, like TripleO since 2017:
+      - Also write a C(HEALTHCHECK) instruction into each service image. Off by default, like TripleO since 2017, because
         images that also run bootstrap or config containers would report those unhealthy; the runtime container
         configuration is the usual place for the check command.
     type: bool
