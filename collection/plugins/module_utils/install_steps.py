@@ -42,7 +42,8 @@ def _shell_lines(commands):
 
 
 def _links_command():
-    rows = textwrap.wrap(" ".join(all_checks()), width=90)
+    # Never wrap inside a name: check names are full of hyphens.
+    rows = textwrap.wrap(" ".join(all_checks()), width=90, break_on_hyphens=False, break_long_words=False)
     return ("mkdir -p %s \\\n    && for check in %s; do ln -sfn %s %s/$check; done"
             % (LINK_DIR, " \\\n        ".join(rows), BINARY, LINK_DIR))
 
