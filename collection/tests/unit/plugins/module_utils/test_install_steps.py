@@ -4,6 +4,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """The Dockerfile lines: valid shell, every check linked, never template syntax."""
 
+import os
 import re
 import subprocess
 
@@ -70,3 +71,13 @@ def test_link_steps_work_in_a_scratch_root(tmp_path):
     assert str(link.resolve()) == str(fake_binary)
     assert subprocess.run([str(link)], capture_output=True, text=True, check=True).stdout.strip() == str(link)
     assert (tmp_path / "usr/share/openstack-healthcheck/neutron-ovs-agent").resolve() == fake_binary
+
+
+def test_docs_table_matches_the_data():
+    """docs/kolla_overrides.md lists exactly the table the module uses."""
+    docs = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "docs", "kolla_overrides.md")
+    with open(docs) as f:
+        rows = re.findall(r"^\| `([a-z0-9-]+)`(?: \(retired\))? \| `([a-z0-9-]+)` \| `([a-z0-9_]+)` \|$", f.read(), re.M)
+    expected = dict(images.CHECK_IMAGES, **images.RETIRED_CHECK_IMAGES)
+    assert {c: i for c, i, _b in rows} == expected
+    assert all(images.footer_block(i) == b for _c, i, b in rows)
