@@ -283,9 +283,12 @@ def warn_about_foreign_lines(module, text, block, check):
     if not check:
         return
     theirs = kolla_template.block_body(kolla_template.remove(text, block), block) or ""
-    for what, pattern in (("HEALTHCHECK", r"^\s*HEALTHCHECK\b"), ("/openstack/healthcheck link", r"/openstack/healthcheck\b")):
-        if re.search(pattern, theirs, re.M) and (what != "HEALTHCHECK" or module.params["healthcheck"]):
-            module.warn("block %s already has a %s of its own; the module's lines come after it and win" % (block, what))
+    ours = (("HEALTHCHECK", r"^\s*HEALTHCHECK\b", module.params["healthcheck"]),
+            ("/openstack/healthcheck link", r"/openstack/healthcheck\b", module.params["install"]))
+    for what, pattern, writing in ours:
+        if writing and re.search(pattern, theirs, re.M):
+            module.warn("block %s already has a %s of its own; the module's lines come after it and win"
+                        % (block, what))
 
 
 def plan_present(module, text, services):
@@ -344,10 +347,14 @@ def read_file(module, path):
 
 
 def write_file(module, path, text):
+    """Write next to ``path``, then rename over it: readers see the old file or the new one, never half."""
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".kolla_overrides.", dir=directory)
-    with os.fdopen(fd, "wb") as f:
-        f.write(to_bytes(text, errors="surrogate_or_strict"))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".kolla_overrides.", dir=directory)
+        with os.fdopen(fd, "wb") as f:
+            f.write(to_bytes(text, errors="surrogate_or_strict"))
+    except (IOError, OSError) as e:
+        module.fail_json(msg="cannot write a temporary file in %s: %s" % (directory, to_native(e)))
     module.atomic_move(tmp, path)
 
 
