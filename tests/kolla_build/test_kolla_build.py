@@ -93,7 +93,7 @@ SERVICES = {"nova-api": "nova-api", "keystone": "keystone", "neutron-openvswitch
 def test_patched_tripleo_file_renders_with_checks_and_healthcheck(tmp_path):
     override = fixture_copy(tmp_path, "8c46306e")
     assert run_playbook(override, kolla_overrides_services=sorted(SERVICES.values()),
-                        kolla_overrides_healthcheck=True) == 1
+                        kolla_overrides_healthcheck=True, kolla_overrides_interval=60) == 1
     rendered = kolla_build(tmp_path, override, ["base"] + sorted(SERVICES))
 
     base = rendered["base"]
@@ -114,7 +114,7 @@ def test_patched_tripleo_file_renders_with_checks_and_healthcheck(tmp_path):
         assert link_of(dockerfile) == [check], image
         steps = instructions(dockerfile)
         healthchecks = [s for s in steps if s.startswith("HEALTHCHECK")]
-        assert healthchecks == ['HEALTHCHECK --interval=30s --timeout=30s --start-period=5s --retries=3 '
+        assert healthchecks == ['HEALTHCHECK --interval=60s --timeout=30s --start-period=5s --retries=3 '
                                 'CMD ["/openstack/healthcheck"]'], image
         # Our RUN runs as root: before the image's own USER switch, if it has one.
         link_at = next(i for i, s in enumerate(steps) if "/openstack/healthcheck" in s and s.startswith("RUN"))
@@ -127,7 +127,7 @@ def test_patched_tripleo_file_renders_with_checks_and_healthcheck(tmp_path):
 
     # Second run: nothing to change.
     assert run_playbook(override, kolla_overrides_services=sorted(SERVICES.values()),
-                        kolla_overrides_healthcheck=True) == 0
+                        kolla_overrides_healthcheck=True, kolla_overrides_interval=60) == 0
 
 
 def test_install_only_and_package_source_on_a_new_file(tmp_path):

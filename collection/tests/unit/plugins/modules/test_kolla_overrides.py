@@ -281,6 +281,11 @@ def test_reproduce_upstream_healthcheck_change(capsys, copy):
         assert "HEALTHCHECK " in ours[block] and LINK.findall(ours[block]) == [images.RENAMED_CHECKS.get(check, check)]
         if block in before:  # the existing footers keep their own lines first, like upstream appended
             assert ours[block].startswith(before[block])
+    # Like upstream: 4 existing footers get lines appended, 36 footers are new (plus our base install step).
+    sections = kt.validate(patched).sections
+    assert sorted(s.owner for s in sections if not s.whole_block) == [
+        "base_footer", "cinder_backup_footer", "cinder_volume_footer", "mariadb_footer", "rabbitmq_footer"]
+    assert len([s for s in sections if s.whole_block]) == 36
     # Blocks upstream left without HEALTHCHECK stay as they were.
     for block in set(before) - set(upstream) - {"base_footer"}:
         assert ours[block] == before[block]
