@@ -1,0 +1,112 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) openstack-healthcheck developers
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
+"""The Dockerfile lines kolla_overrides writes into footer blocks.
+
+Two kinds of step, separately selectable (TripleO first baked ``HEALTHCHECK`` into its
+images, then moved the check command to the runtime container config because one image
+also runs bootstrap containers where the service never runs):
+
+- the install step: the base image gets the binary and one link per check name
+  (``/usr/share/openstack-healthcheck/CHECK -> /usr/bin/openstack-healthcheck``); each
+  service image gets ``/openstack/healthcheck -> /usr/share/openstack-healthcheck/CHECK``,
+  so the binary learns from the link chain which check to run;
+- the ``HEALTHCHECK`` instruction in the service image.
+
+The text is Jinja template source: it must never contain ``{{``, ``{%`` or ``{#``.
+"""
+
+import re
+import textwrap
+
+from ansible_collections.openstack.healthcheck.plugins.module_utils.images import all_checks
+
+BINARY = "/usr/bin/openstack-healthcheck"
+LINK_DIR = "/usr/share/openstack-healthcheck"
+CHECK_LINK = "/openstack/healthcheck"
+# Where kolla's base-additions-openstack-healthcheck section lands once the base
+# footer ADDs additions-archive (kolla tars a local directory under its own name).
+ADDITIONS_DIR = "/additions/openstack-healthcheck"
+
+BINARY_SOURCES = ("additions", "package", "url", "preinstalled")
+
+_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+_URL = re.compile(r"^https?://[^\s'\"{}#%\\]+$")
+_PACKAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+_-]*$")
+
+
+def _shell_lines(commands):
+    """Join shell commands into one RUN instruction, one command per line."""
+    return "RUN " + " \\\n    && ".join(commands) + "\n"
+
+
+def _links_command():
+    # Never wrap inside a name: check names are full of hyphens.
+    rows = textwrap.wrap(" ".join(all_checks()), width=90, break_on_hyphens=False, break_long_words=False)
+    return ("mkdir -p %s \\\n    && for check in %s; do ln -sfn %s %s/$check; done"
+            % (LINK_DIR, " \\\n        ".join(rows), BINARY, LINK_DIR))
+
+
+def _fail_unless(test, message):
+    return "{ %s \\\n        || { echo '%s' >&2; exit 1; }; }" % (test, message)
+
+
+def base_install(source, url=None, sha256=None, package=None):
+    """The base image's footer lines that put the binary and the per-check links in place."""
+    verify = "%s --version" % BINARY
+    if source == "additions":
+        return "ADD additions-archive /\n" + _shell_lines([
+            _fail_unless("test -f %s/openstack-healthcheck" % ADDITIONS_DIR,
+                         "openstack-healthcheck: binary missing from the kolla additions: add a section "
+                         "[base-additions-openstack-healthcheck] with type = local and location = a directory "
+                         "named openstack-healthcheck holding the binary to kolla-build.conf"),
+            "install -m 0755 %s/openstack-healthcheck %s" % (ADDITIONS_DIR, BINARY),
+            "rm -rf %s" % ADDITIONS_DIR,
+            _links_command(),
+            verify,
+        ])
+    if source == "package":
+        if not package or not _PACKAGE.match(package):
+            raise ValueError("package_name %r is not a package name" % (package,))
+        return (
+            "{%% if base_package_type == 'rpm' %%}\n"
+            "RUN {{ distro_package_manager }} -y install %s && {{ distro_package_manager }} clean all\n"
+            "{%% else %%}\n"
+            "RUN apt-get update && apt-get -y install --no-install-recommends %s && rm -rf /var/lib/apt/lists/*\n"
+            "{%% endif %%}\n" % (package, package)
+        ) + _shell_lines([_links_command(), verify])
+    if source == "url":
+        if not url or not _URL.match(url):
+            raise ValueError("binary_url %r is not an http(s) URL without spaces, quotes or template characters"
+                             % (url,))
+        if not sha256 or not _SHA256.match(sha256):
+            raise ValueError("binary_sha256 must be the 64 hex digits of the binary's SHA-256 (got %r)" % (sha256,))
+        return "ADD %s %s\n" % (url, BINARY) + _shell_lines([
+            "echo '%s  %s' | sha256sum -c -" % (sha256.lower(), BINARY),
+            "chmod 0755 %s" % BINARY,
+            _links_command(),
+            verify,
+        ])
+    if source == "preinstalled":
+        return _shell_lines([_fail_unless("test -x %s" % BINARY,
+                                          "openstack-healthcheck: %s is missing from the base image" % BINARY),
+                             _links_command(), verify])
+    raise ValueError("binary_source must be one of %s" % ", ".join(BINARY_SOURCES))
+
+
+def service_steps(check, install, healthcheck, interval, timeout, retries, start_period):
+    """A service image's footer lines: the check link and/or the HEALTHCHECK instruction."""
+    lines = ""
+    if install:
+        target = "%s/%s" % (LINK_DIR, check)
+        lines += _shell_lines([
+            "mkdir -p %s" % CHECK_LINK.rsplit("/", 1)[0],
+            "ln -sfn %s %s" % (target, CHECK_LINK),
+            _fail_unless("test -x %s" % CHECK_LINK,
+                         "openstack-healthcheck: %s is missing: the base image needs the install step" % target),
+        ])
+    if healthcheck:
+        lines += ('HEALTHCHECK --interval=%ds --timeout=%ds --start-period=%ds --retries=%d CMD ["%s"]\n'
+                  % (interval, timeout, start_period, retries, CHECK_LINK))
+    return lines
