@@ -64,11 +64,11 @@ pub fn health_url(client_url: &str) -> String {
 pub fn evaluate(status: u16, body: &[u8]) -> Outcome {
     let excerpt = || crate::proto::exchange::printable(body, 80);
     let json: Value = serde_json::from_slice(body)
-        .map_err(|_| format!("HTTP {status}, not an etcd health reply: {:?}", excerpt()))?;
+        .map_err(|_| format!("HTTP {status}, not an etcd health reply: \"{}\"", excerpt()))?;
     let healthy = match json.get("health") {
         Some(Value::String(s)) => s == "true",
         Some(Value::Bool(b)) => *b,
-        _ => return Err(format!("HTTP {status}, no \"health\" field in {:?}", excerpt())),
+        _ => return Err(format!("HTTP {status}, no \"health\" field in \"{}\"", excerpt())),
     };
     let reason = json.get("reason").and_then(Value::as_str).filter(|r| !r.is_empty());
     match (healthy, reason) {

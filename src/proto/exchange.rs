@@ -69,6 +69,30 @@ pub fn request(
     Ok(reply)
 }
 
+/// Like `net::read_until`, for replies that end either where `done` says or
+/// where the peer closes the connection (HAProxy's stats socket does both).
+pub fn read_until_close(conn: &mut impl Read, limit: usize, mut done: impl FnMut(&[u8]) -> bool) -> Result<Vec<u8>, String> {
+    let closed = std::cell::Cell::new(false);
+    let mut noting_close = NoteClose { inner: conn, closed: &closed };
+    net::read_until(&mut noting_close, limit, |b| (closed.get() && !b.is_empty()) || done(b))
+}
+
+/// A reader that notes when the peer has closed (a read of 0 bytes).
+struct NoteClose<'a, R> {
+    inner: R,
+    closed: &'a std::cell::Cell<bool>,
+}
+
+impl<R: Read> Read for NoteClose<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            self.closed.set(true);
+        }
+        Ok(n)
+    }
+}
+
 /// The first line of `buf` up to (not including) `\r\n` or `\n`, once complete.
 pub fn first_line(buf: &[u8]) -> Option<&[u8]> {
     let end = buf.iter().position(|&b| b == b'\n')?;
@@ -102,6 +126,14 @@ mod tests {
         assert_eq!(first_line(b"VERSION 1\r\nmore"), Some(&b"VERSION 1"[..]));
         assert_eq!(first_line(b"PONG\n"), Some(&b"PONG"[..]));
         assert_eq!(first_line(b"partial"), None);
+    }
+
+    #[test]
+    fn a_close_ends_the_reply() {
+        let mut closed = std::io::Cursor::new(b"Permission denied\n".to_vec());
+        assert_eq!(read_until_close(&mut closed, 100, |b| b.ends_with(b"\n\n")).unwrap(), b"Permission denied\n");
+        let mut nothing = std::io::Cursor::new(Vec::new());
+        assert!(read_until_close(&mut nothing, 100, |_| false).unwrap_err().contains("without a reply"));
     }
 
     #[test]

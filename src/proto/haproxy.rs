@@ -4,7 +4,7 @@
 
 use crate::checks::http::{self, HttpOptions};
 use crate::context::Context;
-use crate::net::Endpoint;
+use crate::net::{self, Endpoint};
 use crate::probes::ProbeKind;
 use crate::proto::exchange::{self, first_line, printable};
 use crate::verdict::{Checked, Outcome};
@@ -35,8 +35,11 @@ fn run(m: &ArgMatches, ctx: &Context) -> Checked {
 
 /// `show info` on the stats socket; healthy when it reports a Pid/Uptime.
 pub fn show_info(endpoint: &Endpoint, ctx: &Context) -> Outcome {
-    // HAProxy ends the answer with an empty line, then closes (non-interactive mode).
-    let reply = exchange::request(endpoint, ctx, b"show info\n", REPLY_LIMIT, |b| b.ends_with(b"\n\n"))?;
+    // HAProxy ends the answer with an empty line, then closes (non-interactive mode);
+    // an error message may end with the close alone.
+    let mut conn = net::connect(endpoint, ctx)?;
+    exchange::send(&mut conn, b"show info\n")?;
+    let reply = exchange::read_until_close(&mut conn, REPLY_LIMIT, |b| b.ends_with(b"\n\n"))?;
     let info = parse_show_info(&reply)?;
     if info.stopping {
         return Err(format!("HAProxy {} pid {} is stopping (soft-stop in progress)", info.version, info.pid));
@@ -62,18 +65,18 @@ pub fn parse_show_info(reply: &[u8]) -> Result<Info, String> {
     };
     match field("Name") {
         Some(name) if name == "HAProxy" => {}
-        Some(name) => return Err(format!("stats socket names itself {:?}, not HAProxy", printable(name.as_bytes(), 40))),
+        Some(name) => return Err(format!("stats socket names itself \"{}\", not HAProxy", printable(name.as_bytes(), 40))),
         // An error from HAProxy (e.g. "Permission denied", "Unknown command") or another protocol.
         None => {
             let said = first_line(reply).unwrap_or(reply);
-            return Err(format!("no 'show info' answer; the socket said {:?}", printable(said, 80)));
+            return Err(format!("no 'show info' answer; the socket said \"{}\"", printable(said, 80)));
         }
     }
     let required = |key: &str| field(key).filter(|v| !v.is_empty()).ok_or(format!("'show info' lacks {key}"));
     let pid = required("Pid")?;
     Ok(Info {
         version: printable(required("Version")?.as_bytes(), 40),
-        pid: pid.parse().map_err(|_| format!("'show info' has a bad Pid {:?}", printable(pid.as_bytes(), 20)))?,
+        pid: pid.parse().map_err(|_| format!("'show info' has a bad Pid \"{}\"", printable(pid.as_bytes(), 20)))?,
         uptime: printable(required("Uptime")?.as_bytes(), 40),
         stopping: field("Stopping").is_some_and(|v| v != "0"),
     })

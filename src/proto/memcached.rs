@@ -38,7 +38,7 @@ pub fn version(endpoint: &Endpoint, ctx: &Context) -> Outcome {
 
 /// The version from a reply to `version`, or why the reply is not one.
 pub fn parse_version_reply(reply: &[u8]) -> Result<String, String> {
-    let line = first_line(reply).ok_or_else(|| format!("incomplete reply {:?}", printable(reply, 60)))?;
+    let line = first_line(reply).ok_or_else(|| format!("incomplete reply \"{}\"", printable(reply, 60)))?;
     if let Some(version) = line.strip_prefix(b"VERSION ") {
         let version = std::str::from_utf8(version).unwrap_or("").trim();
         if !version.is_empty() && version.chars().all(|c| c.is_ascii_graphic()) {
@@ -49,7 +49,7 @@ pub fn parse_version_reply(reply: &[u8]) -> Result<String, String> {
     if line == b"ERROR" || line.starts_with(b"CLIENT_ERROR") || line.starts_with(b"SERVER_ERROR") {
         return Err(format!("memcached refused 'version': {text}"));
     }
-    Err(format!("not a memcached reply: {text:?}"))
+    Err(format!("not a memcached reply: \"{text}\""))
 }
 
 #[cfg(test)]

@@ -99,7 +99,7 @@ pub fn databases_from_reply(reply: &Value) -> Result<Vec<String>, String> {
 pub fn message_end(buf: &[u8]) -> Result<Option<usize>, String> {
     let Some(start) = buf.iter().position(|b| !b.is_ascii_whitespace()) else { return Ok(None) };
     if buf[start] != b'{' {
-        return Err(format!("not a JSON-RPC message: starts with {:?}", printable(&buf[start..], 40)));
+        return Err(format!("not a JSON-RPC message: starts with \"{}\"", printable(&buf[start..], 40)));
     }
     let mut depth = 0usize;
     let mut in_string = false;

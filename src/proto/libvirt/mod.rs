@@ -134,7 +134,8 @@ pub fn parse_reply(packet: &[u8], procedure: u32, serial: u32) -> Result<&[u8], 
     let mut d = Decoder::new(packet);
     let declared = d.u32()? as usize;
     if declared != packet.len() || declared < HEADER_LEN {
-        return Err(format!("not a libvirt reply (packet length word {declared})"));
+        let start = exchange::printable(&packet[..packet.len().min(LENGTH_WORD)], LENGTH_WORD);
+        return Err(format!("not a libvirt reply (starts with \"{start}\", length word {declared})"));
     }
     let (program, version) = (d.u32()?, d.u32()?);
     if (program, version) != (REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION) {

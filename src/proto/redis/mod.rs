@@ -119,7 +119,7 @@ fn describe(value: &Value) -> String {
         Value::Simple(s) => format!("+{}", exchange::printable(s.as_bytes(), 60)),
         Value::Error(e) => format!("-{}", exchange::printable(e.as_bytes(), 60)),
         Value::Integer(n) => format!("integer {n}"),
-        Value::Bulk(Some(b)) => format!("bulk string {:?}", exchange::printable(b, 60)),
+        Value::Bulk(Some(b)) => format!("bulk string \"{}\"", exchange::printable(b, 60)),
         Value::Bulk(None) | Value::Array(None) => "null".into(),
         Value::Array(Some(items)) => format!("array of {}", items.len()),
     }

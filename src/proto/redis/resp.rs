@@ -49,6 +49,9 @@ fn parse_at(buf: &[u8], at: usize, depth: usize) -> Result<Option<(Value, usize)
         return Err("RESP reply nested too deeply".into());
     }
     let Some(&kind) = buf.get(at) else { return Ok(None) };
+    if !b"+-:$*".contains(&kind) {
+        return Err(format!("not a RESP reply (starts with byte 0x{kind:02x})"));
+    }
     let Some((line, after)) = line_at(buf, at + 1)? else { return Ok(None) };
     let text = || String::from_utf8_lossy(line).into_owned();
     let value = match kind {
@@ -81,7 +84,7 @@ fn parse_at(buf: &[u8], at: usize, depth: usize) -> Result<Option<(Value, usize)
             }
             return Ok(Some((Value::Array(Some(items)), next)));
         }
-        other => return Err(format!("not a RESP reply (starts with byte 0x{other:02x})")),
+        _ => unreachable!("kind checked above"),
     };
     Ok(Some((value, after)))
 }
@@ -101,7 +104,7 @@ fn number(line: &[u8]) -> Result<i64, String> {
     std::str::from_utf8(line)
         .ok()
         .and_then(|s| s.parse().ok())
-        .ok_or_else(|| format!("bad RESP number {:?}", String::from_utf8_lossy(line)))
+        .ok_or_else(|| format!("bad RESP number \"{}\"", crate::proto::exchange::printable(line, 20)))
 }
 
 /// A bulk or array length: `None` for the null value (-1), bounded otherwise.
@@ -151,6 +154,7 @@ mod tests {
     #[test]
     fn rejects_garbage() {
         assert!(parse(b"HTTP/1.1 200 OK\r\n").is_err());
+        assert!(parse(b"xxxx").is_err(), "a wrong first byte is enough to reject");
         assert!(parse(b"+PONG\n").is_err());
         assert!(parse(b"$99999999999\r\n").is_err());
         assert!(parse(b"$4\r\nPONGxx").is_err());
