@@ -125,3 +125,34 @@ pub fn secret_file(dir: &TempDir, name: &str, secret: &str) -> String {
     std::fs::write(&path, format!("{secret}\n")).unwrap();
     path.display().to_string()
 }
+
+/// A plain HTTP/1.0 GET from the test itself (independent of the code under test):
+/// the status and the body.
+pub fn http_get(port: u16, path: &str) -> (u16, Vec<u8>) {
+    let mut conn = TcpStream::connect(("127.0.0.1", port)).expect("connect for GET");
+    conn.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(conn, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    let mut reply = Vec::new();
+    conn.read_to_end(&mut reply).expect("read the HTTP reply");
+    let split = reply.windows(4).position(|w| w == b"\r\n\r\n").expect("HTTP header end");
+    let status = String::from_utf8_lossy(&reply[9..12]).parse().expect("HTTP status");
+    (status, reply[split + 4..].to_vec())
+}
+
+/// Start a single-member etcd on free loopback ports with `extra` flags; returns it and its client port.
+pub fn start_etcd(dir: &TempDir, extra: &[&str]) -> (Child, u16) {
+    let (client, peer) = (common::free_port(), common::free_port());
+    let client_url = format!("http://127.0.0.1:{client}");
+    let peer_url = format!("http://127.0.0.1:{peer}");
+    let data = dir.path().join("etcd").display().to_string();
+    let mut args = vec![
+        "--data-dir", &data, "--listen-client-urls", &client_url, "--advertise-client-urls", &client_url,
+        "--listen-peer-urls", &peer_url, "--initial-advertise-peer-urls", &peer_url,
+    ];
+    let cluster = format!("default={peer_url}");
+    args.extend(["--initial-cluster", &cluster]);
+    args.extend_from_slice(extra);
+    let child = spawn("etcd", &args);
+    wait_tcp("etcd", client);
+    (child, client)
+}
