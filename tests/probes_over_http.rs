@@ -16,13 +16,23 @@ const TINY_QUOTA: &[&str] = &["--quota-backend-bytes", "16384"];
 
 fn raise_nospace_alarm(client: u16) {
     let status = std::process::Command::new("etcdctl")
-        .args(["--endpoints", &format!("http://127.0.0.1:{client}"), "--command-timeout=5s", "put", "k", "v"])
+        .args([
+            "--endpoints",
+            &format!("http://127.0.0.1:{client}"),
+            "--command-timeout=5s",
+            "put",
+            "k",
+            "v",
+        ])
         .env("ETCDCTL_API", "3")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .status()
         .expect("run etcdctl (run `make deps`)");
-    assert!(!status.success(), "the put should have exceeded the tiny quota");
+    assert!(
+        !status.success(),
+        "the put should have exceeded the tiny quota"
+    );
 }
 
 #[test]
@@ -30,7 +40,12 @@ fn health_replies_of_the_real_etcd_are_judged_right() {
     let dir = TempDir::new("etcd-eval");
     let (_etcd, client) = start_etcd(&dir, &[]);
     let (status, body) = http_get(client, "/health");
-    assert_eq!(evaluate(status, &body), Ok("etcd reports health true".to_string()), "{:?}", String::from_utf8_lossy(&body));
+    assert_eq!(
+        evaluate(status, &body),
+        Ok("etcd reports health true".to_string()),
+        "{:?}",
+        String::from_utf8_lossy(&body)
+    );
 
     let full = TempDir::new("etcd-full");
     let (_etcd_full, full_client) = start_etcd(&full, TINY_QUOTA);
@@ -53,17 +68,28 @@ fn probe_etcd_end_to_end() {
     times_out(&["etcd", &url]);
     stop(etcd);
     let gone = run(&["probe", "etcd", &url]);
-    assert!(!gone.healthy() && gone.line().contains("refused"), "{gone:?}");
+    assert!(
+        !gone.healthy() && gone.line().contains("refused"),
+        "{gone:?}"
+    );
 
     let full = TempDir::new("etcd-full");
     let (_etcd_full, full_client) = start_etcd(&full, TINY_QUOTA);
     raise_nospace_alarm(full_client);
     let alarmed = run(&["probe", "etcd", &format!("http://127.0.0.1:{full_client}")]);
-    assert!(!alarmed.healthy() && alarmed.line().contains("etcd reports unhealthy"), "{alarmed:?}");
+    assert!(
+        !alarmed.healthy() && alarmed.line().contains("etcd reports unhealthy"),
+        "{alarmed:?}"
+    );
 
-    let html = fake_peer(Some(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\n<html>"));
+    let html = fake_peer(Some(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\n<html>",
+    ));
     let not_etcd = run(&["probe", "etcd", &format!("http://127.0.0.1:{html}")]);
-    assert!(!not_etcd.healthy() && not_etcd.line().contains("not an etcd health reply"), "{not_etcd:?}");
+    assert!(
+        !not_etcd.healthy() && not_etcd.line().contains("not an etcd health reply"),
+        "{not_etcd:?}"
+    );
 }
 
 #[test]
@@ -83,8 +109,19 @@ fn probe_haproxy_monitor_uri_end_to_end() {
     assert_eq!(http_get(up_port, "/healthz").0, 200);
     assert_eq!(http_get(failing_port, "/healthz").0, 503);
 
-    let up = run(&["probe", "haproxy", &format!("http://127.0.0.1:{up_port}/healthz")]);
+    let up = run(&[
+        "probe",
+        "haproxy",
+        &format!("http://127.0.0.1:{up_port}/healthz"),
+    ]);
     assert!(up.healthy(), "{up:?}");
-    let failing = run(&["probe", "haproxy", &format!("http://127.0.0.1:{failing_port}/healthz")]);
-    assert!(!failing.healthy() && failing.line().contains("503"), "{failing:?}");
+    let failing = run(&[
+        "probe",
+        "haproxy",
+        &format!("http://127.0.0.1:{failing_port}/healthz"),
+    ]);
+    assert!(
+        !failing.healthy() && failing.line().contains("503"),
+        "{failing:?}"
+    );
 }

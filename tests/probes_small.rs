@@ -11,24 +11,45 @@ use small_protocols::*;
 #[test]
 fn memcached() {
     let port = free_port();
-    let server = spawn("memcached", &["-l", "127.0.0.1", "-p", &port.to_string(), "-U", "0", "-u", "nobody"]);
+    let server = spawn(
+        "memcached",
+        &[
+            "-l",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-U",
+            "0",
+            "-u",
+            "nobody",
+        ],
+    );
     wait_tcp("memcached", port);
     let address = format!("127.0.0.1:{port}");
 
     let up = run(&["probe", "memcached", &address]);
     assert!(up.healthy(), "{up:?}");
-    assert!(up.line().contains("memcached 1."), "the reason names the version: {up:?}");
+    assert!(
+        up.line().contains("memcached 1."),
+        "the reason names the version: {up:?}"
+    );
 
     pause(&server);
     times_out(&["memcached", &address]);
     stop(server);
     let gone = run(&["probe", "memcached", &address]);
-    assert!(!gone.healthy() && gone.line().contains("refused"), "{gone:?}");
+    assert!(
+        !gone.healthy() && gone.line().contains("refused"),
+        "{gone:?}"
+    );
 
     rejects_fake_peers("memcached", |port| format!("127.0.0.1:{port}"));
     let error = fake_peer(Some(b"ERROR\r\n"));
     let refused = run(&["probe", "memcached", &format!("127.0.0.1:{error}")]);
-    assert!(!refused.healthy() && refused.line().contains("refused 'version': ERROR"), "{refused:?}");
+    assert!(
+        !refused.healthy() && refused.line().contains("refused 'version': ERROR"),
+        "{refused:?}"
+    );
 }
 
 #[test]
@@ -51,29 +72,66 @@ fn redis() {
 
     let up = run(&["probe", "redis", &address, "--password-file", &good]);
     assert!(up.healthy() && up.line().contains("PONG"), "{up:?}");
-    let acl = run(&["probe", "redis", &address, "--user", "probe", "--password-file", &good]);
+    let acl = run(&[
+        "probe",
+        "redis",
+        &address,
+        "--user",
+        "probe",
+        "--password-file",
+        &good,
+    ]);
     assert!(acl.healthy() && acl.line().contains("as probe"), "{acl:?}");
     let wrong = run(&["probe", "redis", &address, "--password-file", &bad]);
-    assert!(!wrong.healthy() && wrong.line().contains("WRONGPASS"), "{wrong:?}");
+    assert!(
+        !wrong.healthy() && wrong.line().contains("WRONGPASS"),
+        "{wrong:?}"
+    );
     let missing = run(&["probe", "redis", &address]);
-    assert!(!missing.healthy() && missing.line().contains("NOAUTH"), "{missing:?}");
-    let no_file = run(&["probe", "redis", &address, "--password-file", "/nonexistent/pw"]);
-    assert!(!no_file.healthy() && no_file.line().contains("cannot read secret file"), "{no_file:?}");
+    assert!(
+        !missing.healthy() && missing.line().contains("NOAUTH"),
+        "{missing:?}"
+    );
+    let no_file = run(&[
+        "probe",
+        "redis",
+        &address,
+        "--password-file",
+        "/nonexistent/pw",
+    ]);
+    assert!(
+        !no_file.healthy() && no_file.line().contains("cannot read secret file"),
+        "{no_file:?}"
+    );
 
     // The secret appears nowhere, even in the debug trace, whatever the outcome.
     for args in [
         vec!["probe", "redis", &address, "--password-file", &good],
-        vec!["probe", "redis", &address, "--user", "nobody-such", "--password-file", &good],
+        vec![
+            "probe",
+            "redis",
+            &address,
+            "--user",
+            "nobody-such",
+            "--password-file",
+            &good,
+        ],
     ] {
         let traced = run_debug(&args);
-        assert!(!format!("{}{}", traced.stdout, traced.stderr).contains(PASSWORD), "secret leaked: {traced:?}");
+        assert!(
+            !format!("{}{}", traced.stdout, traced.stderr).contains(PASSWORD),
+            "secret leaked: {traced:?}"
+        );
     }
 
     pause(&server);
     times_out(&["redis", &address, "--password-file", &good]);
     stop(server);
     let gone = run(&["probe", "redis", &address, "--password-file", &good]);
-    assert!(!gone.healthy() && gone.line().contains("refused"), "{gone:?}");
+    assert!(
+        !gone.healthy() && gone.line().contains("refused"),
+        "{gone:?}"
+    );
     assert!(!gone.line().contains(PASSWORD));
 
     rejects_fake_peers("redis", |port| format!("127.0.0.1:{port}"));
@@ -84,8 +142,13 @@ fn ovsdb() {
     let dir = TempDir::new("ovsdb");
     let p = |name: &str| dir.path().join(name).display().to_string();
     let create = |db: &str, schema: &str| {
-        let ok = std::process::Command::new("ovsdb-tool").args(["create", &p(db), schema]).status();
-        assert!(ok.map(|s| s.success()).unwrap_or(false), "ovsdb-tool create {schema} failed (run `make deps`)");
+        let ok = std::process::Command::new("ovsdb-tool")
+            .args(["create", &p(db), schema])
+            .status();
+        assert!(
+            ok.map(|s| s.success()).unwrap_or(false),
+            "ovsdb-tool create {schema} failed (run `make deps`)"
+        );
     };
     create("conf.db", "/usr/share/openvswitch/vswitch.ovsschema");
     create("sb.db", "/usr/share/ovn/ovn-sb.ovsschema");
@@ -109,25 +172,43 @@ fn ovsdb() {
     let up = run(&["probe", "ovsdb", &unix]);
     assert!(up.healthy() && up.line().contains("Open_vSwitch"), "{up:?}");
     let sb = run(&["probe", "ovsdb", &tcp, "--database", "OVN_Southbound"]);
-    assert!(sb.healthy() && sb.line().contains("serves OVN_Southbound"), "{sb:?}");
+    assert!(
+        sb.healthy() && sb.line().contains("serves OVN_Southbound"),
+        "{sb:?}"
+    );
     let nb = run(&["probe", "ovsdb", &tcp, "--database", "OVN_Northbound"]);
-    assert!(!nb.healthy() && nb.line().contains("does not serve OVN_Northbound"), "{nb:?}");
+    assert!(
+        !nb.healthy() && nb.line().contains("does not serve OVN_Northbound"),
+        "{nb:?}"
+    );
     let ssl = run(&["probe", "ovsdb", "ssl:127.0.0.1:6642"]);
-    assert!(!ssl.healthy() && ssl.line().contains("not supported"), "{ssl:?}");
+    assert!(
+        !ssl.healthy() && ssl.line().contains("not supported"),
+        "{ssl:?}"
+    );
 
     pause(&server);
     times_out(&["ovsdb", &unix]);
     times_out(&["ovsdb", &tcp]);
     stop(server);
     let gone = run(&["probe", "ovsdb", &tcp]);
-    assert!(!gone.healthy() && gone.line().contains("refused"), "{gone:?}");
+    assert!(
+        !gone.healthy() && gone.line().contains("refused"),
+        "{gone:?}"
+    );
     let gone_unix = run(&["probe", "ovsdb", &unix]);
-    assert!(!gone_unix.healthy() && gone_unix.line().contains("connect to unix:"), "{gone_unix:?}");
+    assert!(
+        !gone_unix.healthy() && gone_unix.line().contains("connect to unix:"),
+        "{gone_unix:?}"
+    );
 
     rejects_fake_peers("ovsdb", |port| format!("tcp:127.0.0.1:{port}"));
     let error = fake_peer(Some(br#"{"id":1,"result":null,"error":"unknown method"}"#));
     let refused = run(&["probe", "ovsdb", &format!("tcp:127.0.0.1:{error}")]);
-    assert!(!refused.healthy() && refused.line().contains("unknown method"), "{refused:?}");
+    assert!(
+        !refused.healthy() && refused.line().contains("unknown method"),
+        "{refused:?}"
+    );
 }
 
 #[test]
@@ -151,19 +232,28 @@ fn haproxy_stats_socket() {
         let up = run(&["probe", "haproxy", address]);
         assert!(up.healthy(), "{up:?}");
         let line = up.line();
-        assert!(line.contains("HAProxy 2.") && line.contains(&format!("pid {}", server.0.id())), "{up:?}");
+        assert!(
+            line.contains("HAProxy 2.") && line.contains(&format!("pid {}", server.0.id())),
+            "{up:?}"
+        );
     }
 
     pause(&server);
     times_out(&["haproxy", &unix]);
     stop(server);
     let gone = run(&["probe", "haproxy", &tcp]);
-    assert!(!gone.healthy() && gone.line().contains("refused"), "{gone:?}");
+    assert!(
+        !gone.healthy() && gone.line().contains("refused"),
+        "{gone:?}"
+    );
 
     rejects_fake_peers("haproxy", |port| format!("tcp:127.0.0.1:{port}"));
     let denied = fake_peer(Some(b"Permission denied\n\n"));
     let refused = run(&["probe", "haproxy", &format!("tcp:127.0.0.1:{denied}")]);
-    assert!(!refused.healthy() && refused.line().contains("Permission denied"), "{refused:?}");
+    assert!(
+        !refused.healthy() && refused.line().contains("Permission denied"),
+        "{refused:?}"
+    );
 }
 
 #[test]
@@ -178,11 +268,22 @@ fn libvirt() {
         nix::unistd::chown(d, Some(nix::unistd::Uid::from_raw(65534)), None).unwrap();
     }
     let config = dir.path().join("libvirtd.conf");
-    let settings = format!("unix_sock_dir = \"{}\"\nauth_unix_rw = \"none\"\nauth_unix_ro = \"none\"\n", runtime.display());
+    let settings = format!(
+        "unix_sock_dir = \"{}\"\nauth_unix_rw = \"none\"\nauth_unix_ro = \"none\"\n",
+        runtime.display()
+    );
     std::fs::write(&config, settings).unwrap();
     let server = spawn_cmd(
         std::process::Command::new("setpriv")
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "libvirtd", "--timeout", "0", "--config"])
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "libvirtd",
+                "--timeout",
+                "0",
+                "--config",
+            ])
             .arg(&config)
             .env_clear()
             .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
@@ -194,18 +295,30 @@ fn libvirt() {
     let address = format!("unix:{}", socket.display());
 
     let up = run(&["probe", "libvirt", &address]);
-    assert!(up.healthy() && up.line().contains("libvirt daemon 9."), "{up:?}");
+    assert!(
+        up.healthy() && up.line().contains("libvirt daemon 9."),
+        "{up:?}"
+    );
     // The daemon answers, but refuses to open a driver it does not have: its own words.
     let refused = run(&["probe", "libvirt", &address, "--uri", "qemu:///system"]);
-    assert!(!refused.healthy() && refused.line().contains("unexpected qemu URI path"), "{refused:?}");
+    assert!(
+        !refused.healthy() && refused.line().contains("unexpected qemu URI path"),
+        "{refused:?}"
+    );
 
     pause(&server);
     times_out(&["libvirt", &address]);
     stop(server);
     let gone = run(&["probe", "libvirt", &address]);
-    assert!(!gone.healthy() && gone.line().contains("connect to unix:"), "{gone:?}");
+    assert!(
+        !gone.healthy() && gone.line().contains("connect to unix:"),
+        "{gone:?}"
+    );
     let absent = run(&["probe", "libvirt", "unix:/nonexistent/libvirt-sock"]);
-    assert!(!absent.healthy() && absent.line().contains("not found"), "{absent:?}");
+    assert!(
+        !absent.healthy() && absent.line().contains("not found"),
+        "{absent:?}"
+    );
 
     rejects_fake_peers("libvirt", |port| format!("tcp:127.0.0.1:{port}"));
 }

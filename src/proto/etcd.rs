@@ -18,11 +18,24 @@ pub const PROBE: ProbeKind = ProbeKind {
 };
 
 fn args(cmd: Command) -> Command {
-    let file = |name: &'static str, help: &'static str| Arg::new(name).long(name).value_name("FILE").help(help);
-    cmd.arg(Arg::new("url").value_name("URL").required(true).help("A client URL, e.g. http://127.0.0.1:2379"))
-        .arg(file("cacert", "CA bundle (PEM) to verify the server against (default: not verified, like curl -k)"))
-        .arg(file("cert", "Client certificate (PEM) when etcd requires client TLS"))
-        .arg(file("key", "Client key (PEM) for --cert"))
+    let file = |name: &'static str, help: &'static str| {
+        Arg::new(name).long(name).value_name("FILE").help(help)
+    };
+    cmd.arg(
+        Arg::new("url")
+            .value_name("URL")
+            .required(true)
+            .help("A client URL, e.g. http://127.0.0.1:2379"),
+    )
+    .arg(file(
+        "cacert",
+        "CA bundle (PEM) to verify the server against (default: not verified, like curl -k)",
+    ))
+    .arg(file(
+        "cert",
+        "Client certificate (PEM) when etcd requires client TLS",
+    ))
+    .arg(file("key", "Client key (PEM) for --cert"))
 }
 
 fn run(m: &ArgMatches, ctx: &Context) -> Checked {
@@ -68,14 +81,27 @@ pub fn evaluate(status: u16, body: &[u8]) -> Outcome {
     let healthy = match json.get("health") {
         Some(Value::String(s)) => s == "true",
         Some(Value::Bool(b)) => *b,
-        _ => return Err(format!("HTTP {status}, no \"health\" field in \"{}\"", excerpt())),
+        _ => {
+            return Err(format!(
+                "HTTP {status}, no \"health\" field in \"{}\"",
+                excerpt()
+            ))
+        }
     };
-    let reason = json.get("reason").and_then(Value::as_str).filter(|r| !r.is_empty());
+    let reason = json
+        .get("reason")
+        .and_then(Value::as_str)
+        .filter(|r| !r.is_empty());
     match (healthy, reason) {
         (true, _) if status < 400 => Ok("etcd reports health true".into()),
         (true, _) => Err(format!("HTTP {status} although etcd reports health true")),
-        (false, Some(reason)) => Err(format!("etcd reports unhealthy: {}", crate::proto::exchange::printable(reason.as_bytes(), 160))),
-        (false, None) => Err(format!("etcd reports unhealthy (HTTP {status}, no reason given)")),
+        (false, Some(reason)) => Err(format!(
+            "etcd reports unhealthy: {}",
+            crate::proto::exchange::printable(reason.as_bytes(), 160)
+        )),
+        (false, None) => Err(format!(
+            "etcd reports unhealthy (HTTP {status}, no reason given)"
+        )),
     }
 }
 
@@ -92,24 +118,38 @@ mod tests {
 
     #[test]
     fn unhealthy_reasons_come_from_etcd() {
-        let no_leader = evaluate(503, br#"{"health":"false","reason":"RAFT NO LEADER"}"#).unwrap_err();
+        let no_leader =
+            evaluate(503, br#"{"health":"false","reason":"RAFT NO LEADER"}"#).unwrap_err();
         assert_eq!(no_leader, "etcd reports unhealthy: RAFT NO LEADER");
-        assert!(evaluate(503, br#"{"health":"false"}"#).unwrap_err().contains("no reason given"));
+        assert!(evaluate(503, br#"{"health":"false"}"#)
+            .unwrap_err()
+            .contains("no reason given"));
         assert!(evaluate(200, br#"{"health":false}"#).is_err());
-        assert!(evaluate(500, br#"{"health":"true"}"#).unwrap_err().contains("HTTP 500"));
+        assert!(evaluate(500, br#"{"health":"true"}"#)
+            .unwrap_err()
+            .contains("HTTP 500"));
     }
 
     #[test]
     fn other_bodies_are_not_etcd() {
-        assert!(evaluate(200, b"<html>hello</html>").unwrap_err().contains("not an etcd health reply"));
-        assert!(evaluate(404, b"404 page not found\n").unwrap_err().contains("HTTP 404"));
-        assert!(evaluate(200, br#"{"status":"ok"}"#).unwrap_err().contains("no \"health\""));
+        assert!(evaluate(200, b"<html>hello</html>")
+            .unwrap_err()
+            .contains("not an etcd health reply"));
+        assert!(evaluate(404, b"404 page not found\n")
+            .unwrap_err()
+            .contains("HTTP 404"));
+        assert!(evaluate(200, br#"{"status":"ok"}"#)
+            .unwrap_err()
+            .contains("no \"health\""));
         assert!(evaluate(200, br#"["health"]"#).is_err());
     }
 
     #[test]
     fn builds_the_health_url() {
-        assert_eq!(health_url("http://127.0.0.1:2379"), "http://127.0.0.1:2379/health");
+        assert_eq!(
+            health_url("http://127.0.0.1:2379"),
+            "http://127.0.0.1:2379/health"
+        );
         assert_eq!(health_url("https://etcd:2379/"), "https://etcd:2379/health");
         assert_eq!(health_url("http://e:2379/health"), "http://e:2379/health");
     }

@@ -23,7 +23,11 @@ pub fn with_endpoint(
     default_port: Option<u16>,
     probe: impl FnOnce(&Endpoint) -> Outcome,
 ) -> Checked {
-    let Some(text) = m.get_one::<String>("address").map(String::as_str).or(default_address) else {
+    let Some(text) = m
+        .get_one::<String>("address")
+        .map(String::as_str)
+        .or(default_address)
+    else {
         return Checked::new("", Err("no address given".into()));
     };
     match Endpoint::parse(text, default_port) {
@@ -34,7 +38,8 @@ pub fn with_endpoint(
 
 /// Write the whole request within the deadline.
 pub fn send(conn: &mut Connection, request: &[u8]) -> Result<(), String> {
-    conn.write_all(request).map_err(|e| format!("sending the request: {}", io_reason(&e)))
+    conn.write_all(request)
+        .map_err(|e| format!("sending the request: {}", io_reason(&e)))
 }
 
 /// Read one reply of at most `limit` bytes, complete when `done` says so. Bytes
@@ -71,10 +76,19 @@ pub fn request(
 
 /// Like `net::read_until`, for replies that end either where `done` says or
 /// where the peer closes the connection (HAProxy's stats socket does both).
-pub fn read_until_close(conn: &mut impl Read, limit: usize, mut done: impl FnMut(&[u8]) -> bool) -> Result<Vec<u8>, String> {
+pub fn read_until_close(
+    conn: &mut impl Read,
+    limit: usize,
+    mut done: impl FnMut(&[u8]) -> bool,
+) -> Result<Vec<u8>, String> {
     let closed = std::cell::Cell::new(false);
-    let mut noting_close = NoteClose { inner: conn, closed: &closed };
-    net::read_until(&mut noting_close, limit, |b| (closed.get() && !b.is_empty()) || done(b))
+    let mut noting_close = NoteClose {
+        inner: conn,
+        closed: &closed,
+    };
+    net::read_until(&mut noting_close, limit, |b| {
+        (closed.get() && !b.is_empty()) || done(b)
+    })
 }
 
 /// A reader that notes when the peer has closed (a read of 0 bytes).
@@ -131,9 +145,14 @@ mod tests {
     #[test]
     fn a_close_ends_the_reply() {
         let mut closed = std::io::Cursor::new(b"Permission denied\n".to_vec());
-        assert_eq!(read_until_close(&mut closed, 100, |b| b.ends_with(b"\n\n")).unwrap(), b"Permission denied\n");
+        assert_eq!(
+            read_until_close(&mut closed, 100, |b| b.ends_with(b"\n\n")).unwrap(),
+            b"Permission denied\n"
+        );
         let mut nothing = std::io::Cursor::new(Vec::new());
-        assert!(read_until_close(&mut nothing, 100, |_| false).unwrap_err().contains("without a reply"));
+        assert!(read_until_close(&mut nothing, 100, |_| false)
+            .unwrap_err()
+            .contains("without a reply"));
     }
 
     #[test]

@@ -39,22 +39,38 @@ fn args(cmd: Command) -> Command {
 }
 
 fn run(m: &ArgMatches, ctx: &Context) -> Checked {
-    let address = m.get_one::<String>("address").map(String::as_str).unwrap_or("");
+    let address = m
+        .get_one::<String>("address")
+        .map(String::as_str)
+        .unwrap_or("");
     if address.starts_with("ssl:") {
-        return Checked::new(address, Err("ssl: OVSDB endpoints are not supported; probe the unix socket or a tcp: remote".into()));
+        return Checked::new(
+            address,
+            Err(
+                "ssl: OVSDB endpoints are not supported; probe the unix socket or a tcp: remote"
+                    .into(),
+            ),
+        );
     }
     let want_db = m.get_one::<String>("database").map(String::as_str);
-    exchange::with_endpoint(m, None, Some(DEFAULT_PORT), |endpoint| list_dbs(endpoint, want_db, ctx))
+    exchange::with_endpoint(m, None, Some(DEFAULT_PORT), |endpoint| {
+        list_dbs(endpoint, want_db, ctx)
+    })
 }
 
 /// JSON-RPC list_dbs; healthy when it answers (and lists `want_db` when given).
 pub fn list_dbs(endpoint: &Endpoint, want_db: Option<&str>, ctx: &Context) -> Outcome {
     let request = format!(r#"{{"method":"list_dbs","params":[],"id":{REQUEST_ID}}}"#);
-    let reply = exchange::request(endpoint, ctx, request.as_bytes(), REPLY_LIMIT, |b| find_reply(b, REQUEST_ID).is_some())?;
-    let databases = find_reply(&reply, REQUEST_ID).unwrap_or_else(|| Err("no reply to list_dbs".into()))?;
+    let reply = exchange::request(endpoint, ctx, request.as_bytes(), REPLY_LIMIT, |b| {
+        find_reply(b, REQUEST_ID).is_some()
+    })?;
+    let databases =
+        find_reply(&reply, REQUEST_ID).unwrap_or_else(|| Err("no reply to list_dbs".into()))?;
     let listed = databases.join(", ");
     match want_db {
-        Some(want) if databases.iter().any(|d| d == want) => Ok(format!("serves {want} (databases: {listed})")),
+        Some(want) if databases.iter().any(|d| d == want) => {
+            Ok(format!("serves {want} (databases: {listed})"))
+        }
         Some(want) => Err(format!("does not serve {want}; it serves: {listed}")),
         None => Ok(format!("databases: {listed}")),
     }
@@ -85,21 +101,36 @@ pub fn find_reply(buf: &[u8], id: u64) -> Option<Result<Vec<String>, String>> {
 /// The database names of a list_dbs reply, or the server's error.
 pub fn databases_from_reply(reply: &Value) -> Result<Vec<String>, String> {
     if let Some(error) = reply.get("error").filter(|e| !e.is_null()) {
-        return Err(format!("list_dbs failed: {}", printable(error.to_string().as_bytes(), 160)));
+        return Err(format!(
+            "list_dbs failed: {}",
+            printable(error.to_string().as_bytes(), 160)
+        ));
     }
-    let names = reply.get("result").and_then(Value::as_array).ok_or("list_dbs reply has no result array")?;
+    let names = reply
+        .get("result")
+        .and_then(Value::as_array)
+        .ok_or("list_dbs reply has no result array")?;
     names
         .iter()
-        .map(|n| n.as_str().map(str::to_string).ok_or_else(|| format!("list_dbs result holds a non-string: {n}")))
+        .map(|n| {
+            n.as_str()
+                .map(str::to_string)
+                .ok_or_else(|| format!("list_dbs result holds a non-string: {n}"))
+        })
         .collect()
 }
 
 /// Length of the first JSON-RPC message (an object) in `buf`, including leading
 /// whitespace: `Ok(None)` while its closing brace has not arrived.
 pub fn message_end(buf: &[u8]) -> Result<Option<usize>, String> {
-    let Some(start) = buf.iter().position(|b| !b.is_ascii_whitespace()) else { return Ok(None) };
+    let Some(start) = buf.iter().position(|b| !b.is_ascii_whitespace()) else {
+        return Ok(None);
+    };
     if buf[start] != b'{' {
-        return Err(format!("not a JSON-RPC message: starts with \"{}\"", printable(&buf[start..], 40)));
+        return Err(format!(
+            "not a JSON-RPC message: starts with \"{}\"",
+            printable(&buf[start..], 40)
+        ));
     }
     let mut depth = 0usize;
     let mut in_string = false;
@@ -118,7 +149,9 @@ pub fn message_end(buf: &[u8]) -> Result<Option<usize>, String> {
             b'"' => in_string = true,
             b'{' | b'[' => depth += 1,
             b'}' | b']' => {
-                depth = depth.checked_sub(1).ok_or("unbalanced JSON from the server")?;
+                depth = depth
+                    .checked_sub(1)
+                    .ok_or("unbalanced JSON from the server")?;
                 if depth == 0 {
                     return Ok(Some(i + 1));
                 }
@@ -147,19 +180,36 @@ mod tests {
     #[test]
     fn reads_the_reply_with_our_id() {
         let reply = br#"{"id":1,"result":["Open_vSwitch","_Server"],"error":null}"#;
-        assert_eq!(find_reply(reply, 1).unwrap().unwrap(), vec!["Open_vSwitch", "_Server"]);
+        assert_eq!(
+            find_reply(reply, 1).unwrap().unwrap(),
+            vec!["Open_vSwitch", "_Server"]
+        );
         let after_echo = br#"{"id":"echo","method":"echo","params":[]}{"id":1,"result":["OVN_Southbound"],"error":null}"#;
-        assert_eq!(find_reply(after_echo, 1).unwrap().unwrap(), vec!["OVN_Southbound"]);
+        assert_eq!(
+            find_reply(after_echo, 1).unwrap().unwrap(),
+            vec!["OVN_Southbound"]
+        );
         assert!(find_reply(br#"{"id":1,"result":["a""#, 1).is_none());
     }
 
     #[test]
     fn server_errors_and_bad_replies_are_reasons() {
-        let err = find_reply(br#"{"id":1,"result":null,"error":"unknown method"}"#, 1).unwrap().unwrap_err();
+        let err = find_reply(br#"{"id":1,"result":null,"error":"unknown method"}"#, 1)
+            .unwrap()
+            .unwrap_err();
         assert!(err.contains("unknown method"), "{err}");
-        assert!(find_reply(br#"{"id":1,"result":[1]}"#, 1).unwrap().unwrap_err().contains("non-string"));
-        assert!(find_reply(br#"{"id":1}"#, 1).unwrap().unwrap_err().contains("no result"));
-        assert!(find_reply(b"{\"id\":1,,}", 1).unwrap().unwrap_err().contains("invalid JSON"));
+        assert!(find_reply(br#"{"id":1,"result":[1]}"#, 1)
+            .unwrap()
+            .unwrap_err()
+            .contains("non-string"));
+        assert!(find_reply(br#"{"id":1}"#, 1)
+            .unwrap()
+            .unwrap_err()
+            .contains("no result"));
+        assert!(find_reply(b"{\"id\":1,,}", 1)
+            .unwrap()
+            .unwrap_err()
+            .contains("invalid JSON"));
         assert!(find_reply(b"garbage", 1).unwrap().is_err());
     }
 }

@@ -32,12 +32,16 @@ pub fn spawn_cmd(cmd: &mut Command) -> Child {
 
 /// Wait until a TCP port on loopback accepts connections.
 pub fn wait_tcp(what: &str, port: u16) {
-    wait_for(what, START_TIMEOUT, || TcpStream::connect(("127.0.0.1", port)).is_ok());
+    wait_for(what, START_TIMEOUT, || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
 }
 
 /// Wait until a unix socket exists and accepts connections.
 pub fn wait_unix(what: &str, path: &Path) {
-    wait_for(what, START_TIMEOUT, || std::os::unix::net::UnixStream::connect(path).is_ok());
+    wait_for(what, START_TIMEOUT, || {
+        std::os::unix::net::UnixStream::connect(path).is_ok()
+    });
 }
 
 /// Pause the server (SIGSTOP): the kernel still accepts connections, nobody answers.
@@ -86,11 +90,21 @@ pub const BINARY_JUNK: &[u8] = b"\x00\xff\xfe\x13\x37 not this protocol\r\n\r\n"
 /// Run the probe against fake peers (HTTP, binary junk, endless data): each must be
 /// unhealthy, with a one-line reason, within the deadline.
 pub fn rejects_fake_peers(kind: &str, address: impl Fn(u16) -> String) {
-    for (what, reply) in [("HTTP", Some(HTTP_REPLY)), ("binary junk", Some(BINARY_JUNK)), ("endless data", None)] {
+    for (what, reply) in [
+        ("HTTP", Some(HTTP_REPLY)),
+        ("binary junk", Some(BINARY_JUNK)),
+        ("endless data", None),
+    ] {
         let port = fake_peer(reply);
         let run = common::run(&["--timeout", "3", "probe", kind, &address(port)]);
-        assert!(!run.healthy(), "{kind} against {what} must be unhealthy: {run:?}");
-        assert!(!run.line().contains("timed out"), "{kind} must see {what} is not its protocol, not wait: {run:?}");
+        assert!(
+            !run.healthy(),
+            "{kind} against {what} must be unhealthy: {run:?}"
+        );
+        assert!(
+            !run.line().contains("timed out"),
+            "{kind} must see {what} is not its protocol, not wait: {run:?}"
+        );
     }
 }
 
@@ -99,9 +113,18 @@ pub fn times_out(args: &[&str]) -> Run {
     let mut all = vec!["--timeout", STOPPED_BUDGET, "probe"];
     all.extend_from_slice(args);
     let run = common::run(&all);
-    assert!(!run.healthy(), "a stopped server must be unhealthy: {run:?}");
-    assert!(run.line().contains("timed out"), "reason must say it timed out: {run:?}");
-    assert!(run.elapsed < Duration::from_secs(1) + VERDICT_MARGIN, "verdict past the deadline: {run:?}");
+    assert!(
+        !run.healthy(),
+        "a stopped server must be unhealthy: {run:?}"
+    );
+    assert!(
+        run.line().contains("timed out"),
+        "reason must say it timed out: {run:?}"
+    );
+    assert!(
+        run.elapsed < Duration::from_secs(1) + VERDICT_MARGIN,
+        "verdict past the deadline: {run:?}"
+    );
     run
 }
 
@@ -130,12 +153,18 @@ pub fn secret_file(dir: &TempDir, name: &str, secret: &str) -> String {
 /// the status and the body.
 pub fn http_get(port: u16, path: &str) -> (u16, Vec<u8>) {
     let mut conn = TcpStream::connect(("127.0.0.1", port)).expect("connect for GET");
-    conn.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     write!(conn, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
     let mut reply = Vec::new();
     conn.read_to_end(&mut reply).expect("read the HTTP reply");
-    let split = reply.windows(4).position(|w| w == b"\r\n\r\n").expect("HTTP header end");
-    let status = String::from_utf8_lossy(&reply[9..12]).parse().expect("HTTP status");
+    let split = reply
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("HTTP header end");
+    let status = String::from_utf8_lossy(&reply[9..12])
+        .parse()
+        .expect("HTTP status");
     (status, reply[split + 4..].to_vec())
 }
 
@@ -146,8 +175,16 @@ pub fn start_etcd(dir: &TempDir, extra: &[&str]) -> (Child, u16) {
     let peer_url = format!("http://127.0.0.1:{peer}");
     let data = dir.path().join("etcd").display().to_string();
     let mut args = vec![
-        "--data-dir", &data, "--listen-client-urls", &client_url, "--advertise-client-urls", &client_url,
-        "--listen-peer-urls", &peer_url, "--initial-advertise-peer-urls", &peer_url,
+        "--data-dir",
+        &data,
+        "--listen-client-urls",
+        &client_url,
+        "--advertise-client-urls",
+        &client_url,
+        "--listen-peer-urls",
+        &peer_url,
+        "--initial-advertise-peer-urls",
+        &peer_url,
     ];
     let cluster = format!("default={peer_url}");
     args.extend(["--initial-cluster", &cluster]);

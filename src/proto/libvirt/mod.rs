@@ -33,12 +33,23 @@ const DEFAULT_URI: &str = "";
 const REMOTE_PROGRAM: u32 = 0x2000_8086;
 const REMOTE_PROTOCOL_VERSION: u32 = 1;
 
-/// The procedures we call.
+/// The procedures we call (`REMOTE_PROC_CONNECT_*`).
 #[derive(Debug, Clone, Copy)]
 enum Procedure {
-    ConnectOpen = 1,
-    ConnectClose = 2,
-    ConnectGetLibVersion = 157,
+    Open = 1,
+    Close = 2,
+    GetLibVersion = 157,
+}
+
+impl Procedure {
+    /// libvirt's name for it, as its logs and docs say.
+    fn name(self) -> &'static str {
+        match self {
+            Procedure::Open => "CONNECT_OPEN",
+            Procedure::Close => "CONNECT_CLOSE",
+            Procedure::GetLibVersion => "CONNECT_GET_LIB_VERSION",
+        }
+    }
 }
 
 /// Message types and reply statuses of the RPC header.
@@ -58,17 +69,21 @@ const HEADER_LEN: usize = LENGTH_WORD + 24;
 const PACKET_LIMIT: usize = 256 * 1024;
 
 fn args(cmd: Command) -> Command {
-    cmd.arg(exchange::address_arg("The daemon socket (default unix:/run/libvirt/libvirt-sock)")).arg(
-        Arg::new("uri")
-            .long("uri")
-            .value_name("URI")
-            .help("Connection URI to open, e.g. qemu:///system (default: empty, the daemon's default driver)"),
-    )
+    cmd.arg(exchange::address_arg(
+        "The daemon socket (default unix:/run/libvirt/libvirt-sock)",
+    ))
+    .arg(Arg::new("uri").long("uri").value_name("URI").help(
+        "Connection URI to open, e.g. qemu:///system (default: empty, the daemon's default driver)",
+    ))
 }
 
 fn run(m: &ArgMatches, ctx: &Context) -> Checked {
-    let uri = m.get_one::<String>("uri").map_or(DEFAULT_URI, String::as_str);
-    exchange::with_endpoint(m, Some(DEFAULT_SOCKET), None, |endpoint| daemon_version_of(endpoint, uri, ctx))
+    let uri = m
+        .get_one::<String>("uri")
+        .map_or(DEFAULT_URI, String::as_str);
+    exchange::with_endpoint(m, Some(DEFAULT_SOCKET), None, |endpoint| {
+        daemon_version_of(endpoint, uri, ctx)
+    })
 }
 
 /// Open a connection on the libvirt socket and ask the daemon its version.
@@ -78,12 +93,22 @@ pub fn daemon_version(endpoint: &Endpoint, ctx: &Context) -> Outcome {
 
 /// [`daemon_version`] opening `uri` ("" for the daemon's default driver).
 pub fn daemon_version_of(endpoint: &Endpoint, uri: &str, ctx: &Context) -> Outcome {
-    let mut session = Session { conn: net::connect(endpoint, ctx)?, pending: Vec::new(), serial: 0 };
-    session.call(Procedure::ConnectOpen, &Encoder::default().optional_string(Some(uri)).u32(CONNECT_READ_ONLY).0)?;
-    let reply = session.call(Procedure::ConnectGetLibVersion, &[])?;
+    let mut session = Session {
+        conn: net::connect(endpoint, ctx)?,
+        pending: Vec::new(),
+        serial: 0,
+    };
+    session.call(
+        Procedure::Open,
+        &Encoder::default()
+            .optional_string(Some(uri))
+            .u32(CONNECT_READ_ONLY)
+            .0,
+    )?;
+    let reply = session.call(Procedure::GetLibVersion, &[])?;
     let version = Decoder::new(&reply).u64()?;
     // Closing politely spares the daemon a "connection reset" warning; the verdict is already known.
-    if let Err(e) = session.call(Procedure::ConnectClose, &[]) {
+    if let Err(e) = session.call(Procedure::Close, &[]) {
         ctx.trace(format_args!("libvirt CONNECT_CLOSE: {e}"));
     }
     Ok(format!("libvirt daemon {} answers", version_text(version)))
@@ -99,18 +124,30 @@ struct Session {
 impl Session {
     fn call(&mut self, procedure: Procedure, args: &[u8]) -> Result<Vec<u8>, String> {
         self.serial += 1;
-        exchange::send(&mut self.conn, &call_packet(procedure as u32, self.serial, args))?;
-        let packet = exchange::read_reply(&mut self.conn, &mut self.pending, PACKET_LIMIT, packet_len)
-            .map_err(|e| format!("{procedure:?}: {e}"))?;
+        exchange::send(
+            &mut self.conn,
+            &call_packet(procedure as u32, self.serial, args),
+        )?;
+        let packet =
+            exchange::read_reply(&mut self.conn, &mut self.pending, PACKET_LIMIT, packet_len)
+                .map_err(|e| format!("{}: {e}", procedure.name()))?;
         parse_reply(&packet, procedure as u32, self.serial)
             .map(<[u8]>::to_vec)
-            .map_err(|e| format!("{procedure:?}: {e}"))
+            .map_err(|e| format!("{}: {e}", procedure.name()))
     }
 }
 
 fn call_packet(procedure: u32, serial: u32, args: &[u8]) -> Vec<u8> {
     let total = (HEADER_LEN + args.len()) as u32;
-    let header = [total, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION, procedure, TYPE_CALL, serial, STATUS_OK];
+    let header = [
+        total,
+        REMOTE_PROGRAM,
+        REMOTE_PROTOCOL_VERSION,
+        procedure,
+        TYPE_CALL,
+        serial,
+        STATUS_OK,
+    ];
     let mut packet = header.iter().fold(Encoder::default(), |e, &v| e.u32(v)).0;
     packet.extend_from_slice(args);
     packet
@@ -135,11 +172,15 @@ pub fn parse_reply(packet: &[u8], procedure: u32, serial: u32) -> Result<&[u8], 
     let declared = d.u32()? as usize;
     if declared != packet.len() || declared < HEADER_LEN {
         let start = exchange::printable(&packet[..packet.len().min(LENGTH_WORD)], LENGTH_WORD);
-        return Err(format!("not a libvirt reply (starts with \"{start}\", length word {declared})"));
+        return Err(format!(
+            "not a libvirt reply (starts with \"{start}\", length word {declared})"
+        ));
     }
     let (program, version) = (d.u32()?, d.u32()?);
     if (program, version) != (REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION) {
-        return Err(format!("not a libvirt remote-protocol reply (program {program:#x} version {version})"));
+        return Err(format!(
+            "not a libvirt remote-protocol reply (program {program:#x} version {version})"
+        ));
     }
     let (got_procedure, kind, got_serial, status) = (d.u32()?, d.u32()?, d.u32()?, d.u32()?);
     if (got_procedure, kind, got_serial) != (procedure, TYPE_REPLY, serial) {
@@ -160,7 +201,10 @@ pub fn error_reason(payload: &[u8]) -> String {
     let mut d = Decoder::new(payload);
     let decoded = (|| Ok::<_, String>((d.i32()?, d.i32()?, d.optional_string()?)))();
     match decoded {
-        Ok((code, _domain, Some(message))) => format!("libvirt error {code}: {}", exchange::printable(message.as_bytes(), 200)),
+        Ok((code, _domain, Some(message))) => format!(
+            "libvirt error {code}: {}",
+            exchange::printable(message.as_bytes(), 200)
+        ),
         Ok((code, _domain, None)) => format!("libvirt error {code} (no message)"),
         Err(e) => format!("libvirt error reply that cannot be decoded: {e}"),
     }
@@ -168,7 +212,12 @@ pub fn error_reason(payload: &[u8]) -> String {
 
 /// libvirt's version number (major * 1,000,000 + minor * 1,000 + micro) as text.
 pub fn version_text(version: u64) -> String {
-    format!("{}.{}.{}", version / 1_000_000, version / 1000 % 1000, version % 1000)
+    format!(
+        "{}.{}.{}",
+        version / 1_000_000,
+        version / 1000 % 1000,
+        version % 1000
+    )
 }
 
 #[cfg(test)]
@@ -184,7 +233,14 @@ mod tests {
 
     #[test]
     fn builds_calls() {
-        let open = call_packet(1, 1, &Encoder::default().optional_string(None).u32(CONNECT_READ_ONLY).0);
+        let open = call_packet(
+            1,
+            1,
+            &Encoder::default()
+                .optional_string(None)
+                .u32(CONNECT_READ_ONLY)
+                .0,
+        );
         assert_eq!(open.len(), 36);
         assert_eq!(&open[..8], &[0, 0, 0, 36, 0x20, 0x00, 0x80, 0x86]);
     }
@@ -199,7 +255,11 @@ mod tests {
 
     #[test]
     fn error_replies_carry_the_message() {
-        let error = Encoder::default().u32(45).u32(0).optional_string(Some("authentication failed")).0;
+        let error = Encoder::default()
+            .u32(45)
+            .u32(0)
+            .optional_string(Some("authentication failed"))
+            .0;
         let err = parse_reply(&reply(1, 1, STATUS_ERROR, &error), 1, 1).unwrap_err();
         assert_eq!(err, "libvirt error 45: authentication failed");
         assert!(error_reason(&[0, 0]).contains("cannot be decoded"));
@@ -207,10 +267,14 @@ mod tests {
 
     #[test]
     fn rejects_other_messages() {
-        assert!(parse_reply(&reply(157, 3, STATUS_OK, &[]), 157, 2).unwrap_err().contains("serial 3"));
+        assert!(parse_reply(&reply(157, 3, STATUS_OK, &[]), 157, 2)
+            .unwrap_err()
+            .contains("serial 3"));
         let mut other_program = reply(1, 1, STATUS_OK, &[]);
         other_program[4] = 0x30;
-        assert!(parse_reply(&other_program, 1, 1).unwrap_err().contains("program"));
+        assert!(parse_reply(&other_program, 1, 1)
+            .unwrap_err()
+            .contains("program"));
         assert!(parse_reply(b"HTTP/1.1 400 Bad", 1, 1).is_err());
     }
 

@@ -40,14 +40,20 @@ impl<'a> Decoder<'a> {
     }
 
     fn take(&mut self, len: usize) -> Result<&'a [u8], String> {
-        let end = self.at.checked_add(len).filter(|&end| end <= self.buf.len()).ok_or("libvirt reply truncated")?;
+        let end = self
+            .at
+            .checked_add(len)
+            .filter(|&end| end <= self.buf.len())
+            .ok_or("libvirt reply truncated")?;
         let bytes = &self.buf[self.at..end];
         self.at = end;
         Ok(bytes)
     }
 
     pub fn u32(&mut self) -> Result<u32, String> {
-        Ok(u32::from_be_bytes(self.take(4)?.try_into().expect("took 4 bytes")))
+        Ok(u32::from_be_bytes(
+            self.take(4)?.try_into().expect("took 4 bytes"),
+        ))
     }
 
     pub fn i32(&mut self) -> Result<i32, String> {
@@ -55,7 +61,9 @@ impl<'a> Decoder<'a> {
     }
 
     pub fn u64(&mut self) -> Result<u64, String> {
-        Ok(u64::from_be_bytes(self.take(8)?.try_into().expect("took 8 bytes")))
+        Ok(u64::from_be_bytes(
+            self.take(8)?.try_into().expect("took 8 bytes"),
+        ))
     }
 
     pub fn string(&mut self) -> Result<String, String> {
@@ -69,7 +77,9 @@ impl<'a> Decoder<'a> {
         match self.u32()? {
             0 => Ok(None),
             1 => self.string().map(Some),
-            other => Err(format!("libvirt reply has a bad optional-value flag {other}")),
+            other => Err(format!(
+                "libvirt reply has a bad optional-value flag {other}"
+            )),
         }
     }
 
@@ -84,7 +94,12 @@ mod tests {
 
     #[test]
     fn round_trips() {
-        let bytes = Encoder::default().u32(7).string("abcde").optional_string(None).optional_string(Some("x")).0;
+        let bytes = Encoder::default()
+            .u32(7)
+            .string("abcde")
+            .optional_string(None)
+            .optional_string(Some("x"))
+            .0;
         assert_eq!(bytes.len(), 4 + 4 + 8 + 4 + 4 + 4 + 4);
         let mut d = Decoder::new(&bytes);
         assert_eq!(d.u32().unwrap(), 7);
@@ -97,7 +112,9 @@ mod tests {
 
     #[test]
     fn lengths_past_the_end_are_errors() {
-        assert!(Decoder::new(&[0xff, 0xff, 0xff, 0xff, b'a']).string().is_err());
+        assert!(Decoder::new(&[0xff, 0xff, 0xff, 0xff, b'a'])
+            .string()
+            .is_err());
         assert!(Decoder::new(&[0, 0, 0, 2]).optional_string().is_err());
         assert!(Decoder::new(&[0, 0, 0]).u64().is_err());
     }

@@ -33,14 +33,28 @@ fn args(cmd: Command) -> Command {
                 .value_name("FILE")
                 .help("File whose first line is the password (requirepass or the ACL user's)"),
         )
-        .arg(Arg::new("user").long("user").value_name("USER").help("ACL user name for AUTH (Redis 6+)"))
+        .arg(
+            Arg::new("user")
+                .long("user")
+                .value_name("USER")
+                .help("ACL user name for AUTH (Redis 6+)"),
+        )
 }
 
 fn run(m: &ArgMatches, ctx: &Context) -> Checked {
     let user = m.get_one::<String>("user").map(String::as_str);
-    let password = match m.get_one::<String>("password-file").map(|f| crate::secrets::read_secret_file(f)).transpose() {
+    let password = match m
+        .get_one::<String>("password-file")
+        .map(|f| crate::secrets::read_secret_file(f))
+        .transpose()
+    {
         Ok(p) => p,
-        Err(e) => return Checked::new(m.get_one::<String>("address").cloned().unwrap_or_default(), Err(e)),
+        Err(e) => {
+            return Checked::new(
+                m.get_one::<String>("address").cloned().unwrap_or_default(),
+                Err(e),
+            )
+        }
     };
     if user.is_some() && password.is_none() {
         return Checked::new("", Err("--user needs --password-file".into()));
@@ -56,7 +70,12 @@ pub fn ping(endpoint: &Endpoint, password: Option<&str>, ctx: &Context) -> Outco
 }
 
 /// [`ping`] with an ACL user name for AUTH.
-pub fn auth_and_ping(endpoint: &Endpoint, user: Option<&str>, password: Option<&str>, ctx: &Context) -> Outcome {
+pub fn auth_and_ping(
+    endpoint: &Endpoint,
+    user: Option<&str>,
+    password: Option<&str>,
+    ctx: &Context,
+) -> Outcome {
     if password.is_some_and(str::is_empty) {
         return Err("the password file's first line is empty".into());
     }
@@ -71,7 +90,9 @@ pub fn auth_and_ping(endpoint: &Endpoint, user: Option<&str>, password: Option<&
     }
     request.extend(resp::command(&[b"PING"]));
     asked.push("PING");
-    let reply = exchange::request(endpoint, ctx, &request, REPLY_LIMIT, |b| replies_complete(b, asked.len()))?;
+    let reply = exchange::request(endpoint, ctx, &request, REPLY_LIMIT, |b| {
+        replies_complete(b, asked.len())
+    })?;
     evaluate(&asked, &resp::parse_all(&reply)?, user)
 }
 
@@ -90,8 +111,19 @@ pub fn evaluate(asked: &[&str], replies: &[Value], user: Option<&str>) -> Outcom
         let expected = if *command == "PING" { "PONG" } else { "OK" };
         match reply {
             Value::Simple(s) if s == expected => {}
-            Value::Error(e) => return Err(format!("{command} refused: {}{}", exchange::printable(e.as_bytes(), 160), hint(e))),
-            other => return Err(format!("{command}: expected +{expected}, got {}", describe(other))),
+            Value::Error(e) => {
+                return Err(format!(
+                    "{command} refused: {}{}",
+                    exchange::printable(e.as_bytes(), 160),
+                    hint(e)
+                ))
+            }
+            other => {
+                return Err(format!(
+                    "{command}: expected +{expected}, got {}",
+                    describe(other)
+                ))
+            }
         }
     }
     if replies.len() < asked.len() {
@@ -135,24 +167,59 @@ mod tests {
 
     #[test]
     fn healthy_on_ok_then_pong() {
-        assert_eq!(evaluate(&["PING"], &[simple("PONG")], None).unwrap(), "PONG");
-        assert_eq!(evaluate(&["AUTH", "PING"], &[simple("OK"), simple("PONG")], Some("hc")).unwrap(), "PONG (authenticated as hc)");
+        assert_eq!(
+            evaluate(&["PING"], &[simple("PONG")], None).unwrap(),
+            "PONG"
+        );
+        assert_eq!(
+            evaluate(
+                &["AUTH", "PING"],
+                &[simple("OK"), simple("PONG")],
+                Some("hc")
+            )
+            .unwrap(),
+            "PONG (authenticated as hc)"
+        );
     }
 
     #[test]
     fn error_replies_become_reasons() {
-        let noauth = evaluate(&["PING"], &[Value::Error("NOAUTH Authentication required.".into())], None).unwrap_err();
-        assert!(noauth.starts_with("PING refused: NOAUTH") && noauth.contains("--password-file"), "{noauth}");
-        let wrong = evaluate(&["AUTH", "PING"], &[Value::Error("WRONGPASS invalid username-password pair".into())], None);
+        let noauth = evaluate(
+            &["PING"],
+            &[Value::Error("NOAUTH Authentication required.".into())],
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            noauth.starts_with("PING refused: NOAUTH") && noauth.contains("--password-file"),
+            "{noauth}"
+        );
+        let wrong = evaluate(
+            &["AUTH", "PING"],
+            &[Value::Error(
+                "WRONGPASS invalid username-password pair".into(),
+            )],
+            None,
+        );
         assert!(wrong.unwrap_err().starts_with("AUTH refused: WRONGPASS"));
-        let loading = evaluate(&["PING"], &[Value::Error("LOADING Redis is loading the dataset in memory".into())], None);
+        let loading = evaluate(
+            &["PING"],
+            &[Value::Error(
+                "LOADING Redis is loading the dataset in memory".into(),
+            )],
+            None,
+        );
         assert!(loading.unwrap_err().contains("LOADING"));
     }
 
     #[test]
     fn unexpected_or_missing_replies_are_unhealthy() {
-        assert!(evaluate(&["PING"], &[Value::Integer(1)], None).unwrap_err().contains("expected +PONG, got integer 1"));
-        assert!(evaluate(&["AUTH", "PING"], &[simple("OK")], None).unwrap_err().contains("no reply to PING"));
+        assert!(evaluate(&["PING"], &[Value::Integer(1)], None)
+            .unwrap_err()
+            .contains("expected +PONG, got integer 1"));
+        assert!(evaluate(&["AUTH", "PING"], &[simple("OK")], None)
+            .unwrap_err()
+            .contains("no reply to PING"));
     }
 
     #[test]

@@ -48,18 +48,24 @@ fn parse_at(buf: &[u8], at: usize, depth: usize) -> Result<Option<(Value, usize)
     if depth > MAX_DEPTH {
         return Err("RESP reply nested too deeply".into());
     }
-    let Some(&kind) = buf.get(at) else { return Ok(None) };
+    let Some(&kind) = buf.get(at) else {
+        return Ok(None);
+    };
     if !b"+-:$*".contains(&kind) {
         return Err(format!("not a RESP reply (starts with byte 0x{kind:02x})"));
     }
-    let Some((line, after)) = line_at(buf, at + 1)? else { return Ok(None) };
+    let Some((line, after)) = line_at(buf, at + 1)? else {
+        return Ok(None);
+    };
     let text = || String::from_utf8_lossy(line).into_owned();
     let value = match kind {
         b'+' => Value::Simple(text()),
         b'-' => Value::Error(text()),
         b':' => Value::Integer(number(line)?),
         b'$' => {
-            let Some(len) = length(line)? else { return Ok(Some((Value::Bulk(None), after))) };
+            let Some(len) = length(line)? else {
+                return Ok(Some((Value::Bulk(None), after)));
+            };
             let end = after + len;
             if buf.len() < end + 2 {
                 return Ok(None);
@@ -70,7 +76,9 @@ fn parse_at(buf: &[u8], at: usize, depth: usize) -> Result<Option<(Value, usize)
             return Ok(Some((Value::Bulk(Some(buf[after..end].to_vec())), end + 2)));
         }
         b'*' => {
-            let Some(count) = length(line)? else { return Ok(Some((Value::Array(None), after))) };
+            let Some(count) = length(line)? else {
+                return Ok(Some((Value::Array(None), after)));
+            };
             let mut items = Vec::new();
             let mut next = after;
             for _ in 0..count {
@@ -104,7 +112,12 @@ fn number(line: &[u8]) -> Result<i64, String> {
     std::str::from_utf8(line)
         .ok()
         .and_then(|s| s.parse().ok())
-        .ok_or_else(|| format!("bad RESP number \"{}\"", crate::proto::exchange::printable(line, 20)))
+        .ok_or_else(|| {
+            format!(
+                "bad RESP number \"{}\"",
+                crate::proto::exchange::printable(line, 20)
+            )
+        })
 }
 
 /// A bulk or array length: `None` for the null value (-1), bounded otherwise.
@@ -133,11 +146,23 @@ mod tests {
 
     #[test]
     fn decodes_simple_values() {
-        assert_eq!(parse(b"+PONG\r\n").unwrap(), Some((Value::Simple("PONG".into()), 7)));
-        assert_eq!(parse(b"-NOAUTH Authentication required.\r\n").unwrap().unwrap().0, Value::Error("NOAUTH Authentication required.".into()));
+        assert_eq!(
+            parse(b"+PONG\r\n").unwrap(),
+            Some((Value::Simple("PONG".into()), 7))
+        );
+        assert_eq!(
+            parse(b"-NOAUTH Authentication required.\r\n")
+                .unwrap()
+                .unwrap()
+                .0,
+            Value::Error("NOAUTH Authentication required.".into())
+        );
         assert_eq!(parse(b":-3\r\n").unwrap().unwrap().0, Value::Integer(-3));
         assert_eq!(parse(b"$-1\r\n").unwrap().unwrap().0, Value::Bulk(None));
-        assert_eq!(parse(b"$4\r\nPONG\r\n").unwrap().unwrap().0, Value::Bulk(Some(b"PONG".to_vec())));
+        assert_eq!(
+            parse(b"$4\r\nPONG\r\n").unwrap().unwrap().0,
+            Value::Bulk(Some(b"PONG".to_vec()))
+        );
         assert_eq!(
             parse(b"*2\r\n+a\r\n:1\r\n").unwrap().unwrap().0,
             Value::Array(Some(vec![Value::Simple("a".into()), Value::Integer(1)]))
@@ -146,7 +171,14 @@ mod tests {
 
     #[test]
     fn waits_for_incomplete_values() {
-        for partial in [&b""[..], b"+PON", b"+PONG\r", b"$4\r\nPO", b"$4\r\nPONG\r", b"*2\r\n+a\r\n"] {
+        for partial in [
+            &b""[..],
+            b"+PON",
+            b"+PONG\r",
+            b"$4\r\nPO",
+            b"$4\r\nPONG\r",
+            b"*2\r\n+a\r\n",
+        ] {
             assert_eq!(parse(partial).unwrap(), None, "{partial:?}");
         }
     }
@@ -154,7 +186,10 @@ mod tests {
     #[test]
     fn rejects_garbage() {
         assert!(parse(b"HTTP/1.1 200 OK\r\n").is_err());
-        assert!(parse(b"xxxx").is_err(), "a wrong first byte is enough to reject");
+        assert!(
+            parse(b"xxxx").is_err(),
+            "a wrong first byte is enough to reject"
+        );
         assert!(parse(b"+PONG\n").is_err());
         assert!(parse(b"$99999999999\r\n").is_err());
         assert!(parse(b"$4\r\nPONGxx").is_err());
@@ -165,11 +200,17 @@ mod tests {
     #[test]
     fn parses_pipelined_replies() {
         let all = parse_all(b"+OK\r\n+PONG\r\n+PA").unwrap();
-        assert_eq!(all, vec![Value::Simple("OK".into()), Value::Simple("PONG".into())]);
+        assert_eq!(
+            all,
+            vec![Value::Simple("OK".into()), Value::Simple("PONG".into())]
+        );
     }
 
     #[test]
     fn encodes_commands() {
-        assert_eq!(command(&[b"AUTH", b"pw"]), b"*2\r\n$4\r\nAUTH\r\n$2\r\npw\r\n");
+        assert_eq!(
+            command(&[b"AUTH", b"pw"]),
+            b"*2\r\n$4\r\nAUTH\r\n$2\r\npw\r\n"
+        );
     }
 }
