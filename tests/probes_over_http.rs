@@ -6,7 +6,7 @@
 mod common;
 mod small_protocols;
 
-use common::{run, TempDir};
+use common::TempDir;
 use openstack_healthcheck::proto::etcd::evaluate;
 use small_protocols::*;
 
@@ -61,34 +61,23 @@ fn probe_etcd_end_to_end() {
     let (etcd, client) = start_etcd(&dir, &[]);
     let url = format!("http://127.0.0.1:{client}");
 
-    let up = run(&["probe", "etcd", &url]);
-    assert!(up.healthy() && up.line().contains("health true"), "{up:?}");
-
-    pause(&etcd);
-    times_out(&["etcd", &url]);
-    stop(etcd);
-    let gone = run(&["probe", "etcd", &url]);
-    assert!(
-        !gone.healthy() && gone.line().contains("refused"),
-        "{gone:?}"
-    );
+    expect_healthy(&["etcd", &url], "health true");
+    stopped_then_gone(etcd, &["etcd", &url], "refused");
 
     let full = TempDir::new("etcd-full");
     let (_etcd_full, full_client) = start_etcd(&full, TINY_QUOTA);
     raise_nospace_alarm(full_client);
-    let alarmed = run(&["probe", "etcd", &format!("http://127.0.0.1:{full_client}")]);
-    assert!(
-        !alarmed.healthy() && alarmed.line().contains("etcd reports unhealthy"),
-        "{alarmed:?}"
+    expect_unhealthy(
+        &["etcd", &format!("http://127.0.0.1:{full_client}")],
+        "etcd reports unhealthy",
     );
 
     let html = fake_peer(Some(
         b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\n<html>",
     ));
-    let not_etcd = run(&["probe", "etcd", &format!("http://127.0.0.1:{html}")]);
-    assert!(
-        !not_etcd.healthy() && not_etcd.line().contains("not an etcd health reply"),
-        "{not_etcd:?}"
+    expect_unhealthy(
+        &["etcd", &format!("http://127.0.0.1:{html}")],
+        "not an etcd health reply",
     );
 }
 
@@ -109,19 +98,15 @@ fn probe_haproxy_monitor_uri_end_to_end() {
     assert_eq!(http_get(up_port, "/healthz").0, 200);
     assert_eq!(http_get(failing_port, "/healthz").0, 503);
 
-    let up = run(&[
-        "probe",
-        "haproxy",
-        &format!("http://127.0.0.1:{up_port}/healthz"),
-    ]);
-    assert!(up.healthy(), "{up:?}");
-    let failing = run(&[
-        "probe",
-        "haproxy",
-        &format!("http://127.0.0.1:{failing_port}/healthz"),
-    ]);
-    assert!(
-        !failing.healthy() && failing.line().contains("503"),
-        "{failing:?}"
+    expect_healthy(
+        &["haproxy", &format!("http://127.0.0.1:{up_port}/healthz")],
+        "",
+    );
+    expect_unhealthy(
+        &[
+            "haproxy",
+            &format!("http://127.0.0.1:{failing_port}/healthz"),
+        ],
+        "503",
     );
 }

@@ -5,7 +5,7 @@
 mod common;
 mod small_protocols;
 
-use common::{free_port, run, TempDir};
+use common::{free_port, TempDir};
 use small_protocols::*;
 
 #[test]
@@ -27,28 +27,14 @@ fn memcached() {
     wait_tcp("memcached", port);
     let address = format!("127.0.0.1:{port}");
 
-    let up = run(&["probe", "memcached", &address]);
-    assert!(up.healthy(), "{up:?}");
-    assert!(
-        up.line().contains("memcached 1."),
-        "the reason names the version: {up:?}"
-    );
-
-    pause(&server);
-    times_out(&["memcached", &address]);
-    stop(server);
-    let gone = run(&["probe", "memcached", &address]);
-    assert!(
-        !gone.healthy() && gone.line().contains("refused"),
-        "{gone:?}"
-    );
+    expect_healthy(&["memcached", &address], "memcached 1.");
+    stopped_then_gone(server, &["memcached", &address], "refused");
 
     rejects_fake_peers("memcached", |port| format!("127.0.0.1:{port}"));
     let error = fake_peer(Some(b"ERROR\r\n"));
-    let refused = run(&["probe", "memcached", &format!("127.0.0.1:{error}")]);
-    assert!(
-        !refused.healthy() && refused.line().contains("refused 'version': ERROR"),
-        "{refused:?}"
+    expect_unhealthy(
+        &["memcached", &format!("127.0.0.1:{error}")],
+        "refused 'version': ERROR",
     );
 }
 
@@ -70,38 +56,23 @@ fn redis() {
     let good = secret_file(&dir, "good", PASSWORD);
     let bad = secret_file(&dir, "bad", "not-the-password");
 
-    let up = run(&["probe", "redis", &address, "--password-file", &good]);
-    assert!(up.healthy() && up.line().contains("PONG"), "{up:?}");
-    let acl = run(&[
-        "probe",
-        "redis",
-        &address,
-        "--user",
-        "probe",
-        "--password-file",
-        &good,
-    ]);
-    assert!(acl.healthy() && acl.line().contains("as probe"), "{acl:?}");
-    let wrong = run(&["probe", "redis", &address, "--password-file", &bad]);
-    assert!(
-        !wrong.healthy() && wrong.line().contains("WRONGPASS"),
-        "{wrong:?}"
+    expect_healthy(&["redis", &address, "--password-file", &good], "PONG");
+    expect_healthy(
+        &[
+            "redis",
+            &address,
+            "--user",
+            "probe",
+            "--password-file",
+            &good,
+        ],
+        "as probe",
     );
-    let missing = run(&["probe", "redis", &address]);
-    assert!(
-        !missing.healthy() && missing.line().contains("NOAUTH"),
-        "{missing:?}"
-    );
-    let no_file = run(&[
-        "probe",
-        "redis",
-        &address,
-        "--password-file",
-        "/nonexistent/pw",
-    ]);
-    assert!(
-        !no_file.healthy() && no_file.line().contains("cannot read secret file"),
-        "{no_file:?}"
+    expect_unhealthy(&["redis", &address, "--password-file", &bad], "WRONGPASS");
+    expect_unhealthy(&["redis", &address], "NOAUTH");
+    expect_unhealthy(
+        &["redis", &address, "--password-file", "/nonexistent/pw"],
+        "cannot read secret file",
     );
 
     // The secret appears nowhere, even in the debug trace, whatever the outcome.
@@ -124,16 +95,11 @@ fn redis() {
         );
     }
 
-    pause(&server);
-    times_out(&["redis", &address, "--password-file", &good]);
-    stop(server);
-    let gone = run(&["probe", "redis", &address, "--password-file", &good]);
-    assert!(
-        !gone.healthy() && gone.line().contains("refused"),
-        "{gone:?}"
+    stopped_then_gone(
+        server,
+        &["redis", &address, "--password-file", &good],
+        "refused",
     );
-    assert!(!gone.line().contains(PASSWORD));
-
     rejects_fake_peers("redis", |port| format!("127.0.0.1:{port}"));
 }
 
@@ -169,45 +135,27 @@ fn ovsdb() {
     let unix = format!("unix:{socket}");
     let tcp = format!("tcp:127.0.0.1:{port}");
 
-    let up = run(&["probe", "ovsdb", &unix]);
-    assert!(up.healthy() && up.line().contains("Open_vSwitch"), "{up:?}");
-    let sb = run(&["probe", "ovsdb", &tcp, "--database", "OVN_Southbound"]);
-    assert!(
-        sb.healthy() && sb.line().contains("serves OVN_Southbound"),
-        "{sb:?}"
+    expect_healthy(&["ovsdb", &unix], "Open_vSwitch");
+    expect_healthy(
+        &["ovsdb", &tcp, "--database", "OVN_Southbound"],
+        "serves OVN_Southbound",
     );
-    let nb = run(&["probe", "ovsdb", &tcp, "--database", "OVN_Northbound"]);
-    assert!(
-        !nb.healthy() && nb.line().contains("does not serve OVN_Northbound"),
-        "{nb:?}"
+    expect_unhealthy(
+        &["ovsdb", &tcp, "--database", "OVN_Northbound"],
+        "does not serve OVN_Northbound",
     );
-    let ssl = run(&["probe", "ovsdb", "ssl:127.0.0.1:6642"]);
-    assert!(
-        !ssl.healthy() && ssl.line().contains("not supported"),
-        "{ssl:?}"
-    );
+    expect_unhealthy(&["ovsdb", "ssl:127.0.0.1:6642"], "not supported");
 
     pause(&server);
     times_out(&["ovsdb", &unix]);
-    times_out(&["ovsdb", &tcp]);
-    stop(server);
-    let gone = run(&["probe", "ovsdb", &tcp]);
-    assert!(
-        !gone.healthy() && gone.line().contains("refused"),
-        "{gone:?}"
-    );
-    let gone_unix = run(&["probe", "ovsdb", &unix]);
-    assert!(
-        !gone_unix.healthy() && gone_unix.line().contains("connect to unix:"),
-        "{gone_unix:?}"
-    );
+    stopped_then_gone(server, &["ovsdb", &tcp], "refused");
+    expect_unhealthy(&["ovsdb", &unix], "connect to unix:");
 
     rejects_fake_peers("ovsdb", |port| format!("tcp:127.0.0.1:{port}"));
     let error = fake_peer(Some(br#"{"id":1,"result":null,"error":"unknown method"}"#));
-    let refused = run(&["probe", "ovsdb", &format!("tcp:127.0.0.1:{error}")]);
-    assert!(
-        !refused.healthy() && refused.line().contains("unknown method"),
-        "{refused:?}"
+    expect_unhealthy(
+        &["ovsdb", &format!("tcp:127.0.0.1:{error}")],
+        "unknown method",
     );
 }
 
@@ -229,30 +177,22 @@ fn haproxy_stats_socket() {
     let tcp = format!("tcp:127.0.0.1:{port}");
 
     for address in [&unix, &tcp] {
-        let up = run(&["probe", "haproxy", address]);
-        assert!(up.healthy(), "{up:?}");
-        let line = up.line();
+        let up = expect_healthy(&["haproxy", address], "HAProxy 2.");
         assert!(
-            line.contains("HAProxy 2.") && line.contains(&format!("pid {}", server.0.id())),
+            up.line().contains(&format!("pid {}", server.0.id())),
             "{up:?}"
         );
     }
 
     pause(&server);
     times_out(&["haproxy", &unix]);
-    stop(server);
-    let gone = run(&["probe", "haproxy", &tcp]);
-    assert!(
-        !gone.healthy() && gone.line().contains("refused"),
-        "{gone:?}"
-    );
+    stopped_then_gone(server, &["haproxy", &tcp], "refused");
 
     rejects_fake_peers("haproxy", |port| format!("tcp:127.0.0.1:{port}"));
     let denied = fake_peer(Some(b"Permission denied\n\n"));
-    let refused = run(&["probe", "haproxy", &format!("tcp:127.0.0.1:{denied}")]);
-    assert!(
-        !refused.healthy() && refused.line().contains("Permission denied"),
-        "{refused:?}"
+    expect_unhealthy(
+        &["haproxy", &format!("tcp:127.0.0.1:{denied}")],
+        "Permission denied",
     );
 }
 
@@ -294,31 +234,14 @@ fn libvirt() {
     wait_unix("libvirtd socket", &socket);
     let address = format!("unix:{}", socket.display());
 
-    let up = run(&["probe", "libvirt", &address]);
-    assert!(
-        up.healthy() && up.line().contains("libvirt daemon 9."),
-        "{up:?}"
-    );
+    expect_healthy(&["libvirt", &address], "libvirt daemon 9.");
     // The daemon answers, but refuses to open a driver it does not have: its own words.
-    let refused = run(&["probe", "libvirt", &address, "--uri", "qemu:///system"]);
-    assert!(
-        !refused.healthy() && refused.line().contains("unexpected qemu URI path"),
-        "{refused:?}"
+    expect_unhealthy(
+        &["libvirt", &address, "--uri", "qemu:///system"],
+        "unexpected qemu URI path",
     );
 
-    pause(&server);
-    times_out(&["libvirt", &address]);
-    stop(server);
-    let gone = run(&["probe", "libvirt", &address]);
-    assert!(
-        !gone.healthy() && gone.line().contains("connect to unix:"),
-        "{gone:?}"
-    );
-    let absent = run(&["probe", "libvirt", "unix:/nonexistent/libvirt-sock"]);
-    assert!(
-        !absent.healthy() && absent.line().contains("not found"),
-        "{absent:?}"
-    );
-
+    stopped_then_gone(server, &["libvirt", &address], "connect to unix:");
+    expect_unhealthy(&["libvirt", "unix:/nonexistent/libvirt-sock"], "not found");
     rejects_fake_peers("libvirt", |port| format!("tcp:127.0.0.1:{port}"));
 }

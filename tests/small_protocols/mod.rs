@@ -128,6 +128,40 @@ pub fn times_out(args: &[&str]) -> Run {
     run
 }
 
+/// `probe ARGS...` must be healthy and say `says`.
+pub fn expect_healthy(args: &[&str], says: &str) -> Run {
+    let run = probe(args);
+    assert!(
+        run.healthy() && run.line().contains(says),
+        "expected healthy, saying {says:?}: {run:?}"
+    );
+    run
+}
+
+/// `probe ARGS...` must be unhealthy and say `says`.
+pub fn expect_unhealthy(args: &[&str], says: &str) -> Run {
+    let run = probe(args);
+    assert!(
+        !run.healthy() && run.line().contains(says),
+        "expected unhealthy, saying {says:?}: {run:?}"
+    );
+    run
+}
+
+fn probe(args: &[&str]) -> Run {
+    let mut all = vec!["probe"];
+    all.extend_from_slice(args);
+    common::run(&all)
+}
+
+/// Pause the server: the probe times out within its budget; kill it: the probe says `gone_says`.
+pub fn stopped_then_gone(server: Child, args: &[&str], gone_says: &str) {
+    pause(&server);
+    times_out(args);
+    stop(server);
+    expect_unhealthy(args, gone_says);
+}
+
 /// Run the binary with HEALTHCHECK_DEBUG=1 (the trace goes to stderr, still one line allowed
 /// for the verdict; the secret must appear nowhere).
 pub fn run_debug(args: &[&str]) -> Run {
