@@ -107,17 +107,34 @@ fn redis() {
 fn ovsdb() {
     let dir = TempDir::new("ovsdb");
     let p = |name: &str| dir.path().join(name).display().to_string();
-    let create = |db: &str, schema: &str| {
-        let ok = std::process::Command::new("ovsdb-tool")
-            .args(["create", &p(db), schema])
-            .status();
+    let tool = |args: &[&str]| {
+        let ok = std::process::Command::new("ovsdb-tool").args(args).status();
         assert!(
             ok.map(|s| s.success()).unwrap_or(false),
-            "ovsdb-tool create {schema} failed (run `make deps`)"
+            "ovsdb-tool {args:?} failed (run `make deps`)"
         );
     };
-    create("conf.db", "/usr/share/openvswitch/vswitch.ovsschema");
-    create("sb.db", "/usr/share/ovn/ovn-sb.ovsschema");
+    let raft = |port: u16| format!("tcp:127.0.0.1:{port}");
+    // Open_vSwitch standalone; OVN_Northbound a one-member cluster (its leader);
+    // OVN_Southbound a member that joined a cluster nobody else is in: cut off.
+    tool(&[
+        "create",
+        &p("conf.db"),
+        "/usr/share/openvswitch/vswitch.ovsschema",
+    ]);
+    tool(&[
+        "create-cluster",
+        &p("nb.db"),
+        "/usr/share/ovn/ovn-nb.ovsschema",
+        &raft(free_port()),
+    ]);
+    tool(&[
+        "join-cluster",
+        &p("sb.db"),
+        "OVN_Southbound",
+        &raft(free_port()),
+        &raft(free_port()),
+    ]);
     let port = free_port();
     let socket = p("db.sock");
     let server = spawn(
@@ -128,6 +145,7 @@ fn ovsdb() {
             &format!("--unixctl={}", p("ctl")),
             "--no-chdir",
             &p("conf.db"),
+            &p("nb.db"),
             &p("sb.db"),
         ],
     );
@@ -137,12 +155,22 @@ fn ovsdb() {
 
     expect_healthy(&["ovsdb", &unix], "Open_vSwitch");
     expect_healthy(
-        &["ovsdb", &tcp, "--database", "OVN_Southbound"],
-        "serves OVN_Southbound",
+        &["ovsdb", &tcp, "--database", "Open_vSwitch"],
+        "serves Open_vSwitch (standalone)",
+    );
+    expect_healthy(
+        &["ovsdb", &unix, "--database", "OVN_Northbound"],
+        "(clustered, leader)",
+    );
+    // list_dbs alone (kolla's `ovsdb-client list-dbs`) passes; the cluster status does not.
+    expect_healthy(&["ovsdb", &unix], "OVN_Southbound");
+    expect_unhealthy(
+        &["ovsdb", &unix, "--database", "OVN_Southbound"],
+        "not connected to its cluster",
     );
     expect_unhealthy(
-        &["ovsdb", &tcp, "--database", "OVN_Northbound"],
-        "does not serve OVN_Northbound",
+        &["ovsdb", &tcp, "--database", "OVN_IC_Northbound"],
+        "does not serve OVN_IC_Northbound",
     );
     expect_unhealthy(&["ovsdb", "ssl:127.0.0.1:6642"], "not supported");
 

@@ -1,5 +1,8 @@
 //! OVSDB JSON-RPC (RFC 7047) over unix or TCP: `list_dbs`, healthy when the server
-//! answers it (and, with `--database`, lists that database, e.g. OVN_Southbound).
+//! answers it. With `--database` (e.g. OVN_Southbound) the server must list it, and,
+//! where the server has the `_Server` database (OVS 2.9+), its row there must say
+//! `connected`: a clustered member cut off from its cluster still lists the database,
+//! so `list_dbs` alone (kolla's `ovsdb-client list-dbs`) calls it healthy.
 //! JSON-RPC over a stream has no framing: one message ends where its outermost
 //! brace closes, so the reader counts braces outside strings before parsing.
 
@@ -9,7 +12,7 @@ use crate::probes::ProbeKind;
 use crate::proto::exchange::{self, printable};
 use crate::verdict::{Checked, Outcome};
 use clap::{Arg, ArgMatches, Command};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 pub const PROBE: ProbeKind = ProbeKind {
     name: "ovsdb",
@@ -26,8 +29,9 @@ pub const DEFAULT_PORT: u16 = 6640;
 /// (an `echo` request) that may precede it.
 const REPLY_LIMIT: usize = 256 * 1024;
 
-/// Our request id; the reply must carry the same.
-const REQUEST_ID: u64 = 1;
+/// Our request ids; each reply carries its request's.
+const LIST_DBS_ID: u64 = 1;
+const STATUS_ID: u64 = 2;
 
 fn args(cmd: Command) -> Command {
     cmd.arg(exchange::address_arg("unix:PATH or tcp:HOST:PORT (default port 6640)").required(true)).arg(
@@ -58,28 +62,108 @@ fn run(m: &ArgMatches, ctx: &Context) -> Checked {
     })
 }
 
-/// JSON-RPC list_dbs; healthy when it answers (and lists `want_db` when given).
+/// JSON-RPC list_dbs; healthy when it answers (and lists `want_db` when given,
+/// connected to its cluster if it is clustered).
 pub fn list_dbs(endpoint: &Endpoint, want_db: Option<&str>, ctx: &Context) -> Outcome {
-    let request = format!(r#"{{"method":"list_dbs","params":[],"id":{REQUEST_ID}}}"#);
+    // Both requests go out in one write; the server answers them in order.
+    let mut request = rpc_request(LIST_DBS_ID, "list_dbs", json!([]));
+    let mut ids = vec![LIST_DBS_ID];
+    if let Some(want) = want_db {
+        request.push_str(&rpc_request(STATUS_ID, "transact", status_query(want)));
+        ids.push(STATUS_ID);
+    }
     let reply = exchange::request(endpoint, ctx, request.as_bytes(), REPLY_LIMIT, |b| {
-        find_reply(b, REQUEST_ID).is_some()
+        ids.iter().all(|&id| find_reply(b, id).is_some())
     })?;
-    let databases =
-        find_reply(&reply, REQUEST_ID).unwrap_or_else(|| Err("no reply to list_dbs".into()))?;
+    let answer = |id| find_reply(&reply, id).unwrap_or_else(|| Err("no reply".into()));
+    let databases = databases_from_reply(&answer(LIST_DBS_ID)?)?;
     let listed = databases.join(", ");
-    match want_db {
-        Some(want) if databases.iter().any(|d| d == want) => {
-            Ok(format!("serves {want} (databases: {listed})"))
+    let Some(want) = want_db else {
+        return Ok(format!("databases: {listed}"));
+    };
+    if !databases.iter().any(|d| d == want) {
+        return Err(format!("does not serve {want}; it serves: {listed}"));
+    }
+    match cluster_status(&answer(STATUS_ID)?, want) {
+        Ok(status) if status.connected => Ok(format!("serves {want} ({})", status.describe())),
+        Ok(status) => Err(format!(
+            "serves {want} but it is not connected to its cluster ({})",
+            status.describe()
+        )),
+        // Servers older than OVS 2.9 have no _Server database: listing is all they can tell.
+        Err(e) => {
+            ctx.trace(format_args!("no cluster status for {want}: {e}"));
+            Ok(format!(
+                "serves {want} (databases: {listed}; no cluster status: {e})"
+            ))
         }
-        Some(want) => Err(format!("does not serve {want}; it serves: {listed}")),
-        None => Ok(format!("databases: {listed}")),
     }
 }
 
+fn rpc_request(id: u64, method: &str, params: Value) -> String {
+    json!({"method": method, "params": params, "id": id}).to_string()
+}
+
+/// A `_Server` select of the row describing database `name`.
+fn status_query(name: &str) -> Value {
+    json!(["_Server", {
+        "op": "select",
+        "table": "Database",
+        "where": [["name", "==", name]],
+        "columns": ["connected", "leader", "model"],
+    }])
+}
+
+/// A database's row in `_Server.Database`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterStatus {
+    /// "standalone", "clustered" or "relay".
+    pub model: String,
+    pub connected: bool,
+    pub leader: bool,
+}
+
+impl ClusterStatus {
+    fn describe(&self) -> String {
+        match (self.model.as_str(), self.connected, self.leader) {
+            ("clustered", true, true) => "clustered, leader".into(),
+            ("clustered", true, false) => "clustered, follower".into(),
+            (model, true, _) => model.to_string(),
+            (model, false, _) => format!("{model}, disconnected"),
+        }
+    }
+}
+
+/// The `_Server.Database` row of `name` from the reply to [`status_query`].
+pub fn cluster_status(reply: &Value, name: &str) -> Result<ClusterStatus, String> {
+    if let Some(error) = reply.get("error").filter(|e| !e.is_null()) {
+        return Err(printable(error.to_string().as_bytes(), 120));
+    }
+    let row = reply
+        .pointer("/result/0/rows/0")
+        .ok_or_else(|| format!("_Server has no row for {name}"))?;
+    let flag = |key: &str| {
+        row.get(key)
+            .and_then(Value::as_bool)
+            .ok_or(format!("_Server row lacks {key}"))
+    };
+    Ok(ClusterStatus {
+        model: printable(
+            row.get("model")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown")
+                .as_bytes(),
+            20,
+        ),
+        connected: flag("connected")?,
+        leader: flag("leader")?,
+    })
+}
+
 /// Scan the complete messages in `buf` for the reply with `id`: `None` while it has
-/// not arrived, `Some(Ok(databases))` or `Some(Err(why))` once it has (or once the
+/// not arrived, `Some(Ok(message))` or `Some(Err(why))` once it has (or once the
 /// stream is known to be garbage). Other messages (an `echo` request) are skipped.
-pub fn find_reply(buf: &[u8], id: u64) -> Option<Result<Vec<String>, String>> {
+pub fn find_reply(buf: &[u8], id: u64) -> Option<Result<Value, String>> {
     let mut at = 0;
     loop {
         let end = match message_end(&buf[at..]) {
@@ -92,7 +176,7 @@ pub fn find_reply(buf: &[u8], id: u64) -> Option<Result<Vec<String>, String>> {
             Err(e) => return Some(Err(format!("invalid JSON from the server: {e}"))),
         };
         if message.get("id").and_then(Value::as_u64) == Some(id) {
-            return Some(databases_from_reply(&message));
+            return Some(Ok(message));
         }
         at = end;
     }
@@ -177,39 +261,64 @@ mod tests {
         assert!(find_reply(b"{]", 1).unwrap().is_err());
     }
 
+    /// The list_dbs answer with id 1 in `buf`, through the same steps as the probe.
+    fn dbs(buf: &[u8]) -> Result<Vec<String>, String> {
+        databases_from_reply(&find_reply(buf, 1).expect("a complete reply")?)
+    }
+
     #[test]
     fn reads_the_reply_with_our_id() {
         let reply = br#"{"id":1,"result":["Open_vSwitch","_Server"],"error":null}"#;
-        assert_eq!(
-            find_reply(reply, 1).unwrap().unwrap(),
-            vec!["Open_vSwitch", "_Server"]
-        );
+        assert_eq!(dbs(reply).unwrap(), vec!["Open_vSwitch", "_Server"]);
         let after_echo = br#"{"id":"echo","method":"echo","params":[]}{"id":1,"result":["OVN_Southbound"],"error":null}"#;
-        assert_eq!(
-            find_reply(after_echo, 1).unwrap().unwrap(),
-            vec!["OVN_Southbound"]
-        );
+        assert_eq!(dbs(after_echo).unwrap(), vec!["OVN_Southbound"]);
         assert!(find_reply(br#"{"id":1,"result":["a""#, 1).is_none());
+        let both = br#"{"id":1,"result":[],"error":null}{"id":2,"result":[],"error":null}"#;
+        assert!(find_reply(both, 2).is_some() && find_reply(both, 3).is_none());
     }
 
     #[test]
     fn server_errors_and_bad_replies_are_reasons() {
-        let err = find_reply(br#"{"id":1,"result":null,"error":"unknown method"}"#, 1)
-            .unwrap()
-            .unwrap_err();
+        let err = dbs(br#"{"id":1,"result":null,"error":"unknown method"}"#).unwrap_err();
         assert!(err.contains("unknown method"), "{err}");
-        assert!(find_reply(br#"{"id":1,"result":[1]}"#, 1)
-            .unwrap()
+        assert!(dbs(br#"{"id":1,"result":[1]}"#)
             .unwrap_err()
             .contains("non-string"));
-        assert!(find_reply(br#"{"id":1}"#, 1)
+        assert!(dbs(br#"{"id":1}"#).unwrap_err().contains("no result"));
+        assert!(dbs(b"{\"id\":1,,}").unwrap_err().contains("invalid JSON"));
+        assert!(dbs(b"garbage").is_err());
+    }
+
+    #[test]
+    fn reads_the_cluster_status() {
+        let reply = |row: &str| -> Value {
+            serde_json::from_str(&format!(
+                r#"{{"id":2,"result":[{{"rows":[{row}]}}],"error":null}}"#
+            ))
             .unwrap()
+        };
+        let leader = cluster_status(
+            &reply(r#"{"connected":true,"leader":true,"model":"clustered"}"#),
+            "SB",
+        )
+        .unwrap();
+        assert_eq!(leader.describe(), "clustered, leader");
+        let cut_off = cluster_status(
+            &reply(r#"{"connected":false,"leader":false,"model":"clustered"}"#),
+            "SB",
+        );
+        assert_eq!(cut_off.unwrap().describe(), "clustered, disconnected");
+        assert!(cluster_status(&reply(""), "SB")
             .unwrap_err()
-            .contains("no result"));
-        assert!(find_reply(b"{\"id\":1,,}", 1)
-            .unwrap()
+            .contains("no row for SB"));
+        assert!(cluster_status(&reply(r#"{"leader":true}"#), "SB")
             .unwrap_err()
-            .contains("invalid JSON"));
-        assert!(find_reply(b"garbage", 1).unwrap().is_err());
+            .contains("lacks connected"));
+        let unknown_db: Value =
+            serde_json::from_str(r#"{"id":2,"result":null,"error":{"error":"unknown database"}}"#)
+                .unwrap();
+        assert!(cluster_status(&unknown_db, "SB")
+            .unwrap_err()
+            .contains("unknown database"));
     }
 }
