@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Whole-process CPU of our small-protocol probes against the clients they replace, on
-# the same servers: `redis-cli ping`, `ovsdb-client list-dbs`, and `nc` piping the
-# memcached `version` command and HAProxy's `show info`. Starts its own memcached,
+# the same servers: TripleO's redis and memcached checks (their request piped through
+# socat, config parsing left out), `redis-cli ping`, kolla's `ovsdb-client list-dbs`,
+# and `nc` piping HAProxy's `show info`. Starts its own memcached,
 # redis-server (with a password), ovsdb-server and haproxy on loopback ports and
 # temp-dir sockets, measures user+sys CPU of every run with getrusage(RUSAGE_CHILDREN),
 # prints a markdown table and writes it to target/bench/small_protocols.md.
@@ -50,36 +51,59 @@ printf 'global\n    stats socket %s/stats.sock level user\n' "$dir" >"$dir/hapro
 start haproxy.log haproxy -f "$dir/haproxy.cfg" -db
 wait_healthy haproxy haproxy "unix:$dir/stats.sock"
 
-# Each row: label, our command, the reference command (as the shell-based checks run it).
-python3 - "$N" "$OUT" <<PY
+# etcd's probe needs checks::http (another branch until merged): its row is left out,
+# saying so, while `probe etcd` cannot reach a healthy etcd.
+etcd_port=$(free_port); etcd_peer=$(free_port)
+start etcd.log etcd --data-dir "$dir/etcd" --listen-client-urls "http://127.0.0.1:$etcd_port" \
+    --advertise-client-urls "http://127.0.0.1:$etcd_port" --listen-peer-urls "http://127.0.0.1:$etcd_peer" \
+    --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer" --initial-cluster "default=http://127.0.0.1:$etcd_peer"
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$etcd_port/health" >/dev/null && break; sleep 0.1; done
+if "$BIN" probe etcd "http://127.0.0.1:$etcd_port" >/dev/null 2>&1; then
+    bench_etcd=1
+else
+    bench_etcd=0
+    echo "note: etcd row left out: $("$BIN" probe etcd "http://127.0.0.1:$etcd_port")" >&2
+fi
+
+# The password reaches redis-cli and the shells only through the environment, never argv.
+export BIN N OUT dir mc_port redis_port etcd_port bench_etcd REDISCLI_AUTH=$pw REDIS_PASS=$pw
+python3 - <<'PY'
 import os, resource, statistics, subprocess, sys
-runs, out = int(sys.argv[1]), sys.argv[2]
-env = dict(os.environ, REDISCLI_AUTH="$pw")  # redis-cli reads the password from here, not argv
+e = os.environ
+runs, out, ours, d = int(e["N"]), e["OUT"], e["BIN"], e["dir"]
+redis, mc = f"127.0.0.1:{e['redis_port']}", f"127.0.0.1:{e['mc_port']}"
 
 def cpu_ms(cmd):
     samples = []
     for _ in range(runs):
         ru = resource.getrusage(resource.RUSAGE_CHILDREN)
         before = ru.ru_utime + ru.ru_stime
-        rc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+        rc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
         ru = resource.getrusage(resource.RUSAGE_CHILDREN)
         if rc != 0:
             sys.exit(f"{cmd!r} failed (exit {rc}): the comparison would be meaningless")
         samples.append((ru.ru_utime + ru.ru_stime - before) * 1000)
     return statistics.median(samples), statistics.fmean(samples)
 
-ours = "$BIN"
+# TripleO's redis check without its redis.conf parsing: AUTH + PING through socat.
+tripleo_redis = (r"""printf '*2\r\n$4\r\nAUTH\r\n$%s\r\n%s\r\n*1\r\n$4\r\nPING\r\n' "${#REDIS_PASS}" "$REDIS_PASS" """
+                 f"| socat - TCP:{redis} | grep -q +PONG")
+probe_redis = [ours, "probe", "redis", redis, "--password-file", f"{d}/redis.pw"]
 rows = [
-    ("redis AUTH+PING", [ours, "probe", "redis", "127.0.0.1:$redis_port", "--password-file", "$dir/redis.pw"],
-     ["redis-cli", "-h", "127.0.0.1", "-p", "$redis_port", "ping"]),
-    ("OVSDB list_dbs", [ours, "probe", "ovsdb", "unix:$dir/db.sock"],
-     ["ovsdb-client", "list-dbs", "unix:$dir/db.sock"]),
-    ("memcached version", [ours, "probe", "memcached", "127.0.0.1:$mc_port"],
-     ["sh", "-c", "printf 'version\\\\r\\\\n' | nc -N 127.0.0.1 $mc_port"]),
-    ("HAProxy show info", [ours, "probe", "haproxy", "unix:$dir/stats.sock"],
-     ["sh", "-c", "echo 'show info' | nc -N -U $dir/stats.sock"]),
+    ("redis AUTH+PING vs TripleO (socat)", probe_redis, ["bash", "-c", tripleo_redis]),
+    ("redis AUTH+PING vs redis-cli", probe_redis, ["redis-cli", "-u", f"redis://{redis}", "ping"]),
+    ("OVSDB list_dbs vs ovsdb-client", [ours, "probe", "ovsdb", f"unix:{d}/db.sock"],
+     ["ovsdb-client", "list-dbs", f"unix:{d}/db.sock"]),
+    ("memcached version vs TripleO (socat)", [ours, "probe", "memcached", mc],
+     ["bash", "-c", f"echo version | socat - TCP:{mc} >/dev/null"]),
+    ("HAProxy show info vs nc", [ours, "probe", "haproxy", f"unix:{d}/stats.sock"],
+     ["sh", "-c", f"echo 'show info' | nc -N -U {d}/stats.sock"]),
 ]
-lines = [f"| check | ours: CPU ms median (mean) | reference: CPU ms median (mean) | reference / ours |",
+if e["bench_etcd"] == "1":
+    etcd = f"http://127.0.0.1:{e['etcd_port']}"
+    rows.append(("etcd health vs TripleO (etcdctl)", [ours, "probe", "etcd", etcd],
+                 ["bash", "-c", f"ETCDCTL_API=3 etcdctl --endpoints {etcd} endpoint health 2>&1 | grep -q 'is healthy'"]))
+lines = ["| check | ours: CPU ms median (mean) | reference: CPU ms median (mean) | reference / ours |",
          "|---|---|---|---|"]
 for label, mine, ref in rows:
     (om, oa), (rm, ra) = cpu_ms(mine), cpu_ms(ref)
