@@ -142,6 +142,11 @@ fn hint(error: &str) -> &'static str {
     match code {
         "NOAUTH" => " (give --password-file with the requirepass password)",
         "WRONGPASS" => " (check the password file and --user)",
+        // Redis 6+ refuses AUTH when no password is set; the server is up but the check
+        // is configured for a password the server does not have.
+        "ERR" if error.contains("without any password configured") => {
+            " (the server has no password: drop --password-file, or set requirepass)"
+        }
         _ => "",
     }
 }
@@ -202,6 +207,11 @@ mod tests {
             None,
         );
         assert!(wrong.unwrap_err().starts_with("AUTH refused: WRONGPASS"));
+        let no_password =
+            "ERR AUTH <password> called without any password configured for the default user.";
+        let unneeded =
+            evaluate(&["AUTH", "PING"], &[Value::Error(no_password.into())], None).unwrap_err();
+        assert!(unneeded.contains("drop --password-file"), "{unneeded}");
         let loading = evaluate(
             &["PING"],
             &[Value::Error(
