@@ -27,6 +27,20 @@ fn memcached() {
     wait_tcp("memcached", port);
     let address = format!("127.0.0.1:{port}");
 
+    // The same over a unix socket (memcached -s), as some deployments run it.
+    let dir = TempDir::new("memcached");
+    let socket = dir.path().join("memcached.sock");
+    let socket_text = socket.display().to_string();
+    let _on_socket = spawn(
+        "memcached",
+        &["-s", &socket_text, "-a", "0700", "-u", "root"],
+    );
+    wait_unix("memcached socket", &socket);
+    expect_healthy(
+        &["memcached", &format!("unix:{socket_text}")],
+        "memcached 1.",
+    );
+
     expect_healthy(&["memcached", &address], "memcached 1.");
     stopped_then_gone(server, &["memcached", &address], "refused");
 
@@ -46,7 +60,8 @@ fn redis() {
     let config = dir.path().join("redis.conf");
     let settings = format!(
         "port {port}\nbind 127.0.0.1\ndir {}\nrequirepass {PASSWORD}\nsave \"\"\nappendonly no\ndaemonize no\n\
-         user probe on >{PASSWORD} +ping\n",
+         user probe on >{PASSWORD} +ping\nunixsocket {}/redis.sock\n",
+        dir.path().display(),
         dir.path().display()
     );
     std::fs::write(&config, settings).unwrap();
@@ -57,6 +72,8 @@ fn redis() {
     let bad = secret_file(&dir, "bad", "not-the-password");
 
     expect_healthy(&["redis", &address, "--password-file", &good], "PONG");
+    let unix = format!("unix:{}/redis.sock", dir.path().display());
+    expect_healthy(&["redis", &unix, "--password-file", &good], "PONG");
     expect_healthy(
         &[
             "redis",
