@@ -4,6 +4,7 @@
 
 pub mod amqp;
 pub mod etcd;
+pub mod exchange;
 pub mod haproxy;
 pub mod http1;
 pub mod libvirt;
