@@ -62,6 +62,7 @@ const NLM_F_DUMP: u16 = 0x300;
 const SOCK_DIAG_BY_FAMILY: u16 = 20;
 
 const INET_DIAG_REQ_BYTECODE: u16 = 1;
+const INET_DIAG_BC_JMP: u8 = 1;
 const INET_DIAG_BC_S_EQ: u8 = 11;
 const INET_DIAG_BC_D_EQ: u8 = 12;
 /// `struct inet_diag_req_v2`: family, protocol, ext, pad, states, then `inet_diag_sockid`.
@@ -132,29 +133,39 @@ pub struct InetQuery<'a> {
 }
 
 /// inet_diag bytecode accepting a socket whose source (and with `remote_too`, destination) port is
-/// one of `ports`. Each test is an 8-byte op pair `{code, yes, no} {0, 0, port}`: a match jumps to
-/// the end (accept), a miss goes on to the next test; the last miss jumps 4 bytes past the end
-/// (reject), as the kernel's `inet_diag_bc_run` defines it.
+/// one of `ports`: a chain of tests joined by jumps, the way `ss` compiles `a or b`.
+///
+/// Each test is an 8-byte op pair `{S_EQ|D_EQ, yes: 8, no: 12} {0, 0, port}`. A hit goes on to the
+/// 4-byte `{JMP, 4, to-the-end}` that follows it (JMP always takes `no`: accept); a miss skips that
+/// jump to the next test. The last test has no jump: its hit runs off the end (accept) and its miss
+/// lands 4 bytes past the end (reject), as the kernel's `inet_diag_bc_run` defines. The kernel's
+/// audit requires every `no` target to lie on the chain of `yes` steps, which this layout keeps.
 pub fn port_filter_bytecode(ports: &[u16], remote_too: bool) -> Vec<u8> {
+    const TEST_LEN: u16 = 8;
+    const JUMP_LEN: u16 = 4;
     let codes: &[u8] = if remote_too { &[INET_DIAG_BC_S_EQ, INET_DIAG_BC_D_EQ] } else { &[INET_DIAG_BC_S_EQ] };
     let tests: Vec<(u8, u16)> = ports.iter().flat_map(|&p| codes.iter().map(move |&c| (c, p))).collect();
-    let total = tests.len() * 8;
+    let total = (tests.len() * (TEST_LEN + JUMP_LEN) as usize).saturating_sub(JUMP_LEN as usize);
     let mut code = Vec::with_capacity(total);
-    for (i, (op, port)) in tests.iter().enumerate() {
-        let remaining = (total - i * 8) as u16;
-        let is_last = i + 1 == tests.len();
-        let no = if is_last { remaining + 4 } else { 8 };
-        code.push(*op);
-        code.push(remaining as u8); // yes: jump to the end (remaining <= 255 is checked by the caller)
+    let mut op = |code_byte: u8, yes: u16, no: u16| {
+        code.push(code_byte);
+        code.push(yes as u8);
         code.extend_from_slice(&no.to_ne_bytes());
-        code.extend_from_slice(&[0, 0]);
-        code.extend_from_slice(&port.to_ne_bytes());
+    };
+    for (i, (test, port)) in tests.iter().enumerate() {
+        op(*test, TEST_LEN, TEST_LEN + JUMP_LEN);
+        op(0, 0, *port); // the operand: the port, in the `no` field
+        let is_last = i + 1 == tests.len();
+        if !is_last {
+            let after_jump = total - (i + 1) * (TEST_LEN + JUMP_LEN) as usize;
+            op(INET_DIAG_BC_JMP, JUMP_LEN, JUMP_LEN + after_jump as u16);
+        }
     }
     code
 }
 
-/// Most ports one query filters on: the bytecode's `yes` offsets are one byte wide.
-pub const MAX_FILTER_PORTS: usize = 15;
+/// Most ports one request filters on; more are asked for in several requests.
+pub const MAX_FILTER_PORTS: usize = 256;
 
 fn netlink_header(payload_len: usize, seq: u32) -> Vec<u8> {
     let mut msg = Vec::with_capacity(NLMSG_HDRLEN + payload_len);
@@ -437,13 +448,18 @@ mod tests {
     #[test]
     fn bytecode_layout() {
         let code = port_filter_bytecode(&[5671, 5672], true);
-        assert_eq!(code.len(), 32);
-        // First op: S_EQ, yes = 32 (to the end), no = 8 (next test), then the port.
-        assert_eq!(&code[..4], &[INET_DIAG_BC_S_EQ, 32, 8, 0]);
+        assert_eq!(code.len(), 4 * 8 + 3 * 4);
+        // First test: S_EQ, yes = 8 (its jump), no = 12 (the next test), then the port.
+        assert_eq!(code[..2], [INET_DIAG_BC_S_EQ, 8]);
+        assert_eq!(u16::from_ne_bytes([code[2], code[3]]), 12);
         assert_eq!(u16::from_ne_bytes([code[6], code[7]]), 5671);
-        // Last op: D_EQ for 5672, yes = 8 (end), no = 12 (reject).
-        assert_eq!(&code[24..28], &[INET_DIAG_BC_D_EQ, 8, 12, 0]);
-        assert_eq!(u16::from_ne_bytes([code[30], code[31]]), 5672);
+        // Its jump goes to the end: 4 + the 32 bytes after it.
+        assert_eq!(code[8..10], [INET_DIAG_BC_JMP, 4]);
+        assert_eq!(u16::from_ne_bytes([code[10], code[11]]), 36);
+        // Last test: D_EQ for 5672, no jump after it.
+        assert_eq!(code[36..38], [INET_DIAG_BC_D_EQ, 8]);
+        assert_eq!(u16::from_ne_bytes([code[42], code[43]]), 5672);
+        assert!(port_filter_bytecode(&[], true).is_empty());
     }
 
     #[test]
@@ -461,7 +477,14 @@ mod tests {
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].local.port(), port);
         assert!(found[0].inode > 0);
-        let other = InetQuery { ports: &[port.wrapping_add(1).max(1)], ..query };
+        let other = InetQuery { ports: &[port.wrapping_add(1).max(1)], ..query.clone() };
         assert!(query_inet(&other, &deadline).unwrap().iter().all(|s| s.local.port() != port));
+        // Several ports, local and remote: the kernel's audit accepts the chained bytecode.
+        let client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let both = InetQuery { states: tcp_state::ALL, ports: &[1, port, 2], remote_too: true, ..query };
+        let found = query_inet(&both, &deadline).unwrap();
+        let client_port = client.local_addr().unwrap().port();
+        assert!(found.iter().any(|s| s.local.port() == client_port && s.remote.port() == port), "{found:?}");
+        assert!(found.iter().all(|s| s.local.port() == port || s.remote.port() == port), "{found:?}");
     }
 }
