@@ -38,9 +38,9 @@ elif action == 'many-sockets':         # N: unrelated UDP sockets (inodes with e
     for _ in range(int(args[0])):
         u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(('127.0.0.1', 0)); held.append(u)
     ready()
-elif action == 'zombie-parent':        # PROGRAM: start PROGRAM, never reap it
+elif action == 'zombie-parent':        # HEX(PROGRAM): start PROGRAM, never reap it (hex: keep its name out of our argv)
     import subprocess
-    child = subprocess.Popen([args[0], '0']); child_pid = child.pid; ready(child_pid)
+    child = subprocess.Popen([bytes.fromhex(args[0]).decode(), '0']); ready(child.pid)
 else:
     raise SystemExit('unknown action ' + action)
 while True: time.sleep(60)
