@@ -246,7 +246,10 @@ fn split_messages(buf: &[u8]) -> Result<(Vec<&[u8]>, bool), String> {
             }
             NLMSG_ERROR => {
                 let err = u32_at(payload, 0).map(|v| v as i32).unwrap_or(-nix::libc::EIO);
-                return Err(errno_reason(err));
+                // Error 0 is an acknowledgement, not a failure.
+                if err != 0 {
+                    return Err(errno_reason(err));
+                }
             }
             SOCK_DIAG_BY_FAMILY => payloads.push(payload),
             _ => {} // NOOP and anything else carries nothing for us
@@ -257,7 +260,9 @@ fn split_messages(buf: &[u8]) -> Result<(Vec<&[u8]>, bool), String> {
 }
 
 fn errno_reason(err: i32) -> String {
-    format!("sock_diag refused the request: {}", nix::errno::Errno::from_raw(-err).desc())
+    // The kernel sends -errno; anything else (only a corrupt reply could) reads as EIO.
+    let errno = err.checked_neg().filter(|e| *e > 0).unwrap_or(nix::libc::EIO);
+    format!("sock_diag refused the request: {}", nix::errno::Errno::from_raw(errno).desc())
 }
 
 fn inet_addr(family: u8, raw: &[u8], port: u16) -> Option<SocketAddr> {
@@ -430,6 +435,9 @@ mod tests {
         let error = nlmsg(NLMSG_ERROR, &(-nix::libc::EINVAL).to_ne_bytes());
         assert!(parse_inet_diag_msgs(&error).unwrap_err().contains("Invalid argument"));
         assert_eq!(parse_inet_diag_msgs(&[]).unwrap(), Parsed { records: vec![], done: false });
+        // Found by the fuzzer: i32::MIN as an error code.
+        let weird = nlmsg(NLMSG_ERROR, &i32::MIN.to_ne_bytes());
+        assert!(parse_inet_diag_msgs(&weird).unwrap_err().contains("I/O"));
     }
 
     #[test]
