@@ -65,5 +65,9 @@ fn other_users_fds_cannot_tell() {
     let server = start("s", "tcp-listen", &["127.0.0.1", &port.to_string()], None);
     let r = procpeers::run_as(Some(user), &["probe", "listen", &server.marker, &port.to_string()]);
     assert!(!r.healthy(), "{}", r.line());
-    assert!(r.line().contains("cannot tell:") && r.line().contains("run the check as root or as that user"), "{}", r.line());
+    assert!(
+        r.line().contains("cannot tell:") && r.line().contains("run the check as root or as that user"),
+        "{}",
+        r.line()
+    );
 }

@@ -7,7 +7,8 @@ use crate::verdict::{Checked, Outcome};
 use clap::{Arg, ArgMatches, Command};
 use std::time::{Duration, SystemTime};
 
-pub const PROBE: ProbeKind = ProbeKind { name: "filemod", about: "A file was modified within SECONDS", args, run, http_budget: false };
+pub const PROBE: ProbeKind =
+    ProbeKind { name: "filemod", about: "A file was modified within SECONDS", args, run, http_budget: false };
 
 fn args(cmd: Command) -> Command {
     cmd.arg(Arg::new("path").required(true).value_name("PATH"))

@@ -8,7 +8,8 @@ use crate::proc::{describe, matching_processes, ports_phrase, Holdings};
 use crate::verdict::{Checked, Outcome};
 use clap::{ArgMatches, Command};
 
-pub const PROBE: ProbeKind = ProbeKind { name: "listen", about: "A process listens on one of the ports", args, run, http_budget: false };
+pub const PROBE: ProbeKind =
+    ProbeKind { name: "listen", about: "A process listens on one of the ports", args, run, http_budget: false };
 
 fn args(cmd: Command) -> Command {
     super::port::process_and_ports(cmd)
@@ -25,7 +26,8 @@ pub fn check(process: &str, ports: &[u16], ctx: &Context) -> Checked {
 
 /// Sockets whose local port is one of `ports`: TCP in LISTEN, UDP bound (connected or not).
 fn listening_sockets(ports: &[u16], ctx: &Context) -> Result<Vec<(Transport, InetSocket)>, String> {
-    let tcp = InetQuery { transport: Transport::Tcp, states: tcp_state::bit(tcp_state::LISTEN), ports, remote_too: false };
+    let tcp =
+        InetQuery { transport: Transport::Tcp, states: tcp_state::bit(tcp_state::LISTEN), ports, remote_too: false };
     let udp = InetQuery {
         transport: Transport::Udp,
         states: tcp_state::bit(tcp_state::CLOSE) | tcp_state::bit(tcp_state::ESTABLISHED),

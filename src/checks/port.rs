@@ -13,12 +13,23 @@ use crate::verdict::{Checked, Outcome};
 use clap::{Arg, ArgMatches, Command};
 use std::collections::BTreeMap;
 
-pub const PROBE: ProbeKind = ProbeKind { name: "port", about: "A process holds an established TCP or a UDP socket on one of the ports", args, run, http_budget: false };
+pub const PROBE: ProbeKind = ProbeKind {
+    name: "port",
+    about: "A process holds an established TCP or a UDP socket on one of the ports",
+    args,
+    run,
+    http_budget: false,
+};
 
 /// The arguments shared by `probe port` and `probe listen`: PROCESS PORT...
 pub(crate) fn process_and_ports(cmd: Command) -> Command {
-    cmd.arg(Arg::new("process").required(true).value_name("PROCESS").help("Pattern matched like pgrep -f (command line or 15-char name)"))
-        .arg(Arg::new("ports").required(true).num_args(1..).value_name("PORT"))
+    cmd.arg(
+        Arg::new("process")
+            .required(true)
+            .value_name("PROCESS")
+            .help("Pattern matched like pgrep -f (command line or 15-char name)"),
+    )
+    .arg(Arg::new("ports").required(true).num_args(1..).value_name("PORT"))
 }
 
 /// Run `check` with the PROCESS PORT... arguments of a `probe` subcommand.
@@ -84,7 +95,9 @@ fn outcome(process: &str, ports: &[u16], ctx: &Context) -> Outcome {
     for (transport, socket) in &candidates {
         if let Some(owner) = holdings.owner_of(socket.inode) {
             return Ok(match transport {
-                Transport::Tcp => format!("{} has an established connection {} -> {}", owner.label(), socket.local, socket.remote),
+                Transport::Tcp => {
+                    format!("{} has an established connection {} -> {}", owner.label(), socket.local, socket.remote)
+                }
                 Transport::Udp if socket.state == tcp_state::ESTABLISHED => {
                     format!("{} has a udp socket {} connected to {}", owner.label(), socket.local, socket.remote)
                 }
@@ -95,7 +108,12 @@ fn outcome(process: &str, ports: &[u16], ctx: &Context) -> Outcome {
     if let Some(reason) = holdings.unreadable_reason() {
         return Err(reason);
     }
-    Err(format!("{} has no established connection on {}{}", describe(&processes), ports_phrase(ports), other_states(ports, &holdings, ctx)))
+    Err(format!(
+        "{} has no established connection on {}{}",
+        describe(&processes),
+        ports_phrase(ports),
+        other_states(ports, &holdings, ctx)
+    ))
 }
 
 /// Why not: the matching processes' TCP sockets on the ports in states that do not count,

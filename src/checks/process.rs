@@ -6,7 +6,8 @@ use crate::proc::{describe, matching_processes};
 use crate::verdict::Checked;
 use clap::{Arg, ArgMatches, Command};
 
-pub const PROBE: ProbeKind = ProbeKind { name: "process", about: "A process with a matching command line runs", args, run, http_budget: false };
+pub const PROBE: ProbeKind =
+    ProbeKind { name: "process", about: "A process with a matching command line runs", args, run, http_budget: false };
 
 fn args(cmd: Command) -> Command {
     cmd.arg(

@@ -12,11 +12,17 @@ use crate::proc::{describe, matching_processes, Holdings};
 use crate::verdict::{Checked, Outcome};
 use clap::{Arg, ArgMatches, Command};
 
-pub const PROBE: ProbeKind = ProbeKind { name: "socket", about: "A process holds a unix socket", args, run, http_budget: false };
+pub const PROBE: ProbeKind =
+    ProbeKind { name: "socket", about: "A process holds a unix socket", args, run, http_budget: false };
 
 fn args(cmd: Command) -> Command {
-    cmd.arg(Arg::new("process").required(true).value_name("PROCESS").help("Pattern matched like pgrep -f (command line or 15-char name)"))
-        .arg(Arg::new("path").required(true).value_name("PATH").help("Socket path, or @name for an abstract socket"))
+    cmd.arg(
+        Arg::new("process")
+            .required(true)
+            .value_name("PROCESS")
+            .help("Pattern matched like pgrep -f (command line or 15-char name)"),
+    )
+    .arg(Arg::new("path").required(true).value_name("PATH").help("Socket path, or @name for an abstract socket"))
 }
 
 fn run(m: &ArgMatches, ctx: &Context) -> Checked {

@@ -46,7 +46,10 @@ pub fn socket_inodes(proc_root: &Path, pid: u32, uid: u32) -> Result<BTreeSet<u6
 
 /// A user's name from /etc/passwd (read directly: no NSS in a static binary), else the number.
 pub fn user_name(uid: u32) -> String {
-    std::fs::read_to_string("/etc/passwd").ok().and_then(|text| passwd_name(&text, uid)).unwrap_or_else(|| uid.to_string())
+    std::fs::read_to_string("/etc/passwd")
+        .ok()
+        .and_then(|text| passwd_name(&text, uid))
+        .unwrap_or_else(|| uid.to_string())
 }
 
 /// The name of `uid` in passwd-format text.

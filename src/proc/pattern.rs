@@ -241,13 +241,7 @@ impl Matcher<'_, '_> {
     }
 
     /// Match `piece` greedily: try one more occurrence first, then fall back to stopping here.
-    fn repeat(
-        &mut self,
-        piece: &Piece,
-        count: u32,
-        pos: usize,
-        next: &mut Continuation<'_, Self>,
-    ) -> bool {
+    fn repeat(&mut self, piece: &Piece, count: u32, pos: usize, next: &mut Continuation<'_, Self>) -> bool {
         if !self.tick() {
             return false;
         }

@@ -105,9 +105,8 @@ impl Checker {
         let mut pid = own_pid;
         // Bounded walk: a pid namespace's tree is shallow, and a race cannot make us loop.
         for _ in 0..64 {
-            let Some(status) = std::fs::read(proc_root.join(pid.to_string()).join("status"))
-                .ok()
-                .and_then(|s| parse_status(&s).ok())
+            let Some(status) =
+                std::fs::read(proc_root.join(pid.to_string()).join("status")).ok().and_then(|s| parse_status(&s).ok())
             else {
                 break;
             };
@@ -163,7 +162,10 @@ mod tests {
 
     #[test]
     fn joins_cmdline() {
-        assert_eq!(join_cmdline(b"/usr/bin/python3\0/usr/bin/nova-api\0--debug\0"), "/usr/bin/python3 /usr/bin/nova-api --debug");
+        assert_eq!(
+            join_cmdline(b"/usr/bin/python3\0/usr/bin/nova-api\0--debug\0"),
+            "/usr/bin/python3 /usr/bin/nova-api --debug"
+        );
         assert_eq!(join_cmdline(b""), "");
         // A process that rewrote its title with spaces and no NULs.
         assert_eq!(join_cmdline(b"nginx: master process"), "nginx: master process");

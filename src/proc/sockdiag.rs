@@ -352,7 +352,12 @@ fn dump<T>(
         let n = match socket::recv(fd.as_raw_fd(), &mut buf, MsgFlags::empty()) {
             Ok(n) => n,
             Err(nix::errno::Errno::EINTR) => continue,
-            Err(nix::errno::Errno::EAGAIN) => return Err(deadline.remaining("waiting for the kernel's socket list").err().unwrap_or_else(|| "sock_diag reply timed out".into())),
+            Err(nix::errno::Errno::EAGAIN) => {
+                return Err(deadline
+                    .remaining("waiting for the kernel's socket list")
+                    .err()
+                    .unwrap_or_else(|| "sock_diag reply timed out".into()))
+            }
             Err(e) => return Err(format!("cannot read the sock_diag reply: {}", e.desc())),
         };
         let parsed = parse(&buf[..n])?;

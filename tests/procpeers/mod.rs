@@ -123,12 +123,15 @@ pub fn prefix_ports() -> (u16, u16) {
 pub fn wait_for_state(port: u16, state: &str, n: usize) {
     let hex = format!(":{port:04X} ");
     super::common::wait_for(&format!("{n} sockets in state {state} on port {port}"), Duration::from_secs(5), || {
-        let table = std::fs::read_to_string("/proc/net/tcp").unwrap() + &std::fs::read_to_string("/proc/net/tcp6").unwrap();
+        let table =
+            std::fs::read_to_string("/proc/net/tcp").unwrap() + &std::fs::read_to_string("/proc/net/tcp6").unwrap();
         table
             .lines()
             .filter(|l| {
                 let f: Vec<&str> = l.split_whitespace().collect();
-                f.len() > 3 && (format!("{} ", f[1]).contains(&hex) || format!("{} ", f[2]).contains(&hex)) && f[3] == state
+                f.len() > 3
+                    && (format!("{} ", f[1]).contains(&hex) || format!("{} ", f[2]).contains(&hex))
+                    && f[3] == state
             })
             .count()
             >= n
@@ -143,10 +146,8 @@ pub fn test_user() -> &'static str {
         if Command::new("id").arg(USER).output().map(|o| o.status.success()).unwrap_or(false) {
             return;
         }
-        let status = Command::new("useradd")
-            .args(["-r", "-M", "-s", "/usr/sbin/nologin", USER])
-            .status()
-            .expect("run useradd");
+        let status =
+            Command::new("useradd").args(["-r", "-M", "-s", "/usr/sbin/nologin", USER]).status().expect("run useradd");
         // 9: created meanwhile by a parallel test binary.
         assert!(status.success() || status.code() == Some(9), "useradd {USER} failed: {status}");
     });
