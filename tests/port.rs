@@ -144,6 +144,10 @@ fn other_users_fds_cannot_tell() {
     assert!(!r.healthy(), "{}", r.line());
     let expected = format!("cannot tell: /proc/{0}/fd of pid {0} (user root) unreadable", client.pid());
     assert!(r.line().contains(&expected), "{}", r.line());
+    // Nothing at all on another port: "no" is certain even without reading the fds.
+    let idle = free_port().to_string();
+    let r = procpeers::run_as(Some(user), &["probe", "port", &client.marker, &idle]);
+    assert!(r.line().contains("has no established connection"), "{}", r.line());
     // The peer's own user (root here) sees it.
     let r = procpeers::run_as(None, &["probe", "port", &client.marker, &port.to_string()]);
     assert!(r.healthy(), "{}", r.line());

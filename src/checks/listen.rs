@@ -55,7 +55,7 @@ fn outcome(process: &str, ports: &[u16], ctx: &Context) -> Outcome {
     {
         return Ok(format!("{} listens on {} ({})", owner.label(), socket.local, transport.name()));
     }
-    if let Some(reason) = holdings.unreadable_reason() {
+    if let Some(reason) = holdings.cannot_tell(!candidates.is_empty()) {
         return Err(reason);
     }
     let others = if candidates.is_empty() { "" } else { " (another process does)" };

@@ -105,7 +105,7 @@ fn outcome(process: &str, ports: &[u16], ctx: &Context) -> Outcome {
             });
         }
     }
-    if let Some(reason) = holdings.unreadable_reason() {
+    if let Some(reason) = holdings.cannot_tell(!candidates.is_empty()) {
         return Err(reason);
     }
     Err(format!(

@@ -82,7 +82,7 @@ fn outcome(process: &str, path: &str, ctx: &Context) -> Outcome {
     if let Some(owner) = candidates.iter().find_map(|s| holdings.owner_of(s.inode)) {
         return Ok(format!("{} holds the unix socket {path}", owner.label()));
     }
-    if let Some(reason) = holdings.unreadable_reason() {
+    if let Some(reason) = holdings.cannot_tell(!candidates.is_empty()) {
         return Err(reason);
     }
     Err(format!("{} does not hold the unix socket {path} (another process does)", describe(&processes)))

@@ -71,8 +71,13 @@ impl Holdings {
         self.readable.iter().find(|(_, held)| held.contains(&inode)).map(|(p, _)| p)
     }
 
-    /// When some matching process could not be inspected, the "cannot tell" reason naming it.
-    pub fn unreadable_reason(&self) -> Option<String> {
+    /// The "cannot tell" reason when a candidate socket is left that no readable process holds
+    /// and some matching process could not be inspected: it may be that one's. With no
+    /// candidate at all, the answer is "no" whoever could be read.
+    pub fn cannot_tell(&self, unowned_candidates: bool) -> Option<String> {
+        if !unowned_candidates {
+            return None;
+        }
         self.unreadable.first().map(|p| fds::unreadable_reason(p.pid, p.uid))
     }
 }
