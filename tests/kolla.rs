@@ -6,7 +6,7 @@ mod common;
 mod procpeers;
 
 use common::{run, run_cmd, Run, TempDir};
-use procpeers::{free_port, start, wait_for_state};
+use procpeers::{established, free_port, start};
 use std::process::Command;
 
 /// Run our binary through a symlink named `name` (how images install kolla's names).
@@ -25,9 +25,7 @@ fn drop_in_names_take_kollas_arguments() {
     let dir = TempDir::new("kolla");
     let port = free_port();
     let p = port.to_string();
-    let server = start("s", "tcp-listen", &["127.0.0.1", &p], None);
-    let client = start("c", "tcp-connect", &["127.0.0.1", &p], None);
-    wait_for_state(port, "01", 2);
+    let (server, client) = established("127.0.0.1", port);
     let other = free_port().to_string();
 
     let r = drop_in(&dir, "healthcheck_port", &[&client.marker, &other, &p]);

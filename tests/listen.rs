@@ -4,21 +4,14 @@
 mod common;
 mod procpeers;
 
-use common::run;
-use procpeers::{free_port, kolla, prefix_ports, start, tripleo, wait_for_state};
-
-fn all_three(process: &str, port: u16) -> (bool, String, bool, bool) {
-    let p = port.to_string();
-    let ours = run(&["probe", "listen", process, &p]);
-    (ours.healthy(), ours.line(), kolla("listen", &[process, &p]), tripleo("healthcheck_listen", &[process, &p]))
-}
+use procpeers::{established, free_port, prefix_ports, side_by_side, start, SideBySide};
 
 #[test]
 fn tcp_listener_ipv4_and_ipv6() {
     for host in ["127.0.0.1", "::1"] {
         let port = free_port();
         let server = start("s", "tcp-listen", &[host, &port.to_string()], None);
-        let (ours, line, kolla, tripleo) = all_three(&server.marker, port);
+        let SideBySide { ours, line, kolla, tripleo } = side_by_side("listen", &server.marker, port);
         assert!(ours, "{line}");
         assert!(line.contains("listens on") && line.contains("(tcp)"), "{line}");
         assert!(kolla && tripleo, "the originals agree here ({host})");
@@ -28,10 +21,8 @@ fn tcp_listener_ipv4_and_ipv6() {
 #[test]
 fn client_is_not_a_listener() {
     let port = free_port();
-    let _server = start("s", "tcp-listen", &["127.0.0.1", &port.to_string()], None);
-    let client = start("c", "tcp-connect", &["127.0.0.1", &port.to_string()], None);
-    wait_for_state(port, "01", 2);
-    let (ours, line, kolla, tripleo) = all_three(&client.marker, port);
+    let (_server, client) = established("127.0.0.1", port);
+    let SideBySide { ours, line, kolla, tripleo } = side_by_side("listen", &client.marker, port);
     assert!(!ours, "{line}");
     assert!(line.contains("does not listen on port") && line.contains("(another process does)"), "{line}");
     assert!(!kolla && !tripleo, "the originals agree here");
@@ -41,7 +32,7 @@ fn client_is_not_a_listener() {
 fn prefix_port_is_not_the_port() {
     let (short, long) = prefix_ports();
     let server = start("s", "tcp-listen", &["127.0.0.1", &long.to_string()], None);
-    let (ours, line, kolla, tripleo) = all_three(&server.marker, short);
+    let SideBySide { ours, line, kolla, tripleo } = side_by_side("listen", &server.marker, short);
     assert!(!ours, "{line}");
     assert!(kolla, "kolla's unanchored ':{short}' matches ':{long}'");
     assert!(!tripleo, "lsof -iTCP:{short} is exact: right here");
@@ -51,7 +42,7 @@ fn prefix_port_is_not_the_port() {
 fn udp_bound_counts() {
     let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let peer = start("u", "udp-bind", &["127.0.0.1", &port.to_string()], None);
-    let (ours, line, kolla, tripleo) = all_three(&peer.marker, port);
+    let SideBySide { ours, line, kolla, tripleo } = side_by_side("listen", &peer.marker, port);
     assert!(ours, "{line}");
     assert!(line.contains("(udp)"), "{line}");
     assert!(kolla, "ss -lnp lists bound UDP sockets too");

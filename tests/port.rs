@@ -5,23 +5,14 @@ mod common;
 mod procpeers;
 
 use common::run;
-use procpeers::{free_port, kolla, prefix_ports, start, tripleo, wait_for_state};
-
-/// Our verdict and both originals' on PROCESS PORT.
-fn all_three(process: &str, port: u16) -> (bool, String, bool, bool) {
-    let p = port.to_string();
-    let ours = run(&["probe", "port", process, &p]);
-    (ours.healthy(), ours.line(), kolla("port", &[process, &p]), tripleo("healthcheck_port", &[process, &p]))
-}
+use procpeers::{established, free_port, prefix_ports, side_by_side, start, wait_for_state, SideBySide};
 
 #[test]
 fn established_ipv4_both_ends_like_the_originals() {
     let port = free_port();
-    let server = start("s", "tcp-listen", &["127.0.0.1", &port.to_string()], None);
-    let client = start("c", "tcp-connect", &["127.0.0.1", &port.to_string()], None);
-    wait_for_state(port, "01", 2);
+    let (server, client) = established("127.0.0.1", port);
     for peer in [&client, &server] {
-        let (ours, line, kolla, tripleo) = all_three(&peer.marker, port);
+        let SideBySide { ours, line, kolla, tripleo } = side_by_side("port", &peer.marker, port);
         assert!(ours, "{line}");
         assert!(line.contains("has an established connection"), "{line}");
         assert!(line.contains(&format!("pid {}", peer.pid())), "{line}");
@@ -32,10 +23,8 @@ fn established_ipv4_both_ends_like_the_originals() {
 #[test]
 fn established_ipv6() {
     let port = free_port();
-    let _server = start("s", "tcp-listen", &["::1", &port.to_string()], None);
-    let client = start("c", "tcp-connect", &["::1", &port.to_string()], None);
-    wait_for_state(port, "01", 2);
-    let (ours, line, kolla, tripleo) = all_three(&client.marker, port);
+    let (_server, client) = established("::1", port);
+    let SideBySide { ours, line, kolla, tripleo } = side_by_side("port", &client.marker, port);
     assert!(ours, "{line}");
     assert!(line.contains("[::1]"), "{line}");
     assert!(kolla && tripleo);
@@ -44,9 +33,7 @@ fn established_ipv6() {
 #[test]
 fn several_ports_one_matches() {
     let port = free_port();
-    let _server = start("s", "tcp-listen", &["127.0.0.1", &port.to_string()], None);
-    let client = start("c", "tcp-connect", &["127.0.0.1", &port.to_string()], None);
-    wait_for_state(port, "01", 2);
+    let (_server, client) = established("127.0.0.1", port);
     let other = free_port().to_string();
     let r = run(&["probe", "port", &client.marker, &other, &port.to_string()]);
     assert!(r.healthy(), "{}", r.line());
@@ -61,7 +48,7 @@ fn close_wait_does_not_count_originals_pass_it() {
     let _server = start("s", "tcp-listen", &["127.0.0.1", &port.to_string(), "close"], None);
     let client = start("c", "tcp-connect", &["127.0.0.1", &port.to_string()], None);
     wait_for_state(port, "08", 1);
-    let (ours, line, kolla, tripleo) = all_three(&client.marker, port);
+    let SideBySide { ours, line, kolla, tripleo } = side_by_side("port", &client.marker, port);
     assert!(!ours, "{line}");
     assert!(line.contains("(1 in CLOSE_WAIT)"), "{line}");
     assert!(kolla, "kolla's ss -ntp shows CLOSE-WAIT rows and ignores the state");
@@ -72,7 +59,7 @@ fn close_wait_does_not_count_originals_pass_it() {
 fn listen_only_is_not_a_connection() {
     let port = free_port();
     let server = start("s", "tcp-listen", &["127.0.0.1", &port.to_string()], None);
-    let (ours, line, kolla, tripleo) = all_three(&server.marker, port);
+    let SideBySide { ours, line, kolla, tripleo } = side_by_side("port", &server.marker, port);
     assert!(!ours, "{line}");
     assert!(line.contains("1 in LISTEN"), "{line}");
     assert!(!kolla, "kolla's ss -ntp (no -l) shows no listeners: right here");
@@ -84,14 +71,12 @@ fn listen_only_is_not_a_connection() {
 #[test]
 fn prefix_port_is_not_the_port() {
     let (short, long) = prefix_ports();
-    let _server = start("s", "tcp-listen", &["127.0.0.1", &long.to_string()], None);
-    let client = start("c", "tcp-connect", &["127.0.0.1", &long.to_string()], None);
-    wait_for_state(long, "01", 2);
-    let (ours, line, kolla, tripleo) = all_three(&client.marker, short);
+    let (_server, client) = established("127.0.0.1", long);
+    let SideBySide { ours, line, kolla, tripleo } = side_by_side("port", &client.marker, short);
     assert!(!ours, "{line}");
     assert!(kolla, "kolla's unanchored ':{short}' matches ':{long}'");
     assert!(!tripleo, "TripleO compares fixed-width hex ports: right here");
-    let (ours, line, _, _) = all_three(&client.marker, long);
+    let SideBySide { ours, line, .. } = side_by_side("port", &client.marker, long);
     assert!(ours, "{line}");
 }
 
@@ -106,7 +91,7 @@ fn time_wait_inode_zero_matches_nothing() {
     wait_for_state(port, "06", 1);
     // A process with plenty of unrelated sockets: some inode contains the digit 0.
     let bystander = start("b", "many-sockets", &["30"], None);
-    let (ours, line, kolla, tripleo) = all_three(&bystander.marker, port);
+    let SideBySide { ours, line, kolla, tripleo } = side_by_side("port", &bystander.marker, port);
     assert!(!ours, "{line}");
     assert!(!kolla, "kolla needs the pid on the row: right here");
     assert!(tripleo, "TripleO greps fd links for the substring '0' (the TIME_WAIT inode)");
@@ -116,7 +101,7 @@ fn time_wait_inode_zero_matches_nothing() {
 fn udp_bound_counts() {
     let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let peer = start("u", "udp-bind", &["127.0.0.1", &port.to_string()], None);
-    let (ours, line, kolla, tripleo) = all_three(&peer.marker, port);
+    let SideBySide { ours, line, kolla, tripleo } = side_by_side("port", &peer.marker, port);
     assert!(ours, "{line}");
     assert!(line.contains("udp socket bound to 127.0.0.1"), "{line}");
     assert!(!kolla, "kolla's ss -ntp is TCP only");
@@ -137,9 +122,7 @@ fn no_such_process_and_bad_ports() {
 fn other_users_fds_cannot_tell() {
     let user = procpeers::test_user();
     let port = free_port();
-    let _server = start("s", "tcp-listen", &["127.0.0.1", &port.to_string()], None);
-    let client = start("c", "tcp-connect", &["127.0.0.1", &port.to_string()], None);
-    wait_for_state(port, "01", 2);
+    let (_server, client) = established("127.0.0.1", port);
     let r = procpeers::run_as(Some(user), &["probe", "port", &client.marker, &port.to_string()]);
     assert!(!r.healthy(), "{}", r.line());
     let expected = format!("cannot tell: /proc/{0}/fd of pid {0} (user root) unreadable", client.pid());

@@ -3,8 +3,8 @@
 
 use crate::context::Context;
 use crate::probes::ProbeKind;
-use crate::proc::sockdiag::{query_inet, tcp_state, InetQuery, InetSocket, Transport};
-use crate::proc::{describe, matching_processes, ports_phrase, Holdings};
+use crate::proc::sockdiag::tcp_state;
+use crate::proc::{describe, inet_candidates, matching_processes, ports_phrase, Holdings};
 use crate::verdict::{Checked, Outcome};
 use clap::{ArgMatches, Command};
 
@@ -24,31 +24,14 @@ pub fn check(process: &str, ports: &[u16], ctx: &Context) -> Checked {
     Checked::new(super::port::target(process, ports), outcome(process, ports, ctx))
 }
 
-/// Sockets whose local port is one of `ports`: TCP in LISTEN, UDP bound (connected or not).
-fn listening_sockets(ports: &[u16], ctx: &Context) -> Result<Vec<(Transport, InetSocket)>, String> {
-    let tcp =
-        InetQuery { transport: Transport::Tcp, states: tcp_state::bit(tcp_state::LISTEN), ports, remote_too: false };
-    let udp = InetQuery {
-        transport: Transport::Udp,
-        states: tcp_state::bit(tcp_state::CLOSE) | tcp_state::bit(tcp_state::ESTABLISHED),
-        ports,
-        remote_too: false,
-    };
-    let mut found = Vec::new();
-    for query in [tcp, udp] {
-        let sockets = query_inet(&query, &ctx.deadline)?;
-        ctx.trace(format_args!("{} listeners on {}: {}", query.transport.name(), ports_phrase(ports), sockets.len()));
-        found.extend(sockets.into_iter().map(|s| (query.transport, s)));
-    }
-    Ok(found)
-}
-
 fn outcome(process: &str, ports: &[u16], ctx: &Context) -> Outcome {
     if ports.is_empty() {
         return Err("no port given".into());
     }
     let processes = matching_processes(process)?;
-    let candidates = listening_sockets(ports, ctx)?;
+    // Local port only: TCP in LISTEN, UDP bound (connected or not).
+    let udp_bound = tcp_state::bit(tcp_state::CLOSE) | tcp_state::bit(tcp_state::ESTABLISHED);
+    let candidates = inet_candidates(ports, false, tcp_state::bit(tcp_state::LISTEN), udp_bound, ctx)?;
     let holdings = Holdings::read(&processes);
     if let Some((transport, socket, owner)) =
         candidates.iter().find_map(|(t, s)| holdings.owner_of(s.inode).map(|owner| (t, s, owner)))

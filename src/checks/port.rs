@@ -7,8 +7,8 @@
 
 use crate::context::Context;
 use crate::probes::ProbeKind;
-use crate::proc::sockdiag::{query_inet, tcp_state, InetQuery, InetSocket, Transport};
-use crate::proc::{describe, matching_processes, parse_ports, ports_phrase, Holdings};
+use crate::proc::sockdiag::{query_inet, tcp_state, InetQuery, Transport};
+use crate::proc::{describe, inet_candidates, matching_processes, parse_ports, ports_phrase, Holdings};
 use crate::verdict::{Checked, Outcome};
 use clap::{Arg, ArgMatches, Command};
 use std::collections::BTreeMap;
@@ -62,35 +62,14 @@ pub fn check(process: &str, ports: &[u16], ctx: &Context) -> Checked {
     Checked::new(target(process, ports), outcome(process, ports, ctx))
 }
 
-/// The sockets that would make the check pass: TCP ESTABLISHED, UDP bound or connected.
-fn connected_sockets(ports: &[u16], ctx: &Context) -> Result<Vec<(Transport, InetSocket)>, String> {
-    let tcp = InetQuery {
-        transport: Transport::Tcp,
-        states: tcp_state::bit(tcp_state::ESTABLISHED),
-        ports,
-        remote_too: true,
-    };
-    let udp = InetQuery {
-        transport: Transport::Udp,
-        states: tcp_state::bit(tcp_state::ESTABLISHED) | tcp_state::bit(tcp_state::CLOSE),
-        ports,
-        remote_too: true,
-    };
-    let mut found = Vec::new();
-    for query in [tcp, udp] {
-        let sockets = query_inet(&query, &ctx.deadline)?;
-        ctx.trace(format_args!("{} sockets on {}: {}", query.transport.name(), ports_phrase(ports), sockets.len()));
-        found.extend(sockets.into_iter().map(|s| (query.transport, s)));
-    }
-    Ok(found)
-}
-
 fn outcome(process: &str, ports: &[u16], ctx: &Context) -> Outcome {
     if ports.is_empty() {
         return Err("no port given".into());
     }
     let processes = matching_processes(process)?;
-    let candidates = connected_sockets(ports, ctx)?;
+    // What would make the check pass: TCP ESTABLISHED, UDP bound or connected, either end on a port.
+    let established = tcp_state::bit(tcp_state::ESTABLISHED);
+    let candidates = inet_candidates(ports, true, established, established | tcp_state::bit(tcp_state::CLOSE), ctx)?;
     let holdings = Holdings::read(&processes);
     for (transport, socket) in &candidates {
         if let Some(owner) = holdings.owner_of(socket.inode) {

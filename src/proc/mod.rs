@@ -10,8 +10,10 @@ pub mod pattern;
 pub mod process;
 pub mod sockdiag;
 
+use crate::context::Context;
 use pattern::Pattern;
 use process::ProcessInfo;
+use sockdiag::{query_inet, InetQuery, InetSocket, Transport};
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -80,6 +82,25 @@ impl Holdings {
         }
         self.unreadable.first().map(|p| fds::unreadable_reason(p.pid, p.uid))
     }
+}
+
+/// The TCP sockets in `tcp_states` and the UDP sockets in `udp_states` whose local port (with
+/// `remote_too`, either port) is one of `ports`, IPv4 and IPv6, as the kernel filtered them.
+pub fn inet_candidates(
+    ports: &[u16],
+    remote_too: bool,
+    tcp_states: u32,
+    udp_states: u32,
+    ctx: &Context,
+) -> Result<Vec<(Transport, InetSocket)>, String> {
+    let mut found = Vec::new();
+    for (transport, states) in [(Transport::Tcp, tcp_states), (Transport::Udp, udp_states)] {
+        let query = InetQuery { transport, states, ports, remote_too };
+        let sockets = query_inet(&query, &ctx.deadline)?;
+        ctx.trace(format_args!("{} sockets on {}: {}", transport.name(), ports_phrase(ports), sockets.len()));
+        found.extend(sockets.into_iter().map(|s| (transport, s)));
+    }
+    Ok(found)
 }
 
 /// "port 5672" or "port 5671 or 5672".

@@ -194,3 +194,31 @@ pub fn tripleo(function: &str, args: &[&str]) -> bool {
     cmd.arg("-c").arg(format!("source {common}; {function} \"$@\"")).arg("tripleo").args(args);
     original_healthy(cmd, function)
 }
+
+/// A server and a client peer with an ESTABLISHED connection on `host`:`port`.
+pub fn established(host: &str, port: u16) -> (Peer, Peer) {
+    let server = start("s", "tcp-listen", &[host, &port.to_string()], None);
+    let client = start("c", "tcp-connect", &[host, &port.to_string()], None);
+    wait_for_state(port, "01", 2);
+    (server, client)
+}
+
+/// Our `probe KIND PROCESS PORT` and the originals' on the same case.
+pub struct SideBySide {
+    pub ours: bool,
+    pub line: String,
+    pub kolla: bool,
+    pub tripleo: bool,
+}
+
+/// KIND is `port` or `listen`: kolla's `healthcheck_KIND` and TripleO's `healthcheck_KIND` function.
+pub fn side_by_side(kind: &str, process: &str, port: u16) -> SideBySide {
+    let p = port.to_string();
+    let ours = super::common::run(&["probe", kind, process, &p]);
+    SideBySide {
+        ours: ours.healthy(),
+        line: ours.line(),
+        kolla: kolla(kind, &[process, &p]),
+        tripleo: tripleo(&format!("healthcheck_{kind}"), &[process, &p]),
+    }
+}
