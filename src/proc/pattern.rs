@@ -70,6 +70,23 @@ impl Pattern {
         &self.source
     }
 
+    /// The length of the shortest text the pattern can match: a process scan skips reading a
+    /// 15-byte comm for a pattern that needs more.
+    pub fn min_len(&self) -> usize {
+        fn alternation(alts: &Alternation) -> usize {
+            alts.iter().map(|seq| seq.iter().map(piece).fold(0usize, usize::saturating_add)).min().unwrap_or(0)
+        }
+        fn piece(p: &Piece) -> usize {
+            let one = match &p.atom {
+                Atom::Byte(_) | Atom::Any | Atom::Class { .. } => 1,
+                Atom::Group(alts) => alternation(alts),
+                Atom::LineStart | Atom::LineEnd => 0,
+            };
+            one.saturating_mul(p.min as usize)
+        }
+        alternation(&self.root)
+    }
+
     /// Whether the pattern occurs anywhere in `subject` (like `grep -E`, unanchored).
     pub fn is_match(&self, subject: &[u8]) -> bool {
         let mut steps = STEP_BUDGET;
@@ -311,6 +328,15 @@ mod tests {
         assert!(m("[^0-9]z", "az"));
         assert!(m("rsync|sshd", "/usr/sbin/sshd -D"));
         assert!(m("(a*)*b", "aaab"));
+    }
+
+    #[test]
+    fn shortest_match() {
+        let len = |p: &str| Pattern::parse(p).unwrap().min_len();
+        assert_eq!(len("neutron-openvswitch-agent"), 25);
+        assert_eq!(len("^nova-(api|conductor)$"), 8);
+        assert_eq!(len("a*b+c?d{3,5}"), 4);
+        assert_eq!(len("x|"), 0);
     }
 
     #[test]

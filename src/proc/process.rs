@@ -61,8 +61,55 @@ pub fn parse_status(text: &[u8]) -> Result<Status, String> {
 
 /// /proc/PID/cmdline as `pgrep -f` matches it: arguments separated by single spaces.
 pub fn join_cmdline(raw: &[u8]) -> String {
-    let trimmed = raw.strip_suffix(b"\0").unwrap_or(raw);
-    String::from_utf8_lossy(trimmed).replace('\0', " ")
+    String::from_utf8_lossy(cmdline_in_place(&mut raw.to_vec())).into_owned()
+}
+
+/// [`join_cmdline`] without allocating: turn the NULs between arguments into spaces in place.
+fn cmdline_in_place(raw: &mut [u8]) -> &[u8] {
+    let len = if raw.last() == Some(&0) { raw.len() - 1 } else { raw.len() };
+    let args = &mut raw[..len];
+    args.iter_mut().filter(|b| **b == 0).for_each(|b| *b = b' ');
+    args
+}
+
+/// The kernel's limit on a comm (TASK_COMM_LEN minus the NUL).
+const COMM_LEN: usize = 15;
+
+/// Most of a command line we match against (pgrep reads it all; anything this long is
+/// a generated argument list, and the program name is at its start).
+const CMDLINE_CAP: usize = 64 * 1024;
+
+/// Read a /proc file into `buf` with one open and no stat (the scan does this for every
+/// process, so it is the check's main cost on a busy host); at most `buf.len()` bytes.
+fn read_capped(path: &Path, buf: &mut [u8]) -> Option<usize> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut len = 0;
+    while len < buf.len() {
+        match file.read(&mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    Some(len)
+}
+
+/// Whether process `pid`'s command line or comm matches, read into the scan's reused buffer.
+fn matches_pattern(dir: &Path, pattern: &Pattern, buf: &mut [u8]) -> bool {
+    if let Some(n) = read_capped(&dir.join("cmdline"), buf) {
+        if pattern.is_match(cmdline_in_place(&mut buf[..n])) {
+            return true;
+        }
+    }
+    if pattern.min_len() > COMM_LEN {
+        return false; // cannot occur in a comm: spare the read
+    }
+    match read_capped(&dir.join("comm"), buf) {
+        Some(n) => pattern.is_match(buf[..n].strip_suffix(b"\n").unwrap_or(&buf[..n])),
+        None => false,
+    }
 }
 
 fn is_alive(state: char) -> bool {
@@ -132,10 +179,12 @@ pub fn find_matching(pattern: &Pattern) -> Vec<ProcessInfo> {
 
 pub fn find_matching_in(proc_root: &Path, pattern: &Pattern) -> Vec<ProcessInfo> {
     let checker = Checker::current(proc_root);
+    let mut buf = vec![0u8; CMDLINE_CAP];
+    // Cheap test first (cmdline, then comm); the full record (status) only for matches.
     let mut found: Vec<ProcessInfo> = pids(proc_root)
         .into_iter()
+        .filter(|pid| matches_pattern(&proc_root.join(pid.to_string()), pattern, &mut buf))
         .filter_map(|pid| read_process(proc_root, pid).map(|(info, _)| info))
-        .filter(|p| pattern.is_match(p.cmdline.as_bytes()) || pattern.is_match(p.comm.as_bytes()))
         .filter(|p| !checker.is_checker(p))
         .collect();
     found.sort_by_key(|p| p.pid);
