@@ -8,7 +8,7 @@
 use crate::context::Context;
 use crate::probes::ProbeKind;
 use crate::proc::sockdiag::{query_unix, UnixSocket};
-use crate::proc::{describe, matching_processes, Holdings};
+use crate::proc::{cannot_tell, describe, matching_processes, Holdings};
 use crate::verdict::{Checked, Outcome};
 use clap::{Arg, ArgMatches, Command};
 
@@ -72,7 +72,7 @@ fn outcome(process: &str, path: &str, ctx: &Context) -> Outcome {
     }
     let processes = matching_processes(process)?;
     let wanted = Wanted::new(path);
-    let sockets = query_unix(&ctx.deadline)?;
+    let sockets = query_unix(&ctx.deadline).map_err(cannot_tell)?;
     let candidates: Vec<&UnixSocket> = sockets.iter().filter(|s| wanted.matches(s)).collect();
     ctx.trace(format_args!("unix sockets bound to {path}: {}", candidates.len()));
     if candidates.is_empty() {

@@ -96,11 +96,16 @@ pub fn inet_candidates(
     let mut found = Vec::new();
     for (transport, states) in [(Transport::Tcp, tcp_states), (Transport::Udp, udp_states)] {
         let query = InetQuery { transport, states, ports, remote_too };
-        let sockets = query_inet(&query, &ctx.deadline)?;
+        let sockets = query_inet(&query, &ctx.deadline).map_err(cannot_tell)?;
         ctx.trace(format_args!("{} sockets on {}: {}", transport.name(), ports_phrase(ports), sockets.len()));
         found.extend(sockets.into_iter().map(|s| (transport, s)));
     }
     Ok(found)
+}
+
+/// A failure to list sockets leaves the check unable to decide: say so.
+pub fn cannot_tell(reason: String) -> String {
+    format!("cannot tell: {reason}")
 }
 
 /// "port 5672" or "port 5671 or 5672".
