@@ -32,7 +32,7 @@ fn outcome(process: &str, ports: &[u16], ctx: &Context) -> Outcome {
     // Local port only: TCP in LISTEN, UDP bound (connected or not).
     let udp_bound = tcp_state::bit(tcp_state::CLOSE) | tcp_state::bit(tcp_state::ESTABLISHED);
     let candidates = inet_candidates(ports, false, tcp_state::bit(tcp_state::LISTEN), udp_bound, ctx)?;
-    let holdings = Holdings::read(&processes);
+    let holdings = Holdings::read(&processes, candidates.iter().map(|(_, s)| s.inode));
     if let Some((transport, socket, owner)) =
         candidates.iter().find_map(|(t, s)| holdings.owner_of(s.inode).map(|owner| (t, s, owner)))
     {

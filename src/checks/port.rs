@@ -70,7 +70,7 @@ fn outcome(process: &str, ports: &[u16], ctx: &Context) -> Outcome {
     // What would make the check pass: TCP ESTABLISHED, UDP bound or connected, either end on a port.
     let established = tcp_state::bit(tcp_state::ESTABLISHED);
     let candidates = inet_candidates(ports, true, established, established | tcp_state::bit(tcp_state::CLOSE), ctx)?;
-    let holdings = Holdings::read(&processes);
+    let holdings = Holdings::read(&processes, candidates.iter().map(|(_, s)| s.inode));
     for (transport, socket) in &candidates {
         if let Some(owner) = holdings.owner_of(socket.inode) {
             return Ok(match transport {

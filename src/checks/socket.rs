@@ -78,7 +78,7 @@ fn outcome(process: &str, path: &str, ctx: &Context) -> Outcome {
     if candidates.is_empty() {
         return Err(format!("no unix socket bound to {path} (checked {})", describe(&processes)));
     }
-    let holdings = Holdings::read(&processes);
+    let holdings = Holdings::read(&processes, candidates.iter().map(|s| s.inode));
     if let Some(owner) = candidates.iter().find_map(|s| holdings.owner_of(s.inode)) {
         return Ok(format!("{} holds the unix socket {path}", owner.label()));
     }

@@ -51,12 +51,21 @@ pub struct Holdings {
 }
 
 impl Holdings {
-    /// Read the fd links of `processes` (processes that exited meanwhile are dropped).
-    pub fn read(processes: &[ProcessInfo]) -> Holdings {
+    /// Read the fd links of `processes` in turn, stopping after the first that holds one of
+    /// `wanted` (so a healthy check reads one process's fds); processes that exited meanwhile
+    /// are dropped. When none holds one, every process has been read.
+    pub fn read(processes: &[ProcessInfo], wanted: impl IntoIterator<Item = u64>) -> Holdings {
+        let wanted: BTreeSet<u64> = wanted.into_iter().filter(|inode| *inode != 0).collect();
         let mut holdings = Holdings::default();
         for p in processes {
             match fds::socket_inodes(Path::new("/proc"), p.pid, p.uid) {
-                Ok(inodes) => holdings.readable.push((p.clone(), inodes)),
+                Ok(inodes) => {
+                    let found = !inodes.is_disjoint(&wanted);
+                    holdings.readable.push((p.clone(), inodes));
+                    if found {
+                        break;
+                    }
+                }
                 Err(fds::FdError::Unreadable { .. }) => holdings.unreadable.push(p.clone()),
                 Err(fds::FdError::Gone) => {}
             }
