@@ -143,3 +143,27 @@ fn json_verdict() {
     assert_eq!(v["healthy"], false);
     assert_eq!(v["check"], "port");
 }
+
+#[test]
+fn mixed_users_a_readable_holder_is_enough() {
+    let user = procpeers::test_user();
+    let port = free_port();
+    let p = port.to_string();
+    let server = start("s", "tcp-listen", &["127.0.0.1", &p], None);
+    // Two clients match the pattern (an ERE alternation): root's (unreadable to the test
+    // user) and the test user's own.
+    let theirs = start("c", "tcp-connect", &["127.0.0.1", &p], None);
+    let mine = start("c", "tcp-connect", &["127.0.0.1", &p], Some(user));
+    wait_for_state(port, "01", 3);
+    let both = format!("{}|{}", theirs.marker, mine.marker);
+    let r = procpeers::run_as(Some(user), &["probe", "port", &both, &p]);
+    assert!(r.healthy(), "{}", r.line());
+    assert!(r.line().contains(&format!("pid {}", mine.pid())), "{}", r.line());
+    // Root's server holds the port's sockets; the test user's matching process holds none:
+    // the answer depends on the fds we may not read.
+    let idle = start("b", "many-sockets", &["1"], Some(user));
+    let server_or_idle = format!("{}|{}", server.marker, idle.marker);
+    let r = procpeers::run_as(Some(user), &["probe", "port", &server_or_idle, &p]);
+    assert!(!r.healthy(), "{}", r.line());
+    assert!(r.line().contains(&format!("cannot tell: /proc/{0}/fd of pid {0}", server.pid())), "{}", r.line());
+}
