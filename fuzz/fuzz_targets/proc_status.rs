@@ -12,6 +12,7 @@ fuzz_target!(|data: &[u8]| {
     if let Some(split) = data.iter().position(|&b| b == b'\n') {
         if let Ok(text) = std::str::from_utf8(&data[..split]) {
             if let Ok(pattern) = Pattern::parse(text) {
+                let _ = pattern.min_len();
                 let _ = pattern.is_match(&data[split + 1..]);
                 let _ = pattern.is_match(line.as_bytes());
             }

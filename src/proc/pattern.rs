@@ -44,8 +44,11 @@ enum Atom {
 
 /// Longest pattern accepted; process names are far shorter.
 const MAX_PATTERN_LEN: usize = 512;
-/// Backtracking steps allowed per subject before the match is abandoned as "no match".
-const STEP_BUDGET: u32 = 200_000;
+/// Backtracking steps allowed per subject before the match is abandoned as "no match": a
+/// fixed allowance plus some per byte, so a plain name always gets through a long command
+/// line (it needs a step or two per start position), while a pathological pattern stops.
+const STEP_BUDGET: u32 = 100_000;
+const STEPS_PER_BYTE: u32 = 32;
 /// Unbounded repetition (`*`, `+`, `{m,}`).
 const UNBOUNDED: u32 = u32::MAX;
 
@@ -89,7 +92,7 @@ impl Pattern {
 
     /// Whether the pattern occurs anywhere in `subject` (like `grep -E`, unanchored).
     pub fn is_match(&self, subject: &[u8]) -> bool {
-        let mut steps = STEP_BUDGET;
+        let mut steps = STEP_BUDGET.saturating_add(STEPS_PER_BYTE.saturating_mul(subject.len() as u32));
         (0..=subject.len()).any(|start| {
             let mut matcher = Matcher { subject, steps: &mut steps };
             matcher.alternation(&self.root, start, &mut |_, _| true)
@@ -344,6 +347,13 @@ mod tests {
         for bad in ["", "(", "a)", "[abc", "*a", "a**", "\\1", "[[:alpha:]]", "x{3,1}", "a\\"] {
             assert!(Pattern::parse(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn plain_name_found_at_the_end_of_a_long_command_line() {
+        let mut cmdline = "java -cp ".to_string() + &"nova-conducto:".repeat(4000);
+        cmdline.push_str(" nova-conductor");
+        assert!(m("nova-conductor", &cmdline));
     }
 
     #[test]
