@@ -194,16 +194,12 @@ pub fn inet_request(query: &InetQuery, family: u8, seq: u32) -> Vec<u8> {
 /// The netlink request dumping every unix socket with its name and socket-file identity.
 pub fn unix_request(seq: u32) -> Vec<u8> {
     let mut msg = netlink_header(UNIX_DIAG_REQ_LEN, seq);
-    msg.extend_from_slice(&[libc_af_unix(), 0, 0, 0]);
+    msg.extend_from_slice(&[nix::libc::AF_UNIX as u8, 0, 0, 0]);
     msg.extend_from_slice(&u32::MAX.to_ne_bytes()); // every state
     msg.extend_from_slice(&0u32.to_ne_bytes()); // any inode
     msg.extend_from_slice(&(UDIAG_SHOW_NAME | UDIAG_SHOW_VFS).to_ne_bytes());
     msg.extend_from_slice(&[0xff; 8]); // cookie: none
     msg
-}
-
-fn libc_af_unix() -> u8 {
-    nix::libc::AF_UNIX as u8
 }
 
 /// The records of one reply datagram, and whether the dump ended in it.
@@ -351,13 +347,8 @@ fn dump<T>(
             .map_err(|e| format!("cannot set a timeout on the sock_diag socket: {}", e.desc()))?;
         let n = match socket::recv(fd.as_raw_fd(), &mut buf, MsgFlags::empty()) {
             Ok(n) => n,
-            Err(nix::errno::Errno::EINTR) => continue,
-            Err(nix::errno::Errno::EAGAIN) => {
-                return Err(deadline
-                    .remaining("waiting for the kernel's socket list")
-                    .err()
-                    .unwrap_or_else(|| "sock_diag reply timed out".into()))
-            }
+            // Interrupted, or the receive timeout ran out: the deadline check above decides.
+            Err(nix::errno::Errno::EINTR | nix::errno::Errno::EAGAIN) => continue,
             Err(e) => return Err(format!("cannot read the sock_diag reply: {}", e.desc())),
         };
         let parsed = parse(&buf[..n])?;
