@@ -20,6 +20,8 @@
 pub struct Pattern {
     source: String,
     root: Alternation,
+    /// The length of the shortest text it matches (see [`Pattern::min_len`]).
+    min_len: usize,
 }
 
 type Alternation = Vec<Sequence>;
@@ -66,7 +68,8 @@ impl Pattern {
         if parser.pos != parser.bytes.len() {
             return Err(format!("process pattern {source:?}: unmatched ')'"));
         }
-        Ok(Pattern { source: source.to_string(), root })
+        let min_len = shortest(&root);
+        Ok(Pattern { source: source.to_string(), root, min_len })
     }
 
     pub fn as_str(&self) -> &str {
@@ -76,18 +79,7 @@ impl Pattern {
     /// The length of the shortest text the pattern can match: a process scan skips reading a
     /// 15-byte comm for a pattern that needs more.
     pub fn min_len(&self) -> usize {
-        fn alternation(alts: &Alternation) -> usize {
-            alts.iter().map(|seq| seq.iter().map(piece).fold(0usize, usize::saturating_add)).min().unwrap_or(0)
-        }
-        fn piece(p: &Piece) -> usize {
-            let one = match &p.atom {
-                Atom::Byte(_) | Atom::Any | Atom::Class { .. } => 1,
-                Atom::Group(alts) => alternation(alts),
-                Atom::LineStart | Atom::LineEnd => 0,
-            };
-            one.saturating_mul(p.min as usize)
-        }
-        alternation(&self.root)
+        self.min_len
     }
 
     /// Whether the pattern occurs anywhere in `subject` (like `grep -E`, unanchored).
@@ -98,6 +90,18 @@ impl Pattern {
             matcher.alternation(&self.root, start, &mut |_, _| true)
         })
     }
+}
+
+fn shortest(alts: &Alternation) -> usize {
+    let piece = |p: &Piece| {
+        let one = match &p.atom {
+            Atom::Byte(_) | Atom::Any | Atom::Class { .. } => 1,
+            Atom::Group(alts) => shortest(alts),
+            Atom::LineStart | Atom::LineEnd => 0,
+        };
+        one.saturating_mul(p.min as usize)
+    };
+    alts.iter().map(|seq| seq.iter().map(piece).fold(0usize, usize::saturating_add)).min().unwrap_or(0)
 }
 
 struct Parser<'a> {
