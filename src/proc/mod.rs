@@ -8,6 +8,7 @@
 pub mod fds;
 pub mod pattern;
 pub mod process;
+pub mod procnet;
 pub mod sockdiag;
 
 use crate::context::Context;

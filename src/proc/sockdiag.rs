@@ -6,6 +6,7 @@
 //! `fuzz/fuzz_targets/{inet_diag,unix_diag}.rs`); only [`query_inet`] and [`query_unix`] touch
 //! a socket. Layouts are those of `<linux/netlink.h>`, `<linux/inet_diag.h>` and `<linux/unix_diag.h>`.
 
+use super::procnet;
 use crate::deadline::Deadline;
 use nix::sys::socket::{self, AddressFamily, MsgFlags, NetlinkAddr, SockFlag, SockProtocol, SockType};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -359,17 +360,37 @@ fn dump<T>(
     }
 }
 
-/// Every IPv4 and IPv6 socket matching `query`, filtered by the kernel.
+/// Every IPv4 and IPv6 socket matching `query`, filtered by the kernel. Where the kernel
+/// refuses (no `udp_diag` module, a sandbox), the family's /proc/net table is read instead.
 pub fn query_inet(query: &InetQuery, deadline: &Deadline) -> Result<Vec<InetSocket>, String> {
-    let fd = open_sock_diag()?;
+    let fd = open_sock_diag();
     let mut sockets = Vec::new();
-    for chunk in query.ports.chunks(MAX_FILTER_PORTS) {
-        let part = InetQuery { ports: chunk, ..query.clone() };
-        for (seq, family) in [nix::libc::AF_INET as u8, nix::libc::AF_INET6 as u8].into_iter().enumerate() {
-            sockets.extend(dump(&fd, &inet_request(&part, family, seq as u32 + 1), parse_inet_diag_msgs, deadline)?);
+    for (seq, ipv6) in [false, true].into_iter().enumerate() {
+        let family = if ipv6 { nix::libc::AF_INET6 } else { nix::libc::AF_INET } as u8;
+        let from_kernel = fd.as_ref().map_err(String::clone).and_then(|fd| {
+            let mut found = Vec::new();
+            for chunk in query.ports.chunks(MAX_FILTER_PORTS) {
+                let part = InetQuery { ports: chunk, ..query.clone() };
+                found.extend(dump(fd, &inet_request(&part, family, seq as u32 + 1), parse_inet_diag_msgs, deadline)?);
+            }
+            Ok(found)
+        });
+        match from_kernel {
+            Ok(found) => sockets.extend(found),
+            Err(refused) => sockets.extend(from_proc_net(query, ipv6).map_err(|e| format!("{refused}, and {e}"))?),
         }
     }
     Ok(sockets)
+}
+
+/// The fallback: `query` answered from /proc/net. A missing table (IPv6 disabled) has no sockets.
+fn from_proc_net(query: &InetQuery, ipv6: bool) -> Result<Vec<InetSocket>, String> {
+    let path = procnet::table_path(query.transport, ipv6);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(procnet::parse_proc_net(&text, query.states, query.ports, query.remote_too)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(format!("{path}: {}", crate::util::io_reason(&e))),
+    }
 }
 
 /// Every unix socket on the host (network namespace), with names.
