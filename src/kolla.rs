@@ -44,11 +44,19 @@ pub fn run(name: &str, args: &[String], ctx: &Context) -> Checked {
                 Err(e) => Checked::new(&args[0], Err(e)),
             }
         }
-        "healthcheck_socket" if !missing(2) => socket::check(&args[0], &args[1], ctx),
+        // kolla cuts PROCESS to 15 characters because it matches lsof's comm; so do we, so
+        // `neutron-openvswitch-agent` still finds a process whose comm is `neutron-openvsw`.
+        "healthcheck_socket" if !missing(2) => socket::check(comm_prefix(&args[0]), &args[1], ctx),
         "healthcheck_filemod" if !missing(2) => filemod::check_args(&args[0], &args[1], ctx),
         "healthcheck_socket" | "healthcheck_filemod" => usage_error(),
         _ => Checked::new(name, Err(format!("{name} is not one of kolla's healthcheck scripts"))),
     }
+}
+
+/// The first 15 characters of `process`, as kolla's `healthcheck_socket` cuts it.
+fn comm_prefix(process: &str) -> &str {
+    const COMM_CHARS: usize = 15;
+    process.char_indices().nth(COMM_CHARS).map_or(process, |(end, _)| &process[..end])
 }
 
 #[cfg(test)]
@@ -62,6 +70,13 @@ mod tests {
 
     fn s(v: &[&str]) -> Vec<String> {
         v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn socket_process_cut_like_kolla() {
+        assert_eq!(comm_prefix("neutron-openvswitch-agent"), "neutron-openvsw");
+        assert_eq!(comm_prefix("virtlogd"), "virtlogd");
+        assert_eq!(comm_prefix("ééééééééééééééééé"), "ééééééééééééééé");
     }
 
     #[test]

@@ -50,6 +50,24 @@ fn drop_in_names_take_kollas_arguments() {
 }
 
 #[test]
+fn socket_process_cut_to_a_comm_like_kolla() {
+    let dir = TempDir::new("kolla");
+    let sock = dir.path().join("agent.sock");
+    let sock = sock.to_str().unwrap();
+    // A process known only by its comm (as after setproctitle): `ohcNNNNNcommNx` cut to 15.
+    let long_name = format!("{}-openvswitch-agent", procpeers::marker("comm"));
+    let comm = &long_name[..15];
+    let agent = start("x", "unix-listen", &[sock, &procpeers::hex(comm)], None);
+    assert_eq!(std::fs::read_to_string(format!("/proc/{}/comm", agent.pid())).unwrap().trim(), comm);
+    let r = drop_in(&dir, "healthcheck_socket", &[&long_name, sock]);
+    assert!(r.healthy(), "{}", r.line());
+    assert!(procpeers::kolla("socket", &[&long_name, sock]), "kolla agrees");
+    // The probe takes the pattern as given: the long name is nowhere in that process.
+    let r = run(&["probe", "socket", &long_name, sock]);
+    assert!(!r.healthy(), "{}", r.line());
+}
+
+#[test]
 fn drop_in_usage_errors_are_one_line() {
     let dir = TempDir::new("kolla");
     let r = drop_in(&dir, "healthcheck_port", &["nova-conductor"]);
@@ -96,8 +114,7 @@ fn zombies_are_ignored() {
     let name = procpeers::marker("z");
     let program = dir.path().join(&name);
     std::os::unix::fs::symlink("/bin/sleep", &program).unwrap();
-    let hex: String = program.to_str().unwrap().bytes().map(|b| format!("{b:02x}")).collect();
-    let parent = start("zp", "zombie-parent", &[&hex], None);
+    let parent = start("zp", "zombie-parent", &[&procpeers::hex(program.to_str().unwrap())], None);
     let zombie: u32 = parent.info[0].parse().unwrap();
     common::wait_for("the child to become a zombie", std::time::Duration::from_secs(5), || {
         std::fs::read_to_string(format!("/proc/{zombie}/status")).is_ok_and(|s| s.contains("State:\tZ"))

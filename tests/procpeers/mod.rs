@@ -32,7 +32,10 @@ elif action == 'tcp-connect':          # HOST PORT: one connection, held
     c = socket.create_connection((args[0], int(args[1]))); held.append(c); ready(c.getsockname()[1])
 elif action == 'udp-bind':             # HOST PORT
     u = socket.socket(family(args[0]), socket.SOCK_DGRAM); u.bind((args[0], int(args[1]))); held.append(u); ready()
-elif action == 'unix-listen':          # PATH or @ABSTRACT
+elif action == 'unix-listen':          # PATH or @ABSTRACT [HEX(COMM)]: a comm not in our argv
+    if args[1:]:
+        import ctypes
+        ctypes.CDLL(None).prctl(15, bytes.fromhex(args[1]))  # PR_SET_NAME
     s = socket.socket(socket.AF_UNIX); s.bind(unix_name(args[0])); s.listen(4); held.append(s); ready()
 elif action == 'many-sockets':         # N: unrelated UDP sockets (inodes with every digit)
     for _ in range(int(args[0])):
@@ -193,6 +196,11 @@ pub fn tripleo(function: &str, args: &[&str]) -> bool {
     let mut cmd = Command::new("bash");
     cmd.arg("-c").arg(format!("source {common}; {function} \"$@\"")).arg("tripleo").args(args);
     original_healthy(cmd, function)
+}
+
+/// `text` in hex: how a peer gets a name that must not appear in its own command line.
+pub fn hex(text: &str) -> String {
+    text.bytes().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A server and a client peer with an ESTABLISHED connection on `host`:`port`.
