@@ -1,21 +1,76 @@
 //! File modification check: PATH exists and its mtime is within SECONDS.
 
 use crate::context::Context;
+use crate::deadline::parse_seconds;
 use crate::probes::ProbeKind;
-use crate::verdict::Checked;
-use clap::{ArgMatches, Command};
+use crate::verdict::{Checked, Outcome};
+use clap::{Arg, ArgMatches, Command};
+use std::time::{Duration, SystemTime};
 
-pub const PROBE: ProbeKind = ProbeKind { name: "filemod", about: "A file was modified within SECONDS", args, run, http_budget: false };
+pub const PROBE: ProbeKind =
+    ProbeKind { name: "filemod", about: "A file was modified within SECONDS", args, run, http_budget: false };
 
 fn args(cmd: Command) -> Command {
-    cmd
+    cmd.arg(Arg::new("path").required(true).value_name("PATH"))
+        .arg(Arg::new("seconds").required(true).value_name("SECONDS").help("Largest age of the last modification"))
 }
 
-fn run(_m: &ArgMatches, _ctx: &Context) -> Checked {
-    Checked::new("", Err("not implemented yet".into()))
+fn run(m: &ArgMatches, ctx: &Context) -> Checked {
+    let get = |name: &str| m.get_one::<String>(name).map(String::as_str).unwrap_or_default();
+    check_args(get("path"), get("seconds"), ctx)
+}
+
+/// PATH and SECONDS as given on a command line (probe or kolla's `healthcheck_filemod`).
+pub fn check_args(path: &str, seconds: &str, ctx: &Context) -> Checked {
+    match parse_seconds(seconds) {
+        Ok(max_age) => check(path, max_age, ctx),
+        Err(e) => Checked::new(path, Err(e)),
+    }
 }
 
 /// Healthy when `path` exists and was modified within `max_age`.
-pub fn check(path: &str, _max_age: std::time::Duration, _ctx: &Context) -> Checked {
-    Checked::new(path, Err("not implemented yet".into()))
+pub fn check(path: &str, max_age: Duration, _ctx: &Context) -> Checked {
+    Checked::new(path, outcome(path, max_age, SystemTime::now()))
+}
+
+fn outcome(path: &str, max_age: Duration, now: SystemTime) -> Outcome {
+    // Like the originals' `test -f`: a regular file, symlinks followed.
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => meta,
+        Ok(_) => return Err(format!("{path} is not a regular file")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(format!("{path} does not exist for file modification check"))
+        }
+        Err(e) => return Err(format!("cannot tell: {path}: {}", crate::util::io_reason(&e))),
+    };
+    let modified = meta.modified().map_err(|e| format!("cannot tell: {path}: {}", crate::util::io_reason(&e)))?;
+    // A modification time in the future (clock step) is as fresh as it gets.
+    let age = now.duration_since(modified).unwrap_or_default();
+    let (age_s, limit_s) = (age.as_secs(), max_age.as_secs_f64());
+    if age <= max_age {
+        Ok(format!("{path} modified {age_s}s ago (limit {limit_s}s)"))
+    } else {
+        Err(format!("{path} last modified {age_s}s ago, more than {limit_s}s"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages() {
+        let path = std::env::temp_dir().join(format!("ohc-filemod-{}", std::process::id()));
+        std::fs::write(&path, b"x").unwrap();
+        let p = path.to_str().unwrap();
+        let now = SystemTime::now();
+        assert!(outcome(p, Duration::from_secs(60), now).is_ok());
+        let later = now + Duration::from_secs(120);
+        assert!(outcome(p, Duration::from_secs(60), later).unwrap_err().contains("more than 60s"));
+        let earlier = now - Duration::from_secs(3600);
+        assert!(outcome(p, Duration::from_secs(1), earlier).is_ok());
+        std::fs::remove_file(&path).unwrap();
+        assert!(outcome(p, Duration::from_secs(60), now).unwrap_err().contains("does not exist"));
+        assert!(outcome("/", Duration::from_secs(60), now).unwrap_err().contains("not a regular file"));
+    }
 }

@@ -1,21 +1,46 @@
-//! Listen check: a matching process has a listening socket on one of the ports.
+//! Listen check: a matching process has a listening socket on one of the ports
+//! (TCP LISTEN, or a UDP socket bound to the port).
 
 use crate::context::Context;
 use crate::probes::ProbeKind;
-use crate::verdict::Checked;
+use crate::proc::sockdiag::tcp_state;
+use crate::proc::{describe, inet_candidates, matching_processes, ports_phrase, Holdings};
+use crate::verdict::{Checked, Outcome};
 use clap::{ArgMatches, Command};
 
-pub const PROBE: ProbeKind = ProbeKind { name: "listen", about: "A process listens on one of the ports", args, run, http_budget: false };
+pub const PROBE: ProbeKind =
+    ProbeKind { name: "listen", about: "A process listens on one of the ports", args, run, http_budget: false };
 
 fn args(cmd: Command) -> Command {
-    cmd
+    super::port::process_and_ports(cmd)
 }
 
-fn run(_m: &ArgMatches, _ctx: &Context) -> Checked {
-    Checked::new("", Err("not implemented yet".into()))
+fn run(m: &ArgMatches, ctx: &Context) -> Checked {
+    super::port::run_with_ports(m, ctx, check)
 }
 
 /// Healthy when a process matching `process` listens (TCP LISTEN or bound UDP) on one of `ports`.
-pub fn check(process: &str, ports: &[u16], _ctx: &Context) -> Checked {
-    Checked::new(format!("{process}:{ports:?}"), Err("not implemented yet".into()))
+pub fn check(process: &str, ports: &[u16], ctx: &Context) -> Checked {
+    Checked::new(super::port::target(process, ports), outcome(process, ports, ctx))
+}
+
+fn outcome(process: &str, ports: &[u16], ctx: &Context) -> Outcome {
+    if ports.is_empty() {
+        return Err("no port given".into());
+    }
+    let processes = matching_processes(process)?;
+    // Local port only: TCP in LISTEN, UDP bound (connected or not).
+    let udp_bound = tcp_state::bit(tcp_state::CLOSE) | tcp_state::bit(tcp_state::ESTABLISHED);
+    let candidates = inet_candidates(ports, false, tcp_state::bit(tcp_state::LISTEN), udp_bound, ctx)?;
+    let holdings = Holdings::read(&processes, candidates.iter().map(|(_, s)| s.inode));
+    if let Some((transport, socket, owner)) =
+        candidates.iter().find_map(|(t, s)| holdings.owner_of(s.inode).map(|owner| (t, s, owner)))
+    {
+        return Ok(format!("{} listens on {} ({})", owner.label(), socket.local, transport.name()));
+    }
+    if let Some(reason) = holdings.cannot_tell(!candidates.is_empty()) {
+        return Err(reason);
+    }
+    let others = if candidates.is_empty() { "" } else { " (another process does)" };
+    Err(format!("{} does not listen on {}{others}", describe(&processes), ports_phrase(ports)))
 }

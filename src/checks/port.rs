@@ -1,22 +1,112 @@
 //! Port check: a matching process has an ESTABLISHED TCP socket or a UDP socket on one of the ports.
+//!
+//! Unlike the originals, TCP state counts (CLOSE_WAIT means the peer went away, LISTEN is
+//! not a connection, TIME_WAIT belongs to no process), ports compare exactly (5672 is not
+//! 56721), UDP counts (gnocchi-statsd, octavia-health-manager), and a process whose fds we
+//! may not read makes the check say "cannot tell" instead of guessing.
 
 use crate::context::Context;
 use crate::probes::ProbeKind;
-use crate::verdict::Checked;
-use clap::{ArgMatches, Command};
+use crate::proc::sockdiag::{query_inet, tcp_state, InetQuery, Transport};
+use crate::proc::{describe, inet_candidates, matching_processes, parse_ports, ports_phrase, Holdings};
+use crate::verdict::{Checked, Outcome};
+use clap::{Arg, ArgMatches, Command};
+use std::collections::BTreeMap;
 
-pub const PROBE: ProbeKind = ProbeKind { name: "port", about: "A process holds an established TCP or a UDP socket on one of the ports", args, run, http_budget: false };
+pub const PROBE: ProbeKind = ProbeKind {
+    name: "port",
+    about: "A process holds an established TCP or a UDP socket on one of the ports",
+    args,
+    run,
+    http_budget: false,
+};
 
-fn args(cmd: Command) -> Command {
-    cmd
+/// The arguments shared by `probe port` and `probe listen`: PROCESS PORT...
+pub(crate) fn process_and_ports(cmd: Command) -> Command {
+    cmd.arg(
+        Arg::new("process")
+            .required(true)
+            .value_name("PROCESS")
+            .help("Pattern matched like pgrep -f (command line or 15-char name)"),
+    )
+    .arg(Arg::new("ports").required(true).num_args(1..).value_name("PORT"))
 }
 
-fn run(_m: &ArgMatches, _ctx: &Context) -> Checked {
-    Checked::new("", Err("not implemented yet".into()))
+/// Run `check` with the PROCESS PORT... arguments of a `probe` subcommand.
+pub(crate) fn run_with_ports(m: &ArgMatches, ctx: &Context, check: fn(&str, &[u16], &Context) -> Checked) -> Checked {
+    let process = m.get_one::<String>("process").map(String::as_str).unwrap_or_default();
+    let raw: Vec<&String> = m.get_many::<String>("ports").map(|v| v.collect()).unwrap_or_default();
+    match parse_ports(&raw) {
+        Ok(ports) => check(process, &ports, ctx),
+        Err(e) => Checked::new(process, Err(e)),
+    }
+}
+
+fn args(cmd: Command) -> Command {
+    process_and_ports(cmd)
+}
+
+fn run(m: &ArgMatches, ctx: &Context) -> Checked {
+    run_with_ports(m, ctx, check)
+}
+
+/// `process:5671,5672`, the target of port and listen verdicts.
+pub(crate) fn target(process: &str, ports: &[u16]) -> String {
+    let ports: Vec<String> = ports.iter().map(u16::to_string).collect();
+    format!("{process}:{}", ports.join(","))
 }
 
 /// Healthy when a process matching `process` has an ESTABLISHED TCP socket, or a
 /// UDP socket, whose local or remote port is one of `ports`.
-pub fn check(process: &str, ports: &[u16], _ctx: &Context) -> Checked {
-    Checked::new(format!("{process}:{ports:?}"), Err("not implemented yet".into()))
+pub fn check(process: &str, ports: &[u16], ctx: &Context) -> Checked {
+    Checked::new(target(process, ports), outcome(process, ports, ctx))
+}
+
+fn outcome(process: &str, ports: &[u16], ctx: &Context) -> Outcome {
+    if ports.is_empty() {
+        return Err("no port given".into());
+    }
+    let processes = matching_processes(process)?;
+    // What would make the check pass: TCP ESTABLISHED, UDP bound or connected, either end on a port.
+    let established = tcp_state::bit(tcp_state::ESTABLISHED);
+    let candidates = inet_candidates(ports, true, established, established | tcp_state::bit(tcp_state::CLOSE), ctx)?;
+    let holdings = Holdings::read(&processes, candidates.iter().map(|(_, s)| s.inode));
+    for (transport, socket) in &candidates {
+        if let Some(owner) = holdings.owner_of(socket.inode) {
+            return Ok(match transport {
+                Transport::Tcp => {
+                    format!("{} has an established connection {} -> {}", owner.label(), socket.local, socket.remote)
+                }
+                Transport::Udp if socket.state == tcp_state::ESTABLISHED => {
+                    format!("{} has a udp socket {} connected to {}", owner.label(), socket.local, socket.remote)
+                }
+                Transport::Udp => format!("{} has a udp socket bound to {}", owner.label(), socket.local),
+            });
+        }
+    }
+    if let Some(reason) = holdings.cannot_tell(!candidates.is_empty()) {
+        return Err(reason);
+    }
+    Err(format!(
+        "{} has no established connection on {}{}",
+        describe(&processes),
+        ports_phrase(ports),
+        other_states(ports, &holdings, ctx)
+    ))
+}
+
+/// Why not: the matching processes' TCP sockets on the ports in states that do not count,
+/// e.g. " (1 in CLOSE_WAIT)". Empty when there are none or the second look fails.
+fn other_states(ports: &[u16], holdings: &Holdings, ctx: &Context) -> String {
+    let every_state = InetQuery { transport: Transport::Tcp, states: tcp_state::ALL, ports, remote_too: true };
+    let Ok(sockets) = query_inet(&every_state, &ctx.deadline) else { return String::new() };
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for socket in sockets.iter().filter(|s| holdings.owner_of(s.inode).is_some()) {
+        *counts.entry(tcp_state::name(socket.state)).or_default() += 1;
+    }
+    if counts.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = counts.iter().map(|(state, n)| format!("{n} in {state}")).collect();
+    format!(" ({})", parts.join(", "))
 }
