@@ -190,3 +190,6 @@ pub fn list(json: bool) -> String {
         .collect();
     serde_json::Value::Array(entries).to_string()
 }
+
+#[cfg(test)]
+mod tests;
