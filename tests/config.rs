@@ -18,7 +18,10 @@ fn original_vhost_url(file: &std::path::Path) -> String {
         .arg(file)
         .output()
         .unwrap_or_else(|e| panic!("bash: {e}"));
-    assert!(out.status.success(), "original get_url_from_vhost failed: {out:?} (run `bash tests/setup/install.sh`)");
+    assert!(
+        out.status.success(),
+        "original get_url_from_vhost failed: {out:?} (run `bash tests/setup/install.sh`)"
+    );
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
@@ -26,11 +29,22 @@ fn original_vhost_url(file: &std::path::Path) -> String {
 fn original_config_val(file: &std::path::Path, section: &str, key: &str, default: &str) -> String {
     let out = Command::new("bash")
         .arg("-c")
-        .arg(format!("source {COMMON_SH} && get_config_val \"$1\" \"$2\" \"$3\" \"$4\""))
-        .args(["get_config_val", &file.display().to_string(), section, key, default])
+        .arg(format!(
+            "source {COMMON_SH} && get_config_val \"$1\" \"$2\" \"$3\" \"$4\""
+        ))
+        .args([
+            "get_config_val",
+            &file.display().to_string(),
+            section,
+            key,
+            default,
+        ])
         .output()
         .unwrap_or_else(|e| panic!("bash: {e}"));
-    String::from_utf8(out.stdout).unwrap().trim_end_matches('\n').to_string()
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .trim_end_matches('\n')
+        .to_string()
 }
 
 const VHOSTS: &[&str] = &[
@@ -66,10 +80,17 @@ fn vhost_urls_match_the_original_where_it_is_right() {
 fn vhost_urls_where_the_original_is_wrong() {
     // Two ServerName lines (a commented one): awk printed both, giving a URL with a line break.
     let text = "# ServerName old.example\n<VirtualHost *:9311>\n  ServerName new.example\n</VirtualHost>\n";
-    assert_eq!(vhost::url_from_vhost(text).unwrap(), "http://new.example:9311/");
+    assert_eq!(
+        vhost::url_from_vhost(text).unwrap(),
+        "http://new.example:9311/"
+    );
     // An alias ending in '/': the original doubled it.
-    let text = "<VirtualHost *:80>\n  ServerName h\n  WSGIScriptAlias /dashboard/ /x\n</VirtualHost>\n";
-    assert_eq!(vhost::url_from_vhost(text).unwrap(), "http://h:80/dashboard/");
+    let text =
+        "<VirtualHost *:80>\n  ServerName h\n  WSGIScriptAlias /dashboard/ /x\n</VirtualHost>\n";
+    assert_eq!(
+        vhost::url_from_vhost(text).unwrap(),
+        "http://h:80/dashboard/"
+    );
 }
 
 const GLANCE_API_CONF: &str = "\
@@ -126,7 +147,14 @@ fn ini_values_match_crudini() {
                 ("paste_deploy", "missing"),
             ],
         ),
-        (PROXY_SERVER_CONF, &[("DEFAULT", "bind_ip"), ("pipeline:main", "pipeline"), ("filter:healthcheck", "use")]),
+        (
+            PROXY_SERVER_CONF,
+            &[
+                ("DEFAULT", "bind_ip"),
+                ("pipeline:main", "pipeline"),
+                ("filter:healthcheck", "use"),
+            ],
+        ),
     ];
     for (n, (text, keys)) in cases.iter().enumerate() {
         let file = dir.path().join(format!("{n}.conf"));
@@ -134,7 +162,11 @@ fn ini_values_match_crudini() {
         let parsed = ini::parse(text).unwrap();
         for (section, key) in keys.iter() {
             let ours = parsed.get_or(section, key, "DEFAULTVALUE");
-            assert_eq!(ours, original_config_val(&file, section, key, "DEFAULTVALUE"), "[{section}] {key}");
+            assert_eq!(
+                ours,
+                original_config_val(&file, section, key, "DEFAULTVALUE"),
+                "[{section}] {key}"
+            );
         }
     }
 }
@@ -143,5 +175,8 @@ fn ini_values_match_crudini() {
 fn ini_where_oslo_config_differs_from_crudini() {
     // oslo.config strips one pair of quotes; crudini kept them and the URL broke.
     let parsed = ini::parse("[vnc]\nnovncproxy_host = \"172.17.1.10\"\n").unwrap();
-    assert_eq!(parsed.get("vnc", "novncproxy_host").as_deref(), Some("172.17.1.10"));
+    assert_eq!(
+        parsed.get("vnc", "novncproxy_host").as_deref(),
+        Some("172.17.1.10")
+    );
 }

@@ -160,6 +160,20 @@ const fn redis_client(process: &'static str) -> Spec {
     }
 }
 
+/// An eventlet API: `http://[DEFAULT] bind_host:bind_port/` of its config file.
+const fn bind_url(file: &'static str, default_port: u16) -> IniUrl {
+    IniUrl {
+        file,
+        section: "DEFAULT",
+        host_key: "bind_host",
+        default_host: "127.0.0.1",
+        port_key: "bind_port",
+        default_port,
+        path: "/",
+        https_flag: None,
+    }
+}
+
 const fn vhost(conf: &'static str) -> Spec {
     Spec::Vhost { conf }
 }
@@ -245,16 +259,7 @@ pub static SERVICES: &[Service] = &[
     Service {
         name: "glance-api",
         summary: "GET http://bind_host:bind_port/ of glance-api.conf (127.0.0.1:9292)",
-        spec: Spec::IniUrl(&IniUrl {
-            file: "/etc/glance/glance-api.conf",
-            section: "DEFAULT",
-            host_key: "bind_host",
-            default_host: "127.0.0.1",
-            port_key: "bind_port",
-            default_port: 9292,
-            path: "/",
-            https_flag: None,
-        }),
+        spec: Spec::IniUrl(&bind_url("/etc/glance/glance-api.conf", 9292)),
     },
     Service { name: "gnocchi-api", summary: "GET the URL of the gnocchi_wsgi vhost", spec: vhost("10-gnocchi_wsgi.conf") },
     Service { name: "gnocchi-metricd", summary: "gnocchi-metricd connected to Redis (6379)", spec: redis_client("gnocchi-metricd") },
@@ -336,16 +341,7 @@ pub static SERVICES: &[Service] = &[
     Service {
         name: "neutron-api",
         summary: "GET http://bind_host:bind_port/ of neutron.conf (127.0.0.1:9696)",
-        spec: Spec::IniUrl(&IniUrl {
-            file: "/etc/neutron/neutron.conf",
-            section: "DEFAULT",
-            host_key: "bind_host",
-            default_host: "127.0.0.1",
-            port_key: "bind_port",
-            default_port: 9696,
-            path: "/",
-            https_flag: None,
-        }),
+        spec: Spec::IniUrl(&bind_url("/etc/neutron/neutron.conf", 9696)),
     },
     Service { name: "neutron-dhcp", summary: "neutron-dhcp-agent connected to RabbitMQ (5671, 5672)", spec: rpc("neutron-dhcp-agent") },
     Service { name: "neutron-l3", summary: "neutron-l3-agent connected to RabbitMQ (5671, 5672)", spec: rpc("neutron-l3-agent") },
