@@ -14,7 +14,7 @@ use crate::verdict::{Checked, Outcome};
 pub fn execute(plan: &Plan, ctx: &Context) -> Checked {
     ctx.trace(format_args!("checking: {plan}"));
     match plan {
-        Plan::Http { url } => http::get(url, &http::HttpOptions::default(), ctx),
+        Plan::Http { url } => http::get(url, &http_options(), ctx),
         Plan::Port {
             process,
             ports,
@@ -65,6 +65,18 @@ pub fn execute(plan: &Plan, ctx: &Context) -> Checked {
         Plan::FirstHealthy(alternatives) => first_healthy(alternatives, ctx),
         Plan::NotApplicable(why) => Checked::new("", Err(format!("not applicable: {why}"))),
     }
+}
+
+/// curl's options as TripleO's common.sh set them: `-k`, and its user agent unless
+/// `HEALTHCHECK_CURL_USER_AGENT` names another.
+fn http_options() -> http::HttpOptions {
+    let mut options = http::HttpOptions::default();
+    if let Ok(agent) = std::env::var("HEALTHCHECK_CURL_USER_AGENT") {
+        if !agent.is_empty() {
+            options.user_agent = agent;
+        }
+    }
+    options
 }
 
 fn on(endpoint: &Endpoint, outcome: Outcome) -> Checked {

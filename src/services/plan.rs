@@ -539,8 +539,10 @@ pub fn socat_bind(spec: &str) -> (Option<String>, Option<u16>) {
     (addr, port)
 }
 
+/// The host name (`$(hostname)` in the script): the kernel's, not a file of the checked tree.
 fn local_hostname() -> Result<String, String> {
-    let text = config::read_required("/proc/sys/kernel/hostname")?;
+    let text = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map_err(|e| format!("no bind address in {CLUSTERCHECK_CONF} and no host name: {}", crate::util::io_reason(&e)))?;
     Ok(text.trim().to_string())
 }
 

@@ -556,6 +556,16 @@ fn fixed_sockets_and_processes() {
 }
 
 #[test]
+fn resolve_target_reads_the_live_tree() {
+    let tree = Tree::new("svc-live");
+    tree.write("/etc/httpd/conf.d/10-octavia_wsgi.conf", "<VirtualHost *:9876>\nServerName o\n</VirtualHost>\n");
+    let _root = with_root(&tree.0);
+    assert_eq!(resolve_target("octavia-api", &[]).unwrap(), "http http://o:9876/");
+    assert_eq!(resolve_target("cinder-volume", &["5672".into()]).unwrap(), "port cinder-volume 5672 (RabbitMQ)");
+    assert!(resolve_target("no-such", &[]).unwrap_err().contains("unknown service"));
+}
+
+#[test]
 fn http_services_use_the_http_budget() {
     assert!(find("keystone").unwrap().uses_http());
     assert!(find("horizon").unwrap().uses_http());
