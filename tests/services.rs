@@ -499,3 +499,49 @@ fn a_swift_replicator_with_a_fresh_or_stale_recon_cache() {
         "{r:?}"
     );
 }
+
+/// An ovsdb-server serving `schema` on `socket`, its files in `dir`.
+fn ovsdb_server(dir: &Path, name: &str, schema: &str, socket: &Path) -> Child {
+    let db = dir.join(format!("{name}.db")).display().to_string();
+    let created = Command::new("/usr/bin/ovsdb-tool")
+        .args(["create", &db, schema])
+        .status()
+        .expect("ovsdb-tool");
+    assert!(created.success(), "ovsdb-tool create {db} {schema}");
+    let remote = format!("--remote=punix:{}", socket.display());
+    let unixctl = format!("--unixctl={}/{name}.ctl", dir.display());
+    let pidfile = format!("--pidfile={}/{name}.pid", dir.display());
+    let server = start(
+        "/usr/sbin/ovsdb-server",
+        &[&db, &remote, &unixctl, &pidfile, "--no-chdir"],
+    );
+    wait_for(&format!("ovsdb-server {name}"), START, || {
+        std::os::unix::net::UnixStream::connect(socket).is_ok()
+    });
+    server
+}
+
+#[test]
+fn ovn_dbs_answer_list_dbs_on_their_sockets() {
+    let root = TempDir::new("svc-ovn");
+    let run_dir = root.path().join("run/ovn");
+    std::fs::create_dir_all(&run_dir).unwrap();
+    let _nb = ovsdb_server(
+        root.path(),
+        "nb",
+        "/usr/share/ovn/ovn-nb.ovsschema",
+        &run_dir.join("ovnnb_db.sock"),
+    );
+    let sb = ovsdb_server(
+        root.path(),
+        "sb",
+        "/usr/share/ovn/ovn-sb.ovsschema",
+        &run_dir.join("ovnsb_db.sock"),
+    );
+    let r = run_in(root.path(), &["ovn-dbs"]);
+    assert!(r.healthy(), "{r:?}");
+    // The southbound server gone: its socket file is left behind, and nobody answers on it.
+    drop(sb);
+    let r = run_in(root.path(), &["ovn-dbs"]);
+    assert!(!r.healthy() && r.line().contains("ovnsb_db.sock"), "{r:?}");
+}
