@@ -73,6 +73,18 @@ fn http_server(dir: &Path, bind: &str, port: u16) -> Child {
     server
 }
 
+/// Run a check until it is healthy or `timeout` passes; the last run is returned either way.
+fn until_healthy(timeout: Duration, mut check: impl FnMut() -> Run) -> Run {
+    let start = std::time::Instant::now();
+    loop {
+        let r = check();
+        if r.healthy() || start.elapsed() > timeout {
+            return r;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 fn script_names() -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(ORIGINALS)
         .unwrap_or_else(|e| panic!("{ORIGINALS}: {e} (run `bash tests/setup/install.sh`)"))
@@ -410,9 +422,8 @@ fn etcd_from_its_listen_client_urls() {
     );
     wait_for("etcd", START, || accepts(&format!("127.0.0.1:{client}")));
     // The listener opens before the member is ready: allow it a moment to elect itself.
-    wait_for("etcd healthy", START, || {
-        run_in(root.path(), &["etcd"]).healthy()
-    });
+    let r = until_healthy(START, || run_in(root.path(), &["etcd"]));
+    assert!(r.healthy(), "{r:?}");
 }
 
 #[test]
@@ -544,4 +555,102 @@ fn ovn_dbs_answer_list_dbs_on_their_sockets() {
     drop(sb);
     let r = run_in(root.path(), &["ovn-dbs"]);
     assert!(!r.healthy() && r.line().contains("ovnsb_db.sock"), "{r:?}");
+}
+
+/// A MariaDB server whose socket is `ROOT/var/lib/mysql/mysql.sock` (the default path the
+/// check resolves) and whose TCP port is returned; user `monitor` has `password`.
+fn mariadb(root: &Path, password: &str) -> (Child, u16) {
+    let data = root.join("data");
+    let sock_dir = root.join("var/lib/mysql");
+    std::fs::create_dir_all(&sock_dir).unwrap();
+    let installed = Command::new("mariadb-install-db")
+        .args([
+            "--no-defaults",
+            "--user=mysql",
+            "--auth-root-authentication-method=socket",
+            "--skip-test-db",
+        ])
+        .arg(format!("--datadir={}", data.display()))
+        .output()
+        .expect("mariadb-install-db (run `bash tests/setup/install.sh`)");
+    assert!(
+        installed.status.success(),
+        "mariadb-install-db: {}",
+        String::from_utf8_lossy(&installed.stderr)
+    );
+    // The password goes through an init file, never a command line.
+    let init = root.join("init.sql");
+    std::fs::write(
+        &init,
+        format!(
+            "CREATE USER 'monitor'@'localhost' IDENTIFIED BY '{password}';\n\
+             CREATE USER 'monitor'@'127.0.0.1' IDENTIFIED BY '{password}';\n"
+        ),
+    )
+    .unwrap();
+    let chown = Command::new("chown")
+        .args(["-R", "mysql:"])
+        .arg(&sock_dir)
+        .arg(&init)
+        .status()
+        .unwrap();
+    assert!(chown.success());
+    let port = free_port();
+    let server = start(
+        "/usr/sbin/mariadbd",
+        &[
+            "--no-defaults",
+            "--user=mysql",
+            &format!("--datadir={}", data.display()),
+            &format!("--socket={}", sock_dir.join("mysql.sock").display()),
+            &format!("--port={port}"),
+            "--bind-address=127.0.0.1",
+            &format!("--pid-file={}", sock_dir.join("mariadb.pid").display()),
+            &format!("--init-file={}", init.display()),
+            "--skip-name-resolve",
+            "--innodb-buffer-pool-size=16M",
+            "--skip-log-bin",
+        ],
+    );
+    wait_for("mariadbd", Duration::from_secs(60), || {
+        accepts(&format!("127.0.0.1:{port}"))
+    });
+    (server, port)
+}
+
+#[test]
+fn mariadb_logs_in_with_the_client_section_of_my_cnf() {
+    let root = TempDir::new("svc-mariadb");
+    let password = "svc-test-db-pw-41d2";
+    let (_server, port) = mariadb(root.path(), password);
+    // Over the default socket, credentials in /root/.my.cnf as TripleO writes them.
+    write(
+        root.path(),
+        "/etc/my.cnf",
+        "[mysqld]\nskip-name-resolve\n!includedir /etc/my.cnf.d\n",
+    );
+    write(
+        root.path(),
+        "/root/.my.cnf",
+        &format!("[client]\nuser=monitor\npassword=\"{password}\"\n"),
+    );
+    let r = until_healthy(START, || run_in(root.path(), &["mariadb"]));
+    assert!(r.healthy() && r.line().contains("mysql.sock"), "{r:?}");
+    // Over TCP from [client] host/port.
+    write(
+        root.path(),
+        "/root/.my.cnf",
+        &format!("[client]\nuser=monitor\npassword={password}\nhost=127.0.0.1\nport={port}\n"),
+    );
+    let r = run_in(root.path(), &["mariadb"]);
+    assert!(r.healthy() && r.line().contains(&port.to_string()), "{r:?}");
+    // A wrong password: unhealthy, and neither password is printed.
+    write(
+        root.path(),
+        "/root/.my.cnf",
+        &format!("[client]\nuser=monitor\npassword=x{password}\n"),
+    );
+    let r = run_in(root.path(), &["--format", "json", "mariadb"]);
+    assert!(!r.healthy(), "{r:?}");
+    assert!(!r.line().contains(password), "{r:?}");
 }
