@@ -4,6 +4,7 @@
 //! Ansible collection.
 
 pub mod execute;
+pub mod infra;
 pub mod plan;
 pub mod table;
 

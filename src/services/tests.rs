@@ -1,7 +1,8 @@
 //! Config resolution of every service kind against temporary trees (`HEALTHCHECK_ROOT`),
 //! with a fake process table: what each service would check, without any peer.
 
-use super::plan::{memcached_address, plan, socat_bind, Processes};
+use super::infra::{memcached_address, socat_bind};
+use super::plan::{plan, Processes};
 use super::*;
 use crate::config::testing::{with_root, Tree};
 
@@ -558,11 +559,22 @@ fn fixed_sockets_and_processes() {
 #[test]
 fn resolve_target_reads_the_live_tree() {
     let tree = Tree::new("svc-live");
-    tree.write("/etc/httpd/conf.d/10-octavia_wsgi.conf", "<VirtualHost *:9876>\nServerName o\n</VirtualHost>\n");
+    tree.write(
+        "/etc/httpd/conf.d/10-octavia_wsgi.conf",
+        "<VirtualHost *:9876>\nServerName o\n</VirtualHost>\n",
+    );
     let _root = with_root(&tree.0);
-    assert_eq!(resolve_target("octavia-api", &[]).unwrap(), "http http://o:9876/");
-    assert_eq!(resolve_target("cinder-volume", &["5672".into()]).unwrap(), "port cinder-volume 5672 (RabbitMQ)");
-    assert!(resolve_target("no-such", &[]).unwrap_err().contains("unknown service"));
+    assert_eq!(
+        resolve_target("octavia-api", &[]).unwrap(),
+        "http http://o:9876/"
+    );
+    assert_eq!(
+        resolve_target("cinder-volume", &["5672".into()]).unwrap(),
+        "port cinder-volume 5672 (RabbitMQ)"
+    );
+    assert!(resolve_target("no-such", &[])
+        .unwrap_err()
+        .contains("unknown service"));
 }
 
 #[test]
