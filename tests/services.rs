@@ -654,3 +654,118 @@ fn mariadb_logs_in_with_the_client_section_of_my_cnf() {
     assert!(!r.healthy(), "{r:?}");
     assert!(!r.line().contains(password), "{r:?}");
 }
+
+#[test]
+fn nova_vnc_proxy_over_https_when_ssl_only() {
+    let root = TempDir::new("svc-vnc");
+    let port = free_port();
+    let (cert, key) = (root.path().join("cert.pem"), root.path().join("key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl");
+    assert!(made.success(), "openssl req");
+    let (cert_text, key_text) = (cert.display().to_string(), key.display().to_string());
+    let _server = start(
+        "/usr/bin/openssl",
+        &[
+            "s_server",
+            "-quiet",
+            "-www",
+            "-accept",
+            &format!("127.0.0.1:{port}"),
+            "-cert",
+            &cert_text,
+            "-key",
+            &key_text,
+        ],
+    );
+    wait_for("openssl s_server", START, || {
+        accepts(&format!("127.0.0.1:{port}"))
+    });
+    let conf = format!("[DEFAULT]\nssl_only = True\n[vnc]\nnovncproxy_host = 127.0.0.1\nnovncproxy_port = {port}\n");
+    write(root.path(), "/etc/nova/nova.conf", &conf);
+    let r = run_in(root.path(), &["nova-vnc-proxy"]);
+    assert!(r.healthy(), "{r:?}");
+    // Plain HTTP to the TLS server is not healthy: the flag decides the scheme.
+    write(
+        root.path(),
+        "/etc/nova/nova.conf",
+        &conf.replace("True", "False"),
+    );
+    let r = run_in(root.path(), &["nova-vnc-proxy"]);
+    assert!(!r.healthy(), "{r:?}");
+}
+
+#[test]
+fn ironic_pxe_in_the_httpd_container() {
+    let root = TempDir::new("svc-pxe");
+    let www = TempDir::new("svc-pxe-www");
+    let port = free_port();
+    write(
+        root.path(),
+        "/run_command",
+        "/usr/sbin/httpd -DFOREGROUND\n",
+    );
+    write(
+        root.path(),
+        "/etc/ironic/ironic.conf",
+        "[DEFAULT]\nmy_ip = 127.0.0.1\n",
+    );
+    write(
+        root.path(),
+        "/etc/httpd/conf.d/10-ipxe_vhost.conf",
+        &format!("Listen {port}\n<VirtualHost *:{port}>\n</VirtualHost>\n"),
+    );
+    let _server = http_server(www.path(), "127.0.0.1", port);
+    let r = run_in(root.path(), &["ironic-pxe"]);
+    assert!(r.healthy(), "{r:?}");
+}
+
+#[test]
+fn swift_proxy_healthcheck_middleware() {
+    let root = TempDir::new("svc-swift-proxy");
+    let www = TempDir::new("svc-swift-proxy-www");
+    std::fs::write(www.path().join("healthcheck"), "OK").unwrap();
+    let port = free_port();
+    let conf = format!(
+        "[DEFAULT]\nbind_ip = 127.0.0.1\nbind_port = {port}\n[pipeline:main]\npipeline = catch_errors healthcheck\n    proxy-logging proxy-server\n"
+    );
+    write(root.path(), "/etc/swift/proxy-server.conf", &conf);
+    let _proxy = start("/bin/bash", &["-c", "exec -a swift-proxy-server sleep 60"]);
+    let _server = http_server(www.path(), "127.0.0.1", port);
+    let r = until_healthy(START, || run_in(root.path(), &["swift-proxy"]));
+    assert!(r.healthy() && r.line().contains("/healthcheck"), "{r:?}");
+}
+
+#[test]
+fn octavia_health_manager_holds_its_udp_port() {
+    let port = free_port();
+    let script = format!("import socket,time; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(('127.0.0.1',{port})); time.sleep(60)");
+    let _manager = start(
+        "/usr/bin/python3",
+        &["-c", &script, "octavia-health-manager"],
+    );
+    let r = until_healthy(START, || {
+        run(&["octavia-health-manager", &port.to_string()])
+    });
+    assert!(r.healthy(), "{r:?}");
+    let r = run(&["octavia-health-manager", &free_port().to_string()]);
+    assert!(!r.healthy(), "{r:?}");
+}
