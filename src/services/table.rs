@@ -38,7 +38,7 @@ pub enum Spec {
     Vhost { conf: &'static str },
     /// GET `PROTO://HOST:PORT<path>` with HOST and PORT read from an INI file.
     IniUrl(&'static IniUrl),
-    /// GET `http://HOST:PORT/` with HOST from an INI key and PORT from a vhost's `Listen` (ironic-pxe).
+    /// GET `http://HOST:PORT/`: HOST from an INI key, PORT from a vhost's `Listen` (ironic-pxe).
     IniHostListenPort {
         ini: &'static str,
         host_key: &'static str,
@@ -221,17 +221,41 @@ macro_rules! swift_other_daemons {
 
 /// Every service of tripleo-common 18.0.0's healthcheck directory, sorted by name.
 pub static SERVICES: &[Service] = &[
-    Service { name: "aodh-api", summary: "GET the URL of the aodh_wsgi vhost", spec: vhost("10-aodh_wsgi.conf") },
-    Service { name: "aodh-evaluator", summary: "aodh-evaluator connected to Redis (6379)", spec: redis_client("aodh-evaluator") },
-    Service { name: "aodh-listener", summary: "aodh-listener connected to RabbitMQ (5671, 5672)", spec: rpc("aodh-listener") },
-    Service { name: "aodh-notifier", summary: "aodh-notifier connected to RabbitMQ (5671, 5672)", spec: rpc("aodh-notifier") },
-    Service { name: "barbican-api", summary: "GET the URL of the barbican_wsgi_main vhost", spec: vhost("10-barbican_wsgi_main.conf") },
+    Service {
+        name: "aodh-api",
+        summary: "GET the URL of the aodh_wsgi vhost",
+        spec: vhost("10-aodh_wsgi.conf"),
+    },
+    Service {
+        name: "aodh-evaluator",
+        summary: "aodh-evaluator connected to Redis (6379)",
+        spec: redis_client("aodh-evaluator"),
+    },
+    Service {
+        name: "aodh-listener",
+        summary: "aodh-listener connected to RabbitMQ (5671, 5672)",
+        spec: rpc("aodh-listener"),
+    },
+    Service {
+        name: "aodh-notifier",
+        summary: "aodh-notifier connected to RabbitMQ (5671, 5672)",
+        spec: rpc("aodh-notifier"),
+    },
+    Service {
+        name: "barbican-api",
+        summary: "GET the URL of the barbican_wsgi_main vhost",
+        spec: vhost("10-barbican_wsgi_main.conf"),
+    },
     Service {
         name: "barbican-keystone-listener",
         summary: "barbican-keystone-listener connected to RabbitMQ (5671, 5672)",
         spec: rpc("barbican-keystone-listener"),
     },
-    Service { name: "barbican-worker", summary: "barbican-worker connected to RabbitMQ (5671, 5672)", spec: rpc("barbican-worker") },
+    Service {
+        name: "barbican-worker",
+        summary: "barbican-worker connected to RabbitMQ (5671, 5672)",
+        spec: rpc("barbican-worker"),
+    },
     Service {
         name: "ceilometer-agent-central",
         summary: "ceilometer-polling connected to Redis (6379)",
@@ -242,27 +266,71 @@ pub static SERVICES: &[Service] = &[
         summary: "ceilometer-polling connected to Redis (6379)",
         spec: redis_client("ceilometer-polling"),
     },
-    Service { name: "ceilometer-agent-ipmi", summary: "ceilometer-polling connected to Redis (6379)", spec: redis_client("ceilometer-polling") },
+    Service {
+        name: "ceilometer-agent-ipmi",
+        summary: "ceilometer-polling connected to Redis (6379)",
+        spec: redis_client("ceilometer-polling"),
+    },
     Service {
         name: "ceilometer-agent-notification",
         summary: "ceilometer-agent-notification connected to RabbitMQ (5671, 5672)",
         spec: rpc("ceilometer-agent-notification"),
     },
-    Service { name: "cinder-api", summary: "GET the URL of the cinder_wsgi vhost", spec: vhost("10-cinder_wsgi.conf") },
-    Service { name: "cinder-backup", summary: "cinder-backup connected to RabbitMQ (5671, 5672)", spec: rpc("cinder-backup") },
-    Service { name: "cinder-scheduler", summary: "cinder-scheduler connected to RabbitMQ (5671, 5672)", spec: rpc("cinder-scheduler") },
-    Service { name: "cinder-volume", summary: "cinder-volume connected to RabbitMQ (5671, 5672)", spec: rpc("cinder-volume") },
-    Service { name: "collectd", summary: "collectd's unix socket answers LISTVAL", spec: Spec::Collectd },
-    Service { name: "cron", summary: "/var/spool/cron/USER (default root) holds at least two entries", spec: Spec::Cron },
-    Service { name: "etcd", summary: "etcd /health at ETCD_LISTEN_CLIENT_URLS of /etc/etcd/etcd.conf", spec: Spec::Etcd },
-    Service { name: "frr", summary: "a watchfrr process runs", spec: Spec::Process { pattern: "watchfrr" } },
+    Service {
+        name: "cinder-api",
+        summary: "GET the URL of the cinder_wsgi vhost",
+        spec: vhost("10-cinder_wsgi.conf"),
+    },
+    Service {
+        name: "cinder-backup",
+        summary: "cinder-backup connected to RabbitMQ (5671, 5672)",
+        spec: rpc("cinder-backup"),
+    },
+    Service {
+        name: "cinder-scheduler",
+        summary: "cinder-scheduler connected to RabbitMQ (5671, 5672)",
+        spec: rpc("cinder-scheduler"),
+    },
+    Service {
+        name: "cinder-volume",
+        summary: "cinder-volume connected to RabbitMQ (5671, 5672)",
+        spec: rpc("cinder-volume"),
+    },
+    Service {
+        name: "collectd",
+        summary: "collectd's unix socket answers LISTVAL",
+        spec: Spec::Collectd,
+    },
+    Service {
+        name: "cron",
+        summary: "/var/spool/cron/USER (default root) holds at least two entries",
+        spec: Spec::Cron,
+    },
+    Service {
+        name: "etcd",
+        summary: "etcd /health at ETCD_LISTEN_CLIENT_URLS of /etc/etcd/etcd.conf",
+        spec: Spec::Etcd,
+    },
+    Service {
+        name: "frr",
+        summary: "a watchfrr process runs",
+        spec: Spec::Process { pattern: "watchfrr" },
+    },
     Service {
         name: "glance-api",
         summary: "GET http://bind_host:bind_port/ of glance-api.conf (127.0.0.1:9292)",
         spec: Spec::IniUrl(&bind_url("/etc/glance/glance-api.conf", 9292)),
     },
-    Service { name: "gnocchi-api", summary: "GET the URL of the gnocchi_wsgi vhost", spec: vhost("10-gnocchi_wsgi.conf") },
-    Service { name: "gnocchi-metricd", summary: "gnocchi-metricd connected to Redis (6379)", spec: redis_client("gnocchi-metricd") },
+    Service {
+        name: "gnocchi-api",
+        summary: "GET the URL of the gnocchi_wsgi vhost",
+        spec: vhost("10-gnocchi_wsgi.conf"),
+    },
+    Service {
+        name: "gnocchi-metricd",
+        summary: "gnocchi-metricd connected to Redis (6379)",
+        spec: redis_client("gnocchi-metricd"),
+    },
     Service {
         name: "gnocchi-statsd",
         summary: "gnocchi-statsd holds its UDP port (gnocchi.conf [statsd] port, 8125)",
@@ -274,19 +342,42 @@ pub static SERVICES: &[Service] = &[
             default_port: 8125,
         },
     },
-    Service { name: "heat-api", summary: "GET the URL of the heat_api_wsgi vhost", spec: vhost("10-heat_api_wsgi.conf") },
-    Service { name: "heat-api-cfn", summary: "GET the URL of the heat_api_cfn_wsgi vhost", spec: vhost("10-heat_api_cfn_wsgi.conf") },
-    Service { name: "heat-engine", summary: "heat-engine connected to RabbitMQ (5671, 5672)", spec: rpc("heat-engine") },
+    Service {
+        name: "heat-api",
+        summary: "GET the URL of the heat_api_wsgi vhost",
+        spec: vhost("10-heat_api_wsgi.conf"),
+    },
+    Service {
+        name: "heat-api-cfn",
+        summary: "GET the URL of the heat_api_cfn_wsgi vhost",
+        spec: vhost("10-heat_api_cfn_wsgi.conf"),
+    },
+    Service {
+        name: "heat-engine",
+        summary: "heat-engine connected to RabbitMQ (5671, 5672)",
+        spec: rpc("heat-engine"),
+    },
     Service {
         name: "horizon",
         summary: "GET the URL of the horizon vhost, else of the horizon SSL vhost",
-        spec: Spec::FirstHealthy(&[vhost("10-horizon_vhost.conf"), vhost("10-horizon_ssl_vhost.conf")]),
+        spec: Spec::FirstHealthy(&[
+            vhost("10-horizon_vhost.conf"),
+            vhost("10-horizon_ssl_vhost.conf"),
+        ]),
     },
-    Service { name: "ironic-api", summary: "GET the URL of the ironic_wsgi vhost", spec: vhost("10-ironic_wsgi.conf") },
-    Service { name: "ironic-conductor", summary: "ironic-conductor connected to RabbitMQ (5671, 5672)", spec: rpc("ironic-conductor") },
+    Service {
+        name: "ironic-api",
+        summary: "GET the URL of the ironic_wsgi vhost",
+        spec: vhost("10-ironic_wsgi.conf"),
+    },
+    Service {
+        name: "ironic-conductor",
+        summary: "ironic-conductor connected to RabbitMQ (5671, 5672)",
+        spec: rpc("ironic-conductor"),
+    },
     Service {
         name: "ironic-inspector",
-        summary: "dnsmasq runs, else GET http://listen_address:listen_port of inspector.conf (5050)",
+        summary: "dnsmasq runs, else GET listen_address:listen_port of inspector.conf (5050)",
         spec: Spec::IfRunning {
             process: "dnsmasq",
             then: &Spec::Process { pattern: "dnsmasq" },
@@ -309,7 +400,7 @@ pub static SERVICES: &[Service] = &[
     },
     Service {
         name: "ironic-pxe",
-        summary: "httpd container: GET http://my_ip:Listen/ (ironic.conf, 10-ipxe_vhost.conf); tftp container: in.tftpd on 69",
+        summary: "httpd: GET http://my_ip:Listen/ (ironic.conf, 10-ipxe_vhost.conf); tftp: in.tftpd on 69",
         spec: Spec::IfFileContains {
             file: "/run_command",
             text: "/httpd ",
@@ -326,25 +417,65 @@ pub static SERVICES: &[Service] = &[
             },
         },
     },
-    Service { name: "iscsid", summary: "iscsid accepts on @ISCSIADM_ABSTRACT_NAMESPACE", spec: Spec::Iscsid },
-    Service { name: "keystone", summary: "GET the URL of the keystone_wsgi vhost", spec: vhost("10-keystone_wsgi.conf") },
-    Service { name: "manila-api", summary: "GET the URL of the manila_wsgi vhost", spec: vhost("10-manila_wsgi.conf") },
-    Service { name: "manila-scheduler", summary: "manila-scheduler connected to RabbitMQ (5671, 5672)", spec: rpc("manila-scheduler") },
-    Service { name: "manila-share", summary: "manila-share connected to RabbitMQ (5671, 5672)", spec: rpc("manila-share") },
+    Service {
+        name: "iscsid",
+        summary: "iscsid accepts on @ISCSIADM_ABSTRACT_NAMESPACE",
+        spec: Spec::Iscsid,
+    },
+    Service {
+        name: "keystone",
+        summary: "GET the URL of the keystone_wsgi vhost",
+        spec: vhost("10-keystone_wsgi.conf"),
+    },
+    Service {
+        name: "manila-api",
+        summary: "GET the URL of the manila_wsgi vhost",
+        spec: vhost("10-manila_wsgi.conf"),
+    },
+    Service {
+        name: "manila-scheduler",
+        summary: "manila-scheduler connected to RabbitMQ (5671, 5672)",
+        spec: rpc("manila-scheduler"),
+    },
+    Service {
+        name: "manila-share",
+        summary: "manila-share connected to RabbitMQ (5671, 5672)",
+        spec: rpc("manila-share"),
+    },
     Service {
         name: "mariadb",
-        summary: "clustercheck HTTP when its socat runs, else MySQL login ([client] of my.cnf) and SELECT 1",
-        spec: Spec::IfRunning { process: "clustercheck", then: &Spec::Clustercheck, otherwise: &Spec::Mysql },
+        summary: "clustercheck HTTP if its socat runs, else MySQL login ([client] of my.cnf), SELECT 1",
+        spec: Spec::IfRunning {
+            process: "clustercheck",
+            then: &Spec::Clustercheck,
+            otherwise: &Spec::Mysql,
+        },
     },
-    Service { name: "memcached", summary: "memcached answers 'version' at the address of /etc/sysconfig/memcached", spec: Spec::Memcached },
-    Service { name: "multipathd", summary: "multipathd answers 'show status' on its socket", spec: Spec::Multipathd },
+    Service {
+        name: "memcached",
+        summary: "memcached answers 'version' at the address of /etc/sysconfig/memcached",
+        spec: Spec::Memcached,
+    },
+    Service {
+        name: "multipathd",
+        summary: "multipathd answers 'show status' on its socket",
+        spec: Spec::Multipathd,
+    },
     Service {
         name: "neutron-api",
         summary: "GET http://bind_host:bind_port/ of neutron.conf (127.0.0.1:9696)",
         spec: Spec::IniUrl(&bind_url("/etc/neutron/neutron.conf", 9696)),
     },
-    Service { name: "neutron-dhcp", summary: "neutron-dhcp-agent connected to RabbitMQ (5671, 5672)", spec: rpc("neutron-dhcp-agent") },
-    Service { name: "neutron-l3", summary: "neutron-l3-agent connected to RabbitMQ (5671, 5672)", spec: rpc("neutron-l3-agent") },
+    Service {
+        name: "neutron-dhcp",
+        summary: "neutron-dhcp-agent connected to RabbitMQ (5671, 5672)",
+        spec: rpc("neutron-dhcp-agent"),
+    },
+    Service {
+        name: "neutron-l3",
+        summary: "neutron-l3-agent connected to RabbitMQ (5671, 5672)",
+        spec: rpc("neutron-l3-agent"),
+    },
     Service {
         name: "neutron-metadata",
         summary: "neutron-metadata-agent connected to RabbitMQ (5671, 5672)",
@@ -362,7 +493,7 @@ pub static SERVICES: &[Service] = &[
     },
     Service {
         name: "nova-api",
-        summary: "GET the URL of the nova_metadata_wsgi vhost if nova_metadata runs, else of nova_api_wsgi",
+        summary: "GET the nova_metadata_wsgi vhost URL if nova_metadata runs, else nova_api_wsgi's",
         spec: Spec::IfRunning {
             process: "nova_metadata",
             then: &vhost("10-nova_metadata_wsgi.conf"),
@@ -371,29 +502,45 @@ pub static SERVICES: &[Service] = &[
     },
     Service {
         name: "nova-compute",
-        summary: "nova-compute connected to RabbitMQ (5671, 5672); without nova-compute, sshd listening on 2022",
+        summary: "nova-compute connected to RabbitMQ (5671, 5672); else sshd listening on 2022",
         spec: Spec::IfRunning {
             process: "nova-compute",
             then: &rpc("nova-compute"),
             otherwise: &Spec::Listen { process: "sshd", ports: &[2022] },
         },
     },
-    Service { name: "nova-conductor", summary: "nova-conductor connected to RabbitMQ (5671, 5672)", spec: rpc("nova-conductor") },
-    Service { name: "nova-ironic", summary: "nova-compute connected to RabbitMQ (5671, 5672)", spec: rpc("nova-compute") },
+    Service {
+        name: "nova-conductor",
+        summary: "nova-conductor connected to RabbitMQ (5671, 5672)",
+        spec: rpc("nova-conductor"),
+    },
+    Service {
+        name: "nova-ironic",
+        summary: "nova-compute connected to RabbitMQ (5671, 5672)",
+        spec: rpc("nova-compute"),
+    },
     Service {
         name: "nova-libvirt",
-        summary: "ARG virtlogd: virtlogd holds /run/libvirt/virtlogd-sock; else the libvirt daemon answers its version",
+        summary: "virtlogd: it holds /run/libvirt/virtlogd-sock; else libvirt answers its version",
         spec: Spec::IfArg {
             value: "virtlogd",
             then: &Spec::Socket { process: "virtlogd", path: "/run/libvirt/virtlogd-sock" },
             otherwise: &Spec::Libvirt,
         },
     },
-    Service { name: "nova-metadata", summary: "GET the URL of the nova_metadata_wsgi vhost", spec: vhost("10-nova_metadata_wsgi.conf") },
-    Service { name: "nova-scheduler", summary: "nova-scheduler connected to RabbitMQ (5671, 5672)", spec: rpc("nova-scheduler") },
+    Service {
+        name: "nova-metadata",
+        summary: "GET the URL of the nova_metadata_wsgi vhost",
+        spec: vhost("10-nova_metadata_wsgi.conf"),
+    },
+    Service {
+        name: "nova-scheduler",
+        summary: "nova-scheduler connected to RabbitMQ (5671, 5672)",
+        spec: rpc("nova-scheduler"),
+    },
     Service {
         name: "nova-vnc-proxy",
-        summary: "GET PROTO://novncproxy_host:novncproxy_port/ of nova.conf [vnc] (6080; https if ssl_only)",
+        summary: "GET novncproxy_host:novncproxy_port of nova.conf [vnc] (6080; https if ssl_only)",
         spec: Spec::IniUrl(&IniUrl {
             file: "/etc/nova/nova.conf",
             section: "vnc",
@@ -405,7 +552,11 @@ pub static SERVICES: &[Service] = &[
             https_flag: Some(("DEFAULT", "ssl_only")),
         }),
     },
-    Service { name: "octavia-api", summary: "GET the URL of the octavia_wsgi vhost", spec: vhost("10-octavia_wsgi.conf") },
+    Service {
+        name: "octavia-api",
+        summary: "GET the URL of the octavia_wsgi vhost",
+        spec: vhost("10-octavia_wsgi.conf"),
+    },
     Service {
         name: "octavia-health-manager",
         summary: "octavia-health-manager holds its UDP heartbeat port (5555)",
@@ -416,8 +567,16 @@ pub static SERVICES: &[Service] = &[
         summary: "octavia-housekeeping connected to MySQL (3306)",
         spec: Spec::Port { process: "octavia-housekeeping", ports: &[3306], peer: "MySQL" },
     },
-    Service { name: "octavia-worker", summary: "octavia-worker connected to RabbitMQ (5671, 5672)", spec: rpc("octavia-worker") },
-    Service { name: "ovn-bgp-agent", summary: "an ovn-bgp-agent process runs", spec: Spec::Process { pattern: "ovn-bgp-agent" } },
+    Service {
+        name: "octavia-worker",
+        summary: "octavia-worker connected to RabbitMQ (5671, 5672)",
+        spec: rpc("octavia-worker"),
+    },
+    Service {
+        name: "ovn-bgp-agent",
+        summary: "an ovn-bgp-agent process runs",
+        spec: Spec::Process { pattern: "ovn-bgp-agent" },
+    },
     Service {
         name: "ovn-controller",
         summary: "ovn-controller connected to the OVN southbound DB (6642)",
@@ -425,35 +584,51 @@ pub static SERVICES: &[Service] = &[
     },
     Service {
         name: "ovn-dbs",
-        summary: "OVN NB/SB ovsdb-servers answer list_dbs on their sockets, else ovn-northd's control socket accepts",
+        summary: "OVN NB/SB ovsdb-servers answer list_dbs, else ovn-northd's control socket accepts",
         spec: Spec::OvnDbs,
     },
     Service {
         name: "ovn-metadata",
         summary: "networking-ovn-metadata-agent connected to the OVN southbound DB (6642)",
-        spec: Spec::Port { process: "networking-ovn-metadata-agent", ports: OVN_SB, peer: "OVN southbound DB" },
+        spec: Spec::Port {
+            process: "networking-ovn-metadata-agent",
+            ports: OVN_SB,
+            peer: "OVN southbound DB",
+        },
     },
-    Service { name: "placement-api", summary: "GET the URL of the placement_wsgi vhost", spec: vhost("10-placement_wsgi.conf") },
-    Service { name: "qdrouterd", summary: "the first listener of qdrouterd.conf answers the AMQP 1.0 header", spec: Spec::Qdrouterd },
+    Service {
+        name: "placement-api",
+        summary: "GET the URL of the placement_wsgi vhost",
+        spec: vhost("10-placement_wsgi.conf"),
+    },
+    Service {
+        name: "qdrouterd",
+        summary: "the first listener of qdrouterd.conf answers the AMQP 1.0 header",
+        spec: Spec::Qdrouterd,
+    },
     Service {
         name: "rabbitmq",
         summary: "AMQP 0-9-1 handshake on the RabbitMQ port (rabbitmq-env.conf, 5672)",
         spec: Spec::Rabbitmq,
     },
-    Service { name: "redis", summary: "RESP AUTH + PING at bind/port/requirepass of /etc/redis/redis.conf", spec: Spec::Redis },
+    Service {
+        name: "redis",
+        summary: "RESP AUTH + PING at bind/port/requirepass of /etc/redis/redis.conf",
+        spec: Spec::Redis,
+    },
     Service {
         name: "swift-account-server",
-        summary: "server: GET /healthcheck (6002); replicator: recon replication_last within interval",
+        summary: "server: GET /healthcheck (6002); replicator: last replication within interval",
         spec: swift_ring!("account", 6002, swift_other_daemons!("account")),
     },
     Service {
         name: "swift-container-server",
-        summary: "server: GET /healthcheck (6001); replicator: recon replication_last within interval",
+        summary: "server: GET /healthcheck (6001); replicator: last replication within interval",
         spec: swift_ring!("container", 6001, swift_other_daemons!("container")),
     },
     Service {
         name: "swift-object-server",
-        summary: "server: GET /healthcheck (6000); replicator: recon replication_last within interval; rsync on 873",
+        summary: "server: GET /healthcheck (6000); replicator: last replication in interval; rsync 873",
         spec: swift_ring!(
             "object",
             6000,
@@ -469,9 +644,17 @@ pub static SERVICES: &[Service] = &[
         summary: "GET /healthcheck of swift-proxy-server (proxy-server.conf, 8080)",
         spec: Spec::IfRunning {
             process: "swift-proxy-server",
-            then: &Spec::SwiftServer { process: "swift-proxy-server", conf: "/etc/swift/proxy-server.conf", default_port: 8080 },
+            then: &Spec::SwiftServer {
+                process: "swift-proxy-server",
+                conf: "/etc/swift/proxy-server.conf",
+                default_port: 8080,
+            },
             otherwise: &Spec::NotApplicable("no swift-proxy-server process runs in this container"),
         },
     },
-    Service { name: "swift-rsync", summary: "rsync listening on 873", spec: Spec::Listen { process: "rsync", ports: &[873] } },
+    Service {
+        name: "swift-rsync",
+        summary: "rsync listening on 873",
+        spec: Spec::Listen { process: "rsync", ports: &[873] },
+    },
 ];
