@@ -769,3 +769,61 @@ fn octavia_health_manager_holds_its_udp_port() {
     let r = run(&["octavia-health-manager", &free_port().to_string()]);
     assert!(!r.healthy(), "{r:?}");
 }
+
+#[test]
+fn nova_libvirt_asks_the_daemon_its_version() {
+    // libvirtd in session mode as nobody (no /dev/kvm or system paths needed), its socket
+    // where the check looks for it: ROOT/run/libvirt/libvirt-sock.
+    let root = TempDir::new("svc-libvirt");
+    let (runtime, home) = (root.path().join("run/libvirt"), root.path().join("home"));
+    for dir in [&runtime, &home] {
+        std::fs::create_dir_all(dir).unwrap();
+        let owned = Command::new("chown")
+            .args(["nobody:"])
+            .arg(dir)
+            .status()
+            .unwrap();
+        assert!(owned.success());
+    }
+    let conf = root.path().join("libvirtd.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "unix_sock_dir = \"{}\"\nauth_unix_rw = \"none\"\nauth_unix_ro = \"none\"\n",
+            runtime.display()
+        ),
+    )
+    .unwrap();
+    let daemon = Child(
+        Command::new("setpriv")
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "libvirtd",
+                "--timeout",
+                "0",
+                "--config",
+            ])
+            .arg(&conf)
+            .env_clear()
+            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+            .env("HOME", &home)
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("libvirtd (run `bash tests/setup/install.sh`)"),
+    );
+    let socket = runtime.join("libvirt-sock");
+    wait_for("libvirtd socket", START, || {
+        std::os::unix::net::UnixStream::connect(&socket).is_ok()
+    });
+    let r = run_in(root.path(), &["nova-libvirt"]);
+    assert!(r.healthy() && r.line().contains("libvirt-sock"), "{r:?}");
+    let r = run_in(root.path(), &["nova-libvirt", "libvirtd"]);
+    assert!(r.healthy(), "{r:?}");
+    drop(daemon);
+    let r = run_in(root.path(), &["nova-libvirt"]);
+    assert!(!r.healthy(), "{r:?}");
+}
