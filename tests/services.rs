@@ -44,6 +44,28 @@ fn start(program: &str, args: &[&str]) -> Child {
     Child(child)
 }
 
+/// A server started in its own process group, all of which is killed on drop: the
+/// rabbitmq-server script starts the Erlang VM as a child, which must not outlive the test.
+struct GroupChild(Child);
+
+impl GroupChild {
+    fn spawn(cmd: &mut Command, what: &str) -> GroupChild {
+        use std::os::unix::process::CommandExt;
+        let child = cmd
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
+        GroupChild(Child(child))
+    }
+}
+
+impl Drop for GroupChild {
+    fn drop(&mut self) {
+        let group = nix::unistd::Pid::from_raw(self.0 .0.id() as i32);
+        let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+    }
+}
+
 fn accepts(addr: &str) -> bool {
     std::net::TcpStream::connect(addr).is_ok()
 }
@@ -825,5 +847,78 @@ fn nova_libvirt_asks_the_daemon_its_version() {
     assert!(r.healthy(), "{r:?}");
     drop(daemon);
     let r = run_in(root.path(), &["nova-libvirt"]);
+    assert!(!r.healthy(), "{r:?}");
+}
+
+#[test]
+fn rabbitmq_handshake_on_the_port_of_rabbitmq_env() {
+    let root = TempDir::new("svc-rabbitmq");
+    let data = root.path().join("rabbit");
+    for sub in ["home", "mnesia", "log"] {
+        std::fs::create_dir_all(data.join(sub)).unwrap();
+    }
+    std::fs::write(data.join("enabled_plugins"), "[].\n").unwrap();
+    std::fs::write(data.join("rabbitmq.conf"), "").unwrap();
+    let owned = Command::new("chown")
+        .args(["-R", "rabbitmq:"])
+        .arg(&data)
+        .status()
+        .unwrap();
+    assert!(owned.success());
+    let (port, dist_port, epmd_port) = (free_port(), free_port(), free_port());
+    let path = |sub: &str| data.join(sub).display().to_string();
+    let as_rabbitmq = |program: &str| {
+        let mut cmd = Command::new("setpriv");
+        cmd.args([
+            "--reuid=rabbitmq",
+            "--regid=rabbitmq",
+            "--init-groups",
+            program,
+        ])
+        .env("HOME", path("home"))
+        .env("ERL_EPMD_PORT", epmd_port.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+        cmd
+    };
+    let mut epmd = as_rabbitmq("epmd");
+    epmd.args(["-port", &epmd_port.to_string(), "-address", "127.0.0.1"]);
+    let _epmd = Child(
+        epmd.spawn()
+            .expect("epmd (run `bash tests/setup/install.sh`)"),
+    );
+    let mut server = as_rabbitmq("/usr/lib/rabbitmq/bin/rabbitmq-server");
+    server
+        .env(
+            "RABBITMQ_NODENAME",
+            format!("ohc-svc-{}@localhost", std::process::id()),
+        )
+        .env("RABBITMQ_NODE_IP_ADDRESS", "127.0.0.1")
+        .env("RABBITMQ_NODE_PORT", port.to_string())
+        .env("RABBITMQ_DIST_PORT", dist_port.to_string())
+        .env(
+            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS",
+            "-kernel inet_dist_use_interface {127,0,0,1}",
+        )
+        .env("RABBITMQ_MNESIA_BASE", path("mnesia"))
+        .env("RABBITMQ_LOG_BASE", path("log"))
+        .env("RABBITMQ_PID_FILE", path("rabbitmq.pid"))
+        .env("RABBITMQ_CONFIG_FILE", path("rabbitmq.conf"))
+        .env("RABBITMQ_FEATURE_FLAGS_FILE", path("feature_flags"))
+        .env("RABBITMQ_ENABLED_PLUGINS_FILE", path("enabled_plugins"));
+    let broker = GroupChild::spawn(&mut server, "rabbitmq-server");
+    // The port as TripleO's rabbitmq-env.conf names it (no RABBITMQ_ prefix).
+    write(
+        root.path(),
+        "/etc/rabbitmq/rabbitmq-env.conf",
+        &format!("NODE_IP_ADDRESS=127.0.0.1\nNODE_PORT={port}\n"),
+    );
+    let r = until_healthy(Duration::from_secs(90), || {
+        run_in(root.path(), &["rabbitmq"])
+    });
+    assert!(r.healthy() && r.line().contains(&port.to_string()), "{r:?}");
+    drop(broker);
+    let r = run_in(root.path(), &["rabbitmq"]);
     assert!(!r.healthy(), "{r:?}");
 }
