@@ -163,13 +163,26 @@ fn local_hostname() -> Result<String, String> {
 /// MySQL option files in the order the client reads them (later wins).
 const MY_CNF: &[&str] = &["/etc/my.cnf", "/root/.my.cnf"];
 const MYSQL_SOCKET: &str = "/var/lib/mysql/mysql.sock";
+const CLIENT_GROUPS: &[&str] = &[
+    "client",
+    "client-server",
+    "client-mariadb",
+    "mysql",
+    "mariadb-client",
+];
 
 pub fn mysql() -> Result<Plan, String> {
     let mut options = ini::Ini::default();
     for file in MY_CNF {
         options.merge(ini::load_dialect(file, ini::Dialect::MyCnf)?);
     }
-    let client = |key: &str| options.get_exact("client", key).filter(|v| !v.is_empty());
+    // The groups the mysql client reads; a later group overrides an earlier one.
+    let client = |key: &str| {
+        CLIENT_GROUPS
+            .iter()
+            .rev()
+            .find_map(|group| options.get_exact(group, key).filter(|v| !v.is_empty()))
+    };
     let password = client("password");
     if let Some(p) = &password {
         crate::secrets::remember(p);

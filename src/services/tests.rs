@@ -468,6 +468,15 @@ fn mariadb_clustercheck_or_mysql_login() {
         resolve(&tree, "mariadb", &[], &NOTHING).unwrap(),
         "mysql monitor@127.0.0.1:13306"
     );
+    tree.write(
+        "/root/.my.cnf",
+        "[client]\nuser = a\n[mysql]\nuser = b\nhost = localhost\nsocket = /run/m.sock\n",
+    );
+    let sock = tree.0.join("run/m.sock").display().to_string();
+    assert_eq!(
+        resolve(&tree, "mariadb", &[], &NOTHING).unwrap(),
+        format!("mysql b@unix:{sock}")
+    );
 }
 
 #[test]
