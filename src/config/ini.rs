@@ -183,8 +183,7 @@ pub fn load_dialect(path: &str, dialect: Dialect) -> Result<Ini, String> {
     let files = std::iter::once(path.to_string()).chain(super::conf_d_files(&conf_d)?);
     for file in files {
         if let Some(text) = super::read_optional(&file)? {
-            let parsed = parse_dialect(&text, dialect)
-                .map_err(|e| format!("{}: {e}", super::host_path(&file).display()))?;
+            let parsed = parse_dialect(&text, dialect).map_err(|e| super::in_file(&file, e))?;
             ini.merge(parsed);
         }
     }

@@ -55,6 +55,11 @@ pub fn read_required(path: &str) -> Result<String, String> {
     read_optional(path)?.ok_or_else(|| format!("{} does not exist", host_path(path).display()))
 }
 
+/// A parse error of the file at `path`, prefixed with where that file is (under the root).
+pub fn in_file(path: &str, reason: impl std::fmt::Display) -> String {
+    format!("{}: {reason}", host_path(path).display())
+}
+
 /// Whether `path` exists under the root.
 pub fn exists(path: &str) -> bool {
     host_path(path).exists()

@@ -21,8 +21,7 @@ fn tcp(host: &str, port: u16) -> Endpoint {
 
 fn load_sysconfig(path: &str) -> Result<sysconfig::Assignments, String> {
     match config::read_optional(path)? {
-        Some(text) => sysconfig::parse(&text)
-            .map_err(|e| format!("{}: {e}", config::host_path(path).display())),
+        Some(text) => sysconfig::parse(&text).map_err(|e| config::in_file(path, e)),
         None => Ok(Vec::new()),
     }
 }
@@ -31,8 +30,7 @@ const REDIS_CONF: &str = "/etc/redis/redis.conf";
 
 pub fn redis() -> Result<Plan, String> {
     let conf = match config::read_optional(REDIS_CONF)? {
-        Some(text) => redis_conf::parse(&text)
-            .map_err(|e| format!("{}: {e}", config::host_path(REDIS_CONF).display()))?,
+        Some(text) => redis_conf::parse(&text).map_err(|e| config::in_file(REDIS_CONF, e))?,
         None => redis_conf::RedisConf::default(),
     };
     if let Some(password) = &conf.requirepass {
@@ -280,7 +278,7 @@ const QDROUTERD_CONF: &str = "/etc/qpid-dispatch/qdrouterd.conf";
 
 pub fn qdrouterd_listener() -> Result<Plan, String> {
     let text = config::read_required(QDROUTERD_CONF)?;
-    let in_file = |e: String| format!("{}: {e}", config::host_path(QDROUTERD_CONF).display());
+    let in_file = |e: String| config::in_file(QDROUTERD_CONF, e);
     let blocks = qdrouterd::parse(&text).map_err(in_file)?;
     let (host, port) = qdrouterd::listener(&blocks).map_err(in_file)?;
     let endpoint = tcp(&host, port);

@@ -201,8 +201,7 @@ pub fn plan(spec: &Spec, args: &[String], procs: &dyn Processes) -> Result<Plan,
         Spec::Vhost { conf } => {
             let path = format!("{VHOST_DIR}/{conf}");
             let text = config::read_required(&path)?;
-            let url = vhost::url_from_vhost(&text)
-                .map_err(|e| format!("{}: {e}", config::host_path(&path).display()))?;
+            let url = vhost::url_from_vhost(&text).map_err(|e| config::in_file(&path, e))?;
             Ok(Plan::Http { url })
         }
         Spec::IniUrl(url) => ini_url(url),
@@ -213,8 +212,7 @@ pub fn plan(spec: &Spec, args: &[String], procs: &dyn Processes) -> Result<Plan,
         } => {
             let host = ini_host(&ini::load(file)?, "DEFAULT", host_key, "127.0.0.1");
             let listen = config::read_required(vhost_file)?;
-            let port = vhost::listen_port(&listen)
-                .map_err(|e| format!("{}: {e}", config::host_path(vhost_file).display()))?;
+            let port = vhost::listen_port(&listen).map_err(|e| config::in_file(vhost_file, e))?;
             Ok(Plan::Http {
                 url: format!("http://{}:{port}/", wrap_ipv6(&host)),
             })
