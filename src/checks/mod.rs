@@ -8,3 +8,11 @@ pub mod port;
 pub mod process;
 pub mod socket;
 pub mod tcp;
+
+// Service-specific checks used by the services table (not probe kinds of their own).
+pub mod amqp1;
+pub mod collectd;
+pub mod cron;
+pub mod exchange;
+pub mod multipathd;
+pub mod swift_recon;

@@ -1,28 +1,196 @@
-//! The per-service checks of tripleo-common 18.0.0: the table (data, in `table`)
-//! and the interpreter that runs one entry with its arguments.
+//! The per-service checks of tripleo-common 18.0.0: the table (data, in `table`), the
+//! resolution of an entry and its ARGS into concrete targets (`plan`), and running them
+//! with the primitives (`execute`). `list` describes the table for people and for the
+//! Ansible collection.
+
+pub mod execute;
+pub mod infra;
+pub mod plan;
+pub mod table;
 
 use crate::context::Context;
 use crate::verdict::Checked;
-
-pub struct Service {
-    pub name: &'static str,
-    pub summary: &'static str,
-}
+pub use plan::Plan;
+pub use table::{Service, Spec, SERVICES};
 
 impl Service {
+    /// Whether the check is HTTP (its default budget is `HEALTHCHECK_CURL_MAX_TIME`).
     pub fn uses_http(&self) -> bool {
-        false
+        let mut http = false;
+        walk(&self.spec, &mut |s| {
+            http |= matches!(
+                s,
+                Spec::Vhost { .. }
+                    | Spec::IniUrl(_)
+                    | Spec::IniHostListenPort { .. }
+                    | Spec::SwiftServer { .. }
+                    | Spec::Clustercheck
+            )
+        });
+        http
     }
 }
 
-pub fn find(_name: &str) -> Option<&'static Service> {
-    None
+/// The service called `name`.
+pub fn find(name: &str) -> Option<&'static Service> {
+    SERVICES.iter().find(|s| s.name == name)
 }
 
-pub fn run(service: &Service, _args: &[String], _ctx: &Context) -> Checked {
-    Checked::new(service.name, Err("not implemented yet".into()))
+/// Run a service's check with its ARGS.
+pub fn run(service: &Service, args: &[String], ctx: &Context) -> Checked {
+    match plan::plan(&service.spec, args, &plan::LiveProcesses) {
+        Ok(plan) => execute::execute(&plan, ctx),
+        Err(reason) => Checked::new("", Err(reason)),
+    }
 }
 
-pub fn list(_json: bool) -> String {
-    String::new()
+/// What `service ARGS` would check (URL, ports, socket...), without probing anything:
+/// the configuration files are read (under `HEALTHCHECK_ROOT`) and the branches taken.
+pub fn resolve_target(service: &str, args: &[String]) -> Result<String, String> {
+    let service = find(service).ok_or_else(|| format!("unknown service {service:?}"))?;
+    plan::plan(&service.spec, args, &plan::LiveProcesses).map(|p| p.to_string())
 }
+
+/// Every node of a spec tree, depth first.
+pub fn walk(spec: &Spec, visit: &mut dyn FnMut(&Spec)) {
+    visit(spec);
+    match spec {
+        Spec::IfRunning {
+            then, otherwise, ..
+        }
+        | Spec::IfArg {
+            then, otherwise, ..
+        }
+        | Spec::IfFileContains {
+            then, otherwise, ..
+        } => {
+            walk(then, visit);
+            walk(otherwise, visit);
+        }
+        Spec::FirstHealthy(alternatives) => alternatives.iter().for_each(|s| walk(s, visit)),
+        _ => {}
+    }
+}
+
+/// A short name for the kind of check at the top of a spec (`list --format json`'s `check`).
+pub fn kind(spec: &Spec) -> &'static str {
+    match spec {
+        Spec::IfRunning { .. } => "if-running",
+        Spec::IfArg { .. } => "if-arg",
+        Spec::IfFileContains { .. } => "if-file-contains",
+        Spec::FirstHealthy(_) => "first-healthy",
+        Spec::NotApplicable(_) => "not-applicable",
+        Spec::Vhost { .. } => "vhost",
+        Spec::IniUrl(_) => "ini-url",
+        Spec::IniHostListenPort { .. } => "ini-host-listen-port",
+        Spec::SwiftServer { .. } => "swift-server",
+        Spec::Port { .. } => "port",
+        Spec::PortFromIni { .. } => "port-from-ini",
+        Spec::Listen { .. } => "listen",
+        Spec::Socket { .. } => "socket",
+        Spec::Process { .. } => "process",
+        Spec::SwiftReplication { .. } => "swift-replication",
+        Spec::Cron => "cron",
+        Spec::Redis => "redis",
+        Spec::Memcached => "memcached",
+        Spec::Etcd => "etcd",
+        Spec::Clustercheck => "clustercheck",
+        Spec::Mysql => "mysql",
+        Spec::Rabbitmq => "rabbitmq",
+        Spec::OvnDbs => "ovn-dbs",
+        Spec::Qdrouterd => "qdrouterd",
+        Spec::Collectd => "collectd",
+        Spec::Iscsid => "iscsid",
+        Spec::Multipathd => "multipathd",
+        Spec::Libvirt => "libvirt",
+    }
+}
+
+/// The default ports, processes and files anywhere in a spec tree.
+fn facts(spec: &Spec) -> (Vec<u16>, Vec<&'static str>, Vec<String>) {
+    let (mut ports, mut processes, mut files) = (Vec::new(), Vec::new(), Vec::new());
+    walk(spec, &mut |s| match s {
+        Spec::IfRunning { process, .. } => processes.push(*process),
+        Spec::IfFileContains { file, .. } => files.push(file.to_string()),
+        Spec::Vhost { conf } => files.push(format!("/etc/httpd/conf.d/{conf}")),
+        Spec::IniUrl(u) => {
+            ports.push(u.default_port);
+            files.push(u.file.to_string());
+        }
+        Spec::IniHostListenPort { ini, vhost, .. } => {
+            files.extend([ini.to_string(), vhost.to_string()])
+        }
+        Spec::SwiftServer {
+            process,
+            conf,
+            default_port,
+        } => {
+            ports.push(*default_port);
+            processes.push(*process);
+            files.push(conf.to_string());
+        }
+        Spec::Port {
+            process, ports: p, ..
+        }
+        | Spec::Listen { process, ports: p } => {
+            ports.extend_from_slice(p);
+            processes.push(*process);
+        }
+        Spec::PortFromIni {
+            process,
+            file,
+            default_port,
+            ..
+        } => {
+            ports.push(*default_port);
+            processes.push(*process);
+            files.push(file.to_string());
+        }
+        Spec::Socket { process, path } => {
+            processes.push(*process);
+            files.push(path.to_string());
+        }
+        Spec::Process { pattern } => processes.push(*pattern),
+        Spec::SwiftReplication { conf, cache, .. } => {
+            files.extend([conf.to_string(), cache.to_string()])
+        }
+        _ => {}
+    });
+    ports.dedup();
+    processes.sort_unstable();
+    processes.dedup();
+    files.dedup();
+    (ports, processes, files)
+}
+
+/// `list`: one line per service (`name  summary`), or a JSON array of
+/// `{name, check, summary, ports, processes, files, http}`.
+pub fn list(json: bool) -> String {
+    if !json {
+        let width = SERVICES.iter().map(|s| s.name.len()).max().unwrap_or(0);
+        return SERVICES
+            .iter()
+            .map(|s| format!("{:width$}  {}", s.name, s.summary))
+            .collect::<Vec<_>>()
+            .join("\n");
+    }
+    let entries: Vec<serde_json::Value> = SERVICES
+        .iter()
+        .map(|s| {
+            let (ports, processes, files) = facts(&s.spec);
+            serde_json::json!({
+                "name": s.name,
+                "check": kind(&s.spec),
+                "summary": s.summary,
+                "ports": ports,
+                "processes": processes,
+                "files": files,
+                "http": s.uses_http(),
+            })
+        })
+        .collect();
+    serde_json::Value::Array(entries).to_string()
+}
+
+#[cfg(test)]
+mod tests;

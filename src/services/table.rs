@@ -1,0 +1,660 @@
+//! The per-service checks of tripleo-common 18.0.0 as data: one entry per script of its
+//! `healthcheck/` directory, each a [`Spec`] tree the interpreter (`services::run`)
+//! executes. Branches (`IfRunning`, `IfArg`, `IfFileContains`, `FirstHealthy`) mirror the
+//! scripts' own `if`s; leaves are the primitive checks with their parameters. Where a
+//! leaf takes ports, a process or a user, the service's ARGS replace the default as the
+//! script's `${@:-...}` / `$1` did. docs/services.md says, per service, what differs.
+
+/// What one service check does.
+#[derive(Debug)]
+pub enum Spec {
+    // ---- branches -------------------------------------------------------------------
+    /// `then` when a process matching `process` runs, else `otherwise`.
+    IfRunning {
+        process: &'static str,
+        then: &'static Spec,
+        otherwise: &'static Spec,
+    },
+    /// `then` when the first ARG is `value` (consumed), else `otherwise` (nova-libvirt's `$1`).
+    IfArg {
+        value: &'static str,
+        then: &'static Spec,
+        otherwise: &'static Spec,
+    },
+    /// `then` when `file` contains `text`, else `otherwise` (ironic-pxe's /run_command).
+    IfFileContains {
+        file: &'static str,
+        text: &'static str,
+        then: &'static Spec,
+        otherwise: &'static Spec,
+    },
+    /// Each in turn until one is healthy (horizon: the plain vhost, then the SSL one).
+    FirstHealthy(&'static [Spec]),
+    /// Nothing this check knows runs: unhealthy, saying why (the originals passed silently).
+    NotApplicable(&'static str),
+
+    // ---- HTTP -------------------------------------------------------------------------
+    /// GET the URL of the Apache vhost `/etc/httpd/conf.d/<conf>` (`get_url_from_vhost`).
+    Vhost { conf: &'static str },
+    /// GET `PROTO://HOST:PORT<path>` with HOST and PORT read from an INI file.
+    IniUrl(&'static IniUrl),
+    /// GET `http://HOST:PORT/`: HOST from an INI key, PORT from a vhost's `Listen` (ironic-pxe).
+    IniHostListenPort {
+        ini: &'static str,
+        host_key: &'static str,
+        vhost: &'static str,
+    },
+    /// A swift server: GET `/healthcheck` when that filter is in `[pipeline:main]`, else the
+    /// server must listen on its bind_port.
+    SwiftServer {
+        process: &'static str,
+        conf: &'static str,
+        default_port: u16,
+    },
+
+    // ---- sockets and processes -------------------------------------------------------
+    /// `healthcheck_port PROCESS PORTS`: an established connection to `peer` (RabbitMQ, Redis...).
+    Port {
+        process: &'static str,
+        ports: &'static [u16],
+        peer: &'static str,
+    },
+    /// A port check whose port comes from an INI key (gnocchi-statsd's UDP port).
+    PortFromIni {
+        process: &'static str,
+        file: &'static str,
+        section: &'static str,
+        key: &'static str,
+        default_port: u16,
+    },
+    /// `healthcheck_listen PROCESS PORTS`.
+    Listen {
+        process: &'static str,
+        ports: &'static [u16],
+    },
+    /// `healthcheck_socket PROCESS PATH`.
+    Socket {
+        process: &'static str,
+        path: &'static str,
+    },
+    /// A process matching `pattern` runs.
+    Process { pattern: &'static str },
+    /// The swift recon cache's last replication is within the replicator's `interval`.
+    SwiftReplication {
+        conf: &'static str,
+        section: &'static str,
+        cache: &'static str,
+    },
+    /// `/var/spool/cron/<user>` (ARG, default root) holds at least two entries.
+    Cron,
+
+    // ---- native protocols ------------------------------------------------------------
+    /// RESP AUTH + PING at the address of /etc/redis/redis.conf.
+    Redis,
+    /// memcached `version` at the address of /etc/sysconfig/memcached.
+    Memcached,
+    /// etcd /health at each of ETCD_LISTEN_CLIENT_URLS of /etc/etcd/etcd.conf.
+    Etcd,
+    /// TripleO's clustercheck HTTP service at TRIPLEO_SOCAT_BIND of /etc/sysconfig/clustercheck.
+    Clustercheck,
+    /// MySQL login with the [client] credentials of /etc/my.cnf and /root/.my.cnf, SELECT 1.
+    Mysql,
+    /// AMQP 0-9-1 handshake on the port of /etc/rabbitmq/rabbitmq-env.conf (5672).
+    Rabbitmq,
+    /// OVSDB list_dbs on the OVN NB/SB database sockets, else the ovn-northd control socket.
+    OvnDbs,
+    /// AMQP 1.0 protocol header exchange with the first listener of qdrouterd.conf.
+    Qdrouterd,
+    /// collectd's unixsock plugin answers LISTVAL.
+    Collectd,
+    /// iscsid accepts on its abstract socket.
+    Iscsid,
+    /// multipathd answers `show status` on its abstract socket.
+    Multipathd,
+    /// The libvirt daemon answers its version on its socket (`virsh version --daemon`).
+    Libvirt,
+}
+
+/// An HTTP URL built from INI keys.
+#[derive(Debug)]
+pub struct IniUrl {
+    pub file: &'static str,
+    pub section: &'static str,
+    pub host_key: &'static str,
+    pub default_host: &'static str,
+    pub port_key: &'static str,
+    pub default_port: u16,
+    pub path: &'static str,
+    /// `(section, key)` of a boolean that switches to https (nova's `[DEFAULT] ssl_only`).
+    pub https_flag: Option<(&'static str, &'static str)>,
+}
+
+/// One service of the table.
+#[derive(Debug)]
+pub struct Service {
+    pub name: &'static str,
+    /// What it checks, one line, for `list`.
+    pub summary: &'static str,
+    pub spec: Spec,
+}
+
+const RABBITMQ: &[u16] = &[5671, 5672];
+const REDIS: &[u16] = &[6379];
+const OVN_SB: &[u16] = &[6642];
+
+/// An RPC agent: an established connection to RabbitMQ.
+const fn rpc(process: &'static str) -> Spec {
+    Spec::Port {
+        process,
+        ports: RABBITMQ,
+        peer: "RabbitMQ",
+    }
+}
+
+/// A Redis client (the coordination backend of aodh, ceilometer and gnocchi).
+const fn redis_client(process: &'static str) -> Spec {
+    Spec::Port {
+        process,
+        ports: REDIS,
+        peer: "Redis",
+    }
+}
+
+/// An eventlet API: `http://[DEFAULT] bind_host:bind_port/` of its config file.
+const fn bind_url(file: &'static str, default_port: u16) -> IniUrl {
+    IniUrl {
+        file,
+        section: "DEFAULT",
+        host_key: "bind_host",
+        default_host: "127.0.0.1",
+        port_key: "bind_port",
+        default_port,
+        path: "/",
+        https_flag: None,
+    }
+}
+
+const fn vhost(conf: &'static str) -> Spec {
+    Spec::Vhost { conf }
+}
+
+/// A swift account/container/object container: the server, else its replicator, else
+/// any other daemon of the same ring, else not applicable.
+macro_rules! swift_ring {
+    ($kind:literal, $port:literal, $fallback:expr) => {
+        Spec::IfRunning {
+            process: concat!("swift-", $kind, "-server"),
+            then: &Spec::SwiftServer {
+                process: concat!("swift-", $kind, "-server"),
+                conf: concat!("/etc/swift/", $kind, "-server.conf"),
+                default_port: $port,
+            },
+            otherwise: &Spec::IfRunning {
+                process: concat!("swift-", $kind, "-replicator"),
+                then: &Spec::SwiftReplication {
+                    conf: concat!("/etc/swift/", $kind, "-server.conf"),
+                    section: concat!($kind, "-replicator"),
+                    cache: concat!("/var/cache/swift/", $kind, ".recon"),
+                },
+                otherwise: $fallback,
+            },
+        }
+    };
+}
+
+/// The last resort of a swift ring container: its auditor, reaper, updater... runs.
+macro_rules! swift_other_daemons {
+    ($kind:literal) => {
+        &Spec::IfRunning {
+            process: concat!("swift-", $kind, "-"),
+            then: &Spec::Process {
+                pattern: concat!("swift-", $kind, "-"),
+            },
+            otherwise: &Spec::NotApplicable(concat!(
+                "no swift-",
+                $kind,
+                "-* process runs in this container"
+            )),
+        }
+    };
+}
+
+/// Every service of tripleo-common 18.0.0's healthcheck directory, sorted by name.
+pub static SERVICES: &[Service] = &[
+    Service {
+        name: "aodh-api",
+        summary: "GET the URL of the aodh_wsgi vhost",
+        spec: vhost("10-aodh_wsgi.conf"),
+    },
+    Service {
+        name: "aodh-evaluator",
+        summary: "aodh-evaluator connected to Redis (6379)",
+        spec: redis_client("aodh-evaluator"),
+    },
+    Service {
+        name: "aodh-listener",
+        summary: "aodh-listener connected to RabbitMQ (5671, 5672)",
+        spec: rpc("aodh-listener"),
+    },
+    Service {
+        name: "aodh-notifier",
+        summary: "aodh-notifier connected to RabbitMQ (5671, 5672)",
+        spec: rpc("aodh-notifier"),
+    },
+    Service {
+        name: "barbican-api",
+        summary: "GET the URL of the barbican_wsgi_main vhost",
+        spec: vhost("10-barbican_wsgi_main.conf"),
+    },
+    Service {
+        name: "barbican-keystone-listener",
+        summary: "barbican-keystone-listener connected to RabbitMQ (5671, 5672)",
+        spec: rpc("barbican-keystone-listener"),
+    },
+    Service {
+        name: "barbican-worker",
+        summary: "barbican-worker connected to RabbitMQ (5671, 5672)",
+        spec: rpc("barbican-worker"),
+    },
+    Service {
+        name: "ceilometer-agent-central",
+        summary: "ceilometer-polling connected to Redis (6379)",
+        spec: redis_client("ceilometer-polling"),
+    },
+    Service {
+        name: "ceilometer-agent-compute",
+        summary: "ceilometer-polling connected to Redis (6379)",
+        spec: redis_client("ceilometer-polling"),
+    },
+    Service {
+        name: "ceilometer-agent-ipmi",
+        summary: "ceilometer-polling connected to Redis (6379)",
+        spec: redis_client("ceilometer-polling"),
+    },
+    Service {
+        name: "ceilometer-agent-notification",
+        summary: "ceilometer-agent-notification connected to RabbitMQ (5671, 5672)",
+        spec: rpc("ceilometer-agent-notification"),
+    },
+    Service {
+        name: "cinder-api",
+        summary: "GET the URL of the cinder_wsgi vhost",
+        spec: vhost("10-cinder_wsgi.conf"),
+    },
+    Service {
+        name: "cinder-backup",
+        summary: "cinder-backup connected to RabbitMQ (5671, 5672)",
+        spec: rpc("cinder-backup"),
+    },
+    Service {
+        name: "cinder-scheduler",
+        summary: "cinder-scheduler connected to RabbitMQ (5671, 5672)",
+        spec: rpc("cinder-scheduler"),
+    },
+    Service {
+        name: "cinder-volume",
+        summary: "cinder-volume connected to RabbitMQ (5671, 5672)",
+        spec: rpc("cinder-volume"),
+    },
+    Service {
+        name: "collectd",
+        summary: "collectd's unix socket answers LISTVAL",
+        spec: Spec::Collectd,
+    },
+    Service {
+        name: "cron",
+        summary: "/var/spool/cron/USER (default root) holds at least two entries",
+        spec: Spec::Cron,
+    },
+    Service {
+        name: "etcd",
+        summary: "etcd /health at ETCD_LISTEN_CLIENT_URLS of /etc/etcd/etcd.conf",
+        spec: Spec::Etcd,
+    },
+    Service {
+        name: "frr",
+        summary: "a watchfrr process runs",
+        spec: Spec::Process { pattern: "watchfrr" },
+    },
+    Service {
+        name: "glance-api",
+        summary: "GET http://bind_host:bind_port/ of glance-api.conf (127.0.0.1:9292)",
+        spec: Spec::IniUrl(&bind_url("/etc/glance/glance-api.conf", 9292)),
+    },
+    Service {
+        name: "gnocchi-api",
+        summary: "GET the URL of the gnocchi_wsgi vhost",
+        spec: vhost("10-gnocchi_wsgi.conf"),
+    },
+    Service {
+        name: "gnocchi-metricd",
+        summary: "gnocchi-metricd connected to Redis (6379)",
+        spec: redis_client("gnocchi-metricd"),
+    },
+    Service {
+        name: "gnocchi-statsd",
+        summary: "gnocchi-statsd holds its UDP port (gnocchi.conf [statsd] port, 8125)",
+        spec: Spec::PortFromIni {
+            process: "gnocchi-statsd",
+            file: "/etc/gnocchi/gnocchi.conf",
+            section: "statsd",
+            key: "port",
+            default_port: 8125,
+        },
+    },
+    Service {
+        name: "heat-api",
+        summary: "GET the URL of the heat_api_wsgi vhost",
+        spec: vhost("10-heat_api_wsgi.conf"),
+    },
+    Service {
+        name: "heat-api-cfn",
+        summary: "GET the URL of the heat_api_cfn_wsgi vhost",
+        spec: vhost("10-heat_api_cfn_wsgi.conf"),
+    },
+    Service {
+        name: "heat-engine",
+        summary: "heat-engine connected to RabbitMQ (5671, 5672)",
+        spec: rpc("heat-engine"),
+    },
+    Service {
+        name: "horizon",
+        summary: "GET the URL of the horizon vhost, else of the horizon SSL vhost",
+        spec: Spec::FirstHealthy(&[
+            vhost("10-horizon_vhost.conf"),
+            vhost("10-horizon_ssl_vhost.conf"),
+        ]),
+    },
+    Service {
+        name: "ironic-api",
+        summary: "GET the URL of the ironic_wsgi vhost",
+        spec: vhost("10-ironic_wsgi.conf"),
+    },
+    Service {
+        name: "ironic-conductor",
+        summary: "ironic-conductor connected to RabbitMQ (5671, 5672)",
+        spec: rpc("ironic-conductor"),
+    },
+    Service {
+        name: "ironic-inspector",
+        summary: "dnsmasq runs, else GET listen_address:listen_port of inspector.conf (5050)",
+        spec: Spec::IfRunning {
+            process: "dnsmasq",
+            then: &Spec::Process { pattern: "dnsmasq" },
+            otherwise: &Spec::IniUrl(&IniUrl {
+                file: "/etc/ironic-inspector/inspector.conf",
+                section: "DEFAULT",
+                host_key: "listen_address",
+                default_host: "127.0.0.1",
+                port_key: "listen_port",
+                default_port: 5050,
+                path: "",
+                https_flag: None,
+            }),
+        },
+    },
+    Service {
+        name: "ironic-neutron-agent",
+        summary: "ironic-neutron-agent connected to RabbitMQ (5671, 5672)",
+        spec: rpc("ironic-neutron-agent"),
+    },
+    Service {
+        name: "ironic-pxe",
+        summary: "httpd: GET http://my_ip:Listen/ (ironic.conf, 10-ipxe_vhost.conf); tftp: in.tftpd on 69",
+        spec: Spec::IfFileContains {
+            file: "/run_command",
+            text: "/httpd ",
+            then: &Spec::IniHostListenPort {
+                ini: "/etc/ironic/ironic.conf",
+                host_key: "my_ip",
+                vhost: "/etc/httpd/conf.d/10-ipxe_vhost.conf",
+            },
+            otherwise: &Spec::IfFileContains {
+                file: "/run_command",
+                text: "in.tftpd",
+                then: &Spec::Listen { process: "in.tftpd", ports: &[69] },
+                otherwise: &Spec::NotApplicable("/run_command runs neither httpd nor in.tftpd"),
+            },
+        },
+    },
+    Service {
+        name: "iscsid",
+        summary: "iscsid accepts on @ISCSIADM_ABSTRACT_NAMESPACE",
+        spec: Spec::Iscsid,
+    },
+    Service {
+        name: "keystone",
+        summary: "GET the URL of the keystone_wsgi vhost",
+        spec: vhost("10-keystone_wsgi.conf"),
+    },
+    Service {
+        name: "manila-api",
+        summary: "GET the URL of the manila_wsgi vhost",
+        spec: vhost("10-manila_wsgi.conf"),
+    },
+    Service {
+        name: "manila-scheduler",
+        summary: "manila-scheduler connected to RabbitMQ (5671, 5672)",
+        spec: rpc("manila-scheduler"),
+    },
+    Service {
+        name: "manila-share",
+        summary: "manila-share connected to RabbitMQ (5671, 5672)",
+        spec: rpc("manila-share"),
+    },
+    Service {
+        name: "mariadb",
+        summary: "clustercheck HTTP if its socat runs, else MySQL login ([client] of my.cnf), SELECT 1",
+        spec: Spec::IfRunning {
+            process: "clustercheck",
+            then: &Spec::Clustercheck,
+            otherwise: &Spec::Mysql,
+        },
+    },
+    Service {
+        name: "memcached",
+        summary: "memcached answers 'version' at the address of /etc/sysconfig/memcached",
+        spec: Spec::Memcached,
+    },
+    Service {
+        name: "multipathd",
+        summary: "multipathd answers 'show status' on its socket",
+        spec: Spec::Multipathd,
+    },
+    Service {
+        name: "neutron-api",
+        summary: "GET http://bind_host:bind_port/ of neutron.conf (127.0.0.1:9696)",
+        spec: Spec::IniUrl(&bind_url("/etc/neutron/neutron.conf", 9696)),
+    },
+    Service {
+        name: "neutron-dhcp",
+        summary: "neutron-dhcp-agent connected to RabbitMQ (5671, 5672)",
+        spec: rpc("neutron-dhcp-agent"),
+    },
+    Service {
+        name: "neutron-l3",
+        summary: "neutron-l3-agent connected to RabbitMQ (5671, 5672)",
+        spec: rpc("neutron-l3-agent"),
+    },
+    Service {
+        name: "neutron-metadata",
+        summary: "neutron-metadata-agent connected to RabbitMQ (5671, 5672)",
+        spec: rpc("neutron-metadata-agent"),
+    },
+    Service {
+        name: "neutron-ovs-agent",
+        summary: "neutron-openvswitch-agent connected to RabbitMQ (5671, 5672)",
+        spec: rpc("neutron-openvswitch-agent"),
+    },
+    Service {
+        name: "neutron-sriov-agent",
+        summary: "neutron-sriov-nic-agent connected to RabbitMQ (5671, 5672)",
+        spec: rpc("neutron-sriov-nic-agent"),
+    },
+    Service {
+        name: "nova-api",
+        summary: "GET the nova_metadata_wsgi vhost URL if nova_metadata runs, else nova_api_wsgi's",
+        spec: Spec::IfRunning {
+            process: "nova_metadata",
+            then: &vhost("10-nova_metadata_wsgi.conf"),
+            otherwise: &vhost("10-nova_api_wsgi.conf"),
+        },
+    },
+    Service {
+        name: "nova-compute",
+        summary: "nova-compute connected to RabbitMQ (5671, 5672); else sshd listening on 2022",
+        spec: Spec::IfRunning {
+            process: "nova-compute",
+            then: &rpc("nova-compute"),
+            otherwise: &Spec::Listen { process: "sshd", ports: &[2022] },
+        },
+    },
+    Service {
+        name: "nova-conductor",
+        summary: "nova-conductor connected to RabbitMQ (5671, 5672)",
+        spec: rpc("nova-conductor"),
+    },
+    Service {
+        name: "nova-ironic",
+        summary: "nova-compute connected to RabbitMQ (5671, 5672)",
+        spec: rpc("nova-compute"),
+    },
+    Service {
+        name: "nova-libvirt",
+        summary: "virtlogd: it holds /run/libvirt/virtlogd-sock; else libvirt answers its version",
+        spec: Spec::IfArg {
+            value: "virtlogd",
+            then: &Spec::Socket { process: "virtlogd", path: "/run/libvirt/virtlogd-sock" },
+            otherwise: &Spec::Libvirt,
+        },
+    },
+    Service {
+        name: "nova-metadata",
+        summary: "GET the URL of the nova_metadata_wsgi vhost",
+        spec: vhost("10-nova_metadata_wsgi.conf"),
+    },
+    Service {
+        name: "nova-scheduler",
+        summary: "nova-scheduler connected to RabbitMQ (5671, 5672)",
+        spec: rpc("nova-scheduler"),
+    },
+    Service {
+        name: "nova-vnc-proxy",
+        summary: "GET novncproxy_host:novncproxy_port of nova.conf [vnc] (6080; https if ssl_only)",
+        spec: Spec::IniUrl(&IniUrl {
+            file: "/etc/nova/nova.conf",
+            section: "vnc",
+            host_key: "novncproxy_host",
+            default_host: "127.0.0.1",
+            port_key: "novncproxy_port",
+            default_port: 6080,
+            path: "/",
+            https_flag: Some(("DEFAULT", "ssl_only")),
+        }),
+    },
+    Service {
+        name: "octavia-api",
+        summary: "GET the URL of the octavia_wsgi vhost",
+        spec: vhost("10-octavia_wsgi.conf"),
+    },
+    Service {
+        name: "octavia-health-manager",
+        summary: "octavia-health-manager holds its UDP heartbeat port (5555)",
+        spec: Spec::Port { process: "octavia-health-manager", ports: &[5555], peer: "heartbeat" },
+    },
+    Service {
+        name: "octavia-housekeeping",
+        summary: "octavia-housekeeping connected to MySQL (3306)",
+        spec: Spec::Port { process: "octavia-housekeeping", ports: &[3306], peer: "MySQL" },
+    },
+    Service {
+        name: "octavia-worker",
+        summary: "octavia-worker connected to RabbitMQ (5671, 5672)",
+        spec: rpc("octavia-worker"),
+    },
+    Service {
+        name: "ovn-bgp-agent",
+        summary: "an ovn-bgp-agent process runs",
+        spec: Spec::Process { pattern: "ovn-bgp-agent" },
+    },
+    Service {
+        name: "ovn-controller",
+        summary: "ovn-controller connected to the OVN southbound DB (6642)",
+        spec: Spec::Port { process: "ovn-controller", ports: OVN_SB, peer: "OVN southbound DB" },
+    },
+    Service {
+        name: "ovn-dbs",
+        summary: "OVN NB/SB ovsdb-servers answer list_dbs, else ovn-northd's control socket accepts",
+        spec: Spec::OvnDbs,
+    },
+    Service {
+        name: "ovn-metadata",
+        summary: "networking-ovn-metadata-agent connected to the OVN southbound DB (6642)",
+        spec: Spec::Port {
+            process: "networking-ovn-metadata-agent",
+            ports: OVN_SB,
+            peer: "OVN southbound DB",
+        },
+    },
+    Service {
+        name: "placement-api",
+        summary: "GET the URL of the placement_wsgi vhost",
+        spec: vhost("10-placement_wsgi.conf"),
+    },
+    Service {
+        name: "qdrouterd",
+        summary: "the first listener of qdrouterd.conf answers the AMQP 1.0 header",
+        spec: Spec::Qdrouterd,
+    },
+    Service {
+        name: "rabbitmq",
+        summary: "AMQP 0-9-1 handshake on the RabbitMQ port (rabbitmq-env.conf, 5672)",
+        spec: Spec::Rabbitmq,
+    },
+    Service {
+        name: "redis",
+        summary: "RESP AUTH + PING at bind/port/requirepass of /etc/redis/redis.conf",
+        spec: Spec::Redis,
+    },
+    Service {
+        name: "swift-account-server",
+        summary: "server: GET /healthcheck (6002); replicator: last replication within interval",
+        spec: swift_ring!("account", 6002, swift_other_daemons!("account")),
+    },
+    Service {
+        name: "swift-container-server",
+        summary: "server: GET /healthcheck (6001); replicator: last replication within interval",
+        spec: swift_ring!("container", 6001, swift_other_daemons!("container")),
+    },
+    Service {
+        name: "swift-object-server",
+        summary: "server: GET /healthcheck (6000); replicator: last replication in interval; rsync 873",
+        spec: swift_ring!(
+            "object",
+            6000,
+            &Spec::IfRunning {
+                process: "rsync",
+                then: &Spec::Listen { process: "rsync", ports: &[873] },
+                otherwise: swift_other_daemons!("object"),
+            }
+        ),
+    },
+    Service {
+        name: "swift-proxy",
+        summary: "GET /healthcheck of swift-proxy-server (proxy-server.conf, 8080)",
+        spec: Spec::IfRunning {
+            process: "swift-proxy-server",
+            then: &Spec::SwiftServer {
+                process: "swift-proxy-server",
+                conf: "/etc/swift/proxy-server.conf",
+                default_port: 8080,
+            },
+            otherwise: &Spec::NotApplicable("no swift-proxy-server process runs in this container"),
+        },
+    },
+    Service {
+        name: "swift-rsync",
+        summary: "rsync listening on 873",
+        spec: Spec::Listen { process: "rsync", ports: &[873] },
+    },
+];

@@ -1,0 +1,924 @@
+//! The per-service checks run as the binary, against real peers started here on loopback
+//! and free ports, with their configuration written into a temporary root
+//! (`HEALTHCHECK_ROOT`) the way TripleO lays it out.
+mod common;
+use common::*;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+const ORIGINALS: &str = "/var/cache/openstack-healthcheck/originals/tripleo";
+const START: Duration = Duration::from_secs(20);
+
+/// Run `openstack-healthcheck ARGS` with `HEALTHCHECK_ROOT=root`.
+fn run_in(root: &Path, args: &[&str]) -> Run {
+    let mut cmd = Command::new(bin());
+    cmd.args(args).env("HEALTHCHECK_ROOT", root);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("HEALTHCHECK_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("HEALTHCHECK_ROOT", root);
+    run_cmd(cmd)
+}
+
+/// Write `text` at the absolute `path` inside `root`.
+fn write(root: &Path, path: &str, text: &str) {
+    let full = root.join(path.trim_start_matches('/'));
+    std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+    std::fs::write(full, text).unwrap();
+}
+
+/// Start a real server; panics (the test fails) when it cannot.
+fn start(program: &str, args: &[&str]) -> Child {
+    let child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("cannot start {program}: {e} (run `bash tests/setup/install.sh`)")
+        });
+    Child(child)
+}
+
+/// A server started in its own process group, all of which is killed on drop: the
+/// rabbitmq-server script starts the Erlang VM as a child, which must not outlive the test.
+struct GroupChild(Child);
+
+impl GroupChild {
+    fn spawn(cmd: &mut Command, what: &str) -> GroupChild {
+        use std::os::unix::process::CommandExt;
+        let child = cmd
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
+        GroupChild(Child(child))
+    }
+}
+
+impl Drop for GroupChild {
+    fn drop(&mut self) {
+        let group = nix::unistd::Pid::from_raw(self.0 .0.id() as i32);
+        let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+    }
+}
+
+fn accepts(addr: &str) -> bool {
+    std::net::TcpStream::connect(addr).is_ok()
+}
+
+/// Python's http.server serving `dir` on `bind`:`port`.
+fn http_server(dir: &Path, bind: &str, port: u16) -> Child {
+    let port_text = port.to_string();
+    let dir_text = dir.display().to_string();
+    let server = start(
+        "/usr/bin/python3",
+        &[
+            "-m",
+            "http.server",
+            &port_text,
+            "--bind",
+            bind,
+            "--directory",
+            &dir_text,
+        ],
+    );
+    let addr = if bind.contains(':') {
+        format!("[{bind}]:{port}")
+    } else {
+        format!("{bind}:{port}")
+    };
+    wait_for(&format!("http.server on {addr}"), START, || accepts(&addr));
+    server
+}
+
+/// Run a check until it is healthy or `timeout` passes; the last run is returned either way.
+fn until_healthy(timeout: Duration, mut check: impl FnMut() -> Run) -> Run {
+    let start = std::time::Instant::now();
+    loop {
+        let r = check();
+        if r.healthy() || start.elapsed() > timeout {
+            return r;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn script_names() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(ORIGINALS)
+        .unwrap_or_else(|e| panic!("{ORIGINALS}: {e} (run `bash tests/setup/install.sh`)"))
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| {
+            n != "common.sh" && n != "README.md" && !n.ends_with(".py") && !n.ends_with(".yaml")
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn the_table_has_exactly_the_tripleo_scripts() {
+    let ours: Vec<String> = openstack_healthcheck::services::SERVICES
+        .iter()
+        .map(|s| s.name.to_string())
+        .collect();
+    let theirs = script_names();
+    assert!(
+        theirs.len() >= 70,
+        "expected about 70 scripts in {ORIGINALS}, found {}",
+        theirs.len()
+    );
+    assert_eq!(ours, theirs);
+}
+
+#[test]
+fn list_shows_every_service_as_text_and_json() {
+    let out = Command::new(bin()).arg("list").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), script_names().len());
+    let out = Command::new(bin())
+        .args(["list", "--format", "json"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("list --format json is JSON");
+    let keystone = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "keystone")
+        .expect("keystone listed");
+    assert_eq!(keystone["check"], "vhost");
+    assert_eq!(keystone["http"], true);
+    assert_eq!(
+        keystone["files"][0],
+        "/etc/httpd/conf.d/10-keystone_wsgi.conf"
+    );
+}
+
+fn keystone_vhost(root: &Path, port: u16, alias: &str) {
+    let text = format!(
+        "# Managed by Puppet\n<VirtualHost 127.0.0.1:{port}>\n  ServerName 127.0.0.1\n  SSLEngine off\n  \
+         WSGIDaemonProcess keystone display-name=keystone\n  WSGIScriptAlias {alias} \"/var/www/cgi-bin/keystone/keystone\"\n\
+         </VirtualHost>\n"
+    );
+    write(root, "/etc/httpd/conf.d/10-keystone_wsgi.conf", &text);
+}
+
+#[test]
+fn keystone_checks_the_url_of_its_vhost() {
+    let root = TempDir::new("svc-keystone");
+    let www = TempDir::new("svc-keystone-www");
+    std::fs::create_dir_all(www.path().join("identity")).unwrap();
+    let port = free_port();
+    keystone_vhost(root.path(), port, "/identity");
+    let server = http_server(www.path(), "127.0.0.1", port);
+    let r = run_in(root.path(), &["keystone"]);
+    assert!(r.healthy(), "{r:?}");
+    // An alias the server does not have: 404 is unhealthy.
+    keystone_vhost(root.path(), port, "/missing");
+    let r = run_in(root.path(), &["keystone"]);
+    assert!(!r.healthy(), "{r:?}");
+    drop(server);
+    keystone_vhost(root.path(), port, "/identity");
+    let r = run_in(root.path(), &["keystone"]);
+    assert!(
+        !r.healthy() && r.line().contains(&port.to_string()),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn keystone_through_a_symlink_chain() {
+    let root = TempDir::new("svc-chain");
+    let www = TempDir::new("svc-chain-www");
+    let port = free_port();
+    keystone_vhost(root.path(), port, "/");
+    let _server = http_server(www.path(), "127.0.0.1", port);
+    let links = TempDir::new("svc-links");
+    std::fs::create_dir_all(links.path().join("openstack")).unwrap();
+    std::fs::create_dir_all(links.path().join("share")).unwrap();
+    let share = links.path().join("share/keystone");
+    let healthcheck = links.path().join("openstack/healthcheck");
+    std::os::unix::fs::symlink(bin(), &share).unwrap();
+    std::os::unix::fs::symlink(&share, &healthcheck).unwrap();
+    let mut cmd = Command::new(&healthcheck);
+    cmd.env("HEALTHCHECK_ROOT", root.path());
+    let r = run_cmd(cmd);
+    assert!(r.healthy(), "{r:?}");
+    let mut cmd = Command::new(&healthcheck);
+    cmd.env("HEALTHCHECK_ROOT", root.path())
+        .args(["--format", "json"]);
+    let r = run_cmd(cmd);
+    let v: serde_json::Value = serde_json::from_str(r.stdout.trim()).expect("json verdict");
+    assert_eq!(v["check"], "keystone");
+}
+
+#[test]
+fn glance_api_on_ipv6_loopback_from_its_ini() {
+    let root = TempDir::new("svc-glance");
+    let www = TempDir::new("svc-glance-www");
+    let port = free_port();
+    write(
+        root.path(),
+        "/etc/glance/glance-api.conf",
+        "[DEFAULT]\n# bind_host = 10.0.0.1\nbind_host = ::1\nbind_port = 1\n",
+    );
+    write(
+        root.path(),
+        "/etc/glance/glance-api.conf.d/99-port.conf",
+        &format!("[DEFAULT]\nbind_port = {port}\n"),
+    );
+    let _server = http_server(www.path(), "::1", port);
+    let r = run_in(root.path(), &["glance-api"]);
+    assert!(r.healthy(), "{r:?}");
+}
+
+#[test]
+fn horizon_falls_back_to_its_second_vhost() {
+    let root = TempDir::new("svc-horizon");
+    let www = TempDir::new("svc-horizon-www");
+    let (dead, alive) = (free_port(), free_port());
+    let vhost = |port: u16| {
+        format!("<VirtualHost *:{port}>\n  ServerName 127.0.0.1\n  WSGIScriptAlias /dashboard /x\n</VirtualHost>\n")
+    };
+    write(
+        root.path(),
+        "/etc/httpd/conf.d/10-horizon_vhost.conf",
+        &vhost(dead),
+    );
+    write(
+        root.path(),
+        "/etc/httpd/conf.d/10-horizon_ssl_vhost.conf",
+        &vhost(alive),
+    );
+    std::fs::create_dir_all(www.path().join("dashboard")).unwrap();
+    let _server = http_server(www.path(), "127.0.0.1", alive);
+    let r = run_in(root.path(), &["horizon"]);
+    assert!(r.healthy(), "{r:?}");
+}
+
+#[test]
+fn a_missing_vhost_is_unhealthy_and_named() {
+    let root = TempDir::new("svc-novhost");
+    let r = run_in(root.path(), &["placement-api"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.line().contains("10-placement_wsgi.conf does not exist"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn a_malformed_config_is_one_clear_line() {
+    let root = TempDir::new("svc-badini");
+    write(
+        root.path(),
+        "/etc/neutron/neutron.conf",
+        "[DEFAULT\nbind_port = 9696\n",
+    );
+    let r = run_in(root.path(), &["neutron-api"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.line().contains("neutron.conf") && r.line().contains("line 1"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn bad_port_arguments_are_refused() {
+    let r = run(&["neutron-dhcp", "amqp"]);
+    assert_eq!(r.code, 1);
+    assert!(r.line().contains("port numbers"), "{r:?}");
+}
+
+#[test]
+fn nothing_applicable_is_unhealthy_not_a_silent_pass() {
+    let root = TempDir::new("svc-na");
+    let r = run_in(root.path(), &["ironic-pxe"]);
+    assert_eq!(r.code, 1);
+    assert!(r.line().contains("not applicable"), "{r:?}");
+    let r = run_in(root.path(), &["swift-proxy"]);
+    assert_eq!(r.code, 1);
+    assert!(r.line().contains("not applicable"), "{r:?}");
+}
+
+#[test]
+fn cron_needs_an_installed_crontab() {
+    let root = TempDir::new("svc-cron");
+    let r = run_in(root.path(), &["cron"]);
+    assert!(
+        !r.healthy() && r.line().contains("/var/spool/cron/root"),
+        "{r:?}"
+    );
+    write(
+        root.path(),
+        "/var/spool/cron/keystone",
+        "# HEADER: This file was autogenerated by puppet.\n# Puppet Name: keystone-manage token_flush\n\
+         PATH=/bin:/usr/bin:/usr/sbin SHELL=/bin/sh\n1 * * * * keystone-manage token_flush >>/var/log/keystone/cron.log 2>&1\n",
+    );
+    assert!(run_in(root.path(), &["cron", "keystone"]).healthy());
+    write(
+        root.path(),
+        "/var/spool/cron/root",
+        "# only comments\n\n\n\n",
+    );
+    let r = run_in(root.path(), &["cron"]);
+    assert!(
+        !r.healthy() && r.line().contains("0 crontab entries"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn collectd_answers_listval_on_its_socket() {
+    let root = TempDir::new("svc-collectd");
+    let socket = root.path().join("var/run/collectd-socket");
+    std::fs::create_dir_all(socket.parent().unwrap()).unwrap();
+    let conf = format!(
+        "Hostname \"test\"\nFQDNLookup false\nInterval 1\nBaseDir \"{dir}\"\nPIDFile \"{dir}/collectd.pid\"\n\
+         TypesDB \"/usr/share/collectd/types.db\"\nLoadPlugin load\nLoadPlugin unixsock\n\
+         <Plugin unixsock>\n  SocketFile \"{sock}\"\n</Plugin>\n",
+        dir = root.path().display(),
+        sock = socket.display()
+    );
+    write(root.path(), "/collectd.conf", &conf);
+    let conf_path = root.path().join("collectd.conf").display().to_string();
+    let collectd = start("/usr/sbin/collectd", &["-f", "-C", &conf_path]);
+    wait_for("collectd's unix socket", START, || socket.exists());
+    let r = run_in(root.path(), &["collectd"]);
+    assert!(r.healthy() && r.line().contains("LISTVAL"), "{r:?}");
+    drop(collectd);
+    let r = run_in(root.path(), &["collectd"]);
+    assert!(!r.healthy(), "{r:?}");
+}
+
+#[test]
+fn redis_with_a_password_from_redis_conf() {
+    let root = TempDir::new("svc-redis");
+    let data = TempDir::new("svc-redis-data");
+    let port = free_port();
+    let secret = "svc-test-redis-pw-8c1f";
+    let conf = format!(
+        "bind 127.0.0.1\nport {port}\nrequirepass \"{secret}\"\nsave \"\"\nappendonly no\ndir {}\n",
+        data.path().display()
+    );
+    write(root.path(), "/etc/redis/redis.conf", &conf);
+    let conf_path = root
+        .path()
+        .join("etc/redis/redis.conf")
+        .display()
+        .to_string();
+    let _redis = start("/usr/bin/redis-server", &[&conf_path]);
+    wait_for("redis-server", START, || {
+        accepts(&format!("127.0.0.1:{port}"))
+    });
+    let r = run_in(root.path(), &["redis"]);
+    assert!(r.healthy(), "{r:?}");
+    // The same server with a wrong password in the file: unhealthy, and no password printed.
+    write(
+        root.path(),
+        "/etc/redis/redis.conf",
+        &format!("bind 127.0.0.1\nport {port}\nrequirepass wrong-{secret}\n"),
+    );
+    let r = run_in(root.path(), &["--format", "json", "redis"]);
+    assert!(!r.healthy(), "{r:?}");
+    assert!(!r.line().contains(secret), "{r:?}");
+}
+
+#[test]
+fn memcached_from_its_sysconfig() {
+    let root = TempDir::new("svc-memcached");
+    let port = free_port();
+    write(
+        root.path(),
+        "/etc/sysconfig/memcached",
+        &format!("PORT=\"{port}\"\nUSER=\"memcached\"\nOPTIONS=\"-l 127.0.0.1 -U 0\"\n"),
+    );
+    let port_text = port.to_string();
+    let _memcached = start(
+        "/usr/bin/memcached",
+        &["-u", "root", "-l", "127.0.0.1", "-p", &port_text, "-U", "0"],
+    );
+    wait_for("memcached", START, || accepts(&format!("127.0.0.1:{port}")));
+    let r = run_in(root.path(), &["memcached"]);
+    assert!(r.healthy(), "{r:?}");
+}
+
+#[test]
+fn etcd_from_its_listen_client_urls() {
+    let root = TempDir::new("svc-etcd");
+    let data = TempDir::new("svc-etcd-data");
+    let (client, peer) = (free_port(), free_port());
+    let client_url = format!("http://127.0.0.1:{client}");
+    let peer_url = format!("http://127.0.0.1:{peer}");
+    write(
+        root.path(),
+        "/etc/etcd/etcd.conf",
+        &format!("ETCD_NAME=t\nETCD_LISTEN_CLIENT_URLS=\"{client_url}\"\n"),
+    );
+    let data_dir = data.path().join("etcd").display().to_string();
+    let cluster = format!("t={peer_url}");
+    let _etcd = start(
+        "/usr/bin/etcd",
+        &[
+            "--name",
+            "t",
+            "--data-dir",
+            &data_dir,
+            "--listen-client-urls",
+            &client_url,
+            "--advertise-client-urls",
+            &client_url,
+            "--listen-peer-urls",
+            &peer_url,
+            "--initial-advertise-peer-urls",
+            &peer_url,
+            "--initial-cluster",
+            &cluster,
+        ],
+    );
+    wait_for("etcd", START, || accepts(&format!("127.0.0.1:{client}")));
+    // The listener opens before the member is ready: allow it a moment to elect itself.
+    let r = until_healthy(START, || run_in(root.path(), &["etcd"]));
+    assert!(r.healthy(), "{r:?}");
+}
+
+#[test]
+fn swift_rsync_listens_on_the_port_given_as_argument() {
+    let root = TempDir::new("svc-rsync");
+    let port = free_port();
+    write(
+        root.path(),
+        "/rsyncd.conf",
+        &format!(
+            "pid file = {}/rsyncd.pid\nuse chroot = no\n[x]\npath = /tmp\n",
+            root.path().display()
+        ),
+    );
+    let conf = root.path().join("rsyncd.conf").display().to_string();
+    let port_text = port.to_string();
+    let _rsync = start(
+        "/usr/bin/rsync",
+        &[
+            "--daemon",
+            "--no-detach",
+            "--port",
+            &port_text,
+            "--config",
+            &conf,
+        ],
+    );
+    wait_for("rsync daemon", START, || {
+        accepts(&format!("127.0.0.1:{port}"))
+    });
+    let r = run_in(root.path(), &["swift-rsync", &port_text]);
+    assert!(r.healthy(), "{r:?}");
+    let r = run_in(root.path(), &["swift-rsync", &free_port().to_string()]);
+    assert!(!r.healthy(), "{r:?}");
+}
+
+#[test]
+fn an_rpc_agent_connected_to_the_port_given_as_argument() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // A process whose command line names the agent, holding an established connection.
+    let script = format!(
+        "import socket,time; s=socket.create_connection(('127.0.0.1',{port})); time.sleep(60)"
+    );
+    let _agent = start("/usr/bin/python3", &["-c", &script, "neutron-dhcp-agent"]);
+    let (_conn, _) = listener.accept().unwrap();
+    let r = run(&["neutron-dhcp", &port.to_string()]);
+    assert!(r.healthy(), "{r:?}");
+    let r = run(&["neutron-l3", &port.to_string()]);
+    assert!(!r.healthy(), "{r:?}");
+}
+
+#[test]
+fn a_swift_replicator_with_a_fresh_or_stale_recon_cache() {
+    let root = TempDir::new("svc-recon");
+    write(
+        root.path(),
+        "/etc/swift/account-server.conf",
+        "[DEFAULT]\nbind_port = 6002\n[account-replicator]\ninterval = 120\n",
+    );
+    let _replicator = start(
+        "/bin/bash",
+        &["-c", "exec -a swift-account-replicator sleep 60"],
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    write(
+        root.path(),
+        "/var/cache/swift/account.recon",
+        &format!("{{\"replication_last\": {now}, \"replication_time\": 0.5}}"),
+    );
+    let r = run_in(root.path(), &["swift-account-server"]);
+    assert!(r.healthy(), "{r:?}");
+    write(
+        root.path(),
+        "/var/cache/swift/account.recon",
+        &format!("{{\"replication_last\": {}}}", now - 600.0),
+    );
+    let r = run_in(root.path(), &["swift-account-server"]);
+    assert!(
+        !r.healthy() && r.line().contains("interval of 120s"),
+        "{r:?}"
+    );
+}
+
+/// An ovsdb-server serving `schema` on `socket`, its files in `dir`.
+fn ovsdb_server(dir: &Path, name: &str, schema: &str, socket: &Path) -> Child {
+    let db = dir.join(format!("{name}.db")).display().to_string();
+    let created = Command::new("/usr/bin/ovsdb-tool")
+        .args(["create", &db, schema])
+        .status()
+        .expect("ovsdb-tool");
+    assert!(created.success(), "ovsdb-tool create {db} {schema}");
+    let remote = format!("--remote=punix:{}", socket.display());
+    let unixctl = format!("--unixctl={}/{name}.ctl", dir.display());
+    let pidfile = format!("--pidfile={}/{name}.pid", dir.display());
+    let server = start(
+        "/usr/sbin/ovsdb-server",
+        &[&db, &remote, &unixctl, &pidfile, "--no-chdir"],
+    );
+    wait_for(&format!("ovsdb-server {name}"), START, || {
+        std::os::unix::net::UnixStream::connect(socket).is_ok()
+    });
+    server
+}
+
+#[test]
+fn ovn_dbs_answer_list_dbs_on_their_sockets() {
+    let root = TempDir::new("svc-ovn");
+    let run_dir = root.path().join("run/ovn");
+    std::fs::create_dir_all(&run_dir).unwrap();
+    let _nb = ovsdb_server(
+        root.path(),
+        "nb",
+        "/usr/share/ovn/ovn-nb.ovsschema",
+        &run_dir.join("ovnnb_db.sock"),
+    );
+    let sb = ovsdb_server(
+        root.path(),
+        "sb",
+        "/usr/share/ovn/ovn-sb.ovsschema",
+        &run_dir.join("ovnsb_db.sock"),
+    );
+    let r = run_in(root.path(), &["ovn-dbs"]);
+    assert!(r.healthy(), "{r:?}");
+    // The southbound server gone: its socket file is left behind, and nobody answers on it.
+    drop(sb);
+    let r = run_in(root.path(), &["ovn-dbs"]);
+    assert!(!r.healthy() && r.line().contains("ovnsb_db.sock"), "{r:?}");
+}
+
+/// A MariaDB server whose socket is `ROOT/var/lib/mysql/mysql.sock` (the default path the
+/// check resolves) and whose TCP port is returned; user `monitor` has `password`.
+fn mariadb(root: &Path, password: &str) -> (Child, u16) {
+    let data = root.join("data");
+    let sock_dir = root.join("var/lib/mysql");
+    std::fs::create_dir_all(&sock_dir).unwrap();
+    let installed = Command::new("mariadb-install-db")
+        .args([
+            "--no-defaults",
+            "--user=mysql",
+            "--auth-root-authentication-method=socket",
+            "--skip-test-db",
+        ])
+        .arg(format!("--datadir={}", data.display()))
+        .output()
+        .expect("mariadb-install-db (run `bash tests/setup/install.sh`)");
+    assert!(
+        installed.status.success(),
+        "mariadb-install-db: {}",
+        String::from_utf8_lossy(&installed.stderr)
+    );
+    // The password goes through an init file, never a command line.
+    let init = root.join("init.sql");
+    std::fs::write(
+        &init,
+        format!(
+            "CREATE USER 'monitor'@'localhost' IDENTIFIED BY '{password}';\n\
+             CREATE USER 'monitor'@'127.0.0.1' IDENTIFIED BY '{password}';\n"
+        ),
+    )
+    .unwrap();
+    let chown = Command::new("chown")
+        .args(["-R", "mysql:"])
+        .arg(&sock_dir)
+        .arg(&init)
+        .status()
+        .unwrap();
+    assert!(chown.success());
+    let port = free_port();
+    let server = start(
+        "/usr/sbin/mariadbd",
+        &[
+            "--no-defaults",
+            "--user=mysql",
+            &format!("--datadir={}", data.display()),
+            &format!("--socket={}", sock_dir.join("mysql.sock").display()),
+            &format!("--port={port}"),
+            "--bind-address=127.0.0.1",
+            &format!("--pid-file={}", sock_dir.join("mariadb.pid").display()),
+            &format!("--init-file={}", init.display()),
+            "--skip-name-resolve",
+            "--innodb-buffer-pool-size=16M",
+            "--skip-log-bin",
+        ],
+    );
+    wait_for("mariadbd", Duration::from_secs(60), || {
+        accepts(&format!("127.0.0.1:{port}"))
+    });
+    (server, port)
+}
+
+#[test]
+fn mariadb_logs_in_with_the_client_section_of_my_cnf() {
+    let root = TempDir::new("svc-mariadb");
+    let password = "svc-test-db-pw-41d2";
+    let (_server, port) = mariadb(root.path(), password);
+    // Over the default socket, credentials in /root/.my.cnf as TripleO writes them.
+    write(
+        root.path(),
+        "/etc/my.cnf",
+        "[mysqld]\nskip-name-resolve\n!includedir /etc/my.cnf.d\n",
+    );
+    write(
+        root.path(),
+        "/root/.my.cnf",
+        &format!("[client]\nuser=monitor\npassword=\"{password}\"\n"),
+    );
+    let r = until_healthy(START, || run_in(root.path(), &["mariadb"]));
+    assert!(r.healthy() && r.line().contains("mysql.sock"), "{r:?}");
+    // Over TCP from [client] host/port.
+    write(
+        root.path(),
+        "/root/.my.cnf",
+        &format!("[client]\nuser=monitor\npassword={password}\nhost=127.0.0.1\nport={port}\n"),
+    );
+    let r = run_in(root.path(), &["mariadb"]);
+    assert!(r.healthy() && r.line().contains(&port.to_string()), "{r:?}");
+    // A wrong password: unhealthy, and neither password is printed.
+    write(
+        root.path(),
+        "/root/.my.cnf",
+        &format!("[client]\nuser=monitor\npassword=x{password}\n"),
+    );
+    let r = run_in(root.path(), &["--format", "json", "mariadb"]);
+    assert!(!r.healthy(), "{r:?}");
+    assert!(!r.line().contains(password), "{r:?}");
+}
+
+#[test]
+fn nova_vnc_proxy_over_https_when_ssl_only() {
+    let root = TempDir::new("svc-vnc");
+    let port = free_port();
+    let (cert, key) = (root.path().join("cert.pem"), root.path().join("key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl");
+    assert!(made.success(), "openssl req");
+    let (cert_text, key_text) = (cert.display().to_string(), key.display().to_string());
+    let _server = start(
+        "/usr/bin/openssl",
+        &[
+            "s_server",
+            "-quiet",
+            "-www",
+            "-accept",
+            &format!("127.0.0.1:{port}"),
+            "-cert",
+            &cert_text,
+            "-key",
+            &key_text,
+        ],
+    );
+    wait_for("openssl s_server", START, || {
+        accepts(&format!("127.0.0.1:{port}"))
+    });
+    let conf = format!("[DEFAULT]\nssl_only = True\n[vnc]\nnovncproxy_host = 127.0.0.1\nnovncproxy_port = {port}\n");
+    write(root.path(), "/etc/nova/nova.conf", &conf);
+    let r = run_in(root.path(), &["nova-vnc-proxy"]);
+    assert!(r.healthy(), "{r:?}");
+    // Plain HTTP to the TLS server is not healthy: the flag decides the scheme.
+    write(
+        root.path(),
+        "/etc/nova/nova.conf",
+        &conf.replace("True", "False"),
+    );
+    let r = run_in(root.path(), &["nova-vnc-proxy"]);
+    assert!(!r.healthy(), "{r:?}");
+}
+
+#[test]
+fn ironic_pxe_in_the_httpd_container() {
+    let root = TempDir::new("svc-pxe");
+    let www = TempDir::new("svc-pxe-www");
+    let port = free_port();
+    write(
+        root.path(),
+        "/run_command",
+        "/usr/sbin/httpd -DFOREGROUND\n",
+    );
+    write(
+        root.path(),
+        "/etc/ironic/ironic.conf",
+        "[DEFAULT]\nmy_ip = 127.0.0.1\n",
+    );
+    write(
+        root.path(),
+        "/etc/httpd/conf.d/10-ipxe_vhost.conf",
+        &format!("Listen {port}\n<VirtualHost *:{port}>\n</VirtualHost>\n"),
+    );
+    let _server = http_server(www.path(), "127.0.0.1", port);
+    let r = run_in(root.path(), &["ironic-pxe"]);
+    assert!(r.healthy(), "{r:?}");
+}
+
+#[test]
+fn swift_proxy_healthcheck_middleware() {
+    let root = TempDir::new("svc-swift-proxy");
+    let www = TempDir::new("svc-swift-proxy-www");
+    std::fs::write(www.path().join("healthcheck"), "OK").unwrap();
+    let port = free_port();
+    let conf = format!(
+        "[DEFAULT]\nbind_ip = 127.0.0.1\nbind_port = {port}\n[pipeline:main]\npipeline = catch_errors healthcheck\n    proxy-logging proxy-server\n"
+    );
+    write(root.path(), "/etc/swift/proxy-server.conf", &conf);
+    let _proxy = start("/bin/bash", &["-c", "exec -a swift-proxy-server sleep 60"]);
+    let _server = http_server(www.path(), "127.0.0.1", port);
+    let r = until_healthy(START, || run_in(root.path(), &["swift-proxy"]));
+    assert!(r.healthy() && r.line().contains("/healthcheck"), "{r:?}");
+}
+
+#[test]
+fn octavia_health_manager_holds_its_udp_port() {
+    let port = free_port();
+    let script = format!("import socket,time; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(('127.0.0.1',{port})); time.sleep(60)");
+    let _manager = start(
+        "/usr/bin/python3",
+        &["-c", &script, "octavia-health-manager"],
+    );
+    let r = until_healthy(START, || {
+        run(&["octavia-health-manager", &port.to_string()])
+    });
+    assert!(r.healthy(), "{r:?}");
+    let r = run(&["octavia-health-manager", &free_port().to_string()]);
+    assert!(!r.healthy(), "{r:?}");
+}
+
+#[test]
+fn nova_libvirt_asks_the_daemon_its_version() {
+    // libvirtd in session mode as nobody (no /dev/kvm or system paths needed), its socket
+    // where the check looks for it: ROOT/run/libvirt/libvirt-sock.
+    let root = TempDir::new("svc-libvirt");
+    let (runtime, home) = (root.path().join("run/libvirt"), root.path().join("home"));
+    for dir in [&runtime, &home] {
+        std::fs::create_dir_all(dir).unwrap();
+        let owned = Command::new("chown")
+            .args(["nobody:"])
+            .arg(dir)
+            .status()
+            .unwrap();
+        assert!(owned.success());
+    }
+    let conf = root.path().join("libvirtd.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "unix_sock_dir = \"{}\"\nauth_unix_rw = \"none\"\nauth_unix_ro = \"none\"\n",
+            runtime.display()
+        ),
+    )
+    .unwrap();
+    let daemon = Child(
+        Command::new("setpriv")
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "libvirtd",
+                "--timeout",
+                "0",
+                "--config",
+            ])
+            .arg(&conf)
+            .env_clear()
+            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+            .env("HOME", &home)
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("libvirtd (run `bash tests/setup/install.sh`)"),
+    );
+    let socket = runtime.join("libvirt-sock");
+    wait_for("libvirtd socket", START, || {
+        std::os::unix::net::UnixStream::connect(&socket).is_ok()
+    });
+    let r = run_in(root.path(), &["nova-libvirt"]);
+    assert!(r.healthy() && r.line().contains("libvirt-sock"), "{r:?}");
+    let r = run_in(root.path(), &["nova-libvirt", "libvirtd"]);
+    assert!(r.healthy(), "{r:?}");
+    drop(daemon);
+    let r = run_in(root.path(), &["nova-libvirt"]);
+    assert!(!r.healthy(), "{r:?}");
+}
+
+#[test]
+fn rabbitmq_handshake_on_the_port_of_rabbitmq_env() {
+    let root = TempDir::new("svc-rabbitmq");
+    let data = root.path().join("rabbit");
+    for sub in ["home", "mnesia", "log"] {
+        std::fs::create_dir_all(data.join(sub)).unwrap();
+    }
+    std::fs::write(data.join("enabled_plugins"), "[].\n").unwrap();
+    std::fs::write(data.join("rabbitmq.conf"), "").unwrap();
+    let owned = Command::new("chown")
+        .args(["-R", "rabbitmq:"])
+        .arg(&data)
+        .status()
+        .unwrap();
+    assert!(owned.success());
+    let (port, dist_port, epmd_port) = (free_port(), free_port(), free_port());
+    let path = |sub: &str| data.join(sub).display().to_string();
+    let as_rabbitmq = |program: &str| {
+        let mut cmd = Command::new("setpriv");
+        cmd.args([
+            "--reuid=rabbitmq",
+            "--regid=rabbitmq",
+            "--init-groups",
+            program,
+        ])
+        .env("HOME", path("home"))
+        .env("ERL_EPMD_PORT", epmd_port.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+        cmd
+    };
+    let mut epmd = as_rabbitmq("epmd");
+    epmd.args(["-port", &epmd_port.to_string(), "-address", "127.0.0.1"]);
+    let _epmd = Child(
+        epmd.spawn()
+            .expect("epmd (run `bash tests/setup/install.sh`)"),
+    );
+    let mut server = as_rabbitmq("/usr/lib/rabbitmq/bin/rabbitmq-server");
+    server
+        .env(
+            "RABBITMQ_NODENAME",
+            format!("ohc-svc-{}@localhost", std::process::id()),
+        )
+        .env("RABBITMQ_NODE_IP_ADDRESS", "127.0.0.1")
+        .env("RABBITMQ_NODE_PORT", port.to_string())
+        .env("RABBITMQ_DIST_PORT", dist_port.to_string())
+        .env(
+            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS",
+            "-kernel inet_dist_use_interface {127,0,0,1}",
+        )
+        .env("RABBITMQ_MNESIA_BASE", path("mnesia"))
+        .env("RABBITMQ_LOG_BASE", path("log"))
+        .env("RABBITMQ_PID_FILE", path("rabbitmq.pid"))
+        .env("RABBITMQ_CONFIG_FILE", path("rabbitmq.conf"))
+        .env("RABBITMQ_FEATURE_FLAGS_FILE", path("feature_flags"))
+        .env("RABBITMQ_ENABLED_PLUGINS_FILE", path("enabled_plugins"));
+    let broker = GroupChild::spawn(&mut server, "rabbitmq-server");
+    // The port as TripleO's rabbitmq-env.conf names it (no RABBITMQ_ prefix).
+    write(
+        root.path(),
+        "/etc/rabbitmq/rabbitmq-env.conf",
+        &format!("NODE_IP_ADDRESS=127.0.0.1\nNODE_PORT={port}\n"),
+    );
+    let r = until_healthy(Duration::from_secs(90), || {
+        run_in(root.path(), &["rabbitmq"])
+    });
+    assert!(r.healthy() && r.line().contains(&port.to_string()), "{r:?}");
+    drop(broker);
+    let r = run_in(root.path(), &["rabbitmq"]);
+    assert!(!r.healthy(), "{r:?}");
+}
