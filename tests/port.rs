@@ -167,3 +167,33 @@ fn mixed_users_a_readable_holder_is_enough() {
     assert!(!r.healthy(), "{}", r.line());
     assert!(r.line().contains(&format!("cannot tell: /proc/{0}/fd of pid {0}", server.pid())), "{}", r.line());
 }
+
+/// The hint of the last owner (src/proc/hint.rs) is only where to look first: a planted or
+/// stale hint never changes a verdict, and a healthy run leaves the owner's pid behind.
+#[test]
+fn hints_never_change_a_verdict() {
+    let state = common::TempDir::new("hints");
+    let port = free_port();
+    let (server, client) = established("127.0.0.1", port);
+    let check = |marker: &str, port: u16| {
+        let mut cmd = std::process::Command::new(common::bin());
+        cmd.args(["probe", "port", marker, &port.to_string()]).env("HEALTHCHECK_STATE_DIR", state.path());
+        common::run_cmd(cmd)
+    };
+    // Healthy, and the owner is remembered.
+    assert!(check(&client.marker, port).healthy());
+    let hints: Vec<_> = std::fs::read_dir(state.path()).unwrap().flatten().collect();
+    assert_eq!(hints.len(), 1, "one hint file after a healthy run");
+    let hint = hints[0].path();
+    assert_eq!(std::fs::read_to_string(&hint).unwrap().trim(), client.pid().to_string());
+    // A hint pointing at a process that matches nothing or holds nothing: still healthy.
+    for planted in [server.pid().to_string(), "1".into(), "999999999".into(), "garbage".into()] {
+        std::fs::write(&hint, &planted).unwrap();
+        let r = check(&client.marker, port);
+        assert!(r.healthy(), "hint {planted}: {}", r.line());
+    }
+    // The remembered owner on another port does not make that port healthy.
+    std::fs::write(&hint, client.pid().to_string()).unwrap();
+    let r = check(&client.marker, free_port());
+    assert!(!r.healthy(), "{}", r.line());
+}

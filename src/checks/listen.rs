@@ -4,7 +4,7 @@
 use crate::context::Context;
 use crate::probes::ProbeKind;
 use crate::proc::sockdiag::tcp_state;
-use crate::proc::{describe, inet_candidates, matching_processes, ports_phrase, Holdings};
+use crate::proc::{describe, holders, inet_candidates, ports_phrase};
 use crate::verdict::{Checked, Outcome};
 use clap::{ArgMatches, Command};
 
@@ -28,11 +28,10 @@ fn outcome(process: &str, ports: &[u16], ctx: &Context) -> Outcome {
     if ports.is_empty() {
         return Err("no port given".into());
     }
-    let processes = matching_processes(process)?;
     // Local port only: TCP in LISTEN, UDP bound (connected or not).
     let udp_bound = tcp_state::bit(tcp_state::CLOSE) | tcp_state::bit(tcp_state::ESTABLISHED);
     let candidates = inet_candidates(ports, false, tcp_state::bit(tcp_state::LISTEN), udp_bound, ctx)?;
-    let holdings = Holdings::read(&processes, candidates.iter().map(|(_, s)| s.inode));
+    let (processes, holdings) = holders("listen", process, &candidates.iter().map(|(_, s)| s.inode).collect())?;
     if let Some((transport, socket, owner)) =
         candidates.iter().find_map(|(t, s)| holdings.owner_of(s.inode).map(|owner| (t, s, owner)))
     {

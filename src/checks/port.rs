@@ -8,7 +8,7 @@
 use crate::context::Context;
 use crate::probes::ProbeKind;
 use crate::proc::sockdiag::{query_inet, tcp_state, InetQuery, Transport};
-use crate::proc::{describe, inet_candidates, matching_processes, parse_ports, ports_phrase, Holdings};
+use crate::proc::{describe, holders, inet_candidates, parse_ports, ports_phrase, Holdings};
 use crate::verdict::{Checked, Outcome};
 use clap::{Arg, ArgMatches, Command};
 use std::collections::BTreeMap;
@@ -66,11 +66,10 @@ fn outcome(process: &str, ports: &[u16], ctx: &Context) -> Outcome {
     if ports.is_empty() {
         return Err("no port given".into());
     }
-    let processes = matching_processes(process)?;
     // What would make the check pass: TCP ESTABLISHED, UDP bound or connected, either end on a port.
     let established = tcp_state::bit(tcp_state::ESTABLISHED);
     let candidates = inet_candidates(ports, true, established, established | tcp_state::bit(tcp_state::CLOSE), ctx)?;
-    let holdings = Holdings::read(&processes, candidates.iter().map(|(_, s)| s.inode));
+    let (processes, holdings) = holders("port", process, &candidates.iter().map(|(_, s)| s.inode).collect())?;
     for (transport, socket) in &candidates {
         if let Some(owner) = holdings.owner_of(socket.inode) {
             return Ok(match transport {

@@ -8,7 +8,7 @@
 use crate::context::Context;
 use crate::probes::ProbeKind;
 use crate::proc::sockdiag::{query_unix, UnixSocket};
-use crate::proc::{cannot_tell, describe, matching_processes, Holdings};
+use crate::proc::{cannot_tell, describe, holders, matching_processes};
 use crate::verdict::{Checked, Outcome};
 use clap::{Arg, ArgMatches, Command};
 
@@ -70,15 +70,15 @@ fn outcome(process: &str, path: &str, ctx: &Context) -> Outcome {
     if path.is_empty() || path == "@" {
         return Err("no socket path given".into());
     }
-    let processes = matching_processes(process)?;
     let wanted = Wanted::new(path);
     let sockets = query_unix(&ctx.deadline).map_err(cannot_tell)?;
     let candidates: Vec<&UnixSocket> = sockets.iter().filter(|s| wanted.matches(s)).collect();
     ctx.trace(format_args!("unix sockets bound to {path}: {}", candidates.len()));
     if candidates.is_empty() {
+        let processes = matching_processes(process)?;
         return Err(format!("no unix socket bound to {path} (checked {})", describe(&processes)));
     }
-    let holdings = Holdings::read(&processes, candidates.iter().map(|s| s.inode));
+    let (processes, holdings) = holders("socket", process, &candidates.iter().map(|s| s.inode).collect())?;
     if let Some(owner) = candidates.iter().find_map(|s| holdings.owner_of(s.inode)) {
         return Ok(format!("{} holds the unix socket {path}", owner.label()));
     }

@@ -6,6 +6,7 @@
 //! and compare inodes as integers.
 
 pub mod fds;
+pub mod hint;
 pub mod pattern;
 pub mod process;
 pub mod procnet;
@@ -26,6 +27,28 @@ pub fn matching_processes(pattern: &str) -> Result<Vec<ProcessInfo>, String> {
         return Err(format!("no process matching '{pattern}'"));
     }
     Ok(found)
+}
+
+/// Which of the processes matching `pattern` hold one of the `wanted` sockets, for a check of
+/// `kind`. The process that held one last time is tried first ([`hint`]); only when it no
+/// longer does is every process scanned. `processes` is what was examined: the hinted one
+/// alone on the fast path, every match after a scan.
+pub fn holders(kind: &str, pattern: &str, wanted: &BTreeSet<u64>) -> Result<(Vec<ProcessInfo>, Holdings), String> {
+    let compiled = Pattern::parse(pattern)?;
+    if let Some(pid) = hint::recall(kind, pattern) {
+        if let Some(found) = process::recheck(Path::new("/proc"), pid, &compiled) {
+            let holdings = Holdings::read(std::slice::from_ref(&found), wanted.iter().copied());
+            if wanted.iter().any(|inode| holdings.owner_of(*inode).is_some()) {
+                return Ok((vec![found], holdings));
+            }
+        }
+    }
+    let processes = matching_processes(pattern)?;
+    let holdings = Holdings::read(&processes, wanted.iter().copied());
+    if let Some(owner) = wanted.iter().find_map(|inode| holdings.owner_of(*inode)) {
+        hint::remember(kind, pattern, owner.pid);
+    }
+    Ok((processes, holdings))
 }
 
 /// "nova-conductor (pid 123)" or "nova-conductor (pids 123, 456)": the processes a reason is about.

@@ -172,6 +172,16 @@ impl Checker {
     }
 }
 
+/// Process `pid` if it still is what a scan would find: alive, matching `pattern`, not the checker.
+pub fn recheck(proc_root: &Path, pid: u32, pattern: &Pattern) -> Option<ProcessInfo> {
+    let mut buf = vec![0u8; CMDLINE_CAP];
+    if !matches_pattern(&proc_root.join(pid.to_string()), pattern, &mut buf) {
+        return None;
+    }
+    let (info, _) = read_process(proc_root, pid)?;
+    (!Checker::current(proc_root).is_checker(&info)).then_some(info)
+}
+
 /// Every live process matching `pattern` (command line or comm), the checker excluded, by pid.
 pub fn find_matching(pattern: &Pattern) -> Vec<ProcessInfo> {
     find_matching_in(Path::new("/proc"), pattern)
