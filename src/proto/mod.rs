@@ -4,6 +4,7 @@
 
 pub mod amqp;
 pub mod etcd;
+pub mod framed;
 pub mod haproxy;
 pub mod libvirt;
 pub mod memcached;

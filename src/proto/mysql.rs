@@ -8,13 +8,13 @@ pub mod mycnf;
 pub mod packet;
 
 use crate::context::Context;
-use crate::net::{Conn, Connection, Endpoint};
+use crate::net::Endpoint;
 use crate::probes::ProbeKind;
+use crate::proto::framed::Framed;
 use crate::verdict::{Checked, Outcome};
 use auth::Channel;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use packet::{caps, AuthReply, QueryReply};
-use std::io::{Read, Write};
 
 pub const PROBE: ProbeKind = ProbeKind {
     name: "mysql",
@@ -185,25 +185,23 @@ pub fn galera_state(rows: &[Vec<Option<String>>]) -> Outcome {
     ))
 }
 
-/// One connection: a read buffer and the packet sequence number.
+/// One connection and the packet sequence number of the current exchange.
 struct Session {
-    conn: Connection,
-    buf: Vec<u8>,
+    io: Framed,
     seq: u8,
     channel: Channel,
 }
 
 impl Session {
     fn connect(endpoint: &Endpoint, ctx: &Context) -> Result<Session, String> {
-        let conn = crate::net::connect(endpoint, ctx)?;
-        // A unix socket is local and kernel-protected; plain TCP is not.
-        let channel = match conn.conn {
-            Conn::Unix(_) => Channel::Secure,
-            Conn::Tcp(_) => Channel::Plain,
+        let io = Framed::connect(endpoint, MAX_PACKET, ctx)?;
+        let channel = if io.is_local() {
+            Channel::Secure
+        } else {
+            Channel::Plain
         };
         Ok(Session {
-            conn,
-            buf: Vec::new(),
+            io,
             seq: 0,
             channel,
         })
@@ -211,35 +209,15 @@ impl Session {
 
     /// Read one packet; `what` names it in timeout and close reasons.
     fn read(&mut self, what: &str) -> Result<packet::Packet, String> {
-        let mut chunk = [0u8; 4096];
-        loop {
-            if let Some((pkt, used)) = packet::split_packet(&self.buf)? {
-                self.buf.drain(..used);
-                self.seq = pkt.seq;
-                return Ok(pkt);
-            }
-            if self.buf.len() > MAX_PACKET {
-                return Err(format!("reply to {what} longer than {MAX_PACKET} bytes"));
-            }
-            match self.conn.read(&mut chunk) {
-                Ok(0) if self.buf.is_empty() => {
-                    return Err(format!("connection closed while waiting for {what}"))
-                }
-                Ok(0) => return Err(format!("connection closed in the middle of {what}")),
-                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(io_failure(&e, &self.conn, what)),
-            }
-        }
+        let pkt = self.io.next(what, packet::split_packet)?;
+        self.seq = pkt.seq;
+        Ok(pkt)
     }
 
     /// Send the next packet of the current exchange.
     fn write(&mut self, payload: &[u8], what: &str) -> Result<(), String> {
         self.seq = self.seq.wrapping_add(1);
-        let wire = packet::frame(self.seq, payload);
-        self.conn
-            .write_all(&wire)
-            .map_err(|e| io_failure(&e, &self.conn, what))
+        self.io.send(&packet::frame(self.seq, payload), what)
     }
 
     /// Start a new command exchange (sequence numbers restart at 0).
@@ -381,18 +359,6 @@ fn handshake_response(caps: u32, user: &str, plugin: &str, auth_response: &[u8])
         p.push(0);
     }
     p
-}
-
-/// A failed read or write as a reason: deadline expiry names the step waited for.
-fn io_failure(e: &std::io::Error, conn: &Connection, what: &str) -> String {
-    use std::io::ErrorKind::{TimedOut, WouldBlock};
-    if matches!(e.kind(), TimedOut | WouldBlock) {
-        return format!(
-            "timed out after {:.1}s waiting for {what}",
-            conn.deadline().budget().as_secs_f64()
-        );
-    }
-    format!("{} during {what}", crate::util::io_reason(e))
 }
 
 #[cfg(test)]
