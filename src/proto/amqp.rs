@@ -206,15 +206,11 @@ fn log_in(io: &mut Framed, login: &Login) -> Result<(), String> {
             io.send(&connection_method(TUNE_OK, args), "Connection.TuneOk")
         }
         Method::Close { code, text, .. } => {
-            let _ = io.send(
-                &connection_method(CLOSE_OK, Writer::default()),
-                "Connection.CloseOk",
-            );
+            acknowledge_close(io);
             Err(format!(
-                "login refused ({}) for {}: {}",
-                reply_name(code),
-                login.user,
-                text
+                "login refused {} for {}",
+                refusal(code, &text),
+                login.user
             ))
         }
         Method::Secure => Err(
@@ -233,14 +229,8 @@ fn open_vhost(io: &mut Framed, vhost: &str) -> Result<(), String> {
     match next_method(io, "Connection.OpenOk")? {
         Method::OpenOk => Ok(()),
         Method::Close { code, text, .. } => {
-            let _ = io.send(
-                &connection_method(CLOSE_OK, Writer::default()),
-                "Connection.CloseOk",
-            );
-            Err(format!(
-                "vhost {vhost} refused ({}): {text}",
-                reply_name(code)
-            ))
+            acknowledge_close(io);
+            Err(format!("vhost {vhost} refused {}", refusal(code, &text)))
         }
         other => Err(format!(
             "expected Connection.OpenOk, got {}",
@@ -285,6 +275,14 @@ fn next_method(io: &mut Framed, what: &str) -> Result<Method, String> {
             }
         }
     }
+}
+
+/// Answer the broker's Connection.Close, as the protocol asks, before dropping the connection.
+fn acknowledge_close(io: &mut Framed) {
+    let _ = io.send(
+        &connection_method(CLOSE_OK, Writer::default()),
+        "Connection.CloseOk",
+    );
 }
 
 /// A Connection.Close as `(NAME): detail`, without the name the broker repeats in its text.
