@@ -208,9 +208,9 @@ fn log_in(io: &mut Framed, login: &Login) -> Result<(), String> {
         Method::Close { code, text, .. } => {
             acknowledge_close(io);
             Err(format!(
-                "login refused {} for {}",
-                refusal(code, &text),
-                login.user
+                "login as {} refused {}",
+                login.user,
+                refusal(code, &text)
             ))
         }
         Method::Secure => Err(
@@ -230,7 +230,10 @@ fn open_vhost(io: &mut Framed, vhost: &str) -> Result<(), String> {
         Method::OpenOk => Ok(()),
         Method::Close { code, text, .. } => {
             acknowledge_close(io);
-            Err(format!("vhost {vhost} refused {}", refusal(code, &text)))
+            {
+                let (name, detail) = refusal(code, &text);
+                Err(format!("vhost {vhost} refused ({name}): {detail}"))
+            }
         }
         other => Err(format!(
             "expected Connection.OpenOk, got {}",
