@@ -288,14 +288,14 @@ fn acknowledge_close(io: &mut Framed) {
     );
 }
 
-/// A Connection.Close as `(NAME): detail`, without the name the broker repeats in its text.
-fn refusal(code: u16, text: &str) -> String {
+/// A Connection.Close's reply name and detail, without the name the broker repeats in its text.
+fn refusal(code: u16, text: &str) -> (&'static str, &str) {
     let name = reply_name(code);
     let detail = text
         .strip_prefix(name)
         .map(|t| t.trim_start_matches([' ', '-']))
         .unwrap_or(text);
-    format!("({name}): {detail}")
+    (name, detail)
 }
 
 fn describe(m: &Method) -> String {
