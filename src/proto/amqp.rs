@@ -207,10 +207,10 @@ fn log_in(io: &mut Framed, login: &Login) -> Result<(), String> {
         }
         Method::Close { code, text, .. } => {
             acknowledge_close(io);
+            let (name, detail) = refusal(code, &text);
             Err(format!(
-                "login as {} refused {}",
-                login.user,
-                refusal(code, &text)
+                "login refused ({name}) for user {}: {detail}",
+                login.user
             ))
         }
         Method::Secure => Err(
