@@ -28,8 +28,6 @@ pub const PROBE: ProbeKind = ProbeKind {
 pub const DEFAULT_PORT: u16 = 3306;
 pub const DEFAULT_SOCKET: &str = "/run/mysqld/mysqld.sock";
 
-/// Bound on one reply packet: a health check's replies are tiny; garbage is not.
-const MAX_PACKET: usize = 1 << 20;
 /// Bound on login round trips (greeting plugin, switch, more data, full auth).
 const MAX_AUTH_ROUNDS: usize = 6;
 /// Bound on rows read from one result set.
@@ -57,7 +55,6 @@ fn args(cmd: Command) -> Command {
         Arg::new("defaults-file")
             .long("defaults-file")
             .value_name("FILE")
-            .required(true)
             .help(
                 "Option file whose [client]/[mysql] groups give user, password, host, port, socket",
             ),
@@ -71,9 +68,11 @@ fn args(cmd: Command) -> Command {
 }
 
 fn run(m: &ArgMatches, ctx: &Context) -> Checked {
-    let file = m
-        .get_one::<String>("defaults-file")
-        .expect("clap requires --defaults-file");
+    let Some(file) = m.get_one::<String>("defaults-file") else {
+        let why =
+            "--defaults-file FILE is required: the user and password come from its [client] group";
+        return Checked::new("", Err(why.into()));
+    };
     let opts = match mycnf::read_defaults_file(file) {
         Ok(o) => o,
         Err(e) => return Checked::new("", Err(e)),
@@ -134,7 +133,9 @@ pub fn select1(
         crate::secrets::remember(pw);
     }
     let mut session = Session::connect(endpoint, ctx)?;
-    let greeting = session.read("the server greeting")?;
+    let greeting = session
+        .io
+        .next("the server greeting", packet::split_greeting)?;
     let hs = packet::parse_handshake(&greeting.payload)?;
     ctx.trace(format_args!(
         "greeting: {} (connection {}), auth plugin {}",
@@ -194,7 +195,7 @@ struct Session {
 
 impl Session {
     fn connect(endpoint: &Endpoint, ctx: &Context) -> Result<Session, String> {
-        let io = Framed::connect(endpoint, MAX_PACKET, ctx)?;
+        let io = Framed::connect(endpoint, packet::MAX_REPLY + 4, ctx)?;
         let channel = if io.is_local() {
             Channel::Secure
         } else {

@@ -24,17 +24,23 @@ pub struct Packet {
     pub payload: Vec<u8>,
 }
 
+/// Largest reply packet we accept: a health check's replies are tiny, and a
+/// garbage peer's first bytes read as a length are usually huge.
+pub const MAX_REPLY: usize = 1 << 20;
+
 /// Split one complete packet off the front of `buf`: `Ok(None)` when more bytes
-/// are needed, else the packet and how many bytes it used. A payload of exactly
-/// [`MAX_PAYLOAD`] bytes continues in the next packet; such huge replies never
-/// belong to a health check, so they are refused rather than reassembled.
+/// are needed, else the packet and how many bytes it used. Packets longer than
+/// [`MAX_REPLY`] (which includes the 16 MiB ones that continue in a next packet)
+/// are refused rather than waited for.
 pub fn split_packet(buf: &[u8]) -> Result<Option<(Packet, usize)>, String> {
     if buf.len() < 4 {
         return Ok(None);
     }
     let len = usize::from(buf[0]) | usize::from(buf[1]) << 8 | usize::from(buf[2]) << 16;
-    if len == MAX_PAYLOAD {
-        return Err("server sent a packet of 16 MiB or more: not a reply to a health check".into());
+    if len > MAX_REPLY {
+        return Err(format!(
+            "server announced a packet of {len} bytes: not a reply to a health check"
+        ));
     }
     if buf.len() < 4 + len {
         return Ok(None);
@@ -46,6 +52,22 @@ pub fn split_packet(buf: &[u8]) -> Result<Option<(Packet, usize)>, String> {
         },
         4 + len,
     )))
+}
+
+/// Split the server's first packet, refusing at once what cannot be a greeting
+/// (sequence number 0, protocol version 10 or an ERR packet) so a peer speaking
+/// another protocol is named as such instead of waited for.
+pub fn split_greeting(buf: &[u8]) -> Result<Option<(Packet, usize)>, String> {
+    if let (Some(&seq), Some(&first)) = (buf.get(3), buf.get(4)) {
+        if seq != 0 || !matches!(first, 10 | 0xff) {
+            let head = printable(&buf[..buf.len().min(16)]);
+            return Err(format!(
+                "not a MySQL/MariaDB server greeting (it starts with {:?})",
+                head.trim()
+            ));
+        }
+    }
+    split_packet(buf)
 }
 
 /// Frame `payload` as one packet with sequence number `seq`.
@@ -396,7 +418,13 @@ mod tests {
         let (p, used) = split_packet(&wire).unwrap().unwrap();
         assert_eq!((p.seq, p.payload.as_slice(), used), (3, &b"hello"[..], 9));
         assert_eq!(split_packet(&wire[..6]).unwrap(), None);
-        assert!(split_packet(&[0xff, 0xff, 0xff, 0]).is_err());
+        assert!(split_packet(&[0xff, 0xff, 0xff, 0])
+            .unwrap_err()
+            .contains("16777215 bytes"));
+        assert!(split_greeting(b"HTTP/1.1 400 Bad")
+            .unwrap_err()
+            .contains("\"HTTP/1.1 400 Bad\""));
+        assert_eq!(split_greeting(&[5, 0, 0, 0]).unwrap(), None);
     }
 
     #[test]

@@ -1,0 +1,429 @@
+//! `probe mysql` against a real MariaDB from Debian's packages, started by the test
+//! on a loopback port and a socket in a temporary directory, once per test binary.
+
+mod common;
+mod probe_support;
+
+use common::{free_port, run};
+use nix::sys::signal::Signal;
+use probe_support::*;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+const PASSWORD: &str = "Mon-pw-7f3Qz";
+const ED25519_PASSWORD: &str = "Ed-pw-9kLw2";
+
+/// A running MariaDB: its directory, socket, TCP port and server pid.
+struct MariaDb {
+    dir: PathBuf,
+    socket: String,
+    port: u16,
+    pid: u32,
+}
+
+impl MariaDb {
+    fn tcp(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// An option file in the server's directory.
+    fn defaults(&self, name: &str, text: &str) -> String {
+        let path = self.dir.join(name);
+        write_private(&path, text);
+        path.to_string_lossy().into_owned()
+    }
+}
+
+/// The server every test shares (the stop/gone test starts its own).
+fn shared() -> &'static MariaDb {
+    static SERVER: OnceLock<MariaDb> = OnceLock::new();
+    SERVER.get_or_init(|| start("mariadb"))
+}
+
+/// Initialise a data directory, create the test users through an init file (so no
+/// password is on a command line), start mariadbd as the `mysql` user, wait for it.
+fn start(tag: &str) -> MariaDb {
+    let dir = scratch_dir(tag);
+    let data = dir.join("data");
+    let install = Command::new("mariadb-install-db")
+        .args([
+            "--no-defaults",
+            "--user=mysql",
+            "--auth-root-authentication-method=socket",
+            "--skip-test-db",
+        ])
+        .arg(format!("--datadir={}", data.display()))
+        .output()
+        .expect("mariadb-install-db (install mariadb-server: bash tests/setup/install.sh)");
+    assert!(
+        install.status.success(),
+        "mariadb-install-db failed: {}",
+        String::from_utf8_lossy(&install.stderr)
+    );
+    let init = dir.join("init.sql");
+    std::fs::write(
+        &init,
+        format!(
+            "CREATE USER 'monitor'@'localhost' IDENTIFIED BY '{PASSWORD}';\n\
+             CREATE USER 'monitor'@'127.0.0.1' IDENTIFIED BY '{PASSWORD}';\n\
+             INSTALL SONAME 'auth_ed25519';\n\
+             CREATE USER 'edmon'@'localhost' IDENTIFIED VIA ed25519 USING PASSWORD('{ED25519_PASSWORD}');\n\
+             CREATE USER 'edmon'@'127.0.0.1' IDENTIFIED VIA ed25519 USING PASSWORD('{ED25519_PASSWORD}');\n"
+        ),
+    )
+    .unwrap();
+    chown(&dir, "mysql");
+    let socket = dir.join("sock").to_string_lossy().into_owned();
+    let port = free_port();
+    let log = dir.join("server.log");
+    let mut cmd = Command::new("mariadbd");
+    cmd.arg("--no-defaults")
+        .arg(format!("--datadir={}", data.display()))
+        .arg(format!("--socket={socket}"))
+        .arg(format!("--port={port}"))
+        .arg("--bind-address=127.0.0.1")
+        .arg(format!("--pid-file={}", dir.join("pid").display()))
+        .arg(format!("--init-file={}", init.display()))
+        .args([
+            "--skip-name-resolve",
+            "--innodb-buffer-pool-size=16M",
+            "--skip-log-bin",
+        ]);
+    let pid = spawn_server(cmd, Some("mysql"), &log);
+    let server = MariaDb {
+        dir,
+        socket,
+        port,
+        pid,
+    };
+    let file = server.defaults(
+        "ready.cnf",
+        &format!("[client]\nuser=monitor\npassword={PASSWORD}\n"),
+    );
+    wait_ready("mariadbd", Duration::from_secs(60), &log, || {
+        run(&[
+            "--timeout",
+            "2",
+            "probe",
+            "mysql",
+            &server.socket,
+            "--defaults-file",
+            &file,
+        ])
+        .healthy()
+    });
+    server
+}
+
+#[test]
+fn healthy_over_socket_and_tcp() {
+    let db = shared();
+    let file = db.defaults(
+        "good.cnf",
+        &format!("[client]\nuser = monitor\npassword = \"{PASSWORD}\"\n"),
+    );
+    for target in [db.socket.as_str(), &db.tcp()] {
+        let r = run(&[
+            "--timeout",
+            "5",
+            "probe",
+            "mysql",
+            target,
+            "--defaults-file",
+            &file,
+        ]);
+        assert!(r.healthy(), "{r:?}");
+        assert!(
+            r.line().contains("MariaDB 10.")
+                && r.line().contains("logged in as monitor, SELECT 1 ok"),
+            "{r:?}"
+        );
+        assert!(!r.line().contains(PASSWORD));
+    }
+}
+
+#[test]
+fn address_and_credentials_from_the_defaults_file_and_its_includes() {
+    let db = shared();
+    let conf_d = db.dir.join("conf.d");
+    std::fs::create_dir_all(&conf_d).unwrap();
+    write_private(
+        &conf_d.join("50-client.cnf"),
+        &format!("[client]\npassword='{PASSWORD}'\n"),
+    );
+    let file = db.defaults(
+        "main.cnf",
+        &format!(
+            "[mysqld]\nuser=nobody\n[client]\nuser=monitor\n[mysql]\nsocket={}\n!includedir {}\n",
+            db.socket,
+            conf_d.display()
+        ),
+    );
+    let r = run(&["--timeout", "5", "probe", "mysql", "--defaults-file", &file]);
+    assert!(r.healthy(), "{r:?}");
+    assert!(r.line().contains(&format!("unix:{}", db.socket)), "{r:?}");
+    let tcp = db.defaults(
+        "tcp.cnf",
+        &format!(
+            "[client]\nhost=127.0.0.1\nport={}\nuser=monitor\npassword={PASSWORD}\n",
+            db.port
+        ),
+    );
+    let r = run(&["--timeout", "5", "probe", "mysql", "--defaults-file", &tcp]);
+    assert!(r.healthy() && r.line().contains(&db.tcp()), "{r:?}");
+}
+
+#[test]
+fn wrong_password_is_refused_and_never_printed() {
+    let db = shared();
+    let wrong = "Wrong-pw-Zx81";
+    let file = db.defaults(
+        "wrong.cnf",
+        &format!("[client]\nuser=monitor\npassword={wrong}\n"),
+    );
+    for target in [db.socket.as_str(), &db.tcp()] {
+        let args = [
+            "--timeout",
+            "5",
+            "probe",
+            "mysql",
+            target,
+            "--defaults-file",
+            &file,
+        ];
+        let r = run(&args);
+        assert!(!r.healthy(), "{r:?}");
+        assert!(
+            r.line().contains("login refused for monitor: error 1045")
+                && r.line().contains("using password: YES"),
+            "{r:?}"
+        );
+        assert_secret_absent(&args, &r.line(), wrong);
+    }
+    // A correct login traced with HEALTHCHECK_DEBUG=1 does not print the password either.
+    let good = db.defaults(
+        "good-debug.cnf",
+        &format!("[client]\nuser=monitor\npassword={PASSWORD}\n"),
+    );
+    let args = [
+        "--timeout",
+        "5",
+        "probe",
+        "mysql",
+        &db.tcp(),
+        "--defaults-file",
+        &good,
+    ];
+    assert_secret_absent(&args, &run(&args).line(), PASSWORD);
+}
+
+#[test]
+fn no_password_is_refused() {
+    let db = shared();
+    let file = db.defaults("nopw.cnf", "[client]\nuser=monitor\n");
+    let r = run(&[
+        "--timeout",
+        "5",
+        "probe",
+        "mysql",
+        &db.socket,
+        "--defaults-file",
+        &file,
+    ]);
+    assert!(
+        !r.healthy() && r.line().contains("using password: NO"),
+        "{r:?}"
+    );
+    let missing = db.dir.join("absent.cnf");
+    let r = run(&[
+        "--timeout",
+        "5",
+        "probe",
+        "mysql",
+        &db.socket,
+        "--defaults-file",
+        missing.to_str().unwrap(),
+    ]);
+    assert!(
+        !r.healthy()
+            && r.line().contains("cannot read defaults file")
+            && r.line().contains("not found"),
+        "{r:?}"
+    );
+    let r = run(&["--timeout", "5", "probe", "mysql", &db.socket]);
+    assert!(
+        !r.healthy() && r.line().contains("--defaults-file"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn galera_flag_on_a_plain_server_is_unhealthy() {
+    let db = shared();
+    let file = db.defaults(
+        "galera.cnf",
+        &format!("[client]\nuser=monitor\npassword={PASSWORD}\n"),
+    );
+    let r = run(&[
+        "--timeout",
+        "5",
+        "probe",
+        "mysql",
+        &db.socket,
+        "--defaults-file",
+        &file,
+        "--galera",
+    ]);
+    assert!(!r.healthy(), "{r:?}");
+    assert!(
+        r.line()
+            .ends_with("not a Galera node (wsrep_local_state missing)"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn auth_switch_to_ed25519() {
+    let db = shared();
+    let file = db.defaults(
+        "ed.cnf",
+        &format!("[client]\nuser=edmon\npassword={ED25519_PASSWORD}\n"),
+    );
+    let args = [
+        "--timeout",
+        "5",
+        "probe",
+        "mysql",
+        &db.tcp(),
+        "--defaults-file",
+        &file,
+    ];
+    let r = run(&args);
+    ed25519_expectation(&r);
+    assert_secret_absent(&args, &r.line(), ED25519_PASSWORD);
+}
+
+/// The server asks the client to switch to client_ed25519 for this user.
+fn ed25519_expectation(r: &common::Run) {
+    assert!(
+        !r.healthy()
+            && r.line()
+                .contains("auth plugin client_ed25519 not supported"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn stopped_then_gone_server() {
+    let db = start("mariadb-stop");
+    let file = db.defaults(
+        "good.cnf",
+        &format!("[client]\nuser=monitor\npassword={PASSWORD}\n"),
+    );
+    signal(db.pid, Signal::SIGSTOP);
+    for target in [db.socket.as_str(), &db.tcp()] {
+        let r = run(&[
+            "--timeout",
+            "1.5",
+            "probe",
+            "mysql",
+            target,
+            "--defaults-file",
+            &file,
+        ]);
+        assert!(!r.healthy() && r.line().contains("timed out"), "{r:?}");
+        assert!(
+            r.elapsed < Duration::from_millis(1500 + 1500),
+            "took {:?}",
+            r.elapsed
+        );
+    }
+    signal(db.pid, Signal::SIGCONT);
+    signal(db.pid, Signal::SIGKILL);
+    common::wait_for("mariadbd gone", Duration::from_secs(10), || {
+        std::net::TcpStream::connect(("127.0.0.1", db.port)).is_err()
+    });
+    let r = run(&[
+        "--timeout",
+        "5",
+        "probe",
+        "mysql",
+        &db.tcp(),
+        "--defaults-file",
+        &file,
+    ]);
+    assert!(
+        !r.healthy() && r.line().contains("connection refused"),
+        "{r:?}"
+    );
+    let r = run(&[
+        "--timeout",
+        "5",
+        "probe",
+        "mysql",
+        &db.socket,
+        "--defaults-file",
+        &file,
+    ]);
+    assert!(
+        !r.healthy() && r.line().contains(&format!("connect to unix:{}", db.socket)),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn garbage_and_silent_peers() {
+    let dir = scratch_dir("mysql-peers");
+    let file = dir.join("c.cnf");
+    write_private(&file, "[client]\nuser=monitor\npassword=x-unused-1\n");
+    let file = file.to_str().unwrap();
+    let http = fake_peer(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+    let r = run(&[
+        "--timeout",
+        "3",
+        "probe",
+        "mysql",
+        &format!("127.0.0.1:{http}"),
+        "--defaults-file",
+        file,
+    ]);
+    assert!(
+        !r.healthy() && r.line().contains("not a MySQL/MariaDB server greeting"),
+        "{r:?}"
+    );
+    let junk = fake_peer(b"\xff\xff\xff\x00\x0a\x00junk");
+    let r = run(&[
+        "--timeout",
+        "3",
+        "probe",
+        "mysql",
+        &format!("127.0.0.1:{junk}"),
+        "--defaults-file",
+        file,
+    ]);
+    assert!(
+        !r.healthy()
+            && r.line()
+                .contains("server announced a packet of 16777215 bytes"),
+        "{r:?}"
+    );
+    let silent = fake_peer(b"");
+    let r = run(&[
+        "--timeout",
+        "1",
+        "probe",
+        "mysql",
+        &format!("127.0.0.1:{silent}"),
+        "--defaults-file",
+        file,
+    ]);
+    assert!(
+        !r.healthy()
+            && r.line()
+                .contains("timed out after 1.0s waiting for the server greeting"),
+        "{r:?}"
+    );
+    assert!(r.elapsed < Duration::from_secs(3), "took {:?}", r.elapsed);
+}
