@@ -284,6 +284,8 @@ fn galera_flag_on_a_plain_server_is_unhealthy() {
     );
 }
 
+/// MariaDB greets with mysql_native_password and switches to client_ed25519 for
+/// this user: the switch and the Ed25519 signature both have to be right.
 #[test]
 fn auth_switch_to_ed25519() {
     let db = shared();
@@ -291,26 +293,38 @@ fn auth_switch_to_ed25519() {
         "ed.cnf",
         &format!("[client]\nuser=edmon\npassword={ED25519_PASSWORD}\n"),
     );
-    let args = [
+    for target in [db.socket.as_str(), &db.tcp()] {
+        let args = [
+            "--timeout",
+            "5",
+            "probe",
+            "mysql",
+            target,
+            "--defaults-file",
+            &file,
+        ];
+        let r = run(&args);
+        assert!(
+            r.healthy() && r.line().contains("logged in as edmon, SELECT 1 ok"),
+            "{r:?}"
+        );
+        assert_secret_absent(&args, &r.line(), ED25519_PASSWORD);
+    }
+    let wrong = db.defaults(
+        "ed-wrong.cnf",
+        "[client]\nuser=edmon\npassword=Not-the-ed-pw\n",
+    );
+    let r = run(&[
         "--timeout",
         "5",
         "probe",
         "mysql",
-        &db.tcp(),
+        &db.socket,
         "--defaults-file",
-        &file,
-    ];
-    let r = run(&args);
-    ed25519_expectation(&r);
-    assert_secret_absent(&args, &r.line(), ED25519_PASSWORD);
-}
-
-/// The server asks the client to switch to client_ed25519 for this user.
-fn ed25519_expectation(r: &common::Run) {
+        &wrong,
+    ]);
     assert!(
-        !r.healthy()
-            && r.line()
-                .contains("auth plugin client_ed25519 not supported"),
+        !r.healthy() && r.line().contains("login refused for edmon: error 1045"),
         "{r:?}"
     );
 }

@@ -1,9 +1,11 @@
 //! MySQL/MariaDB client protocol: handshake, authentication (mysql_native_password,
-//! caching_sha2_password, auth switch), `SELECT 1`, and the Galera state, speaking
-//! the wire protocol directly so a check costs one round trip instead of a client
-//! process. Credentials come from an option file (`--defaults-file`), never argv.
+//! caching_sha2_password, MariaDB's client_ed25519, auth switch), `SELECT 1`, and the
+//! Galera state, speaking the wire protocol directly so a check costs one round trip
+//! instead of a client process. Credentials come from an option file
+//! (`--defaults-file`), never argv.
 
 pub mod auth;
+pub mod ed25519;
 pub mod mycnf;
 pub mod packet;
 

@@ -31,10 +31,14 @@ pub fn respond(
         // sha256_password sends the password in the clear on secure channels only;
         // on TCP it needs the server's RSA key (see `full_auth_cleartext`).
         SHA256_PASSWORD | CLEAR => full_auth_cleartext(plugin, password, channel),
-        ED25519 => Err(format!(
-            "auth plugin {ED25519} not supported: give the health check user mysql_native_password \
-             (ALTER USER ... IDENTIFIED VIA mysql_native_password USING PASSWORD('...'))"
-        )),
+        // MariaDB's ed25519 signs a 32-byte nonce (the 20-byte greeting scramble is not one).
+        ED25519 => match nonce.get(..32) {
+            Some(nonce) => Ok(super::ed25519::sign(password.as_bytes(), nonce).to_vec()),
+            None => Err(format!(
+                "{ED25519}: the server sent a {}-byte nonce, not 32",
+                nonce.len()
+            )),
+        },
         other => Err(format!(
             "auth plugin {other} not supported (supported: {NATIVE}, {CACHING_SHA2})"
         )),
@@ -168,6 +172,15 @@ mod tests {
             "{err}"
         );
         assert!(respond(ED25519, "pw", b"n", Channel::Secure)
+            .unwrap_err()
+            .contains("not 32"));
+        assert_eq!(
+            respond(ED25519, "pw", &[1; 33], Channel::Plain)
+                .unwrap()
+                .len(),
+            64
+        );
+        assert!(respond("dialog", "pw", &[1; 20], Channel::Plain)
             .unwrap_err()
             .contains("not supported"));
     }

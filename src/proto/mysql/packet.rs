@@ -301,9 +301,9 @@ pub fn parse_auth_reply(payload: &[u8]) -> Result<AuthReply, String> {
         Some(0xfe) => {
             let mut r = Reader::new(&payload[1..]);
             let plugin = printable(r.nul_str());
-            let data = r.remaining();
-            let data = data.strip_suffix(&[0]).unwrap_or(data).to_vec();
-            Ok(AuthReply::Switch { plugin, data })
+            // The nonce as sent: some plugins add a NUL after it, and each plugin
+            // takes the length it expects (a random nonce may itself end in 0).
+            Ok(AuthReply::Switch { plugin, data: r.remaining().to_vec() })
         }
         Some(0x01) => Ok(AuthReply::MoreData(payload[1..].to_vec())),
         Some(other) => Err(format!("unexpected packet 0x{other:02x} during login")),
@@ -435,7 +435,7 @@ mod tests {
             switch,
             AuthReply::Switch {
                 plugin: "mysql_native_password".into(),
-                data: b"nonce-of-twenty-b".to_vec()
+                data: b"nonce-of-twenty-b\0".to_vec()
             }
         );
         let denied =
