@@ -6,7 +6,7 @@
 mod common;
 mod probe_support;
 
-use common::{free_port, run};
+use common::{free_port, run, Run};
 use nix::sys::signal::Signal;
 use probe_support::*;
 use std::path::PathBuf;
@@ -103,91 +103,65 @@ fn start() -> Broker {
     let broker = Broker { dir, port };
     let pw = broker.secret_file("ready.pw", PASSWORD);
     wait_ready("rabbitmq-server", Duration::from_secs(90), &log, || {
-        let args = [
-            "--timeout",
-            "2",
-            "probe",
-            "amqp",
-            &broker.addr(),
-            "--user",
-            "monitor",
-        ];
-        run(&[&args[..], &["--password-file", &pw]].concat()).healthy()
+        let login = ["--user", "monitor", "--password-file", &pw];
+        run(&[&amqp_args("2", &broker.addr())[..], &login].concat()).healthy()
     });
     broker
 }
 
 /// `probe amqp ADDR ARGS...` with a 5 s deadline, while the broker is not frozen.
-fn probe(args: &[&str]) -> common::Run {
-    let b = broker();
+fn probe(args: &[&str]) -> Run {
     let _shared = FROZEN.read().unwrap_or_else(|e| e.into_inner());
-    run(&[&["--timeout", "5", "probe", "amqp", &b.addr()], args].concat())
+    run(&[&amqp_args("5", &broker().addr())[..], args].concat())
+}
+
+fn amqp_args<'a>(timeout: &'a str, addr: &'a str) -> [&'a str; 5] {
+    ["--timeout", timeout, "probe", "amqp", addr]
+}
+
+/// Log in as monitor with `password` (from a file); returns the run and its arguments.
+fn login(name: &str, password: &str) -> (Run, Vec<String>) {
+    let pw = broker().secret_file(name, password);
+    let extra = ["--user", "monitor", "--password-file", &pw];
+    let args: Vec<String> = amqp_args("5", &broker().addr())
+        .iter()
+        .chain(&extra)
+        .map(|s| s.to_string())
+        .collect();
+    (probe(&extra), args)
+}
+
+fn strs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
 }
 
 #[test]
 fn connection_start_without_credentials() {
     let r = probe(&[]);
-    assert!(r.healthy(), "{r:?}");
-    assert!(
-        r.line().contains("RabbitMQ 3.") && r.line().contains("Connection.Start received"),
-        "{r:?}"
-    );
+    assert_healthy(&r, "Connection.Start received");
+    assert!(r.line().contains("RabbitMQ 3."), "{r:?}");
 }
 
 #[test]
 fn full_login_and_vhost_open() {
-    let pw = broker().secret_file("good.pw", PASSWORD);
-    let r = probe(&["--user", "monitor", "--password-file", &pw]);
-    assert!(r.healthy(), "{r:?}");
-    assert!(
-        r.line().ends_with("logged in as monitor, vhost / open"),
-        "{r:?}"
-    );
-    let args = [
-        "--timeout",
-        "5",
-        "probe",
-        "amqp",
-        &broker().addr(),
-        "--user",
-        "monitor",
-        "--password-file",
-        &pw,
-    ];
-    assert_secret_absent(&args, &r.line(), PASSWORD);
+    let (r, args) = login("good.pw", PASSWORD);
+    assert_healthy(&r, "logged in as monitor, vhost / open");
+    assert_secret_absent(&strs(&args), &r.line(), PASSWORD);
 }
 
 #[test]
 fn wrong_password_is_refused_and_never_printed() {
     let wrong = "Wrong-rmq-pw-3Kd";
-    let pw = broker().secret_file("wrong.pw", wrong);
-    let r = probe(&["--user", "monitor", "--password-file", &pw]);
-    assert!(!r.healthy(), "{r:?}");
-    assert!(
-        r.line()
-            .contains("login refused (ACCESS_REFUSED) for user monitor"),
-        "{r:?}"
-    );
-    let args = [
-        "--timeout",
-        "5",
-        "probe",
-        "amqp",
-        &broker().addr(),
-        "--user",
-        "monitor",
-        "--password-file",
-        &pw,
-    ];
-    assert_secret_absent(&args, &r.line(), wrong);
+    let (r, args) = login("wrong.pw", wrong);
+    assert_unhealthy(&r, "login refused (ACCESS_REFUSED) for user monitor");
+    assert_secret_absent(&strs(&args), &r.line(), wrong);
 }
 
 #[test]
 fn missing_secret_is_a_clear_error() {
-    let r = probe(&["--user", "monitor"]);
-    assert!(
-        !r.healthy() && r.line().contains("--user needs --password-file"),
-        "{r:?}"
+    assert_unhealthy(
+        &probe(&["--user", "monitor"]),
+        "--user needs --password-file",
     );
     let absent = broker().dir.join("absent.pw");
     let r = probe(&[
@@ -196,12 +170,8 @@ fn missing_secret_is_a_clear_error() {
         "--password-file",
         absent.to_str().unwrap(),
     ]);
-    assert!(
-        !r.healthy()
-            && r.line().contains("cannot read secret file")
-            && r.line().contains("not found"),
-        "{r:?}"
-    );
+    assert_unhealthy(&r, "cannot read secret file");
+    assert!(r.line().contains("not found"), "{r:?}");
 }
 
 #[test]
@@ -215,45 +185,31 @@ fn unknown_vhost_is_refused() {
         "--vhost",
         "no-such-vhost",
     ]);
-    assert!(!r.healthy(), "{r:?}");
-    assert!(
-        r.line()
-            .contains("vhost no-such-vhost refused (NOT_ALLOWED)"),
-        "{r:?}"
-    );
+    assert_unhealthy(&r, "vhost no-such-vhost refused (NOT_ALLOWED)");
 }
 
 #[test]
 fn tls_is_reported_as_not_supported_yet() {
-    let r = probe(&["--tls"]);
-    assert!(
-        !r.healthy() && r.line().contains("TLS: not yet supported"),
-        "{r:?}"
-    );
+    assert_unhealthy(&probe(&["--tls"]), "TLS: not yet supported");
 }
 
 #[test]
 fn stopped_broker_times_out_within_the_deadline() {
     let b = broker();
+    let pw = b.secret_file("stop.pw", PASSWORD);
+    let addr = b.addr();
     let _alone = FROZEN.write().unwrap_or_else(|e| e.into_inner());
     let beam = b.beam_pid();
     signal(beam, Signal::SIGSTOP);
-    let pw = b.secret_file("stop.pw", PASSWORD);
-    let plain = run(&["--timeout", "1.5", "probe", "amqp", &b.addr()]);
+    let plain = run(&amqp_args("1.5", &addr));
     let login = run(&[
-        "--timeout",
-        "1.5",
-        "probe",
-        "amqp",
-        &b.addr(),
-        "--user",
-        "monitor",
-        "--password-file",
-        &pw,
-    ]);
+        &amqp_args("1.5", &addr)[..],
+        &["--user", "monitor", "--password-file", &pw],
+    ]
+    .concat());
     signal(beam, Signal::SIGCONT);
     for r in [plain, login] {
-        assert!(!r.healthy() && r.line().contains("timed out"), "{r:?}");
+        assert_unhealthy(&r, "timed out");
         assert!(
             r.elapsed < Duration::from_millis(1500 + 1500),
             "took {:?}",
@@ -264,71 +220,28 @@ fn stopped_broker_times_out_within_the_deadline() {
 
 #[test]
 fn gone_broker_is_connection_refused() {
-    let r = run(&[
-        "--timeout",
-        "5",
-        "probe",
-        "amqp",
-        &format!("127.0.0.1:{}", free_port()),
-    ]);
-    assert!(
-        !r.healthy() && r.line().contains("connection refused"),
-        "{r:?}"
-    );
+    let r = run(&amqp_args("5", &format!("127.0.0.1:{}", free_port())));
+    assert_unhealthy(&r, "connection refused");
 }
 
 #[test]
-fn garbage_peers() {
-    let http = fake_peer(b"HTTP/1.1 400 Bad Request\r\n\r\n");
-    let r = run(&[
-        "--timeout",
-        "3",
-        "probe",
-        "amqp",
-        &format!("127.0.0.1:{http}"),
-    ]);
-    assert!(
-        !r.healthy() && r.line().contains("not an AMQP frame"),
-        "{r:?}"
+fn garbage_and_silent_peers() {
+    let against = |reply: &'static [u8], timeout: &str| {
+        run(&amqp_args(
+            timeout,
+            &format!("127.0.0.1:{}", fake_peer(reply)),
+        ))
+    };
+    assert_unhealthy(
+        &against(b"HTTP/1.1 400 Bad Request\r\n\r\n", "3"),
+        "not an AMQP frame",
     );
-    let amqp10 = fake_peer(b"AMQP\x00\x01\x00\x00");
-    let r = run(&[
-        "--timeout",
-        "3",
-        "probe",
-        "amqp",
-        &format!("127.0.0.1:{amqp10}"),
-    ]);
-    assert!(
-        !r.healthy()
-            && r.line()
-                .contains("refused AMQP 0-9-1 and offered protocol 0-1-0-0"),
-        "{r:?}"
+    let r = against(b"AMQP\x00\x01\x00\x00", "3");
+    assert_unhealthy(&r, "refused AMQP 0-9-1 and offered protocol 0-1-0-0");
+    assert_unhealthy(
+        &against(b"\x01\x00\x00\x7f\xff\xff\xff", "3"),
+        "not a reply to a login",
     );
-    let huge = fake_peer(b"\x01\x00\x00\x7f\xff\xff\xff");
-    let r = run(&[
-        "--timeout",
-        "3",
-        "probe",
-        "amqp",
-        &format!("127.0.0.1:{huge}"),
-    ]);
-    assert!(
-        !r.healthy() && r.line().contains("not a reply to a login"),
-        "{r:?}"
-    );
-    let silent = fake_peer(b"");
-    let r = run(&[
-        "--timeout",
-        "1",
-        "probe",
-        "amqp",
-        &format!("127.0.0.1:{silent}"),
-    ]);
-    assert!(
-        !r.healthy()
-            && r.line()
-                .contains("timed out after 1.0s waiting for Connection.Start"),
-        "{r:?}"
-    );
+    let r = against(b"", "1");
+    assert_unhealthy(&r, "timed out after 1.0s waiting for Connection.Start");
 }

@@ -103,18 +103,26 @@ fn start(tag: &str) -> MariaDb {
         &format!("[client]\nuser=monitor\npassword={PASSWORD}\n"),
     );
     wait_ready("mariadbd", Duration::from_secs(60), &log, || {
-        run(&[
-            "--timeout",
-            "2",
-            "probe",
-            "mysql",
-            &server.socket,
-            "--defaults-file",
-            &file,
-        ])
-        .healthy()
+        probe_mysql("2", &server.socket, &file, &[]).healthy()
     });
     server
+}
+
+/// `probe mysql TARGET --defaults-file FILE EXTRA...` with a deadline of `timeout` seconds.
+fn probe_mysql(timeout: &str, target: &str, file: &str, extra: &[&str]) -> common::Run {
+    run(&[&mysql_args(timeout, target, file)[..], extra].concat())
+}
+
+fn mysql_args<'a>(timeout: &'a str, target: &'a str, file: &'a str) -> [&'a str; 7] {
+    [
+        "--timeout",
+        timeout,
+        "probe",
+        "mysql",
+        target,
+        "--defaults-file",
+        file,
+    ]
 }
 
 #[test]
@@ -125,22 +133,9 @@ fn healthy_over_socket_and_tcp() {
         &format!("[client]\nuser = monitor\npassword = \"{PASSWORD}\"\n"),
     );
     for target in [db.socket.as_str(), &db.tcp()] {
-        let r = run(&[
-            "--timeout",
-            "5",
-            "probe",
-            "mysql",
-            target,
-            "--defaults-file",
-            &file,
-        ]);
-        assert!(r.healthy(), "{r:?}");
-        assert!(
-            r.line().contains("MariaDB 10.")
-                && r.line().contains("logged in as monitor, SELECT 1 ok"),
-            "{r:?}"
-        );
-        assert!(!r.line().contains(PASSWORD));
+        let r = probe_mysql("5", target, &file, &[]);
+        assert_healthy(&r, "logged in as monitor, SELECT 1 ok");
+        assert!(r.line().contains("MariaDB 10."), "{r:?}");
     }
 }
 
@@ -153,26 +148,21 @@ fn address_and_credentials_from_the_defaults_file_and_its_includes() {
         &conf_d.join("50-client.cnf"),
         &format!("[client]\npassword='{PASSWORD}'\n"),
     );
-    let file = db.defaults(
-        "main.cnf",
-        &format!(
-            "[mysqld]\nuser=nobody\n[client]\nuser=monitor\n[mysql]\nsocket={}\n!includedir {}\n",
-            db.socket,
-            conf_d.display()
-        ),
+    let main = format!(
+        "[mysqld]\nuser=nobody\n[client]\nuser=monitor\n[mysql]\nsocket={}\n!includedir {}\n",
+        db.socket,
+        conf_d.display()
     );
+    let file = db.defaults("main.cnf", &main);
     let r = run(&["--timeout", "5", "probe", "mysql", "--defaults-file", &file]);
-    assert!(r.healthy(), "{r:?}");
-    assert!(r.line().contains(&format!("unix:{}", db.socket)), "{r:?}");
-    let tcp = db.defaults(
-        "tcp.cnf",
-        &format!(
-            "[client]\nhost=127.0.0.1\nport={}\nuser=monitor\npassword={PASSWORD}\n",
-            db.port
-        ),
+    assert_healthy(&r, &format!("unix:{}", db.socket));
+    let tcp = format!(
+        "[client]\nhost=127.0.0.1\nport={}\nuser=monitor\npassword={PASSWORD}\n",
+        db.port
     );
-    let r = run(&["--timeout", "5", "probe", "mysql", "--defaults-file", &tcp]);
-    assert!(r.healthy() && r.line().contains(&db.tcp()), "{r:?}");
+    let file = db.defaults("tcp.cnf", &tcp);
+    let r = run(&["--timeout", "5", "probe", "mysql", "--defaults-file", &file]);
+    assert_healthy(&r, &db.tcp());
 }
 
 #[test]
@@ -184,79 +174,35 @@ fn wrong_password_is_refused_and_never_printed() {
         &format!("[client]\nuser=monitor\npassword={wrong}\n"),
     );
     for target in [db.socket.as_str(), &db.tcp()] {
-        let args = [
-            "--timeout",
-            "5",
-            "probe",
-            "mysql",
-            target,
-            "--defaults-file",
-            &file,
-        ];
-        let r = run(&args);
-        assert!(!r.healthy(), "{r:?}");
-        assert!(
-            r.line().contains("login refused for monitor: error 1045")
-                && r.line().contains("using password: YES"),
-            "{r:?}"
-        );
-        assert_secret_absent(&args, &r.line(), wrong);
+        let r = probe_mysql("5", target, &file, &[]);
+        assert_unhealthy(&r, "login refused for monitor: error 1045");
+        assert!(r.line().contains("using password: YES"), "{r:?}");
+        assert_secret_absent(&mysql_args("5", target, &file), &r.line(), wrong);
     }
     // A correct login traced with HEALTHCHECK_DEBUG=1 does not print the password either.
     let good = db.defaults(
         "good-debug.cnf",
         &format!("[client]\nuser=monitor\npassword={PASSWORD}\n"),
     );
-    let args = [
-        "--timeout",
-        "5",
-        "probe",
-        "mysql",
-        &db.tcp(),
-        "--defaults-file",
-        &good,
-    ];
-    assert_secret_absent(&args, &run(&args).line(), PASSWORD);
+    let tcp = db.tcp();
+    let r = probe_mysql("5", &tcp, &good, &[]);
+    assert_secret_absent(&mysql_args("5", &tcp, &good), &r.line(), PASSWORD);
 }
 
 #[test]
 fn no_password_is_refused() {
     let db = shared();
     let file = db.defaults("nopw.cnf", "[client]\nuser=monitor\n");
-    let r = run(&[
-        "--timeout",
-        "5",
-        "probe",
-        "mysql",
-        &db.socket,
-        "--defaults-file",
-        &file,
-    ]);
-    assert!(
-        !r.healthy() && r.line().contains("using password: NO"),
-        "{r:?}"
+    assert_unhealthy(
+        &probe_mysql("5", &db.socket, &file, &[]),
+        "using password: NO",
     );
     let missing = db.dir.join("absent.cnf");
-    let r = run(&[
-        "--timeout",
-        "5",
-        "probe",
-        "mysql",
-        &db.socket,
-        "--defaults-file",
-        missing.to_str().unwrap(),
-    ]);
-    assert!(
-        !r.healthy()
-            && r.line().contains("cannot read defaults file")
-            && r.line().contains("not found"),
-        "{r:?}"
-    );
+    let r = probe_mysql("5", &db.socket, missing.to_str().unwrap(), &[]);
+    assert_unhealthy(&r, "cannot read defaults file");
+    assert!(r.line().contains("not found"), "{r:?}");
     let r = run(&["--timeout", "5", "probe", "mysql", &db.socket]);
-    assert!(
-        !r.healthy() && r.line().contains("--defaults-file"),
-        "{r:?}"
-    );
+    assert_unhealthy(&r, "--defaults-file FILE is required");
 }
 
 #[test]
@@ -266,22 +212,8 @@ fn galera_flag_on_a_plain_server_is_unhealthy() {
         "galera.cnf",
         &format!("[client]\nuser=monitor\npassword={PASSWORD}\n"),
     );
-    let r = run(&[
-        "--timeout",
-        "5",
-        "probe",
-        "mysql",
-        &db.socket,
-        "--defaults-file",
-        &file,
-        "--galera",
-    ]);
-    assert!(!r.healthy(), "{r:?}");
-    assert!(
-        r.line()
-            .ends_with("not a Galera node (wsrep_local_state missing)"),
-        "{r:?}"
-    );
+    let r = probe_mysql("5", &db.socket, &file, &["--galera"]);
+    assert_unhealthy(&r, "not a Galera node (wsrep_local_state missing)");
 }
 
 /// MariaDB greets with mysql_native_password and switches to client_ed25519 for
@@ -294,38 +226,17 @@ fn auth_switch_to_ed25519() {
         &format!("[client]\nuser=edmon\npassword={ED25519_PASSWORD}\n"),
     );
     for target in [db.socket.as_str(), &db.tcp()] {
-        let args = [
-            "--timeout",
-            "5",
-            "probe",
-            "mysql",
-            target,
-            "--defaults-file",
-            &file,
-        ];
-        let r = run(&args);
-        assert!(
-            r.healthy() && r.line().contains("logged in as edmon, SELECT 1 ok"),
-            "{r:?}"
-        );
-        assert_secret_absent(&args, &r.line(), ED25519_PASSWORD);
+        let r = probe_mysql("5", target, &file, &[]);
+        assert_healthy(&r, "logged in as edmon, SELECT 1 ok");
+        assert_secret_absent(&mysql_args("5", target, &file), &r.line(), ED25519_PASSWORD);
     }
     let wrong = db.defaults(
         "ed-wrong.cnf",
         "[client]\nuser=edmon\npassword=Not-the-ed-pw\n",
     );
-    let r = run(&[
-        "--timeout",
-        "5",
-        "probe",
-        "mysql",
-        &db.socket,
-        "--defaults-file",
-        &wrong,
-    ]);
-    assert!(
-        !r.healthy() && r.line().contains("login refused for edmon: error 1045"),
-        "{r:?}"
+    assert_unhealthy(
+        &probe_mysql("5", &db.socket, &wrong, &[]),
+        "login refused for edmon: error 1045",
     );
 }
 
@@ -338,16 +249,8 @@ fn stopped_then_gone_server() {
     );
     signal(db.pid, Signal::SIGSTOP);
     for target in [db.socket.as_str(), &db.tcp()] {
-        let r = run(&[
-            "--timeout",
-            "1.5",
-            "probe",
-            "mysql",
-            target,
-            "--defaults-file",
-            &file,
-        ]);
-        assert!(!r.healthy() && r.line().contains("timed out"), "{r:?}");
+        let r = probe_mysql("1.5", target, &file, &[]);
+        assert_unhealthy(&r, "timed out");
         assert!(
             r.elapsed < Duration::from_millis(1500 + 1500),
             "took {:?}",
@@ -359,32 +262,12 @@ fn stopped_then_gone_server() {
     common::wait_for("mariadbd gone", Duration::from_secs(10), || {
         std::net::TcpStream::connect(("127.0.0.1", db.port)).is_err()
     });
-    let r = run(&[
-        "--timeout",
-        "5",
-        "probe",
-        "mysql",
-        &db.tcp(),
-        "--defaults-file",
-        &file,
-    ]);
-    assert!(
-        !r.healthy() && r.line().contains("connection refused"),
-        "{r:?}"
+    assert_unhealthy(
+        &probe_mysql("5", &db.tcp(), &file, &[]),
+        "connection refused",
     );
-    let r = run(&[
-        "--timeout",
-        "5",
-        "probe",
-        "mysql",
-        &db.socket,
-        "--defaults-file",
-        &file,
-    ]);
-    assert!(
-        !r.healthy() && r.line().contains(&format!("connect to unix:{}", db.socket)),
-        "{r:?}"
-    );
+    let r = probe_mysql("5", &db.socket, &file, &[]);
+    assert_unhealthy(&r, &format!("connect to unix:{}", db.socket));
 }
 
 #[test]
@@ -393,51 +276,22 @@ fn garbage_and_silent_peers() {
     let file = dir.join("c.cnf");
     write_private(&file, "[client]\nuser=monitor\npassword=x-unused-1\n");
     let file = file.to_str().unwrap();
-    let http = fake_peer(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
-    let r = run(&[
-        "--timeout",
+    let against = |reply: &'static [u8], timeout: &str| {
+        probe_mysql(
+            timeout,
+            &format!("127.0.0.1:{}", fake_peer(reply)),
+            file,
+            &[],
+        )
+    };
+    let r = against(
+        b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n",
         "3",
-        "probe",
-        "mysql",
-        &format!("127.0.0.1:{http}"),
-        "--defaults-file",
-        file,
-    ]);
-    assert!(
-        !r.healthy() && r.line().contains("not a MySQL/MariaDB server greeting"),
-        "{r:?}"
     );
-    let junk = fake_peer(b"\xff\xff\xff\x00\x0a\x00junk");
-    let r = run(&[
-        "--timeout",
-        "3",
-        "probe",
-        "mysql",
-        &format!("127.0.0.1:{junk}"),
-        "--defaults-file",
-        file,
-    ]);
-    assert!(
-        !r.healthy()
-            && r.line()
-                .contains("server announced a packet of 16777215 bytes"),
-        "{r:?}"
-    );
-    let silent = fake_peer(b"");
-    let r = run(&[
-        "--timeout",
-        "1",
-        "probe",
-        "mysql",
-        &format!("127.0.0.1:{silent}"),
-        "--defaults-file",
-        file,
-    ]);
-    assert!(
-        !r.healthy()
-            && r.line()
-                .contains("timed out after 1.0s waiting for the server greeting"),
-        "{r:?}"
-    );
+    assert_unhealthy(&r, "not a MySQL/MariaDB server greeting");
+    let r = against(b"\xff\xff\xff\x00\x0a\x00junk", "3");
+    assert_unhealthy(&r, "server announced a packet of 16777215 bytes");
+    let r = against(b"", "1");
+    assert_unhealthy(&r, "timed out after 1.0s waiting for the server greeting");
     assert!(r.elapsed < Duration::from_secs(3), "took {:?}", r.elapsed);
 }

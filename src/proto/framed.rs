@@ -70,3 +70,11 @@ impl Framed {
         format!("{} during {what}", crate::util::io_reason(e))
     }
 }
+
+/// Bytes from a peer as text fit for a one-line reason (control characters become spaces).
+pub fn peer_text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}

@@ -217,3 +217,17 @@ pub fn write_private(path: &std::path::Path, text: &str) {
         .unwrap();
     f.write_all(text.as_bytes()).unwrap();
 }
+
+pub fn assert_healthy(r: &crate::common::Run, needle: &str) {
+    assert!(
+        r.healthy() && r.line().contains(needle),
+        "expected healthy with {needle:?}: {r:?}"
+    );
+}
+
+pub fn assert_unhealthy(r: &crate::common::Run, needle: &str) {
+    assert!(
+        !r.healthy() && r.line().contains(needle),
+        "expected unhealthy with {needle:?}: {r:?}"
+    );
+}

@@ -2,6 +2,8 @@
 //! exchanges, and field tables (with RabbitMQ's type letters). Decoders are pure
 //! functions over bytes so the fuzz target can reach them.
 
+use crate::proto::framed::peer_text as printable;
+
 /// What a client sends first: "AMQP", 0, then protocol 0-9-1.
 pub const PROTOCOL_HEADER: &[u8; 8] = b"AMQP\x00\x00\x09\x01";
 
@@ -371,14 +373,6 @@ pub fn connection_method(method_id: u16, args: Writer) -> Vec<u8> {
     out.extend_from_slice(&args.0);
     out.push(FRAME_END);
     out
-}
-
-/// Peer text fit for a one-line reason.
-fn printable(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes)
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
 }
 
 #[cfg(test)]

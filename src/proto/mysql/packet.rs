@@ -2,6 +2,8 @@
 //! (handshake v10), OK/ERR/EOF, auth switch and auth-more-data packets, and text
 //! result-set rows. Pure functions over bytes, so the fuzz target can reach them.
 
+use crate::proto::framed::peer_text as printable;
+
 /// Largest payload of one wire packet; a payload this long continues in the next one.
 pub const MAX_PAYLOAD: usize = 0xff_ffff;
 
@@ -351,14 +353,6 @@ pub fn parse_text_row(payload: &[u8], columns: u64) -> Result<Vec<Option<String>
         return Err("row longer than its columns".into());
     }
     Ok(row)
-}
-
-/// Bytes from the peer as text fit for a one-line reason.
-pub fn printable(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes)
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
 }
 
 #[cfg(test)]
