@@ -367,6 +367,127 @@ fn handshake_response(caps: u32, user: &str, plugin: &str, auth_response: &[u8])
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::{Read, Write};
+    use std::time::Duration;
+
+    const NONCE: &[u8; 20] = b"0123456789abcdefghij";
+
+    /// A MySQL 8 greeting announcing caching_sha2_password.
+    fn mysql8_greeting() -> Vec<u8> {
+        let caps = CLIENT_CAPS | caps::DEPRECATE_EOF;
+        let mut p = vec![10];
+        p.extend_from_slice(b"8.0.36\0");
+        p.extend_from_slice(&9u32.to_le_bytes());
+        p.extend_from_slice(&NONCE[..8]);
+        p.push(0);
+        p.extend_from_slice(&(caps as u16).to_le_bytes());
+        p.push(255);
+        p.extend_from_slice(&2u16.to_le_bytes());
+        p.extend_from_slice(&((caps >> 16) as u16).to_le_bytes());
+        p.push(21);
+        p.extend_from_slice(&[0; 10]);
+        p.extend_from_slice(&NONCE[8..]);
+        p.push(0);
+        p.extend_from_slice(b"caching_sha2_password\0");
+        p
+    }
+
+    fn send(peer: &mut impl Write, seq: u8, payload: &[u8]) {
+        peer.write_all(&packet::frame(seq, payload)).unwrap();
+    }
+
+    fn receive(peer: &mut impl Read) -> packet::Packet {
+        let mut head = [0u8; 4];
+        peer.read_exact(&mut head).unwrap();
+        let mut payload = vec![0; usize::from(head[0]) | usize::from(head[1]) << 8];
+        peer.read_exact(&mut payload).unwrap();
+        packet::Packet {
+            seq: head[3],
+            payload,
+        }
+    }
+
+    /// Play a MySQL 8 server whose password cache is cold: the scramble must be
+    /// caching_sha2's, then (over a unix socket) the password comes in the clear.
+    fn cold_cache_server(peer: &mut (impl Read + Write), password: &str) {
+        send(peer, 0, &mysql8_greeting());
+        let login = receive(peer);
+        assert_eq!(login.seq, 1);
+        let scramble = auth::caching_sha2(password, NONCE);
+        assert!(
+            login.payload.windows(scramble.len()).any(|w| w == scramble),
+            "no caching_sha2 scramble"
+        );
+        send(peer, 2, &[1, 4]);
+        let full = receive(peer);
+        assert_eq!(
+            (full.seq, full.payload.as_slice()),
+            (3, [password.as_bytes(), b"\0"].concat().as_slice())
+        );
+        send(peer, 4, &[0, 0, 0, 2, 0, 0, 0]);
+        assert_eq!(receive(peer).payload, b"\x03SELECT 1");
+        for (seq, payload) in [
+            (1, &b"\x01"[..]),
+            (2, b"\x03def\0\0\0\x011\0\x0c?\0\x01\0\0\0\x08\x81\0\0\0\0"),
+            (3, b"\xfe\0\0\x02\0"),
+            (4, b"\x011"),
+            (5, b"\xfe\0\0\x02\0"),
+        ] {
+            send(peer, seq, payload);
+        }
+        assert_eq!(receive(peer).payload, [COM_QUIT]);
+    }
+
+    fn ctx() -> Context {
+        Context::new(
+            crate::deadline::Deadline::after(Duration::from_secs(5)),
+            false,
+        )
+    }
+
+    #[test]
+    fn caching_sha2_full_auth_over_a_unix_socket() {
+        let path = std::env::temp_dir().join(format!("ohc-mysql8-{}.sock", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        let server = std::thread::spawn(move || {
+            cold_cache_server(&mut listener.accept().unwrap().0, "s3cret")
+        });
+        let ep = Endpoint::Unix(path.to_string_lossy().into_owned());
+        let outcome = select1(&ep, "mon", Some("s3cret"), false, &ctx());
+        server.join().unwrap();
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(
+            outcome.unwrap(),
+            "MySQL 8.0.36: logged in as mon, SELECT 1 ok"
+        );
+    }
+
+    #[test]
+    fn caching_sha2_full_auth_refused_over_plain_tcp() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            let mut peer = listener.accept().unwrap().0;
+            send(&mut peer, 0, &mysql8_greeting());
+            receive(&mut peer);
+            send(&mut peer, 2, &[1, 4]);
+            // The client gives up rather than send the password over plain TCP.
+            let mut rest = Vec::new();
+            peer.read_to_end(&mut rest).unwrap();
+            rest
+        });
+        let ep = Endpoint::Tcp {
+            host: "127.0.0.1".into(),
+            port,
+        };
+        let err = select1(&ep, "mon", Some("s3cret"), false, &ctx()).unwrap_err();
+        assert!(err.contains("requires a secure connection"), "{err}");
+        assert!(
+            server.join().unwrap().is_empty(),
+            "the client sent something after the full-auth request"
+        );
+    }
 
     fn row(name: &str, value: &str) -> Vec<Option<String>> {
         vec![Some(name.into()), Some(value.into())]
