@@ -26,7 +26,12 @@ trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 # Start a server in its own process group (killed by the trap), as a service user.
-start_as() { local user=$1 log=$2; shift 2; setsid setpriv --reuid "$user" --regid "$user" --clear-groups "$@" >"$log" 2>&1 & pids+=($!); }
+start_as() {
+    local user=$1 log=$2; shift 2
+    setsid setpriv --reuid "$user" --regid "$user" --clear-groups "$@" >"$log" 2>&1 &
+    pids+=($!)
+    disown  # the trap kills it; no "Killed" job report
+}
 wait_healthy() {
     local what=$1; shift
     for _ in $(seq 600); do "$BIN" --timeout 2 "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
