@@ -7,7 +7,7 @@ mod probe_support;
 use common::{free_port, run};
 use nix::sys::signal::Signal;
 use probe_support::*;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -39,15 +39,22 @@ impl MariaDb {
 /// The server every test shares (the stop/gone test starts its own).
 fn shared() -> &'static MariaDb {
     static SERVER: OnceLock<MariaDb> = OnceLock::new();
-    SERVER.get_or_init(|| start("mariadb"))
+    SERVER.get_or_init(|| start("mariadb", &[]))
 }
 
 /// Initialise a data directory, create the test users through an init file (so no
-/// password is on a command line), start mariadbd as the `mysql` user, wait for it.
-fn start(tag: &str) -> MariaDb {
+/// password is on a command line), start mariadbd as the `mysql` user with `extra`
+/// options, wait for it.
+fn start(tag: &str, extra: &[String]) -> MariaDb {
     let dir = scratch_dir(tag);
     let data = dir.join("data");
+    // The bootstrap's temporary tables go to $TMPDIR: a private one per server, so
+    // concurrent bootstraps (these tests, other test binaries) cannot collide.
+    let tmp = dir.join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    chown(&tmp, "mysql");
     let install = Command::new("mariadb-install-db")
+        .env("TMPDIR", &tmp)
         .args([
             "--no-defaults",
             "--user=mysql",
@@ -82,6 +89,7 @@ fn start(tag: &str) -> MariaDb {
     cmd.arg("--no-defaults")
         .arg(format!("--datadir={}", data.display()))
         .arg(format!("--socket={socket}"))
+        .arg(format!("--tmpdir={}", tmp.display()))
         .arg(format!("--port={port}"))
         .arg("--bind-address=127.0.0.1")
         .arg(format!("--pid-file={}", dir.join("pid").display()))
@@ -90,7 +98,8 @@ fn start(tag: &str) -> MariaDb {
             "--skip-name-resolve",
             "--innodb-buffer-pool-size=16M",
             "--skip-log-bin",
-        ]);
+        ])
+        .args(extra);
     let pid = spawn_server(cmd, Some("mysql"), &log);
     let server = MariaDb {
         dir,
@@ -242,7 +251,7 @@ fn auth_switch_to_ed25519() {
 
 #[test]
 fn stopped_then_gone_server() {
-    let db = start("mariadb-stop");
+    let db = start("mariadb-stop", &[]);
     let file = db.defaults(
         "good.cnf",
         &format!("[client]\nuser=monitor\npassword={PASSWORD}\n"),
@@ -294,4 +303,60 @@ fn garbage_and_silent_peers() {
     let r = against(b"", "1");
     assert_unhealthy(&r, "timed out after 1.0s waiting for the server greeting");
     assert!(r.elapsed < Duration::from_secs(3), "took {:?}", r.elapsed);
+}
+
+/// A one-node Galera cluster (bootstrapped with an empty gcomm:// address) is
+/// Synced; desynced by its administrator it is Donor/Desynced, hence unhealthy.
+#[test]
+fn galera_node_synced_then_desynced() {
+    let provider = "/usr/lib/galera/libgalera_smm.so";
+    assert!(
+        Path::new(provider).exists(),
+        "{provider} missing: install galera-4 (bash tests/setup/install.sh)"
+    );
+    let galera: Vec<String> = [
+        "--wsrep-on=ON",
+        &format!("--wsrep-provider={provider}"),
+        "--wsrep-cluster-address=gcomm://",
+        "--wsrep-new-cluster",
+        "--wsrep-node-address=127.0.0.1",
+        "--binlog-format=ROW",
+        &format!(
+            "--wsrep-provider-options=gmcast.listen_addr=tcp://127.0.0.1:{};gcache.size=8M",
+            free_port()
+        ),
+    ]
+    .map(String::from)
+    .to_vec();
+    let db = start("mariadb-galera", &galera);
+    let file = db.defaults(
+        "good.cnf",
+        &format!("[client]\nuser=monitor\npassword={PASSWORD}\n"),
+    );
+    let r = probe_mysql("5", &db.socket, &file, &["--galera"]);
+    assert_healthy(&r, "SELECT 1 ok, Galera Synced (wsrep_local_state 4)");
+    // root logs in through the socket by unix_socket authentication: no password anywhere.
+    let desync = Command::new("mariadb")
+        .args([
+            "--no-defaults",
+            "-u",
+            "root",
+            "-S",
+            &db.socket,
+            "-e",
+            "SET GLOBAL wsrep_desync=ON",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        desync.status.success(),
+        "{}",
+        String::from_utf8_lossy(&desync.stderr)
+    );
+    let r = probe_mysql("5", &db.socket, &file, &["--galera"]);
+    assert_unhealthy(
+        &r,
+        "Galera node not Synced: wsrep_local_state 2 (Donor/Desynced)",
+    );
+    signal(db.pid, Signal::SIGKILL);
 }

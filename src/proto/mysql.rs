@@ -145,23 +145,31 @@ pub fn select1(
     ));
     session.login(&hs, user, password.unwrap_or(""))?;
     ctx.trace(format_args!("logged in as {user}"));
+    let outcome = select1_and_galera(&mut session, galera).map(|checked| {
+        format!(
+            "{} {}: logged in as {user}, {checked}",
+            hs.product(),
+            hs.version()
+        )
+    });
+    // Say goodbye whatever the answers were, so the server logs no aborted connection.
+    session.quit();
+    outcome
+}
+
+/// The queries after the login: `SELECT 1` must return 1; with `galera`, the node
+/// must be Synced.
+fn select1_and_galera(session: &mut Session, galera: bool) -> Outcome {
     let rows = session.query("SELECT 1")?;
     let first = rows.first().and_then(|r| r.first()).cloned().flatten();
     if first.as_deref() != Some("1") {
         return Err(format!("SELECT 1 returned {first:?} instead of 1"));
     }
-    let mut reason = format!(
-        "{} {}: logged in as {user}, SELECT 1 ok",
-        hs.product(),
-        hs.version()
-    );
-    if galera {
-        let rows = session.query("SHOW STATUS LIKE 'wsrep_local_state'")?;
-        let state = galera_state(&rows)?;
-        reason.push_str(&format!(", Galera {state}"));
+    if !galera {
+        return Ok("SELECT 1 ok".into());
     }
-    session.quit();
-    Ok(reason)
+    let rows = session.query("SHOW STATUS LIKE 'wsrep_local_state'")?;
+    Ok(format!("SELECT 1 ok, Galera {}", galera_state(&rows)?))
 }
 
 /// Healthy only for Synced: a Donor/Desynced or Joining node must not take traffic.
