@@ -201,6 +201,8 @@ struct Session {
     io: Framed,
     seq: u8,
     channel: Channel,
+    /// For HEALTHCHECK_DEBUG traces of the login steps.
+    ctx: Context,
 }
 
 impl Session {
@@ -215,6 +217,7 @@ impl Session {
             io,
             seq: 0,
             channel,
+            ctx: ctx.clone(),
         })
     }
 
@@ -259,6 +262,8 @@ impl Session {
                 AuthReply::Ok => return Ok(()),
                 AuthReply::Err(e) => return Err(format!("login refused for {user}: {e}")),
                 AuthReply::Switch { plugin: next, data } => {
+                    self.ctx
+                        .trace(format_args!("server switches the login to {next}"));
                     let resp = auth::respond(&next, password, &data, self.channel)?;
                     self.write(&resp, "the auth switch response")?;
                     plugin = next;
@@ -275,8 +280,13 @@ impl Session {
     /// follows), 4 that the server has no cached hash and wants the password.
     fn more_auth_data(&mut self, plugin: &str, data: &[u8], password: &str) -> Result<(), String> {
         match (plugin, data) {
-            (auth::CACHING_SHA2, [3]) => Ok(()),
+            (auth::CACHING_SHA2, [3]) => {
+                self.ctx.trace("caching_sha2_password: fast path accepted");
+                Ok(())
+            }
             (auth::CACHING_SHA2, [4]) => {
+                self.ctx
+                    .trace("caching_sha2_password: server asks for full authentication");
                 let resp = auth::full_auth_cleartext(plugin, password, self.channel)?;
                 self.write(&resp, "the full authentication")
             }
