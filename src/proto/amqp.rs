@@ -106,11 +106,22 @@ fn login_from(m: &ArgMatches) -> Result<Option<Login>, String> {
 }
 
 /// Credentials for a full AMQP login.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Login {
     pub user: String,
     pub password: String,
     pub vhost: String,
+}
+
+/// Debug output never shows the password, whatever prints a `Login`.
+impl std::fmt::Debug for Login {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Login")
+            .field("user", &self.user)
+            .field("password", &"***")
+            .field("vhost", &self.vhost)
+            .finish()
+    }
 }
 
 /// Speak AMQP to `endpoint`: Connection.Start must arrive; with `login`, log in and open the vhost.
