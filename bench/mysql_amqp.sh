@@ -5,7 +5,7 @@
 # loopback and free ports in a temporary directory (as the tests do), measures
 # user+sys CPU of every run with getrusage(RUSAGE_CHILDREN), prints a markdown table
 # and writes it to target/bench/mysql_amqp.md for BENCHMARKS.md.
-#   N=50 runs of the fast commands, N_SLOW=5 of rabbitmq-diagnostics.
+#   N=50 runs of each fast command, N_SLOW=5 of rabbitmq-diagnostics (0.4 s of CPU each).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-$PWD/target/release/openstack-healthcheck}
@@ -74,46 +74,49 @@ start_as rabbitmq "$dir/rabbitmq.log" /usr/lib/rabbitmq/bin/rabbitmq-server
 wait_healthy rabbitmq-server probe amqp "127.0.0.1:$mq_port" --user monitor --password-file "$dir/mq.pw"
 
 # --- Measure ---------------------------------------------------------------------------------
-# cpu_ms RUNS CMD...: mean user+sys milliseconds per run of the children. (No RSS: the
-# spawner's own pages count in a child's peak RSS, which would drown a small binary.)
+# cpu_ms RUNS CMD...: "median mean" user+sys milliseconds per run (getrusage of the children
+# around each run). No RSS: the spawner's own pages count in a child's peak RSS, which would
+# drown a small binary.
 cpu_ms() {
     python3 - "$@" <<'PY'
-import resource, subprocess, sys
+import resource, statistics, subprocess, sys
 runs, cmd = int(sys.argv[1]), sys.argv[2:]
-before = resource.getrusage(resource.RUSAGE_CHILDREN)
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+samples = []
 for _ in range(runs):
+    before = cpu()
     r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     if r.returncode != 0:
         sys.exit(f"failed ({r.returncode}): {' '.join(cmd)}")
-after = resource.getrusage(resource.RUSAGE_CHILDREN)
-cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-print(f"{cpu * 1000 / runs:.2f}")
+    samples.append((cpu() - before) * 1000)
+print(f"{statistics.median(samples):.2f} {statistics.mean(samples):.2f}")
 PY
 }
 
-row() {  # row LABEL RUNS BASELINE_MS CMD...
-    local label=$1 runs=$2 base=$3; shift 3
-    local ms
-    ms=$(cpu_ms "$runs" "$@")
-    local ratio="—"
-    [ -n "$base" ] && ratio=$(python3 -c "print(f'{$ms / $base:.0f}x more CPU' if $base > 0 else '')")
-    printf '| %s | %s | %s | %s |\n' "$label" "$runs" "$ms" "$ratio"
-    last_ms=$ms
+# row LABEL "OURS_MEDIAN OURS_MEAN" "REF_MEDIAN REF_MEAN": one table row, ratio of the medians.
+row() {
+    local label=$1 ours=($2) ref=($3)
+    printf '| %s | %s (%s) | %s (%s) | %sx |\n' "$label" "${ours[0]}" "${ours[1]}" "${ref[0]}" "${ref[1]}" \
+        "$(python3 -c "print(round(${ref[0]} / ${ours[0]}))")"
 }
 
+probe_db_socket=$(cpu_ms "$N" "$BIN" probe mysql "$dir/db/sock" --defaults-file "$dir/my.cnf")
+probe_db_tcp=$(cpu_ms "$N" "$BIN" probe mysql "127.0.0.1:$db_port" --defaults-file "$dir/my.cnf")
+client_db_socket=$(cpu_ms "$N" mariadb --defaults-file="$dir/my.cnf" -e 'select 1')
+client_db_tcp=$(cpu_ms "$N" mariadb --defaults-file="$dir/my.cnf" --protocol=TCP -h 127.0.0.1 -P "$db_port" -e 'select 1')
+probe_mq_login=$(cpu_ms "$N" "$BIN" probe amqp "127.0.0.1:$mq_port" --user monitor --password-file "$dir/mq.pw")
+probe_mq_start=$(cpu_ms "$N" "$BIN" probe amqp "127.0.0.1:$mq_port")
+diagnostics=$(cpu_ms "$N_SLOW" setpriv --reuid rabbitmq --regid rabbitmq --clear-groups env HOME="$HOME" \
+    /usr/lib/rabbitmq/bin/rabbitmq-diagnostics -n "$RABBITMQ_NODENAME" check_running)
 {
-    echo "| command | runs | CPU ms/run (user+sys) | vs our probe |"
-    echo "|---|---:|---:|---:|"
-    row "probe mysql (socket, login, SELECT 1)" "$N" "" "$BIN" probe mysql "$dir/db/sock" --defaults-file "$dir/my.cnf"
-    ours_db=$last_ms
-    row "probe mysql (TCP, login, SELECT 1)" "$N" "" "$BIN" probe mysql "127.0.0.1:$db_port" --defaults-file "$dir/my.cnf"
-    row "mariadb --defaults-file=F -e 'select 1' (socket)" "$N" "$ours_db" mariadb --defaults-file="$dir/my.cnf" -e 'select 1'
-    row "probe amqp (login, vhost open, close)" "$N" "" "$BIN" probe amqp "127.0.0.1:$mq_port" --user monitor --password-file "$dir/mq.pw"
-    ours_mq=$last_ms
-    row "probe amqp (Connection.Start only)" "$N" "" "$BIN" probe amqp "127.0.0.1:$mq_port"
-    row "rabbitmq-diagnostics check_running" "$N_SLOW" "$ours_mq" \
-        setpriv --reuid rabbitmq --regid rabbitmq --clear-groups env HOME="$HOME" \
-        /usr/lib/rabbitmq/bin/rabbitmq-diagnostics -n "$RABBITMQ_NODENAME" check_running
+    echo "| check | ours: CPU ms median (mean) | reference: CPU ms median (mean) | reference / ours |"
+    echo "|---|---|---|---|"
+    row "MariaDB login + SELECT 1, socket, vs mariadb -e" "$probe_db_socket" "$client_db_socket"
+    row "MariaDB login + SELECT 1, TCP, vs mariadb -e" "$probe_db_tcp" "$client_db_tcp"
+    row "RabbitMQ login + vhost open vs rabbitmq-diagnostics check_running" "$probe_mq_login" "$diagnostics"
+    row "RabbitMQ Connection.Start vs rabbitmq-diagnostics check_running" "$probe_mq_start" "$diagnostics"
 } | tee "$dir/table.md"
 mkdir -p "$(dirname "$OUT")"
 cp "$dir/table.md" "$OUT"

@@ -161,9 +161,9 @@ pub fn handshake(endpoint: &Endpoint, login: Option<&Login>, tls: bool, ctx: &Co
             "{product} does not offer the PLAIN login mechanism (offers: {mechanisms})"
         ));
     }
-    log_in(&mut io, login)?;
+    let tune_ok = log_in(&mut io, login)?;
     ctx.trace(format_args!("logged in as {}", login.user));
-    open_vhost(&mut io, &login.vhost)?;
+    open_vhost(&mut io, tune_ok, &login.vhost)?;
     close(&mut io)?;
     Ok(format!(
         "{product}: logged in as {}, vhost {} open",
@@ -171,10 +171,11 @@ pub fn handshake(endpoint: &Endpoint, login: Option<&Login>, tls: bool, ctx: &Co
     ))
 }
 
-/// StartOk with PLAIN, then Tune/TuneOk. RabbitMQ answers a refused login with
-/// Connection.Close (403) because we announce `authentication_failure_close`;
-/// brokers that do not simply drop the connection.
-fn log_in(io: &mut Framed, login: &Login) -> Result<(), String> {
+/// StartOk with PLAIN, then wait for Tune; returns the TuneOk frame, which goes out
+/// together with Open (no reply comes between them: one packet less). RabbitMQ
+/// answers a refused login with Connection.Close (403) because we announce
+/// `authentication_failure_close`; brokers that do not simply drop the connection.
+fn log_in(io: &mut Framed, login: &Login) -> Result<Vec<u8>, String> {
     let mut response = vec![0];
     response.extend_from_slice(login.user.as_bytes());
     response.push(0);
@@ -214,7 +215,7 @@ fn log_in(io: &mut Framed, login: &Login) -> Result<(), String> {
         } => {
             // Keep the broker's limits; heartbeat 0: the connection lives for one round trip.
             let args = Writer::default().u16(channel_max).u32(frame_max).u16(0);
-            io.send(&connection_method(TUNE_OK, args), "Connection.TuneOk")
+            Ok(connection_method(TUNE_OK, args))
         }
         Method::Close { code, text, .. } => {
             acknowledge_close(io);
@@ -234,17 +235,17 @@ fn log_in(io: &mut Framed, login: &Login) -> Result<(), String> {
     }
 }
 
-fn open_vhost(io: &mut Framed, vhost: &str) -> Result<(), String> {
+/// Send TuneOk and Open in one write, expect OpenOk.
+fn open_vhost(io: &mut Framed, mut tune_ok: Vec<u8>, vhost: &str) -> Result<(), String> {
     let args = Writer::default().short_str(vhost).short_str("").u8(0);
-    io.send(&connection_method(OPEN, args), "Connection.Open")?;
+    tune_ok.extend_from_slice(&connection_method(OPEN, args));
+    io.send(&tune_ok, "Connection.TuneOk and Connection.Open")?;
     match next_method(io, "Connection.OpenOk")? {
         Method::OpenOk => Ok(()),
         Method::Close { code, text, .. } => {
             acknowledge_close(io);
-            {
-                let (name, detail) = refusal(code, &text);
-                Err(format!("vhost {vhost} refused ({name}): {detail}"))
-            }
+            let (name, detail) = refusal(code, &text);
+            Err(format!("vhost {vhost} refused ({name}): {detail}"))
         }
         other => Err(format!(
             "expected Connection.OpenOk, got {}",
