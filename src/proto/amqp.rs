@@ -60,7 +60,7 @@ fn args(cmd: Command) -> Command {
         Arg::new("tls")
             .long("tls")
             .action(ArgAction::SetTrue)
-            .help("Speak AMQP over TLS (amqps)"),
+            .help("Speak AMQP over TLS (amqps): not supported yet, the check says so"),
     )
 }
 
