@@ -198,7 +198,7 @@ fn log_in(io: &mut Framed, login: &Login) -> Result<Vec<u8>, String> {
     io.send(&connection_method(START_OK, args), "the login")?;
     let tune = match next_method(io, "Connection.Tune") {
         Ok(m) => m,
-        Err(e) if e.starts_with("connection closed") => {
+        Err(_) if io.peer_closed() => {
             return Err(format!(
                 "login refused: the broker closed the connection after the login as {} \
                  (wrong user or password?)",
@@ -266,7 +266,7 @@ fn close(io: &mut Framed) -> Result<(), String> {
         match next_method(io, "Connection.CloseOk") {
             Ok(Method::CloseOk) => return Ok(()),
             Ok(_) => continue,
-            Err(e) if e.starts_with("connection closed") => return Ok(()),
+            Err(_) if io.peer_closed() => return Ok(()),
             Err(e) => return Err(e),
         }
     }
@@ -322,5 +322,58 @@ fn describe(m: &Method) -> String {
             .next()
             .unwrap_or("a method")
             .to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    /// A broker that sends Connection.Start, reads the login and hangs up, as brokers
+    /// without `authentication_failure_close` do on a wrong password.
+    #[test]
+    fn a_broker_hanging_up_on_the_login_is_a_refusal() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let broker = std::thread::spawn(move || {
+            let mut peer = listener.accept().unwrap().0;
+            let mut header = [0u8; 8];
+            peer.read_exact(&mut header).unwrap();
+            assert_eq!(&header, frame::PROTOCOL_HEADER);
+            let start = Writer::default()
+                .u8(0)
+                .u8(9)
+                .table(&[("product", Value::Str("FakeMQ".into()))])
+                .long_bytes(b"PLAIN")
+                .long_bytes(b"en_US");
+            peer.write_all(&connection_method(10, start)).unwrap();
+            // Read the whole StartOk frame: closing with unread data would reset the connection.
+            let mut head = [0u8; 7];
+            peer.read_exact(&mut head).unwrap();
+            let size = u32::from_be_bytes([head[3], head[4], head[5], head[6]]) as usize;
+            peer.read_exact(&mut vec![0; size + 1]).unwrap();
+        });
+        let login = Login {
+            user: "mon".into(),
+            password: "pw-unit-1".into(),
+            vhost: "/".into(),
+        };
+        let ctx = Context::new(
+            crate::deadline::Deadline::after(std::time::Duration::from_secs(5)),
+            false,
+        );
+        let ep = Endpoint::Tcp {
+            host: "127.0.0.1".into(),
+            port,
+        };
+        let err = handshake(&ep, Some(&login), false, &ctx).unwrap_err();
+        broker.join().unwrap();
+        assert!(
+            err.starts_with(
+                "login refused: the broker closed the connection after the login as mon"
+            ),
+            "{err}"
+        );
     }
 }

@@ -16,6 +16,8 @@ pub struct Framed {
     buf: Vec<u8>,
     /// Bound on the bytes buffered for one frame: garbage peers are cut off here.
     limit: usize,
+    /// Set once the peer has closed its side (a read returned 0).
+    closed: bool,
 }
 
 impl Framed {
@@ -24,7 +26,13 @@ impl Framed {
             conn: crate::net::connect(endpoint, ctx)?,
             buf: Vec::new(),
             limit,
+            closed: false,
         })
+    }
+
+    /// Whether the peer closed the connection (some servers answer a refusal so).
+    pub fn peer_closed(&self) -> bool {
+        self.closed
     }
 
     /// Whether the connection is a unix socket (local and kernel-protected).
@@ -44,10 +52,15 @@ impl Framed {
                 return Err(format!("reply to {what} longer than {} bytes", self.limit));
             }
             match self.conn.read(&mut chunk) {
-                Ok(0) if self.buf.is_empty() => {
-                    return Err(format!("connection closed while waiting for {what}"))
+                Ok(0) => {
+                    self.closed = true;
+                    let when = if self.buf.is_empty() {
+                        "while waiting for"
+                    } else {
+                        "in the middle of"
+                    };
+                    return Err(format!("connection closed {when} {what}"));
                 }
-                Ok(0) => return Err(format!("connection closed in the middle of {what}")),
                 Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) => return Err(self.failure(&e, what)),
