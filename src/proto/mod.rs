@@ -5,6 +5,7 @@
 pub mod amqp;
 pub mod etcd;
 pub mod exchange;
+pub mod framed;
 pub mod haproxy;
 pub mod http1;
 pub mod libvirt;

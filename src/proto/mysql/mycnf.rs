@@ -1,0 +1,274 @@
+//! Client options from a MySQL/MariaDB option file (`my.cnf` format), as the
+//! `mysql`/`mariadb` clients read them with `--defaults-file`: the `[client]`,
+//! `[client-server]`, `[client-mariadb]`, `[mysql]` and `[mariadb-client]` groups,
+//! later lines winning, `!include FILE` and `!includedir DIR` (`*.cnf`, sorted).
+
+use std::path::{Path, PathBuf};
+
+/// Groups a command-line client reads, in the clients' own order of precedence.
+const CLIENT_GROUPS: &[&str] = &[
+    "client",
+    "client-server",
+    "client-mariadb",
+    "mysql",
+    "mariadb-client",
+];
+
+/// Nesting limit for `!include`, against include loops.
+const MAX_INCLUDE_DEPTH: usize = 10;
+
+/// What a health check needs from the option file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientOptions {
+    pub user: Option<String>,
+    /// `None` when absent, or given bare (`password` alone means "prompt" to the clients).
+    pub password: Option<String>,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub socket: Option<String>,
+}
+
+/// Read the client options of an option file and its includes. The password is
+/// registered with the redaction list as soon as it is read.
+pub fn read_defaults_file(path: &str) -> Result<ClientOptions, String> {
+    let mut opts = ClientOptions::default();
+    read_into(Path::new(path), &mut opts, 0)?;
+    if let Some(pw) = &opts.password {
+        crate::secrets::remember(pw);
+    }
+    Ok(opts)
+}
+
+fn read_into(path: &Path, opts: &mut ClientOptions, depth: usize) -> Result<(), String> {
+    if depth > MAX_INCLUDE_DEPTH {
+        return Err(format!(
+            "{}: !include nested more than {MAX_INCLUDE_DEPTH} deep (a loop?)",
+            path.display()
+        ));
+    }
+    let raw = std::fs::read(path).map_err(|e| {
+        format!(
+            "cannot read defaults file {}: {}",
+            path.display(),
+            crate::util::io_reason(&e)
+        )
+    })?;
+    let text = String::from_utf8_lossy(&raw);
+    for line in parse(&text) {
+        match line {
+            Line::Include(file) => read_into(&resolve(path, &file), opts, depth + 1)?,
+            Line::IncludeDir(dir) => {
+                for file in cnf_files(&resolve(path, &dir))? {
+                    read_into(&file, opts, depth + 1)?;
+                }
+            }
+            Line::Option { group, key, value } if CLIENT_GROUPS.contains(&group.as_str()) => {
+                apply(opts, &key, value, path)?;
+            }
+            Line::Option { .. } => {}
+        }
+    }
+    Ok(())
+}
+
+fn apply(
+    opts: &mut ClientOptions,
+    key: &str,
+    value: Option<String>,
+    path: &Path,
+) -> Result<(), String> {
+    match key {
+        "user" => opts.user = value,
+        "password" => opts.password = value,
+        "host" => opts.host = value,
+        "socket" => opts.socket = value,
+        "port" => {
+            opts.port = match value {
+                None => None,
+                Some(v) => Some(v.parse().ok().filter(|p| *p != 0).ok_or_else(|| {
+                    format!("{}: port = {v:?} is not a port number", path.display())
+                })?),
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Relative include paths are relative to the including file's directory.
+fn resolve(from: &Path, target: &str) -> PathBuf {
+    let target = Path::new(target);
+    match from.parent() {
+        Some(dir) if target.is_relative() => dir.join(target),
+        _ => target.to_path_buf(),
+    }
+}
+
+fn cnf_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        format!(
+            "cannot read !includedir {}: {}",
+            dir.display(),
+            crate::util::io_reason(&e)
+        )
+    })?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "cnf") && p.is_file())
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// One meaningful line of an option file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Line {
+    Include(String),
+    IncludeDir(String),
+    /// `key` is lower-case with `_` for `-` and without a `loose-` prefix; `value`
+    /// is `None` for a bare option.
+    Option {
+        group: String,
+        key: String,
+        value: Option<String>,
+    },
+}
+
+/// Parse option-file text into its meaningful lines, without touching the file system.
+pub fn parse(text: &str) -> Vec<Line> {
+    let mut group = String::new();
+    let mut out = Vec::new();
+    for raw in text.lines() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("!includedir") {
+            out.push(Line::IncludeDir(rest.trim().to_string()));
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("!include") {
+            out.push(Line::Include(rest.trim().to_string()));
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix('[') {
+            group = rest
+                .split(']')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            continue;
+        }
+        let (key, value) = match line.split_once('=') {
+            Some((k, v)) => (k, Some(unquote(v.trim()))),
+            None => (strip_comment(line), None),
+        };
+        let key = key.trim().to_ascii_lowercase().replace('-', "_");
+        let key = key.strip_prefix("loose_").unwrap_or(&key).to_string();
+        out.push(Line::Option {
+            group: group.clone(),
+            key,
+            value,
+        });
+    }
+    out
+}
+
+/// A value: quoted ('...' or "...", with backslash escapes) up to its closing
+/// quote, else everything before a `#` comment, trimmed.
+fn unquote(value: &str) -> String {
+    let mut chars = value.chars();
+    let quote = match chars.next() {
+        Some(q @ ('"' | '\'')) => q,
+        _ => return strip_comment(value).trim_end().to_string(),
+    };
+    let mut out = String::new();
+    let mut escaped = false;
+    for c in chars {
+        if escaped {
+            out.push(match c {
+                'n' => '\n',
+                't' => '\t',
+                'r' => '\r',
+                'b' => '\u{8}',
+                's' => ' ',
+                other => other,
+            });
+            escaped = false;
+        } else if c == '\\' {
+            escaped = true;
+        } else if c == quote {
+            return out;
+        } else {
+            out.push(c);
+        }
+    }
+    // No closing quote: the clients take the text as it stands.
+    value.to_string()
+}
+
+fn strip_comment(text: &str) -> &str {
+    text.split('#').next().unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opt(group: &str, key: &str, value: Option<&str>) -> Line {
+        Line::Option {
+            group: group.into(),
+            key: key.into(),
+            value: value.map(String::from),
+        }
+    }
+
+    #[test]
+    fn parses_groups_quotes_and_comments() {
+        let text = "# comment\n[client]\nuser = monitor\npassword=\"p#ss \\\"w\\\" \" # trailing\n\
+                    [mysqld]\nport=3306\n[Client]\nloose-socket = /run/mysqld/mysqld.sock # here\nno-beep\n\
+                    !include /etc/extra.cnf\n!includedir /etc/my.cnf.d\n";
+        assert_eq!(
+            parse(text),
+            vec![
+                opt("client", "user", Some("monitor")),
+                opt("client", "password", Some("p#ss \"w\" ")),
+                opt("mysqld", "port", Some("3306")),
+                opt("client", "socket", Some("/run/mysqld/mysqld.sock")),
+                opt("client", "no_beep", None),
+                Line::Include("/etc/extra.cnf".into()),
+                Line::IncludeDir("/etc/my.cnf.d".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn reads_files_with_includes() {
+        let dir = std::env::temp_dir().join(format!("ohc-mycnf-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("conf.d")).unwrap();
+        std::fs::write(
+            dir.join("my.cnf"),
+            "[client]\nuser=a\nport=1\n!includedir conf.d\n[mysql]\nhost=db\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("conf.d/10.cnf"),
+            "[client]\nuser=b\npassword='x y'\n",
+        )
+        .unwrap();
+        std::fs::write(dir.join("conf.d/ignored.txt"), "[client]\nuser=c\n").unwrap();
+        let opts = read_defaults_file(dir.join("my.cnf").to_str().unwrap()).unwrap();
+        assert_eq!(opts.user.as_deref(), Some("b"));
+        assert_eq!(opts.password.as_deref(), Some("x y"));
+        assert_eq!(opts.port, Some(1));
+        assert_eq!(opts.host.as_deref(), Some("db"));
+        std::fs::write(dir.join("loop.cnf"), "!include loop.cnf\n").unwrap();
+        assert!(read_defaults_file(dir.join("loop.cnf").to_str().unwrap())
+            .unwrap_err()
+            .contains("loop"));
+        std::fs::write(dir.join("badport.cnf"), "[client]\nport=x\n").unwrap();
+        assert!(read_defaults_file(dir.join("badport.cnf").to_str().unwrap()).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

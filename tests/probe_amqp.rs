@@ -1,0 +1,247 @@
+//! `probe amqp` against a real RabbitMQ from Debian's packages, started once per test
+//! binary as the `rabbitmq` user, on loopback and free ports, with its own epmd and
+//! temporary directories. The test user comes from a definitions file, so its
+//! password is on no command line.
+
+mod common;
+mod probe_support;
+
+use common::{free_port, run, Run};
+use nix::sys::signal::Signal;
+use probe_support::*;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::{OnceLock, RwLock};
+use std::time::Duration;
+
+const PASSWORD: &str = "Rmq-pw-4tHv8";
+
+struct Broker {
+    dir: PathBuf,
+    port: u16,
+}
+
+impl Broker {
+    fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    fn secret_file(&self, name: &str, secret: &str) -> String {
+        let path = self.dir.join(name);
+        write_private(&path, &format!("{secret}\n"));
+        path.to_string_lossy().into_owned()
+    }
+
+    /// The Erlang VM's pid, which RabbitMQ writes to its pid file.
+    fn beam_pid(&self) -> u32 {
+        let text = std::fs::read_to_string(self.dir.join("rabbitmq.pid")).unwrap();
+        text.trim().parse().unwrap()
+    }
+}
+
+/// Tests share the broker (it takes seconds to boot); the one that stops it takes
+/// the write side so no other test sees it frozen.
+static FROZEN: RwLock<()> = RwLock::new(());
+
+fn broker() -> &'static Broker {
+    static BROKER: OnceLock<Broker> = OnceLock::new();
+    BROKER.get_or_init(start)
+}
+
+fn start() -> Broker {
+    let dir = scratch_dir("rabbitmq");
+    let (port, dist_port, epmd_port) = (free_port(), free_port(), free_port());
+    std::fs::write(
+        dir.join("definitions.json"),
+        format!(
+            r#"{{"users": [{{"name": "monitor", "password": "{PASSWORD}", "tags": ""}}],
+                "vhosts": [{{"name": "/"}}],
+                "permissions": [{{"user": "monitor", "vhost": "/", "configure": ".*", "write": ".*", "read": ".*"}}]}}"#
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("rabbitmq.conf"),
+        format!(
+            "load_definitions = {}\n",
+            dir.join("definitions.json").display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.join("enabled_plugins"), "[].\n").unwrap();
+    for sub in ["home", "mnesia", "log"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+    }
+    chown(&dir, "rabbitmq");
+    let mut epmd = Command::new("epmd");
+    epmd.args(["-port", &epmd_port.to_string(), "-address", "127.0.0.1"]);
+    spawn_server(epmd, Some("rabbitmq"), &dir.join("epmd.log"));
+    let mut server = Command::new("/usr/lib/rabbitmq/bin/rabbitmq-server");
+    let path = |sub: &str| dir.join(sub).to_string_lossy().into_owned();
+    server
+        .env("HOME", path("home"))
+        .env("ERL_EPMD_PORT", epmd_port.to_string())
+        .env(
+            "RABBITMQ_NODENAME",
+            format!("ohc-{}@localhost", std::process::id()),
+        )
+        .env("RABBITMQ_NODE_IP_ADDRESS", "127.0.0.1")
+        .env("RABBITMQ_NODE_PORT", port.to_string())
+        .env("RABBITMQ_DIST_PORT", dist_port.to_string())
+        .env(
+            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS",
+            "-kernel inet_dist_use_interface {127,0,0,1}",
+        )
+        .env("RABBITMQ_MNESIA_BASE", path("mnesia"))
+        .env("RABBITMQ_LOG_BASE", path("log"))
+        .env("RABBITMQ_PID_FILE", path("rabbitmq.pid"))
+        .env("RABBITMQ_CONFIG_FILE", path("rabbitmq.conf"))
+        .env("RABBITMQ_FEATURE_FLAGS_FILE", path("feature_flags"))
+        .env("RABBITMQ_ENABLED_PLUGINS_FILE", path("enabled_plugins"));
+    let log = dir.join("server.log");
+    spawn_server(server, Some("rabbitmq"), &log);
+    let broker = Broker { dir, port };
+    let pw = broker.secret_file("ready.pw", PASSWORD);
+    wait_ready("rabbitmq-server", Duration::from_secs(90), &log, || {
+        let login = ["--user", "monitor", "--password-file", &pw];
+        run(&[&amqp_args("2", &broker.addr())[..], &login].concat()).healthy()
+    });
+    broker
+}
+
+/// `probe amqp ADDR ARGS...` with a 5 s deadline, while the broker is not frozen.
+fn probe(args: &[&str]) -> Run {
+    let _shared = FROZEN.read().unwrap_or_else(|e| e.into_inner());
+    run(&[&amqp_args("5", &broker().addr())[..], args].concat())
+}
+
+fn amqp_args<'a>(timeout: &'a str, addr: &'a str) -> [&'a str; 5] {
+    ["--timeout", timeout, "probe", "amqp", addr]
+}
+
+/// Log in as monitor with `password` (from a file); returns the run and its arguments.
+fn login(name: &str, password: &str) -> (Run, Vec<String>) {
+    let pw = broker().secret_file(name, password);
+    let extra = ["--user", "monitor", "--password-file", &pw];
+    let args: Vec<String> = amqp_args("5", &broker().addr())
+        .iter()
+        .chain(&extra)
+        .map(|s| s.to_string())
+        .collect();
+    (probe(&extra), args)
+}
+
+fn strs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
+
+#[test]
+fn connection_start_without_credentials() {
+    let r = probe(&[]);
+    assert_healthy(&r, "Connection.Start received");
+    assert!(r.line().contains("RabbitMQ 3."), "{r:?}");
+}
+
+#[test]
+fn full_login_and_vhost_open() {
+    let (r, args) = login("good.pw", PASSWORD);
+    assert_healthy(&r, "logged in as monitor, vhost / open");
+    assert_secret_absent(&strs(&args), &r.line(), PASSWORD);
+}
+
+#[test]
+fn wrong_password_is_refused_and_never_printed() {
+    let wrong = "Wrong-rmq-pw-3Kd";
+    let (r, args) = login("wrong.pw", wrong);
+    assert_unhealthy(&r, "login refused (ACCESS_REFUSED) for user monitor");
+    assert_secret_absent(&strs(&args), &r.line(), wrong);
+}
+
+#[test]
+fn missing_secret_is_a_clear_error() {
+    assert_unhealthy(
+        &probe(&["--user", "monitor"]),
+        "--user needs --password-file",
+    );
+    let absent = broker().dir.join("absent.pw");
+    let r = probe(&[
+        "--user",
+        "monitor",
+        "--password-file",
+        absent.to_str().unwrap(),
+    ]);
+    assert_unhealthy(&r, "cannot read secret file");
+    assert!(r.line().contains("not found"), "{r:?}");
+}
+
+#[test]
+fn unknown_vhost_is_refused() {
+    let pw = broker().secret_file("vhost.pw", PASSWORD);
+    let r = probe(&[
+        "--user",
+        "monitor",
+        "--password-file",
+        &pw,
+        "--vhost",
+        "no-such-vhost",
+    ]);
+    assert_unhealthy(&r, "vhost no-such-vhost refused (NOT_ALLOWED)");
+}
+
+#[test]
+fn tls_is_reported_as_not_supported_yet() {
+    assert_unhealthy(&probe(&["--tls"]), "TLS: not yet supported");
+}
+
+#[test]
+fn stopped_broker_times_out_within_the_deadline() {
+    let b = broker();
+    let pw = b.secret_file("stop.pw", PASSWORD);
+    let addr = b.addr();
+    let _alone = FROZEN.write().unwrap_or_else(|e| e.into_inner());
+    let beam = b.beam_pid();
+    signal(beam, Signal::SIGSTOP);
+    let plain = run(&amqp_args("1.5", &addr));
+    let login = run(&[
+        &amqp_args("1.5", &addr)[..],
+        &["--user", "monitor", "--password-file", &pw],
+    ]
+    .concat());
+    signal(beam, Signal::SIGCONT);
+    for r in [plain, login] {
+        assert_unhealthy(&r, "timed out");
+        assert!(
+            r.elapsed < Duration::from_millis(1500 + 1500),
+            "took {:?}",
+            r.elapsed
+        );
+    }
+}
+
+#[test]
+fn gone_broker_is_connection_refused() {
+    let r = run(&amqp_args("5", &format!("127.0.0.1:{}", free_port())));
+    assert_unhealthy(&r, "connection refused");
+}
+
+#[test]
+fn garbage_and_silent_peers() {
+    let against = |reply: &'static [u8], timeout: &str| {
+        run(&amqp_args(
+            timeout,
+            &format!("127.0.0.1:{}", fake_peer(reply)),
+        ))
+    };
+    assert_unhealthy(
+        &against(b"HTTP/1.1 400 Bad Request\r\n\r\n", "3"),
+        "not an AMQP frame",
+    );
+    let r = against(b"AMQP\x00\x01\x00\x00", "3");
+    assert_unhealthy(&r, "refused AMQP 0-9-1 and offered protocol 0-1-0-0");
+    assert_unhealthy(
+        &against(b"\x01\x00\x00\x7f\xff\xff\xff", "3"),
+        "not a reply to a login",
+    );
+    let r = against(b"", "1");
+    assert_unhealthy(&r, "timed out after 1.0s waiting for Connection.Start");
+}
