@@ -42,7 +42,12 @@ for svc in "${services[@]}"; do
     printf '>>> image ohc-e2e-%s\n' "$svc" >&2
     # podman keeps HEALTHCHECK only in the docker image format.
     fmt=(); [ "$engine" = podman ] && fmt=(--format docker)
-    "$engine" build "${fmt[@]}" -q -t "ohc-e2e-$svc:latest" "$ctx" >/dev/null
+    if ! "$engine" build "${fmt[@]}" -t "ohc-e2e-$svc:latest" "$ctx" >"$ctx.log" 2>&1; then
+        tail -n 30 "$ctx.log" >&2
+        echo "building ohc-e2e-$svc failed (last lines above)" >&2
+        exit 1
+    fi
+    rm -f "$ctx.log"
     rm -rf "$ctx"
     echo "ohc-e2e-$svc:latest"
 done
