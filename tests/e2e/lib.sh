@@ -28,6 +28,10 @@ wait_health() {
     local end=$((SECONDS + timeout))
     while ((SECONDS < end)); do
         if [ "$engine" = podman ]; then podman healthcheck run "$name" >/dev/null 2>&1 || true; fi
+        if [ "$("$engine" inspect --format '{{.State.Running}}' "$name" 2>/dev/null)" != true ]; then
+            echo "    $name is not running: $("$engine" inspect --format '{{.State.Status}} exit {{.State.ExitCode}} {{.State.Error}}' "$name" 2>&1)" >&2
+            return 1
+        fi
         status=$(health_status "$engine" "$name")
         [ "$status" = "$want" ] && return 0
         sleep 1
@@ -64,6 +68,13 @@ if problems:
     sys.exit("; ".join(problems) + " (last output: %r)" % out)
 print("    last check: " + body)
 ' "$want" "$@"
+}
+
+last_output() {
+    health_json "$1" "$2" | python3 -c '
+import json, sys
+log = (json.load(sys.stdin) or {}).get("Log") or [{}]
+print(log[-1].get("Output", "").strip())'
 }
 
 # On failure: what the container and its checks said.
