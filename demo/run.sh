@@ -114,8 +114,9 @@ find "$work/prefix" -maxdepth 4 \( -type f -o -type l \) | head -n 8 | sed "s|$w
 step "wire the checks into a kolla template override file (playbooks/kolla_overrides.yml)"
 cp demo/template-overrides.j2 "$work/template-overrides.j2"
 services_json=$(printf '"%s",' "${SERVICES[@]}")
-playbook "$PLAYBOOKS/kolla_overrides.yml" -e "healthcheck_overrides_path=$work/template-overrides.j2" \
-    -e "{\"healthcheck_services\": [${services_json%,}]}" || die "playbooks/kolla_overrides.yml failed"
+playbook "$PLAYBOOKS/kolla_overrides.yml" -e "kolla_overrides_path=$work/template-overrides.j2" \
+    -e "{\"kolla_overrides_services\": [${services_json%,}], \"kolla_overrides_healthcheck\": true, \
+\"kolla_overrides_backup\": false}" || die "playbooks/kolla_overrides.yml failed"
 diff -u demo/template-overrides.j2 "$work/template-overrides.j2" | sed 's/^/    /' || true
 
 step "start the overcloud: ${SERVICES[*]}"

@@ -1,10 +1,10 @@
 # End to end (issue 5): real service containers, the demo, and the packages.
 # `demo` is defined here whole (the Makefile only names the goal in its header).
 TEST_TARGETS += test-e2e test-dist
-DIST_TARGETS += dist-deb dist-rpm dist-collection
-VENV ?= $(CACHE)/venv
+# The collection tarball is mk/50-collection.mk's dist-collection (on main).
+DIST_TARGETS += dist-deb dist-rpm
 
-.PHONY: demo test-e2e test-dist dist-deb dist-rpm dist-collection
+.PHONY: demo test-e2e test-dist dist-deb dist-rpm
 
 # The main job, from a fresh Debian/Ubuntu machine as root: see demo/run.sh.
 demo:
@@ -22,10 +22,6 @@ dist-deb: build
 
 dist-rpm: build
 	bash packaging/build-rpm.sh
-
-dist-collection:
-	@mkdir -p dist
-	$(VENV)/bin/ansible-galaxy collection build collection/ --output-path dist/ --force
 
 # The .deb installs in a clean Debian container and its links work there; the .rpm
 # holds the same layout.

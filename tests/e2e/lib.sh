@@ -40,6 +40,23 @@ wait_health() {
     return 1
 }
 
+# Wait until the service answers its own client (/ohc/selfcheck in the image), or, with
+# WANT=down, until it no longer does.
+wait_selfcheck() {
+    local engine=$1 name=$2 want=$3 timeout=$4
+    local end=$((SECONDS + timeout))
+    while ((SECONDS < end)); do
+        if "$engine" exec "$name" /ohc/selfcheck >/dev/null 2>&1; then
+            [ "$want" = up ] && return 0
+        else
+            [ "$want" = down ] && return 0
+        fi
+        sleep 1
+    done
+    echo "    $name: its service is still not $want by its own client after ${timeout}s" >&2
+    return 1
+}
+
 # The last check result obeys the contract: exit code 0 (healthy) or 1 (unhealthy),
 # exactly one line of at most 500 bytes, and none of the SECRETS anywhere in the log.
 check_last_result() {

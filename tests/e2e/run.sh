@@ -16,7 +16,7 @@ repo=$(cd "$here/../.." && pwd)
 
 engines="docker podman"
 # Seconds a container may take to (re)turn healthy: rabbitmq boots an Erlang VM on 2 shared cores.
-HEALTHY_TIMEOUT=${E2E_HEALTHY_TIMEOUT:-180}
+HEALTHY_TIMEOUT=${E2E_HEALTHY_TIMEOUT:-120}
 services=""
 while [ $# -gt 0 ]; do
     case $1 in
@@ -46,12 +46,17 @@ cycle() {
     local -a secrets
     mapfile -t secrets < <(secrets_of "$svc")
     local case="$engine $svc"
+    # First the service by its own client: tells a broken image from a broken check.
+    if ! wait_selfcheck "$engine" "$name" up "$HEALTHY_TIMEOUT"; then
+        show_container "$engine" "$name"; fail "$case: the service itself never answered (image problem)"; return
+    fi
     if ! wait_health "$engine" "$name" healthy "$HEALTHY_TIMEOUT"; then
-        show_container "$engine" "$name"; fail "$case: never became healthy"; return
+        show_container "$engine" "$name"; fail "$case: the service answers but the check never said healthy"; return
     fi
     check_last_result "$engine" "$name" healthy "${secrets[@]}" && pass "$case: healthy, one-line result" ||
         fail "$case: healthy result breaks the output contract"
     "$engine" exec "$name" ohc-service stop
+    wait_selfcheck "$engine" "$name" down 30 || fail "$case: the service still answers after ohc-service stop"
     if wait_health "$engine" "$name" unhealthy 60; then
         check_last_result "$engine" "$name" unhealthy "${secrets[@]}" &&
             pass "$case: unhealthy once the service is stopped, one-line reason" ||
