@@ -1,6 +1,11 @@
+# shellcheck shell=bash
 # Helpers for the end-to-end tests (sourced). ENGINE is docker or podman.
 # Every container the tests start carries $TEST_LABEL, so cleanup finds them all.
 TEST_LABEL=org.openstack-healthcheck.e2e-test=1
+# Debian's interpreter directly: a pyenv shim costs a few process starts per call, and
+# the wait loops call it every second.
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
 PASSED=0
 FAILED=0
 E2E_FAILURES=()
@@ -18,7 +23,7 @@ health_json() {
 }
 
 health_status() {
-    health_json "$1" "$2" | python3 -c 'import json,sys; print((json.load(sys.stdin) or {}).get("Status",""))'
+    health_json "$1" "$2" | "$PY" -c 'import json,sys; print((json.load(sys.stdin) or {}).get("Status",""))'
 }
 
 # Wait until the container's health is WANT. podman without systemd never runs its
@@ -62,7 +67,7 @@ wait_selfcheck() {
 check_last_result() {
     local engine=$1 name=$2 want=$3
     shift 3
-    health_json "$engine" "$name" | python3 -c '
+    health_json "$engine" "$name" | "$PY" -c '
 import json, sys
 want, secrets = sys.argv[1], sys.argv[2:]
 log = (json.load(sys.stdin) or {}).get("Log") or []
@@ -88,7 +93,7 @@ print("    last check: " + body)
 }
 
 last_output() {
-    health_json "$1" "$2" | python3 -c '
+    health_json "$1" "$2" | "$PY" -c '
 import json, sys
 log = (json.load(sys.stdin) or {}).get("Log") or [{}]
 print(log[-1].get("Output", "").strip())'
@@ -98,7 +103,7 @@ print(log[-1].get("Output", "").strip())'
 show_container() {
     local engine=$1 name=$2
     echo "    --- health log of $name:" >&2
-    health_json "$engine" "$name" | python3 -c '
+    health_json "$engine" "$name" | "$PY" -c '
 import json, sys
 for e in (json.load(sys.stdin) or {}).get("Log") or []:
     print("    exit %s: %r" % (e.get("ExitCode"), e.get("Output")))' >&2 || true
