@@ -107,7 +107,7 @@ command -v debootstrap >/dev/null || apt_install debootstrap
 bash tests/images/build.sh --engine "$engine" --binary "$BIN" "${SERVICES[@]}" | sed 's/^/    /'
 
 step "deploy the binary with playbooks/deploy.yml (into $work/prefix)"
-playbook "$PLAYBOOKS/deploy.yml" -e "healthcheck_binary_src=$BIN" -e "healthcheck_install_root=$work/prefix" ||
+playbook "$PLAYBOOKS/deploy.yml" -e "healthcheck_binary_src=$BIN" -e "healthcheck_prefix=$work/prefix" ||
     die "playbooks/deploy.yml failed"
 find "$work/prefix" -maxdepth 4 \( -type f -o -type l \) | head -n 8 | sed "s|$work/prefix|    prefix|"
 

@@ -94,7 +94,7 @@ scratch_case() {
     "$engine" exec "$name" /busybox killall httpd
     # The reason must name what was probed (not, say, a usage error).
     if wait_health "$engine" "$name" unhealthy 60 && check_last_result "$engine" "$name" unhealthy &&
-        last_output "$engine" "$name" | grep -q 8080; then
+        last_output "$engine" "$name" | grep 8080 | grep -vq "usage:"; then
         pass "$engine scratch: unhealthy with the peer gone, one-line reason naming the target"
     else
         show_container "$engine" "$name"; fail "$engine scratch: not unhealthy with the peer gone"
