@@ -15,8 +15,10 @@ repo=$(cd "$here/../.." && pwd)
 . "$here/lib.sh"
 
 engines="docker podman"
-# Seconds a container may take to (re)turn healthy: rabbitmq boots an Erlang VM on 2 shared cores.
+# Seconds a service may take to answer its own client: rabbitmq boots an Erlang VM on 2
+# shared cores. Then the check, every 2 s, has CHECK_TIMEOUT to say healthy.
 HEALTHY_TIMEOUT=${E2E_HEALTHY_TIMEOUT:-120}
+CHECK_TIMEOUT=${E2E_CHECK_TIMEOUT:-45}
 services=""
 while [ $# -gt 0 ]; do
     case $1 in
@@ -50,7 +52,7 @@ cycle() {
     if ! wait_selfcheck "$engine" "$name" up "$HEALTHY_TIMEOUT"; then
         show_container "$engine" "$name"; fail "$case: the service itself never answered (image problem)"; return
     fi
-    if ! wait_health "$engine" "$name" healthy "$HEALTHY_TIMEOUT"; then
+    if ! wait_health "$engine" "$name" healthy "$CHECK_TIMEOUT"; then
         show_container "$engine" "$name"; fail "$case: the service answers but the check never said healthy"; return
     fi
     check_last_result "$engine" "$name" healthy "${secrets[@]}" && pass "$case: healthy, one-line result" ||
@@ -65,7 +67,8 @@ cycle() {
         show_container "$engine" "$name"; fail "$case: still not unhealthy with the service stopped"
     fi
     "$engine" exec "$name" ohc-service start
-    if wait_health "$engine" "$name" healthy "$HEALTHY_TIMEOUT"; then
+    wait_selfcheck "$engine" "$name" up "$HEALTHY_TIMEOUT" || fail "$case: the service did not come back"
+    if wait_health "$engine" "$name" healthy "$CHECK_TIMEOUT"; then
         check_last_result "$engine" "$name" healthy "${secrets[@]}" &&
             pass "$case: healthy again once the service is back" ||
             fail "$case: result after recovery breaks the output contract"
