@@ -89,14 +89,14 @@ scratch_case() {
         --entrypoint /busybox ohc-e2e-scratch:latest sleep 100000 2> >(grep -v 'systemd connection' >&2) >/dev/null ||
         { fail "$engine scratch: container did not start"; return; }
     "$engine" exec -d "$name" "${serve[@]}"
-    if wait_health "$engine" "$name" healthy 60 && check_last_result "$engine" "$name" healthy; then
+    if wait_health "$engine" "$name" healthy "$CHECK_TIMEOUT" && check_last_result "$engine" "$name" healthy; then
         pass "$engine scratch: the binary alone in the image checks a peer: healthy"
     else
         show_container "$engine" "$name"; fail "$engine scratch: not healthy with the peer up"
     fi
     "$engine" exec "$name" /busybox killall httpd
     # The reason must name what was probed (not, say, a usage error).
-    if wait_health "$engine" "$name" unhealthy 60 && check_last_result "$engine" "$name" unhealthy &&
+    if wait_health "$engine" "$name" unhealthy "$CHECK_TIMEOUT" && check_last_result "$engine" "$name" unhealthy &&
         last_output "$engine" "$name" | grep 8080 | grep -vq "usage:"; then
         pass "$engine scratch: unhealthy with the peer gone, one-line reason naming the target"
     else
