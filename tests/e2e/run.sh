@@ -84,8 +84,9 @@ scratch_case() {
     local busybox
     busybox=$(command -v busybox) || { fail "$engine scratch: busybox-static is not installed"; return; }
     www=$(mktemp -d) && echo ok >"$www/index.html"
-    local serve=(/busybox httpd -f -p 127.0.0.1:8080 -h /www)
-    "$engine" run -d --name "$name" --label "$TEST_LABEL" -v "$busybox:/busybox:ro" -v "$www:/www:ro" \
+    # busybox applets all run as "busybox": killall cannot tell httpd apart, a pid file can.
+    local serve=(/busybox sh -c 'echo $$ >/www/httpd.pid && exec /busybox httpd -f -p 127.0.0.1:8080 -h /www')
+    "$engine" run -d --name "$name" --label "$TEST_LABEL" -v "$busybox:/busybox:ro" -v "$www:/www" \
         --entrypoint /busybox ohc-e2e-scratch:latest sleep 100000 2> >(grep -v 'systemd connection' >&2) >/dev/null ||
         { fail "$engine scratch: container did not start"; return; }
     "$engine" exec -d "$name" "${serve[@]}"
@@ -94,7 +95,7 @@ scratch_case() {
     else
         show_container "$engine" "$name"; fail "$engine scratch: not healthy with the peer up"
     fi
-    "$engine" exec "$name" /busybox killall httpd
+    "$engine" exec "$name" /busybox sh -c 'kill "$(cat /www/httpd.pid)"'
     # The reason must name what was probed (not, say, a usage error).
     if wait_health "$engine" "$name" unhealthy "$CHECK_TIMEOUT" && check_last_result "$engine" "$name" unhealthy &&
         last_output "$engine" "$name" | grep 8080 | grep -vq "usage:"; then
