@@ -51,10 +51,14 @@ if out=$(in_container "$base" '
     mkdir -p /openstack /etc/sysconfig && cp /tmp/sysconfig/memcached /etc/sysconfig/memcached
     ln -s /usr/share/openstack-healthcheck/memcached /openstack/healthcheck
     . /etc/sysconfig/memcached
-    memcached -u "$USER" -p "$PORT" $OPTIONS & pid=$!
+    # Started as its user, as kolla does (a daemon that drops root itself is not dumpable:
+    # its /proc/PID/fd is then readable by no one without CAP_SYS_PTRACE).
+    setpriv --reuid="$USER" --regid="$USER" --clear-groups memcached -p "$PORT" $OPTIONS & pid=$!
     sleep 0.5
     up=$(/openstack/healthcheck 2>&1); up_rc=$?
-    kolla=$(/usr/share/openstack-healthcheck/kolla/healthcheck_listen memcached "$PORT" 2>&1); kolla_rc=$?
+    # kolla runs its checks as the container user.
+    kolla=$(setpriv --reuid="$USER" --regid="$USER" --clear-groups \
+        /usr/share/openstack-healthcheck/kolla/healthcheck_listen memcached "$PORT" 2>&1); kolla_rc=$?
     kill "$pid"; wait "$pid"
     down=$(/openstack/healthcheck 2>&1); down_rc=$?
     echo "up: $up_rc $up"; echo "kolla: $kolla_rc $kolla"; echo "down: $down_rc $down"
