@@ -109,7 +109,9 @@ bash tests/images/build.sh --engine "$engine" --binary "$BIN" "${SERVICES[@]}" |
 step "deploy the binary with playbooks/deploy.yml (into $work/prefix)"
 playbook "$PLAYBOOKS/deploy.yml" -e "healthcheck_binary_src=$BIN" -e "healthcheck_prefix=$work/prefix" ||
     die "playbooks/deploy.yml failed"
-find "$work/prefix" -maxdepth 4 \( -type f -o -type l \) | head -n 8 | sed "s|$work/prefix|    prefix|"
+info "$(find "$work/prefix" -type f | wc -l) file(s) and $(find "$work/prefix" -type l | wc -l) link(s) under the prefix:"
+# sed, not head: with pipefail, head's early exit would fail the step (SIGPIPE).
+find "$work/prefix" \( -type f -o -type l \) | sort | sed -n '1,6p' | sed "s|$work/prefix|    prefix|"
 
 step "wire the checks into a kolla template override file (playbooks/kolla_overrides.yml)"
 cp demo/template-overrides.j2 "$work/template-overrides.j2"
