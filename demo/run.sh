@@ -148,7 +148,7 @@ for _ in $(seq 1 60); do
 done
 "$engine" ps --filter "label=$LABEL" --format 'table {{.Names}}\t{{.Status}}' | sed 's/^/    /'
 info "its last check said: $("$engine" inspect --format '{{with .State.Health}}{{range .Log}}{{.Output}}{{end}}{{end}}' \
-    "$PREFIX-$BROKEN" | tail -n 1)"
+    "$PREFIX-$BROKEN" | sed '/^$/d' | tail -n 1)"
 
 step "the gate again: it must fail and name $PREFIX-$BROKEN with its check's reason"
 if gate 20 >"$work/gate-fail.log" 2>&1; then
