@@ -13,7 +13,7 @@ TEST_TARGETS :=
 BENCH_TARGETS :=
 DIST_TARGETS :=
 
-.PHONY: build deps test bench dist demo clean
+.PHONY: build deps test bench dist clean
 build:
 	$(CARGO) build --release --locked
 
