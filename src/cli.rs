@@ -88,11 +88,9 @@ fn run_main(rest: Vec<String>) -> (String, bool) {
         Err(e) => {
             use clap::error::ErrorKind::{DisplayHelp, DisplayHelpOnMissingArgumentOrSubcommand, DisplayVersion};
             if matches!(e.kind(), DisplayHelp | DisplayVersion | DisplayHelpOnMissingArgumentOrSubcommand) {
-                let text = e.render().to_string();
-                let _ = e.print();
                 // Help is not a check: print it whole and exit 0 (or 1 if nothing was asked).
-                let ok = e.kind() != DisplayHelpOnMissingArgumentOrSubcommand;
-                finish(text.trim_end().lines().last().unwrap_or(""), ok);
+                let _ = e.print();
+                std::process::exit(if e.kind() == DisplayHelpOnMissingArgumentOrSubcommand { 1 } else { 0 });
             }
             return usage_failure(MAIN_NAME, &clap_reason(&e), Format::Text);
         }

@@ -62,3 +62,22 @@ fn other_users_fds_cannot_tell() {
         r.line()
     );
 }
+
+/// Root without CAP_SYS_PTRACE (a container's default) may list another user's fd directory
+/// but not read its links: the check must say "cannot tell", not "does not listen".
+#[test]
+fn root_without_ptrace_cannot_tell() {
+    let user = procpeers::test_user();
+    let port = free_port();
+    let server = start("s", "tcp-listen", &["127.0.0.1", &port.to_string()], Some(user));
+    let mut cmd = std::process::Command::new("setpriv");
+    cmd.args(["--inh-caps=-sys_ptrace", "--bounding-set=-sys_ptrace", "--", common::bin()])
+        .args(["probe", "listen", &server.marker, &port.to_string()])
+        .env("HEALTHCHECK_NO_HINTS", "1");
+    let r = common::run_cmd(cmd);
+    assert!(!r.healthy(), "{}", r.line());
+    assert!(r.line().contains("cannot tell:"), "{}", r.line());
+    // With the capability, root reads it and the verdict is healthy.
+    let r = procpeers::run_as(None, &["probe", "listen", &server.marker, &port.to_string()]);
+    assert!(r.healthy(), "{}", r.line());
+}

@@ -151,7 +151,9 @@ pub fn connect(ep: &Endpoint, ctx: &Context) -> Result<Connection, String> {
     match ep {
         Endpoint::Tcp { host, port } => {
             let addrs = resolve::resolve(host, *port, ctx)?;
-            let mut last = format!("{ep}: no address");
+            // Report the first failure (the address the hosts file lists first, usually
+            // IPv4): for `localhost` a refused 127.0.0.1 says more than an unroutable ::1.
+            let mut failures: Vec<String> = Vec::new();
             for addr in addrs {
                 let left = deadline.remaining(&format!("connecting to {ep}"))?;
                 ctx.trace(format_args!("connecting to {addr}"));
@@ -160,10 +162,14 @@ pub fn connect(ep: &Endpoint, ctx: &Context) -> Result<Connection, String> {
                         let _ = s.set_nodelay(true);
                         return Ok(Connection { conn: Conn::Tcp(s), peer: Some(addr), deadline });
                     }
-                    Err(e) => last = format!("connect to {addr}: {}", io_reason(&e)),
+                    Err(e) => failures.push(format!("connect to {addr}: {}", io_reason(&e))),
                 }
             }
-            Err(last)
+            Err(match failures.len() {
+                0 => format!("{ep}: no address"),
+                1 => failures.remove(0),
+                n => format!("{} (and {} more address{} failed)", failures[0], n - 1, if n > 2 { "es" } else { "" }),
+            })
         }
         Endpoint::Unix(path) => UnixStream::connect(path)
             .map(|s| Connection { conn: Conn::Unix(s), peer: None, deadline })

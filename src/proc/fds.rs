@@ -33,12 +33,18 @@ pub fn socket_inodes(proc_root: &Path, pid: u32, uid: u32) -> Result<BTreeSet<u6
     };
     let mut inodes = BTreeSet::new();
     for entry in entries.flatten() {
-        // An fd closed between readdir and readlink is simply not there any more.
-        if let Ok(target) = std::fs::read_link(entry.path()) {
-            use std::os::unix::ffi::OsStrExt;
-            if let Some(inode) = parse_socket_link(target.as_os_str().as_bytes()) {
-                inodes.insert(inode);
+        match std::fs::read_link(entry.path()) {
+            Ok(target) => {
+                use std::os::unix::ffi::OsStrExt;
+                if let Some(inode) = parse_socket_link(target.as_os_str().as_bytes()) {
+                    inodes.insert(inode);
+                }
             }
+            // Root without CAP_SYS_PTRACE (a container's default) may list another user's fd
+            // directory but not read its links: that is "cannot tell", not "holds nothing".
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => return Err(FdError::Unreadable { pid, uid }),
+            // An fd closed between readdir and readlink is simply not there any more.
+            Err(_) => {}
         }
     }
     Ok(inodes)
