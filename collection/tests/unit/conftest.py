@@ -1,0 +1,23 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) openstack-healthcheck developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Make ``ansible_collections.openstack.healthcheck`` importable under plain pytest.
+
+``ansible-test units`` runs from an ``ansible_collections/openstack/healthcheck``
+tree already; a plain ``pytest collection/tests/unit`` gets a temporary tree whose
+``healthcheck`` entry links to this collection.
+"""
+
+import os
+import sys
+import tempfile
+
+try:
+    import ansible_collections.openstack.healthcheck  # noqa: F401  pylint: disable=unused-import
+except ImportError:
+    _COLLECTION = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    _ROOT = tempfile.mkdtemp(prefix="ohc-collections-")
+    os.makedirs(os.path.join(_ROOT, "ansible_collections", "openstack"))
+    os.symlink(_COLLECTION, os.path.join(_ROOT, "ansible_collections", "openstack", "healthcheck"))
+    sys.path.insert(0, _ROOT)
