@@ -5,6 +5,9 @@
 set -euo pipefail
 CACHE=${CACHE:-/var/cache/openstack-healthcheck}
 mkdir -p "$CACHE"
+# Answering already: no need to wait for the lock (a daemon started by an older copy of
+# this script may still hold it).
+if docker info >/dev/null 2>&1; then exit 0; fi
 exec 8>"$CACHE/dockerd.lock"
 flock 8
 if docker info >/dev/null 2>&1; then exit 0; fi
@@ -17,7 +20,8 @@ if ! command -v dockerd >/dev/null 2>&1; then
 fi
 echo ">>> starting dockerd (log: /var/log/openstack-healthcheck-dockerd.log)"
 # setsid: the daemon must outlive the make target that started it.
-setsid dockerd >/var/log/openstack-healthcheck-dockerd.log 2>&1 < /dev/null &
+# 8>&-: the daemon must not inherit (and so hold forever) the start lock.
+setsid dockerd >/var/log/openstack-healthcheck-dockerd.log 2>&1 < /dev/null 8>&- &
 for _ in $(seq 1 120); do
     if docker info >/dev/null 2>&1; then exit 0; fi
     sleep 0.5
