@@ -145,3 +145,13 @@ def test_validate_fails_when_a_host_has_no_engine(docker, ansible, tmp_path):
     assert "localhost/-: error: container engine client '/nonexistent/docker' not found" in out
     suite = ET.fromstring(report_junit.read_text()).find("testsuite")
     assert suite.get("errors") == "1" and suite.get("tests") == "1"
+
+
+def test_validate_fails_when_nothing_matches(docker, ansible):
+    # A wrong glob must not make a passing gate; healthcheck_allow_empty says it is expected.
+    glob = name("nothing-*")
+    proc = ansible(VALIDATE, {"healthcheck_containers": [glob], "healthcheck_timeout": 1})
+    assert proc.returncode != 0, proc.stdout
+    assert "localhost/-: none selected: no container matched" in proc.stdout + proc.stderr
+    proc = ansible(VALIDATE, {"healthcheck_containers": [glob], "healthcheck_allow_empty": True})
+    assert proc.returncode == 0, proc.stdout + proc.stderr

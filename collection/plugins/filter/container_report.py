@@ -41,8 +41,8 @@ def _status(container):
     return verdict
 
 
-def _host_rows(host, result):
-    """Rows of one host, and whether the host passed."""
+def _host_rows(host, result, allow_empty):
+    """Rows of one host, whether the host passed, and its message."""
     if not isinstance(result, dict):
         reason = "no result: host unreachable or the health task did not run"
         return [_error_row(host, reason)], False, reason
@@ -66,10 +66,13 @@ def _host_rows(host, result):
             }
         )
     if not rows:
+        # A gate that checked nothing must not pass by default: a wrong glob or the wrong
+        # engine looks exactly like this.
         rows.append(
-            {"host": host, "container": "-", "status": "-", "verdict": "", "state": "",
-             "output": "no containers selected", "failed": False}
+            {"host": host, "container": "-", "status": "none selected", "verdict": "", "state": "",
+             "output": "no container matched", "failed": not allow_empty}
         )
+        passed = passed and allow_empty
     return rows, passed, one_line(result.get("msg") or "")
 
 
@@ -78,8 +81,11 @@ def _error_row(host, reason):
             "output": reason, "failed": True}
 
 
-def health_report(hostvars, hosts, var="healthcheck_result"):
-    """The gate report over ``hosts`` from each host's registered ``var``."""
+def health_report(hostvars, hosts, var="healthcheck_result", allow_empty=False):
+    """The gate report over ``hosts`` from each host's registered ``var``.
+
+    A host where no container was selected fails unless ``allow_empty``.
+    """
     if isinstance(hosts, str):
         hosts = [hosts]
     try:
@@ -93,7 +99,7 @@ def health_report(hostvars, hosts, var="healthcheck_result"):
         except KeyError:
             host_vars = {}
         result = host_vars.get(var) if hasattr(host_vars, "get") else None
-        rows, passed, msg = _host_rows(host, result)
+        rows, passed, msg = _host_rows(host, result, allow_empty)
         report["rows"].extend(rows)
         report["hosts"][host] = {"passed": passed, "msg": msg}
         report["passed"] = report["passed"] and passed

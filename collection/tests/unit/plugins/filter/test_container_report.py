@@ -66,10 +66,18 @@ def test_report_rows_and_host_errors():
 
 
 def test_a_result_without_passed_fails_closed():
-    hostvars = {"h": {"healthcheck_result": {"containers": [], "failed_containers": []}}}
+    hostvars = {"h": {"healthcheck_result": {"containers": [container("c", "healthy")], "failed_containers": []}}}
+    assert health_report(hostvars, ["h"])["passed"] is False
+
+
+def test_nothing_selected_fails_unless_allowed():
+    hostvars = {"h": {"healthcheck_result": {"passed": True, "containers": [], "failed_containers": []}}}
     report = health_report(hostvars, ["h"])
     assert report["passed"] is False
-    assert report["rows"][0]["output"] == "no containers selected"
+    assert report["rows"][0]["status"] == "none selected" and report["rows"][0]["failed"]
+    assert health_failures(report) == ["h/-: none selected: no container matched"]
+    report = health_report(hostvars, ["h"], allow_empty=True)
+    assert report["passed"] is True and not report["rows"][0]["failed"]
 
 
 def test_table_is_aligned():
