@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) openstack-healthcheck developers
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# SPDX-License-Identifier: GPL-3.0-or-later
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
 """The service names in ``openstack-healthcheck list --format json`` output.
 
 The list is a JSON array of objects with a ``name`` (plain strings and an object

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) openstack-healthcheck developers
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# SPDX-License-Identifier: GPL-3.0-or-later
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
 """Talk to a container engine (Docker or podman) through its command line client.
 
 Both clients answer the same ``ps``/``inspect`` commands, so one small class
@@ -162,7 +162,7 @@ def find_engine(runtime, executable, which, run):
         if len(with_containers) > 1:
             warnings.append(
                 "both %s have containers; using %s (set runtime to choose)"
-                % (" and ".join(e.executable for e, _ in answering), with_containers[0][0].executable)
+                % (" and ".join(pair[0].executable for pair in answering), with_containers[0][0].executable)
             )
         if with_containers:
             return with_containers[0][0], warnings

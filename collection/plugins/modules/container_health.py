@@ -1,8 +1,8 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright (c) openstack-healthcheck developers
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# SPDX-License-Identifier: GPL-3.0-or-later
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
 
 DOCUMENTATION = r"""
 ---
@@ -21,7 +21,7 @@ description:
   - Read-only; the only thing it can make happen is an extra run of a container's own check
     (O(run_checks), podman only), which is what the engine's timer does anyway.
 author:
-  - openstack-healthcheck developers
+  - openstack-healthcheck developers (!UNKNOWN)
 options:
   names:
     description:

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) openstack-healthcheck developers
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# SPDX-License-Identifier: GPL-3.0-or-later
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
 """The gate's pure logic on real ``inspect`` output captured from Docker 20.10 and podman 4.3.
 
 The fixtures come from containers of tests/containers/image: ``ok`` (check passes),
@@ -143,7 +143,7 @@ def test_select_names_globs_exact_and_missing():
     assert selected == ["nova_api", "nova_compute", "keystone", "nova_api_bootstrap"]
     assert missing == ["glance_api"]
     assert unmatched == ["cinder_*"]
-    selected, _, _ = cs.select_names(available, ["nova_*"], exclude=["*_bootstrap"])
+    selected = cs.select_names(available, ["nova_*"], exclude=["*_bootstrap"])[0]
     assert selected == ["nova_api", "nova_compute"]
     selected, missing, unmatched = cs.select_names(available, [])
     assert selected == available and not missing and not unmatched
@@ -162,7 +162,7 @@ def test_classify_and_message():
     assert msg.startswith("2 of 4 containers not healthy: ")
     assert "unhealthy (failing streak 5): db: connection refused on 3306" in msg
     assert "glance_api: missing" in msg
-    _, failed = cs.classify(records, require_healthcheck=True)
+    failed = cs.classify(records, require_healthcheck=True)[1]
     assert records[2]["name"] in failed
     counts = cs.summary(records, lists, 1.23456, "docker")
     assert counts["total"] == 4 and counts["missing"] == 1 and counts["elapsed"] == 1.235

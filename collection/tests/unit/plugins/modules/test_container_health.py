@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) openstack-healthcheck developers
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# SPDX-License-Identifier: GPL-3.0-or-later
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
 """The module's polling: one deadline over all containers, early stops, podman check runs.
 
 An in-memory engine whose containers change status at given times stands in for
@@ -84,7 +84,7 @@ def test_nothing_left_that_can_change_stops_early():
 
 def test_unhealthy_is_polled_until_timeout_unless_asked_to_stop():
     plan = {"bad": (0, "unhealthy", True), "slow": (60, "healthy", True)}
-    _, elapsed = Gate(TimedEngine(plan), params(timeout=0.6)).run()
+    elapsed = Gate(TimedEngine(plan), params(timeout=0.6)).run()[1]
     assert elapsed >= 0.6
     records, elapsed = Gate(TimedEngine(plan), params(timeout=5, stop_on_unhealthy=True)).run()
     assert verdicts(records)["bad"] == "unhealthy"
@@ -101,7 +101,7 @@ def test_run_checks_runs_podman_checks_until_healthy(runtime, expected):
     engine = TimedEngine({"a": (0, "healthy", True), "b": (0.3, "healthy", True), "off": (0, "healthy", False)},
                          runtime=runtime)
     gate = Gate(engine, params(run_checks=True))
-    records, _ = gate.run()
+    records = gate.run()[0]
     assert verdicts(records) == {"a": "healthy", "b": "healthy", "off": "not_running"}
     # Every running container once (fresh status), then only b while it is not healthy yet.
     assert sorted(set(engine.checks)) == expected
@@ -113,6 +113,6 @@ def test_run_checks_runs_podman_checks_until_healthy(runtime, expected):
 def test_selection_options():
     engine = TimedEngine({"nova_api": (0, "healthy", True), "nova_init": (0, "healthy", False),
                           "keystone": (0, "healthy", True)})
-    records, _ = Gate(engine, params(names=["nova_*", "glance_*"], exclude=["*_init"], expect=["keystone", "cinder_*"],
-                                     wait=False)).run()
+    records = Gate(engine, params(names=["nova_*", "glance_*"], exclude=["*_init"], expect=["keystone", "cinder_*"],
+                                     wait=False)).run()[0]
     assert verdicts(records) == {"keystone": "healthy", "nova_api": "healthy", "cinder_*": "missing"}
