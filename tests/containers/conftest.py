@@ -72,15 +72,21 @@ def build_image(runtime, tag):
         shutil.rmtree(context)
 
 
+def provide_engine(runtime, tag):
+    """Build the test image, hand out the engine, then remove its containers and the image."""
+    build_image(runtime, tag)
+    engine = Engine(runtime, tag)
+    try:
+        yield engine
+    finally:
+        engine.cleanup()
+        sh([runtime, "rmi", "-f", tag], check=False)
+
+
 @pytest.fixture(scope="session")
 def docker():
     sh(["bash", os.path.join(REPO, "tests", "setup", "dockerd.sh")])
-    tag = "ohc-gate-test:%s" % RUN_ID
-    build_image("docker", tag)
-    engine = Engine("docker", tag)
-    yield engine
-    engine.cleanup()
-    sh(["docker", "rmi", "-f", tag], check=False)
+    yield from provide_engine("docker", "ohc-gate-test:%s" % RUN_ID)
 
 
 @pytest.fixture(scope="session")
@@ -88,12 +94,7 @@ def podman():
     setup = sh(["bash", os.path.join(REPO, "tests", "containers", "podman-setup.sh")], check=False)
     if setup.returncode != 0:
         pytest.fail("podman cannot run here: " + setup.stderr.strip())
-    tag = "localhost/ohc-gate-test:%s" % RUN_ID
-    build_image("podman", tag)
-    engine = Engine("podman", tag)
-    yield engine
-    engine.cleanup()
-    sh(["podman", "rmi", "-f", tag], check=False)
+    yield from provide_engine("podman", "localhost/ohc-gate-test:%s" % RUN_ID)
 
 
 @pytest.fixture(scope="session")
