@@ -22,6 +22,9 @@ description:
     (O(run_checks), podman only), which is what the engine's timer does anyway.
 author:
   - openstack-healthcheck developers (!UNKNOWN)
+requirements:
+  - The C(docker) or C(podman) command line client on the managed host, allowed to talk to its engine.
+  - Python 3 on the managed host.
 options:
   names:
     description:
@@ -439,6 +442,8 @@ def main():
 
     try:
         engine, warnings = find_engine(p["runtime"], p["executable"], which, run)
+        if p["run_checks"] and engine.runtime == "docker":
+            warnings.append("run_checks has no effect with Docker: the daemon runs the checks itself")
         for warning in warnings:
             module.warn(warning)
         gate = Gate(engine, p)

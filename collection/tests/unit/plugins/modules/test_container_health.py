@@ -113,6 +113,6 @@ def test_run_checks_runs_podman_checks_until_healthy(runtime, expected):
 def test_selection_options():
     engine = TimedEngine({"nova_api": (0, "healthy", True), "nova_init": (0, "healthy", False),
                           "keystone": (0, "healthy", True)})
-    records = Gate(engine, params(names=["nova_*", "glance_*"], exclude=["*_init"], expect=["keystone", "cinder_*"],
-                                     wait=False)).run()[0]
+    selection = params(names=["nova_*", "glance_*"], exclude=["*_init"], expect=["keystone", "cinder_*"], wait=False)
+    records = Gate(engine, selection).run()[0]
     assert verdicts(records) == {"keystone": "healthy", "nova_api": "healthy", "cinder_*": "missing"}
