@@ -5,8 +5,7 @@
 set -euo pipefail
 CACHE=${CACHE:-/var/cache/openstack-healthcheck}
 mkdir -p "$CACHE"
-# Answering already: no need to wait for the lock (a daemon started by an older copy of
-# this script may still hold it).
+# Fast path without the lock: an engine that answers is all a caller needs.
 if docker info >/dev/null 2>&1; then exit 0; fi
 exec 8>"$CACHE/dockerd.lock"
 flock 8
@@ -20,8 +19,9 @@ if ! command -v dockerd >/dev/null 2>&1; then
 fi
 echo ">>> starting dockerd (log: /var/log/openstack-healthcheck-dockerd.log)"
 # setsid: the daemon must outlive the make target that started it.
-# 8>&-: the daemon must not inherit (and so hold forever) the start lock.
-setsid dockerd >/var/log/openstack-healthcheck-dockerd.log 2>&1 < /dev/null 8>&- &
+# 8>&-: the daemon must not inherit the lock, or it holds it for its whole life and
+# every later caller waits forever in flock.
+setsid dockerd >/var/log/openstack-healthcheck-dockerd.log 2>&1 </dev/null 8>&- &
 for _ in $(seq 1 120); do
     if docker info >/dev/null 2>&1; then exit 0; fi
     sleep 0.5
