@@ -9,15 +9,18 @@ tree already; a plain ``pytest collection/tests/unit`` gets a temporary tree who
 ``healthcheck`` entry links to this collection.
 """
 
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 
 try:
     import ansible_collections.openstack.healthcheck  # noqa: F401  pylint: disable=unused-import
 except ImportError:
-    _COLLECTION = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    _COLLECTION = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
     _ROOT = tempfile.mkdtemp(prefix="ohc-collections-")
+    atexit.register(shutil.rmtree, _ROOT, True)
     os.makedirs(os.path.join(_ROOT, "ansible_collections", "openstack"))
     os.symlink(_COLLECTION, os.path.join(_ROOT, "ansible_collections", "openstack", "healthcheck"))
     sys.path.insert(0, _ROOT)
