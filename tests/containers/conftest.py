@@ -91,7 +91,7 @@ def docker():
 
 @pytest.fixture(scope="session")
 def podman():
-    setup = sh(["bash", os.path.join(REPO, "tests", "containers", "podman-setup.sh")], check=False)
+    setup = sh(["bash", os.path.join(REPO, "tests", "setup", "podman.sh")], check=False)
     if setup.returncode != 0:
         pytest.fail("podman cannot run here: " + setup.stderr.strip())
     yield from provide_engine("podman", "localhost/ohc-gate-test:%s" % RUN_ID)

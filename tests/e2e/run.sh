@@ -111,7 +111,7 @@ prepare_engine() {
     local engine=$1
     case $engine in
     docker) bash "$repo/tests/setup/dockerd.sh" ;;
-    podman) bash "$here/podman-setup.sh" ;;
+    podman) bash "$here/../setup/podman.sh" ;;
     *) echo "unknown engine $engine" >&2; return 1 ;;
     esac
 }

@@ -3,7 +3,7 @@
 # below the host's (see shared/reference/ansible.md). Idempotent; leaves an existing
 # runc configuration alone. Fails loudly with podman's own words when it cannot run.
 set -euo pipefail
-command -v podman >/dev/null || { echo "podman is not installed (tests/setup/packages/60-gate.txt)" >&2; exit 1; }
+command -v podman >/dev/null || { echo "podman is not installed (tests/setup/packages/)" >&2; exit 1; }
 conf=/etc/containers/containers.conf
 if ! grep -qs '^runtime *= *"runc"' "$conf"; then
     mkdir -p /etc/containers
