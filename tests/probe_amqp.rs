@@ -1,7 +1,8 @@
 //! `probe amqp` against a real RabbitMQ from Debian's packages, started once per test
 //! binary as the `rabbitmq` user, on loopback and free ports, with its own epmd and
 //! temporary directories. The test user comes from a definitions file, so its
-//! password is on no command line.
+//! password is on no command line. The broker also listens for AMQP over TLS with a
+//! certificate from a test CA made by openssl.
 
 mod common;
 mod probe_support;
@@ -19,11 +20,21 @@ const PASSWORD: &str = "Rmq-pw-4tHv8";
 struct Broker {
     dir: PathBuf,
     port: u16,
+    tls_port: u16,
 }
 
 impl Broker {
     fn addr(&self) -> String {
         format!("127.0.0.1:{}", self.port)
+    }
+
+    fn tls_addr(&self) -> String {
+        format!("127.0.0.1:{}", self.tls_port)
+    }
+
+    /// A file of the test PKI (see `common::make_test_pki`).
+    fn pki(&self, name: &str) -> String {
+        self.dir.join(name).to_string_lossy().into_owned()
     }
 
     fn secret_file(&self, name: &str, secret: &str) -> String {
@@ -51,6 +62,8 @@ fn broker() -> &'static Broker {
 fn start() -> Broker {
     let dir = scratch_dir("rabbitmq");
     let (port, dist_port, epmd_port) = (free_port(), free_port(), free_port());
+    let tls_port = free_port();
+    common::make_test_pki(&dir);
     std::fs::write(
         dir.join("definitions.json"),
         format!(
@@ -63,8 +76,14 @@ fn start() -> Broker {
     std::fs::write(
         dir.join("rabbitmq.conf"),
         format!(
-            "load_definitions = {}\n",
-            dir.join("definitions.json").display()
+            "load_definitions = {defs}\n\
+             listeners.ssl.1 = 127.0.0.1:{tls_port}\n\
+             ssl_options.certfile = {certs}/server.pem\n\
+             ssl_options.keyfile = {certs}/server.key\n\
+             ssl_options.verify = verify_none\n\
+             ssl_options.fail_if_no_peer_cert = false\n",
+            defs = dir.join("definitions.json").display(),
+            certs = dir.display(),
         ),
     )
     .unwrap();
@@ -100,11 +119,16 @@ fn start() -> Broker {
         .env("RABBITMQ_ENABLED_PLUGINS_FILE", path("enabled_plugins"));
     let log = dir.join("server.log");
     spawn_server(server, Some("rabbitmq"), &log);
-    let broker = Broker { dir, port };
+    let broker = Broker {
+        dir,
+        port,
+        tls_port,
+    };
     let pw = broker.secret_file("ready.pw", PASSWORD);
     wait_ready("rabbitmq-server", Duration::from_secs(90), &log, || {
         let login = ["--user", "monitor", "--password-file", &pw];
         run(&[&amqp_args("2", &broker.addr())[..], &login].concat()).healthy()
+            && run(&[&amqp_args("2", &broker.tls_addr())[..], &["--tls"]].concat()).healthy()
     });
     broker
 }
@@ -188,9 +212,53 @@ fn unknown_vhost_is_refused() {
     assert_unhealthy(&r, "vhost no-such-vhost refused (NOT_ALLOWED)");
 }
 
+/// `probe amqp` against the broker's TLS listener with `--tls` and `args`.
+fn probe_tls(args: &[&str]) -> Run {
+    let _shared = FROZEN.read().unwrap_or_else(|e| e.into_inner());
+    run(&[&amqp_args("5", &broker().tls_addr())[..], &["--tls"], args].concat())
+}
+
 #[test]
-fn tls_is_reported_as_not_supported_yet() {
-    assert_unhealthy(&probe(&["--tls"]), "TLS: not yet supported");
+fn login_over_tls_without_verification() {
+    let pw = broker().secret_file("tls.pw", PASSWORD);
+    let r = probe_tls(&["--user", "monitor", "--password-file", &pw]);
+    assert_healthy(&r, "logged in as monitor, vhost / open");
+    assert!(r.line().contains("RabbitMQ 3."), "{r:?}");
+}
+
+#[test]
+fn login_over_tls_verified_against_the_ca() {
+    let pw = broker().secret_file("tls-ca.pw", PASSWORD);
+    let ca = broker().pki("ca.pem");
+    let r = probe_tls(&["--cacert", &ca, "--user", "monitor", "--password-file", &pw]);
+    assert_healthy(&r, "logged in as monitor, vhost / open");
+}
+
+#[test]
+fn tls_with_the_wrong_ca_is_refused() {
+    let other = broker().pki("other-ca.pem");
+    let r = probe_tls(&["--cacert", &other]);
+    assert_unhealthy(&r, "TLS handshake failed: server certificate not signed by the given CA");
+}
+
+#[test]
+fn tls_to_the_plain_port_fails_clearly() {
+    let r = probe(&["--tls"]);
+    assert_unhealthy(&r, "TLS handshake failed");
+    assert!(!r.line().contains("Connection.Start"), "{r:?}");
+}
+
+#[test]
+fn plain_amqp_to_the_tls_port_is_not_healthy() {
+    let _shared = FROZEN.read().unwrap_or_else(|e| e.into_inner());
+    let r = run(&amqp_args("5", &broker().tls_addr()));
+    assert_eq!(r.code, 1, "{r:?}");
+}
+
+#[test]
+fn certificate_files_need_tls() {
+    let ca = broker().pki("ca.pem");
+    assert_unhealthy(&probe(&["--cacert", &ca]), "--cacert needs --tls");
 }
 
 #[test]
