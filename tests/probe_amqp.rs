@@ -9,23 +9,22 @@ mod probe_support;
 
 use common::{free_port, run, Run};
 use nix::sys::signal::Signal;
+use probe_support::rabbitmq::{start_rabbitmq, RabbitMq};
 use probe_support::*;
-use std::path::PathBuf;
-use std::process::Command;
 use std::sync::{OnceLock, RwLock};
 use std::time::Duration;
 
 const PASSWORD: &str = "Rmq-pw-4tHv8";
 
+/// The shared broker and its TLS listener.
 struct Broker {
-    dir: PathBuf,
-    port: u16,
+    server: RabbitMq,
     tls_port: u16,
 }
 
 impl Broker {
     fn addr(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
+        self.server.addr()
     }
 
     fn tls_addr(&self) -> String {
@@ -34,19 +33,13 @@ impl Broker {
 
     /// A file of the test PKI (see `common::make_test_pki`).
     fn pki(&self, name: &str) -> String {
-        self.dir.join(name).to_string_lossy().into_owned()
+        self.server.dir.join(name).to_string_lossy().into_owned()
     }
 
     fn secret_file(&self, name: &str, secret: &str) -> String {
-        let path = self.dir.join(name);
+        let path = self.server.dir.join(name);
         write_private(&path, &format!("{secret}\n"));
         path.to_string_lossy().into_owned()
-    }
-
-    /// The Erlang VM's pid, which RabbitMQ writes to its pid file.
-    fn beam_pid(&self) -> u32 {
-        let text = std::fs::read_to_string(self.dir.join("rabbitmq.pid")).unwrap();
-        text.trim().parse().unwrap()
     }
 }
 
@@ -61,7 +54,6 @@ fn broker() -> &'static Broker {
 
 fn start() -> Broker {
     let dir = scratch_dir("rabbitmq");
-    let (port, dist_port, epmd_port) = (free_port(), free_port(), free_port());
     let tls_port = free_port();
     common::make_test_pki(&dir);
     std::fs::write(
@@ -73,59 +65,22 @@ fn start() -> Broker {
         ),
     )
     .unwrap();
-    std::fs::write(
-        dir.join("rabbitmq.conf"),
-        format!(
-            "load_definitions = {defs}\n\
-             listeners.ssl.1 = 127.0.0.1:{tls_port}\n\
-             ssl_options.certfile = {certs}/server.pem\n\
-             ssl_options.keyfile = {certs}/server.key\n\
-             ssl_options.verify = verify_none\n\
-             ssl_options.fail_if_no_peer_cert = false\n",
-            defs = dir.join("definitions.json").display(),
-            certs = dir.display(),
-        ),
-    )
-    .unwrap();
-    std::fs::write(dir.join("enabled_plugins"), "[].\n").unwrap();
-    for sub in ["home", "mnesia", "log"] {
-        std::fs::create_dir_all(dir.join(sub)).unwrap();
-    }
-    chown(&dir, "rabbitmq");
-    let mut epmd = Command::new("epmd");
-    epmd.args(["-port", &epmd_port.to_string(), "-address", "127.0.0.1"]);
-    spawn_server(epmd, Some("rabbitmq"), &dir.join("epmd.log"));
-    let mut server = Command::new("/usr/lib/rabbitmq/bin/rabbitmq-server");
-    let path = |sub: &str| dir.join(sub).to_string_lossy().into_owned();
-    server
-        .env("HOME", path("home"))
-        .env("ERL_EPMD_PORT", epmd_port.to_string())
-        .env(
-            "RABBITMQ_NODENAME",
-            format!("ohc-{}@localhost", std::process::id()),
-        )
-        .env("RABBITMQ_NODE_IP_ADDRESS", "127.0.0.1")
-        .env("RABBITMQ_NODE_PORT", port.to_string())
-        .env("RABBITMQ_DIST_PORT", dist_port.to_string())
-        .env(
-            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS",
-            "-kernel inet_dist_use_interface {127,0,0,1}",
-        )
-        .env("RABBITMQ_MNESIA_BASE", path("mnesia"))
-        .env("RABBITMQ_LOG_BASE", path("log"))
-        .env("RABBITMQ_PID_FILE", path("rabbitmq.pid"))
-        .env("RABBITMQ_CONFIG_FILE", path("rabbitmq.conf"))
-        .env("RABBITMQ_FEATURE_FLAGS_FILE", path("feature_flags"))
-        .env("RABBITMQ_ENABLED_PLUGINS_FILE", path("enabled_plugins"));
-    let log = dir.join("server.log");
-    spawn_server(server, Some("rabbitmq"), &log);
+    let conf = format!(
+        "load_definitions = {defs}\n\
+         listeners.ssl.1 = 127.0.0.1:{tls_port}\n\
+         ssl_options.certfile = {certs}/server.pem\n\
+         ssl_options.keyfile = {certs}/server.key\n\
+         ssl_options.verify = verify_none\n\
+         ssl_options.fail_if_no_peer_cert = false\n",
+        defs = dir.join("definitions.json").display(),
+        certs = dir.display(),
+    );
     let broker = Broker {
-        dir,
-        port,
+        server: start_rabbitmq(&dir, &conf),
         tls_port,
     };
     let pw = broker.secret_file("ready.pw", PASSWORD);
-    wait_ready("rabbitmq-server", Duration::from_secs(90), &log, || {
+    wait_ready("rabbitmq-server", Duration::from_secs(90), &broker.server.log(), || {
         let login = ["--user", "monitor", "--password-file", &pw];
         run(&[&amqp_args("2", &broker.addr())[..], &login].concat()).healthy()
             && run(&[&amqp_args("2", &broker.tls_addr())[..], &["--tls"]].concat()).healthy()
@@ -187,7 +142,7 @@ fn missing_secret_is_a_clear_error() {
         &probe(&["--user", "monitor"]),
         "--user needs --password-file",
     );
-    let absent = broker().dir.join("absent.pw");
+    let absent = broker().server.dir.join("absent.pw");
     let r = probe(&[
         "--user",
         "monitor",
@@ -267,7 +222,7 @@ fn stopped_broker_times_out_within_the_deadline() {
     let pw = b.secret_file("stop.pw", PASSWORD);
     let addr = b.addr();
     let _alone = FROZEN.write().unwrap_or_else(|e| e.into_inner());
-    let beam = b.beam_pid();
+    let beam = b.server.beam_pid();
     signal(beam, Signal::SIGSTOP);
     let plain = run(&amqp_args("1.5", &addr));
     let login = run(&[
