@@ -80,11 +80,16 @@ fn start() -> Broker {
         tls_port,
     };
     let pw = broker.secret_file("ready.pw", PASSWORD);
-    wait_ready("rabbitmq-server", Duration::from_secs(90), &broker.server.log(), || {
-        let login = ["--user", "monitor", "--password-file", &pw];
-        run(&[&amqp_args("2", &broker.addr())[..], &login].concat()).healthy()
-            && run(&[&amqp_args("2", &broker.tls_addr())[..], &["--tls"]].concat()).healthy()
-    });
+    wait_ready(
+        "rabbitmq-server",
+        Duration::from_secs(90),
+        &broker.server.log(),
+        || {
+            let login = ["--user", "monitor", "--password-file", &pw];
+            run(&[&amqp_args("2", &broker.addr())[..], &login].concat()).healthy()
+                && run(&[&amqp_args("2", &broker.tls_addr())[..], &["--tls"]].concat()).healthy()
+        },
+    );
     broker
 }
 
@@ -193,7 +198,10 @@ fn login_over_tls_verified_against_the_ca() {
 fn tls_with_the_wrong_ca_is_refused() {
     let other = broker().pki("other-ca.pem");
     let r = probe_tls(&["--cacert", &other]);
-    assert_unhealthy(&r, "TLS handshake failed: server certificate not signed by the given CA");
+    assert_unhealthy(
+        &r,
+        "TLS handshake failed: server certificate not signed by the given CA",
+    );
 }
 
 #[test]

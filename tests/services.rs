@@ -588,7 +588,10 @@ fn mariadb_on_debian_finds_its_socket_through_etc_mysql() {
         &format!("[client]\nuser=monitor\npassword={password}\n"),
     );
     let r = until_healthy(START, || run_in(root.path(), &["mariadb"]));
-    assert!(r.healthy() && r.line().contains("run/mysqld/mysqld.sock"), "{r:?}");
+    assert!(
+        r.healthy() && r.line().contains("run/mysqld/mysqld.sock"),
+        "{r:?}"
+    );
     // Debian's layout: /etc/mysql/my.cnf includes its directories, which hold the
     // credentials and the server's socket.
     std::fs::remove_file(root.path().join("root/.my.cnf")).unwrap();
@@ -608,7 +611,10 @@ fn mariadb_on_debian_finds_its_socket_through_etc_mysql() {
         "[server]\n[mysqld]\nuser = mysql\nsocket = /run/mysqld/mysqld.sock\nskip-name-resolve\n",
     );
     let r = run_in(root.path(), &["mariadb"]);
-    assert!(r.healthy() && r.line().contains("run/mysqld/mysqld.sock"), "{r:?}");
+    assert!(
+        r.healthy() && r.line().contains("run/mysqld/mysqld.sock"),
+        "{r:?}"
+    );
     // The configured socket is the one tried: a server configured elsewhere is not found.
     write(
         root.path(),

@@ -9,6 +9,7 @@ use crate::context::Context;
 use crate::net::tls::{self, TlsOptions};
 use crate::net::Endpoint;
 use crate::probes::ProbeKind;
+use crate::proto::exchange;
 use crate::proto::framed::Framed;
 use crate::verdict::{Checked, Outcome};
 use clap::{Arg, ArgAction, ArgMatches, Command};
@@ -32,12 +33,8 @@ const CLOSE: u16 = 50;
 const CLOSE_OK: u16 = 51;
 
 fn args(cmd: Command) -> Command {
-    let cmd = tls::file_args(cmd);
-    cmd.arg(
-        Arg::new("target")
-            .value_name("HOST:PORT")
-            .required(true)
-            .help("Broker address (port default 5672)"),
+    tls::file_args(
+        cmd.arg(exchange::address_arg("Broker HOST[:PORT] (default port 5672)").required(true)),
     )
     .arg(
         Arg::new("user")
@@ -64,23 +61,10 @@ fn args(cmd: Command) -> Command {
 }
 
 fn run(m: &ArgMatches, ctx: &Context) -> Checked {
-    let target = m
-        .get_one::<String>("target")
-        .expect("clap requires the target");
-    let endpoint = match Endpoint::parse(target, Some(DEFAULT_PORT)) {
-        Ok(ep) => ep,
-        Err(e) => return Checked::new(target.clone(), Err(e)),
-    };
-    let login = match login_from(m) {
-        Ok(l) => l,
-        Err(e) => return Checked::new(endpoint.to_string(), Err(e)),
-    };
-    let tls = match tls_from(m) {
-        Ok(t) => t,
-        Err(e) => return Checked::new(endpoint.to_string(), Err(e)),
-    };
-    let outcome = handshake(&endpoint, login.as_ref(), tls.as_ref(), ctx);
-    Checked::new(endpoint.to_string(), outcome)
+    exchange::with_endpoint(m, None, Some(DEFAULT_PORT), |endpoint| {
+        let login = login_from(m)?;
+        handshake(endpoint, login.as_ref(), tls_from(m)?.as_ref(), ctx)
+    })
 }
 
 /// TLS options when `--tls` is given; certificate files without it are a mistake worth naming.

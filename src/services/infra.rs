@@ -22,7 +22,10 @@ fn tcp(host: &str, port: u16) -> Endpoint {
 
 /// The first of `paths` that exists under the root.
 fn first_existing<S: AsRef<str>>(paths: impl IntoIterator<Item = S>) -> Option<String> {
-    paths.into_iter().find(|p| config::exists(p.as_ref())).map(|p| p.as_ref().to_string())
+    paths
+        .into_iter()
+        .find(|p| config::exists(p.as_ref()))
+        .map(|p| p.as_ref().to_string())
 }
 
 fn load_sysconfig(path: &str) -> Result<sysconfig::Assignments, String> {
@@ -175,7 +178,10 @@ const MYSQL_SOCKETS: &[&str] = &["/run/mysqld/mysqld.sock", "/var/lib/mysql/mysq
 pub fn mysql() -> Result<Plan, String> {
     let options = mycnf::read_host_option_files(MY_CNF)?;
     let password = options.password.filter(|p| !p.is_empty());
-    let user = options.user.filter(|u| !u.is_empty()).unwrap_or_else(|| "root".into());
+    let user = options
+        .user
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "root".into());
     let endpoint = match options.host.filter(|h| !h.is_empty() && h != "localhost") {
         Some(host) => tcp(&host, options.port.unwrap_or(3306)),
         None => {
@@ -229,7 +235,8 @@ const OVN_DATABASES: &[(&str, &str)] = &[
 ];
 
 pub fn ovn_dbs() -> Result<Plan, String> {
-    let in_run_dirs = |name: &str| first_existing(OVN_RUN_DIRS.iter().map(|d| format!("{d}/{name}")));
+    let in_run_dirs =
+        |name: &str| first_existing(OVN_RUN_DIRS.iter().map(|d| format!("{d}/{name}")));
     let servers: Vec<(Endpoint, &'static str)> = OVN_DATABASES
         .iter()
         .filter_map(|(sock, db)| in_run_dirs(sock).map(|p| (socket_under_root(&p), *db)))

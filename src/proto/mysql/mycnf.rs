@@ -70,7 +70,12 @@ fn read_files(paths: &[PathBuf], files: Files) -> Result<ClientOptions, String> 
     Ok(opts)
 }
 
-fn read_into(path: &Path, opts: &mut ClientOptions, depth: usize, files: Files) -> Result<(), String> {
+fn read_into(
+    path: &Path,
+    opts: &mut ClientOptions,
+    depth: usize,
+    files: Files,
+) -> Result<(), String> {
     if depth > MAX_INCLUDE_DEPTH {
         return Err(format!(
             "{}: !include nested more than {MAX_INCLUDE_DEPTH} deep (a loop?)",
@@ -79,10 +84,20 @@ fn read_into(path: &Path, opts: &mut ClientOptions, depth: usize, files: Files) 
     }
     let raw = match std::fs::read(path) {
         Ok(raw) => raw,
-        Err(e) if files == Files::OnHost && e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) if files == Files::OnHost && e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(())
+        }
         Err(e) => {
-            let what = if files == Files::AsGiven { "defaults file" } else { "option file" };
-            return Err(format!("cannot read {what} {}: {}", path.display(), crate::util::io_reason(&e)));
+            let what = if files == Files::AsGiven {
+                "defaults file"
+            } else {
+                "option file"
+            };
+            return Err(format!(
+                "cannot read {what} {}: {}",
+                path.display(),
+                crate::util::io_reason(&e)
+            ));
         }
     };
     let text = String::from_utf8_lossy(&raw);
@@ -97,7 +112,9 @@ fn read_into(path: &Path, opts: &mut ClientOptions, depth: usize, files: Files) 
             Line::Option { group, key, value } if CLIENT_GROUPS.contains(&group.as_str()) => {
                 apply(opts, &key, value, path)?;
             }
-            Line::Option { group, key, value } if key == "socket" && SERVER_GROUPS.contains(&group.as_str()) => {
+            Line::Option { group, key, value }
+                if key == "socket" && SERVER_GROUPS.contains(&group.as_str()) =>
+            {
                 opts.server_socket = value;
             }
             Line::Option { .. } => {}
@@ -143,9 +160,15 @@ fn resolve(from: &Path, target: &str, files: Files) -> PathBuf {
 fn cnf_files(dir: &Path, files: Files) -> Result<Vec<PathBuf>, String> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
-        Err(e) if files == Files::OnHost && e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if files == Files::OnHost && e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Vec::new())
+        }
         Err(e) => {
-            return Err(format!("cannot read !includedir {}: {}", dir.display(), crate::util::io_reason(&e)))
+            return Err(format!(
+                "cannot read !includedir {}: {}",
+                dir.display(),
+                crate::util::io_reason(&e)
+            ))
         }
     };
     let mut files: Vec<PathBuf> = entries
