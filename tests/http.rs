@@ -357,21 +357,7 @@ struct Pki {
 impl Pki {
     fn new() -> Pki {
         let dir = TempDir::new("http-pki");
-        let sh = format!(
-            r#"set -e; cd {dir}
-key() {{ openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 -out $1.key 2>/dev/null; }}
-ca() {{ key $1; openssl req -x509 -new -key $1.key -out $1.pem -days 2 -subj /CN=$1 2>/dev/null; }}
-leaf() {{ key $1; openssl req -new -key $1.key -out $1.csr -subj /CN=$1 2>/dev/null
-  printf 'basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\nextendedKeyUsage=%s\n' $2 > $1.ext
-  openssl x509 -req -in $1.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out $1.pem -days 2 -extfile $1.ext 2>/dev/null; }}
-ca ca; ca other-ca; leaf server serverAuth; leaf client clientAuth"#,
-            dir = dir.path().display()
-        );
-        let st = Command::new("bash")
-            .args(["-c", &sh])
-            .status()
-            .expect("run openssl (install openssl)");
-        assert!(st.success(), "making test certificates with openssl failed");
+        common::make_test_pki(dir.path());
         Pki { dir }
     }
 

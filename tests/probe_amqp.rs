@@ -1,41 +1,45 @@
 //! `probe amqp` against a real RabbitMQ from Debian's packages, started once per test
 //! binary as the `rabbitmq` user, on loopback and free ports, with its own epmd and
 //! temporary directories. The test user comes from a definitions file, so its
-//! password is on no command line.
+//! password is on no command line. The broker also listens for AMQP over TLS with a
+//! certificate from a test CA made by openssl.
 
 mod common;
 mod probe_support;
 
 use common::{free_port, run, Run};
 use nix::sys::signal::Signal;
+use probe_support::rabbitmq::{start_rabbitmq, RabbitMq};
 use probe_support::*;
-use std::path::PathBuf;
-use std::process::Command;
 use std::sync::{OnceLock, RwLock};
 use std::time::Duration;
 
 const PASSWORD: &str = "Rmq-pw-4tHv8";
 
+/// The shared broker and its TLS listener.
 struct Broker {
-    dir: PathBuf,
-    port: u16,
+    server: RabbitMq,
+    tls_port: u16,
 }
 
 impl Broker {
     fn addr(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
+        self.server.addr()
+    }
+
+    fn tls_addr(&self) -> String {
+        format!("127.0.0.1:{}", self.tls_port)
+    }
+
+    /// A file of the test PKI (see `common::make_test_pki`).
+    fn pki(&self, name: &str) -> String {
+        self.server.dir.join(name).to_string_lossy().into_owned()
     }
 
     fn secret_file(&self, name: &str, secret: &str) -> String {
-        let path = self.dir.join(name);
+        let path = self.server.dir.join(name);
         write_private(&path, &format!("{secret}\n"));
         path.to_string_lossy().into_owned()
-    }
-
-    /// The Erlang VM's pid, which RabbitMQ writes to its pid file.
-    fn beam_pid(&self) -> u32 {
-        let text = std::fs::read_to_string(self.dir.join("rabbitmq.pid")).unwrap();
-        text.trim().parse().unwrap()
     }
 }
 
@@ -50,7 +54,8 @@ fn broker() -> &'static Broker {
 
 fn start() -> Broker {
     let dir = scratch_dir("rabbitmq");
-    let (port, dist_port, epmd_port) = (free_port(), free_port(), free_port());
+    let tls_port = free_port();
+    common::make_test_pki(&dir);
     std::fs::write(
         dir.join("definitions.json"),
         format!(
@@ -60,52 +65,31 @@ fn start() -> Broker {
         ),
     )
     .unwrap();
-    std::fs::write(
-        dir.join("rabbitmq.conf"),
-        format!(
-            "load_definitions = {}\n",
-            dir.join("definitions.json").display()
-        ),
-    )
-    .unwrap();
-    std::fs::write(dir.join("enabled_plugins"), "[].\n").unwrap();
-    for sub in ["home", "mnesia", "log"] {
-        std::fs::create_dir_all(dir.join(sub)).unwrap();
-    }
-    chown(&dir, "rabbitmq");
-    let mut epmd = Command::new("epmd");
-    epmd.args(["-port", &epmd_port.to_string(), "-address", "127.0.0.1"]);
-    spawn_server(epmd, Some("rabbitmq"), &dir.join("epmd.log"));
-    let mut server = Command::new("/usr/lib/rabbitmq/bin/rabbitmq-server");
-    let path = |sub: &str| dir.join(sub).to_string_lossy().into_owned();
-    server
-        .env("HOME", path("home"))
-        .env("ERL_EPMD_PORT", epmd_port.to_string())
-        .env(
-            "RABBITMQ_NODENAME",
-            format!("ohc-{}@localhost", std::process::id()),
-        )
-        .env("RABBITMQ_NODE_IP_ADDRESS", "127.0.0.1")
-        .env("RABBITMQ_NODE_PORT", port.to_string())
-        .env("RABBITMQ_DIST_PORT", dist_port.to_string())
-        .env(
-            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS",
-            "-kernel inet_dist_use_interface {127,0,0,1}",
-        )
-        .env("RABBITMQ_MNESIA_BASE", path("mnesia"))
-        .env("RABBITMQ_LOG_BASE", path("log"))
-        .env("RABBITMQ_PID_FILE", path("rabbitmq.pid"))
-        .env("RABBITMQ_CONFIG_FILE", path("rabbitmq.conf"))
-        .env("RABBITMQ_FEATURE_FLAGS_FILE", path("feature_flags"))
-        .env("RABBITMQ_ENABLED_PLUGINS_FILE", path("enabled_plugins"));
-    let log = dir.join("server.log");
-    spawn_server(server, Some("rabbitmq"), &log);
-    let broker = Broker { dir, port };
+    let conf = format!(
+        "load_definitions = {defs}\n\
+         listeners.ssl.1 = 127.0.0.1:{tls_port}\n\
+         ssl_options.certfile = {certs}/server.pem\n\
+         ssl_options.keyfile = {certs}/server.key\n\
+         ssl_options.verify = verify_none\n\
+         ssl_options.fail_if_no_peer_cert = false\n",
+        defs = dir.join("definitions.json").display(),
+        certs = dir.display(),
+    );
+    let broker = Broker {
+        server: start_rabbitmq(&dir, &conf),
+        tls_port,
+    };
     let pw = broker.secret_file("ready.pw", PASSWORD);
-    wait_ready("rabbitmq-server", Duration::from_secs(90), &log, || {
-        let login = ["--user", "monitor", "--password-file", &pw];
-        run(&[&amqp_args("2", &broker.addr())[..], &login].concat()).healthy()
-    });
+    wait_ready(
+        "rabbitmq-server",
+        Duration::from_secs(90),
+        &broker.server.log(),
+        || {
+            let login = ["--user", "monitor", "--password-file", &pw];
+            run(&[&amqp_args("2", &broker.addr())[..], &login].concat()).healthy()
+                && run(&[&amqp_args("2", &broker.tls_addr())[..], &["--tls"]].concat()).healthy()
+        },
+    );
     broker
 }
 
@@ -163,7 +147,7 @@ fn missing_secret_is_a_clear_error() {
         &probe(&["--user", "monitor"]),
         "--user needs --password-file",
     );
-    let absent = broker().dir.join("absent.pw");
+    let absent = broker().server.dir.join("absent.pw");
     let r = probe(&[
         "--user",
         "monitor",
@@ -188,9 +172,62 @@ fn unknown_vhost_is_refused() {
     assert_unhealthy(&r, "vhost no-such-vhost refused (NOT_ALLOWED)");
 }
 
+/// `probe amqp` against the broker's TLS listener with `--tls` and `args`.
+fn probe_tls(args: &[&str]) -> Run {
+    let _shared = FROZEN.read().unwrap_or_else(|e| e.into_inner());
+    run(&[&amqp_args("5", &broker().tls_addr())[..], &["--tls"], args].concat())
+}
+
 #[test]
-fn tls_is_reported_as_not_supported_yet() {
-    assert_unhealthy(&probe(&["--tls"]), "TLS: not yet supported");
+fn login_over_tls_without_verification() {
+    let pw = broker().secret_file("tls.pw", PASSWORD);
+    let r = probe_tls(&["--user", "monitor", "--password-file", &pw]);
+    assert_healthy(&r, "logged in as monitor, vhost / open");
+    assert!(r.line().contains("RabbitMQ 3."), "{r:?}");
+}
+
+#[test]
+fn login_over_tls_verified_against_the_ca() {
+    let pw = broker().secret_file("tls-ca.pw", PASSWORD);
+    let ca = broker().pki("ca.pem");
+    let r = probe_tls(&["--cacert", &ca, "--user", "monitor", "--password-file", &pw]);
+    assert_healthy(&r, "logged in as monitor, vhost / open");
+}
+
+#[test]
+fn tls_with_the_wrong_ca_is_refused() {
+    let other = broker().pki("other-ca.pem");
+    let r = probe_tls(&["--cacert", &other]);
+    assert_unhealthy(
+        &r,
+        "TLS handshake failed: server certificate not signed by the given CA",
+    );
+}
+
+#[test]
+fn tls_to_the_plain_port_fails_clearly() {
+    let r = probe(&["--tls"]);
+    assert_unhealthy(
+        &r,
+        "TLS handshake failed: the server does not speak TLS on this port",
+    );
+    assert!(!r.line().contains("Connection.Start"), "{r:?}");
+}
+
+#[test]
+fn plain_amqp_to_the_tls_port_is_not_healthy() {
+    let _shared = FROZEN.read().unwrap_or_else(|e| e.into_inner());
+    let r = run(&amqp_args("5", &broker().tls_addr()));
+    assert_unhealthy(
+        &r,
+        "the peer answered with TLS: this is an amqps port, probe it with --tls",
+    );
+}
+
+#[test]
+fn certificate_files_need_tls() {
+    let ca = broker().pki("ca.pem");
+    assert_unhealthy(&probe(&["--cacert", &ca]), "--cacert needs --tls");
 }
 
 #[test]
@@ -199,7 +236,7 @@ fn stopped_broker_times_out_within_the_deadline() {
     let pw = b.secret_file("stop.pw", PASSWORD);
     let addr = b.addr();
     let _alone = FROZEN.write().unwrap_or_else(|e| e.into_inner());
-    let beam = b.beam_pid();
+    let beam = b.server.beam_pid();
     signal(beam, Signal::SIGSTOP);
     let plain = run(&amqp_args("1.5", &addr));
     let login = run(&[

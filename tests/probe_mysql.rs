@@ -6,8 +6,9 @@ mod probe_support;
 
 use common::{free_port, run};
 use nix::sys::signal::Signal;
+use probe_support::mariadb::{start_mariadb, MariaDb};
 use probe_support::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -15,103 +16,29 @@ use std::time::Duration;
 const PASSWORD: &str = "Mon-pw-7f3Qz";
 const ED25519_PASSWORD: &str = "Ed-pw-9kLw2";
 
-/// A running MariaDB: its directory, socket, TCP port and server pid.
-struct MariaDb {
-    dir: PathBuf,
-    socket: String,
-    port: u16,
-    pid: u32,
-}
-
-impl MariaDb {
-    fn tcp(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    /// An option file in the server's directory.
-    fn defaults(&self, name: &str, text: &str) -> String {
-        let path = self.dir.join(name);
-        write_private(&path, text);
-        path.to_string_lossy().into_owned()
-    }
-}
-
 /// The server every test shares (the stop/gone test starts its own).
 fn shared() -> &'static MariaDb {
     static SERVER: OnceLock<MariaDb> = OnceLock::new();
     SERVER.get_or_init(|| start("mariadb", &[]))
 }
 
-/// Initialise a data directory, create the test users through an init file (so no
-/// password is on a command line), start mariadbd as the `mysql` user with `extra`
-/// options, wait for it.
+/// Start a MariaDB with the test users (monitor by password, edmon by ed25519) and
+/// `extra` options in a fresh directory, socket inside it; wait until monitor can log in.
 fn start(tag: &str, extra: &[String]) -> MariaDb {
     let dir = scratch_dir(tag);
-    let data = dir.join("data");
-    // The bootstrap's temporary tables go to $TMPDIR: a private one per server, so
-    // concurrent bootstraps (these tests, other test binaries) cannot collide.
-    let tmp = dir.join("tmp");
-    std::fs::create_dir_all(&tmp).unwrap();
-    chown(&tmp, "mysql");
-    let install = Command::new("mariadb-install-db")
-        .env("TMPDIR", &tmp)
-        .args([
-            "--no-defaults",
-            "--user=mysql",
-            "--auth-root-authentication-method=socket",
-            "--skip-test-db",
-        ])
-        .arg(format!("--datadir={}", data.display()))
-        .output()
-        .expect("mariadb-install-db (install mariadb-server: bash tests/setup/install.sh)");
-    assert!(
-        install.status.success(),
-        "mariadb-install-db failed: {}",
-        String::from_utf8_lossy(&install.stderr)
+    let init = format!(
+        "CREATE USER 'monitor'@'localhost' IDENTIFIED BY '{PASSWORD}';\n\
+         CREATE USER 'monitor'@'127.0.0.1' IDENTIFIED BY '{PASSWORD}';\n\
+         INSTALL SONAME 'auth_ed25519';\n\
+         CREATE USER 'edmon'@'localhost' IDENTIFIED VIA ed25519 USING PASSWORD('{ED25519_PASSWORD}');\n\
+         CREATE USER 'edmon'@'127.0.0.1' IDENTIFIED VIA ed25519 USING PASSWORD('{ED25519_PASSWORD}');\n"
     );
-    let init = dir.join("init.sql");
-    std::fs::write(
-        &init,
-        format!(
-            "CREATE USER 'monitor'@'localhost' IDENTIFIED BY '{PASSWORD}';\n\
-             CREATE USER 'monitor'@'127.0.0.1' IDENTIFIED BY '{PASSWORD}';\n\
-             INSTALL SONAME 'auth_ed25519';\n\
-             CREATE USER 'edmon'@'localhost' IDENTIFIED VIA ed25519 USING PASSWORD('{ED25519_PASSWORD}');\n\
-             CREATE USER 'edmon'@'127.0.0.1' IDENTIFIED VIA ed25519 USING PASSWORD('{ED25519_PASSWORD}');\n"
-        ),
-    )
-    .unwrap();
-    chown(&dir, "mysql");
-    let socket = dir.join("sock").to_string_lossy().into_owned();
-    let port = free_port();
-    let log = dir.join("server.log");
-    let mut cmd = Command::new("mariadbd");
-    cmd.arg("--no-defaults")
-        .arg(format!("--datadir={}", data.display()))
-        .arg(format!("--socket={socket}"))
-        .arg(format!("--tmpdir={}", tmp.display()))
-        .arg(format!("--port={port}"))
-        .arg("--bind-address=127.0.0.1")
-        .arg(format!("--pid-file={}", dir.join("pid").display()))
-        .arg(format!("--init-file={}", init.display()))
-        .args([
-            "--skip-name-resolve",
-            "--innodb-buffer-pool-size=16M",
-            "--skip-log-bin",
-        ])
-        .args(extra);
-    let pid = spawn_server(cmd, Some("mysql"), &log);
-    let server = MariaDb {
-        dir,
-        socket,
-        port,
-        pid,
-    };
+    let server = start_mariadb(&dir, &dir.join("sock"), &init, extra);
     let file = server.defaults(
         "ready.cnf",
         &format!("[client]\nuser=monitor\npassword={PASSWORD}\n"),
     );
-    wait_ready("mariadbd", Duration::from_secs(60), &log, || {
+    wait_ready("mariadbd", Duration::from_secs(60), &server.log(), || {
         probe_mysql("2", &server.socket, &file, &[]).healthy()
     });
     server

@@ -247,36 +247,8 @@ fn libvirt() {
     // user, no system paths needed; the socket lands in our runtime dir.
     let dir = TempDir::new("libvirt");
     let runtime = dir.path().join("run");
-    let home = dir.path().join("home");
-    for d in [&runtime, &home] {
-        std::fs::create_dir_all(d).unwrap();
-        nix::unistd::chown(d, Some(nix::unistd::Uid::from_raw(65534)), None).unwrap();
-    }
-    let config = dir.path().join("libvirtd.conf");
-    let settings = format!(
-        "unix_sock_dir = \"{}\"\nauth_unix_rw = \"none\"\nauth_unix_ro = \"none\"\n",
-        runtime.display()
-    );
-    std::fs::write(&config, settings).unwrap();
-    let server = spawn_cmd(
-        std::process::Command::new("setpriv")
-            .args([
-                "--reuid=65534",
-                "--regid=65534",
-                "--clear-groups",
-                "libvirtd",
-                "--timeout",
-                "0",
-                "--config",
-            ])
-            .arg(&config)
-            .env_clear()
-            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
-            .env("HOME", &home)
-            .env("XDG_RUNTIME_DIR", &runtime),
-    );
+    let server = start_session_libvirtd(dir.path(), &runtime, &dir.path().join("home"));
     let socket = runtime.join("libvirt-sock");
-    wait_unix("libvirtd socket", &socket);
     let address = format!("unix:{}", socket.display());
 
     expect_healthy(&["libvirt", &address], "libvirt daemon 9.");

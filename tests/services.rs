@@ -2,7 +2,13 @@
 //! and free ports, with their configuration written into a temporary root
 //! (`HEALTHCHECK_ROOT`) the way TripleO lays it out.
 mod common;
+mod probe_support;
+mod small_protocols;
 use common::*;
+use probe_support::mariadb::{start_mariadb, MariaDb};
+use probe_support::rabbitmq::start_rabbitmq;
+use probe_support::{scratch_dir, wait_ready};
+use small_protocols::{spawn, start_etcd, start_session_libvirtd, wait_tcp, wait_unix};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -30,42 +36,6 @@ fn write(root: &Path, path: &str, text: &str) {
     std::fs::write(full, text).unwrap();
 }
 
-/// Start a real server; panics (the test fails) when it cannot.
-fn start(program: &str, args: &[&str]) -> Child {
-    let child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!("cannot start {program}: {e} (run `bash tests/setup/install.sh`)")
-        });
-    Child(child)
-}
-
-/// A server started in its own process group, all of which is killed on drop: the
-/// rabbitmq-server script starts the Erlang VM as a child, which must not outlive the test.
-struct GroupChild(Child);
-
-impl GroupChild {
-    fn spawn(cmd: &mut Command, what: &str) -> GroupChild {
-        use std::os::unix::process::CommandExt;
-        let child = cmd
-            .process_group(0)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
-        GroupChild(Child(child))
-    }
-}
-
-impl Drop for GroupChild {
-    fn drop(&mut self) {
-        let group = nix::unistd::Pid::from_raw(self.0 .0.id() as i32);
-        let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
-    }
-}
-
 fn accepts(addr: &str) -> bool {
     std::net::TcpStream::connect(addr).is_ok()
 }
@@ -74,7 +44,7 @@ fn accepts(addr: &str) -> bool {
 fn http_server(dir: &Path, bind: &str, port: u16) -> Child {
     let port_text = port.to_string();
     let dir_text = dir.display().to_string();
-    let server = start(
+    let server = spawn(
         "/usr/bin/python3",
         &[
             "-m",
@@ -348,7 +318,7 @@ fn collectd_answers_listval_on_its_socket() {
     );
     write(root.path(), "/collectd.conf", &conf);
     let conf_path = root.path().join("collectd.conf").display().to_string();
-    let collectd = start("/usr/sbin/collectd", &["-f", "-C", &conf_path]);
+    let collectd = spawn("/usr/sbin/collectd", &["-f", "-C", &conf_path]);
     wait_for("collectd's unix socket", START, || socket.exists());
     let r = run_in(root.path(), &["collectd"]);
     assert!(r.healthy() && r.line().contains("LISTVAL"), "{r:?}");
@@ -373,10 +343,8 @@ fn redis_with_a_password_from_redis_conf() {
         .join("etc/redis/redis.conf")
         .display()
         .to_string();
-    let _redis = start("/usr/bin/redis-server", &[&conf_path]);
-    wait_for("redis-server", START, || {
-        accepts(&format!("127.0.0.1:{port}"))
-    });
+    let _redis = spawn("/usr/bin/redis-server", &[&conf_path]);
+    wait_tcp("redis-server", port);
     let r = run_in(root.path(), &["redis"]);
     assert!(r.healthy(), "{r:?}");
     // The same server with a wrong password in the file: unhealthy, and no password printed.
@@ -400,11 +368,11 @@ fn memcached_from_its_sysconfig() {
         &format!("PORT=\"{port}\"\nUSER=\"memcached\"\nOPTIONS=\"-l 127.0.0.1 -U 0\"\n"),
     );
     let port_text = port.to_string();
-    let _memcached = start(
+    let _memcached = spawn(
         "/usr/bin/memcached",
         &["-u", "root", "-l", "127.0.0.1", "-p", &port_text, "-U", "0"],
     );
-    wait_for("memcached", START, || accepts(&format!("127.0.0.1:{port}")));
+    wait_tcp("memcached", port);
     let r = run_in(root.path(), &["memcached"]);
     assert!(r.healthy(), "{r:?}");
 }
@@ -413,36 +381,12 @@ fn memcached_from_its_sysconfig() {
 fn etcd_from_its_listen_client_urls() {
     let root = TempDir::new("svc-etcd");
     let data = TempDir::new("svc-etcd-data");
-    let (client, peer) = (free_port(), free_port());
-    let client_url = format!("http://127.0.0.1:{client}");
-    let peer_url = format!("http://127.0.0.1:{peer}");
+    let (_etcd, client) = start_etcd(&data, &[]);
     write(
         root.path(),
         "/etc/etcd/etcd.conf",
-        &format!("ETCD_NAME=t\nETCD_LISTEN_CLIENT_URLS=\"{client_url}\"\n"),
+        &format!("ETCD_NAME=default\nETCD_LISTEN_CLIENT_URLS=\"http://127.0.0.1:{client}\"\n"),
     );
-    let data_dir = data.path().join("etcd").display().to_string();
-    let cluster = format!("t={peer_url}");
-    let _etcd = start(
-        "/usr/bin/etcd",
-        &[
-            "--name",
-            "t",
-            "--data-dir",
-            &data_dir,
-            "--listen-client-urls",
-            &client_url,
-            "--advertise-client-urls",
-            &client_url,
-            "--listen-peer-urls",
-            &peer_url,
-            "--initial-advertise-peer-urls",
-            &peer_url,
-            "--initial-cluster",
-            &cluster,
-        ],
-    );
-    wait_for("etcd", START, || accepts(&format!("127.0.0.1:{client}")));
     // The listener opens before the member is ready: allow it a moment to elect itself.
     let r = until_healthy(START, || run_in(root.path(), &["etcd"]));
     assert!(r.healthy(), "{r:?}");
@@ -462,7 +406,7 @@ fn swift_rsync_listens_on_the_port_given_as_argument() {
     );
     let conf = root.path().join("rsyncd.conf").display().to_string();
     let port_text = port.to_string();
-    let _rsync = start(
+    let _rsync = spawn(
         "/usr/bin/rsync",
         &[
             "--daemon",
@@ -473,9 +417,7 @@ fn swift_rsync_listens_on_the_port_given_as_argument() {
             &conf,
         ],
     );
-    wait_for("rsync daemon", START, || {
-        accepts(&format!("127.0.0.1:{port}"))
-    });
+    wait_tcp("rsync daemon", port);
     let r = run_in(root.path(), &["swift-rsync", &port_text]);
     assert!(r.healthy(), "{r:?}");
     let r = run_in(root.path(), &["swift-rsync", &free_port().to_string()]);
@@ -490,7 +432,7 @@ fn an_rpc_agent_connected_to_the_port_given_as_argument() {
     let script = format!(
         "import socket,time; s=socket.create_connection(('127.0.0.1',{port})); time.sleep(60)"
     );
-    let _agent = start("/usr/bin/python3", &["-c", &script, "neutron-dhcp-agent"]);
+    let _agent = spawn("/usr/bin/python3", &["-c", &script, "neutron-dhcp-agent"]);
     let (_conn, _) = listener.accept().unwrap();
     let r = run(&["neutron-dhcp", &port.to_string()]);
     assert!(r.healthy(), "{r:?}");
@@ -506,7 +448,7 @@ fn a_swift_replicator_with_a_fresh_or_stale_recon_cache() {
         "/etc/swift/account-server.conf",
         "[DEFAULT]\nbind_port = 6002\n[account-replicator]\ninterval = 120\n",
     );
-    let _replicator = start(
+    let _replicator = spawn(
         "/bin/bash",
         &["-c", "exec -a swift-account-replicator sleep 60"],
     );
@@ -544,13 +486,11 @@ fn ovsdb_server(dir: &Path, name: &str, schema: &str, socket: &Path) -> Child {
     let remote = format!("--remote=punix:{}", socket.display());
     let unixctl = format!("--unixctl={}/{name}.ctl", dir.display());
     let pidfile = format!("--pidfile={}/{name}.pid", dir.display());
-    let server = start(
+    let server = spawn(
         "/usr/sbin/ovsdb-server",
         &[&db, &remote, &unixctl, &pidfile, "--no-chdir"],
     );
-    wait_for(&format!("ovsdb-server {name}"), START, || {
-        std::os::unix::net::UnixStream::connect(socket).is_ok()
-    });
+    wait_unix(&format!("ovsdb-server {name}"), socket);
     server
 }
 
@@ -579,72 +519,31 @@ fn ovn_dbs_answer_list_dbs_on_their_sockets() {
     assert!(!r.healthy() && r.line().contains("ovnsb_db.sock"), "{r:?}");
 }
 
-/// A MariaDB server whose socket is `ROOT/var/lib/mysql/mysql.sock` (the default path the
-/// check resolves) and whose TCP port is returned; user `monitor` has `password`.
-fn mariadb(root: &Path, password: &str) -> (Child, u16) {
-    let data = root.join("data");
-    let sock_dir = root.join("var/lib/mysql");
-    std::fs::create_dir_all(&sock_dir).unwrap();
-    let installed = Command::new("mariadb-install-db")
-        .args([
-            "--no-defaults",
-            "--user=mysql",
-            "--auth-root-authentication-method=socket",
-            "--skip-test-db",
-        ])
-        .arg(format!("--datadir={}", data.display()))
-        .output()
-        .expect("mariadb-install-db (run `bash tests/setup/install.sh`)");
-    assert!(
-        installed.status.success(),
-        "mariadb-install-db: {}",
-        String::from_utf8_lossy(&installed.stderr)
-    );
-    // The password goes through an init file, never a command line.
-    let init = root.join("init.sql");
-    std::fs::write(
-        &init,
-        format!(
+/// A MariaDB server (data in a scratch directory) whose socket is `socket` inside
+/// `root`, and whose TCP port is returned; user `monitor` has `password`.
+fn mariadb(root: &Path, socket: &str, password: &str) -> MariaDb {
+    let server = start_mariadb(
+        &scratch_dir(&format!("svc-mariadb-{}", free_port())),
+        &root.join(socket.trim_start_matches('/')),
+        &format!(
             "CREATE USER 'monitor'@'localhost' IDENTIFIED BY '{password}';\n\
              CREATE USER 'monitor'@'127.0.0.1' IDENTIFIED BY '{password}';\n"
         ),
-    )
-    .unwrap();
-    let chown = Command::new("chown")
-        .args(["-R", "mysql:"])
-        .arg(&sock_dir)
-        .arg(&init)
-        .status()
-        .unwrap();
-    assert!(chown.success());
-    let port = free_port();
-    let server = start(
-        "/usr/sbin/mariadbd",
-        &[
-            "--no-defaults",
-            "--user=mysql",
-            &format!("--datadir={}", data.display()),
-            &format!("--socket={}", sock_dir.join("mysql.sock").display()),
-            &format!("--port={port}"),
-            "--bind-address=127.0.0.1",
-            &format!("--pid-file={}", sock_dir.join("mariadb.pid").display()),
-            &format!("--init-file={}", init.display()),
-            "--skip-name-resolve",
-            "--innodb-buffer-pool-size=16M",
-            "--skip-log-bin",
-        ],
+        &[],
     );
-    wait_for("mariadbd", Duration::from_secs(60), || {
-        accepts(&format!("127.0.0.1:{port}"))
+    wait_ready("mariadbd", Duration::from_secs(60), &server.log(), || {
+        accepts(&server.tcp())
     });
-    (server, port)
+    server
 }
 
 #[test]
 fn mariadb_logs_in_with_the_client_section_of_my_cnf() {
     let root = TempDir::new("svc-mariadb");
     let password = "svc-test-db-pw-41d2";
-    let (_server, port) = mariadb(root.path(), password);
+    // The default path the check resolves on RHEL/TripleO.
+    let server = mariadb(root.path(), "/var/lib/mysql/mysql.sock", password);
+    let port = server.port;
     // Over the default socket, credentials in /root/.my.cnf as TripleO writes them.
     write(
         root.path(),
@@ -678,6 +577,56 @@ fn mariadb_logs_in_with_the_client_section_of_my_cnf() {
 }
 
 #[test]
+fn mariadb_on_debian_finds_its_socket_through_etc_mysql() {
+    let root = TempDir::new("svc-mariadb-debian");
+    let password = "svc-test-db-pw-9e07";
+    let _server = mariadb(root.path(), "/run/mysqld/mysqld.sock", password);
+    // No socket configured anywhere: Debian's well-known socket is found.
+    write(
+        root.path(),
+        "/root/.my.cnf",
+        &format!("[client]\nuser=monitor\npassword={password}\n"),
+    );
+    let r = until_healthy(START, || run_in(root.path(), &["mariadb"]));
+    assert!(
+        r.healthy() && r.line().contains("run/mysqld/mysqld.sock"),
+        "{r:?}"
+    );
+    // Debian's layout: /etc/mysql/my.cnf includes its directories, which hold the
+    // credentials and the server's socket.
+    std::fs::remove_file(root.path().join("root/.my.cnf")).unwrap();
+    write(
+        root.path(),
+        "/etc/mysql/my.cnf",
+        "[client-server]\n!includedir /etc/mysql/conf.d/\n!includedir /etc/mysql/mariadb.conf.d/\n",
+    );
+    write(
+        root.path(),
+        "/etc/mysql/conf.d/monitor.cnf",
+        &format!("[client]\nuser = monitor\npassword = \"{password}\"\n"),
+    );
+    write(
+        root.path(),
+        "/etc/mysql/mariadb.conf.d/50-server.cnf",
+        "[server]\n[mysqld]\nuser = mysql\nsocket = /run/mysqld/mysqld.sock\nskip-name-resolve\n",
+    );
+    let r = run_in(root.path(), &["mariadb"]);
+    assert!(
+        r.healthy() && r.line().contains("run/mysqld/mysqld.sock"),
+        "{r:?}"
+    );
+    // The configured socket is the one tried: a server configured elsewhere is not found.
+    write(
+        root.path(),
+        "/etc/mysql/mariadb.conf.d/50-server.cnf",
+        "[mysqld]\nsocket = /run/mysqld/elsewhere.sock\n",
+    );
+    let r = run_in(root.path(), &["mariadb"]);
+    assert!(!r.healthy() && r.line().contains("elsewhere.sock"), "{r:?}");
+    assert!(!r.line().contains(password), "{r:?}");
+}
+
+#[test]
 fn nova_vnc_proxy_over_https_when_ssl_only() {
     let root = TempDir::new("svc-vnc");
     let port = free_port();
@@ -704,7 +653,7 @@ fn nova_vnc_proxy_over_https_when_ssl_only() {
         .expect("openssl");
     assert!(made.success(), "openssl req");
     let (cert_text, key_text) = (cert.display().to_string(), key.display().to_string());
-    let _server = start(
+    let _server = spawn(
         "/usr/bin/openssl",
         &[
             "s_server",
@@ -718,9 +667,7 @@ fn nova_vnc_proxy_over_https_when_ssl_only() {
             &key_text,
         ],
     );
-    wait_for("openssl s_server", START, || {
-        accepts(&format!("127.0.0.1:{port}"))
-    });
+    wait_tcp("openssl s_server", port);
     let conf = format!("[DEFAULT]\nssl_only = True\n[vnc]\nnovncproxy_host = 127.0.0.1\nnovncproxy_port = {port}\n");
     write(root.path(), "/etc/nova/nova.conf", &conf);
     let r = run_in(root.path(), &["nova-vnc-proxy"]);
@@ -770,7 +717,7 @@ fn swift_proxy_healthcheck_middleware() {
         "[DEFAULT]\nbind_ip = 127.0.0.1\nbind_port = {port}\n[pipeline:main]\npipeline = catch_errors healthcheck\n    proxy-logging proxy-server\n"
     );
     write(root.path(), "/etc/swift/proxy-server.conf", &conf);
-    let _proxy = start("/bin/bash", &["-c", "exec -a swift-proxy-server sleep 60"]);
+    let _proxy = spawn("/bin/bash", &["-c", "exec -a swift-proxy-server sleep 60"]);
     let _server = http_server(www.path(), "127.0.0.1", port);
     let r = until_healthy(START, || run_in(root.path(), &["swift-proxy"]));
     assert!(r.healthy() && r.line().contains("/healthcheck"), "{r:?}");
@@ -780,7 +727,7 @@ fn swift_proxy_healthcheck_middleware() {
 fn octavia_health_manager_holds_its_udp_port() {
     let port = free_port();
     let script = format!("import socket,time; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(('127.0.0.1',{port})); time.sleep(60)");
-    let _manager = start(
+    let _manager = spawn(
         "/usr/bin/python3",
         &["-c", &script, "octavia-health-manager"],
     );
@@ -797,50 +744,8 @@ fn nova_libvirt_asks_the_daemon_its_version() {
     // libvirtd in session mode as nobody (no /dev/kvm or system paths needed), its socket
     // where the check looks for it: ROOT/run/libvirt/libvirt-sock.
     let root = TempDir::new("svc-libvirt");
-    let (runtime, home) = (root.path().join("run/libvirt"), root.path().join("home"));
-    for dir in [&runtime, &home] {
-        std::fs::create_dir_all(dir).unwrap();
-        let owned = Command::new("chown")
-            .args(["nobody:"])
-            .arg(dir)
-            .status()
-            .unwrap();
-        assert!(owned.success());
-    }
-    let conf = root.path().join("libvirtd.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "unix_sock_dir = \"{}\"\nauth_unix_rw = \"none\"\nauth_unix_ro = \"none\"\n",
-            runtime.display()
-        ),
-    )
-    .unwrap();
-    let daemon = Child(
-        Command::new("setpriv")
-            .args([
-                "--reuid=65534",
-                "--regid=65534",
-                "--clear-groups",
-                "libvirtd",
-                "--timeout",
-                "0",
-                "--config",
-            ])
-            .arg(&conf)
-            .env_clear()
-            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
-            .env("HOME", &home)
-            .env("XDG_RUNTIME_DIR", &runtime)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("libvirtd (run `bash tests/setup/install.sh`)"),
-    );
-    let socket = runtime.join("libvirt-sock");
-    wait_for("libvirtd socket", START, || {
-        std::os::unix::net::UnixStream::connect(&socket).is_ok()
-    });
+    let runtime = root.path().join("run/libvirt");
+    let daemon = start_session_libvirtd(root.path(), &runtime, &root.path().join("home"));
     let r = run_in(root.path(), &["nova-libvirt"]);
     assert!(r.healthy() && r.line().contains("libvirt-sock"), "{r:?}");
     let r = run_in(root.path(), &["nova-libvirt", "libvirtd"]);
@@ -853,61 +758,8 @@ fn nova_libvirt_asks_the_daemon_its_version() {
 #[test]
 fn rabbitmq_handshake_on_the_port_of_rabbitmq_env() {
     let root = TempDir::new("svc-rabbitmq");
-    let data = root.path().join("rabbit");
-    for sub in ["home", "mnesia", "log"] {
-        std::fs::create_dir_all(data.join(sub)).unwrap();
-    }
-    std::fs::write(data.join("enabled_plugins"), "[].\n").unwrap();
-    std::fs::write(data.join("rabbitmq.conf"), "").unwrap();
-    let owned = Command::new("chown")
-        .args(["-R", "rabbitmq:"])
-        .arg(&data)
-        .status()
-        .unwrap();
-    assert!(owned.success());
-    let (port, dist_port, epmd_port) = (free_port(), free_port(), free_port());
-    let path = |sub: &str| data.join(sub).display().to_string();
-    let as_rabbitmq = |program: &str| {
-        let mut cmd = Command::new("setpriv");
-        cmd.args([
-            "--reuid=rabbitmq",
-            "--regid=rabbitmq",
-            "--init-groups",
-            program,
-        ])
-        .env("HOME", path("home"))
-        .env("ERL_EPMD_PORT", epmd_port.to_string())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-        cmd
-    };
-    let mut epmd = as_rabbitmq("epmd");
-    epmd.args(["-port", &epmd_port.to_string(), "-address", "127.0.0.1"]);
-    let _epmd = Child(
-        epmd.spawn()
-            .expect("epmd (run `bash tests/setup/install.sh`)"),
-    );
-    let mut server = as_rabbitmq("/usr/lib/rabbitmq/bin/rabbitmq-server");
-    server
-        .env(
-            "RABBITMQ_NODENAME",
-            format!("ohc-svc-{}@localhost", std::process::id()),
-        )
-        .env("RABBITMQ_NODE_IP_ADDRESS", "127.0.0.1")
-        .env("RABBITMQ_NODE_PORT", port.to_string())
-        .env("RABBITMQ_DIST_PORT", dist_port.to_string())
-        .env(
-            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS",
-            "-kernel inet_dist_use_interface {127,0,0,1}",
-        )
-        .env("RABBITMQ_MNESIA_BASE", path("mnesia"))
-        .env("RABBITMQ_LOG_BASE", path("log"))
-        .env("RABBITMQ_PID_FILE", path("rabbitmq.pid"))
-        .env("RABBITMQ_CONFIG_FILE", path("rabbitmq.conf"))
-        .env("RABBITMQ_FEATURE_FLAGS_FILE", path("feature_flags"))
-        .env("RABBITMQ_ENABLED_PLUGINS_FILE", path("enabled_plugins"));
-    let broker = GroupChild::spawn(&mut server, "rabbitmq-server");
+    let broker = start_rabbitmq(&scratch_dir("svc-rabbitmq"), "");
+    let port = broker.port;
     // The port as TripleO's rabbitmq-env.conf names it (no RABBITMQ_ prefix).
     write(
         root.path(),
@@ -918,7 +770,7 @@ fn rabbitmq_handshake_on_the_port_of_rabbitmq_env() {
         run_in(root.path(), &["rabbitmq"])
     });
     assert!(r.healthy() && r.line().contains(&port.to_string()), "{r:?}");
-    drop(broker);
+    broker.kill();
     let r = run_in(root.path(), &["rabbitmq"]);
     assert!(!r.healthy(), "{r:?}");
 }

@@ -5,6 +5,7 @@
 
 use crate::context::Context;
 use crate::net::Endpoint;
+use crate::proto::exchange;
 use crate::verdict::Checked;
 
 const HEADER: &[u8; 8] = b"AMQP\x00\x01\x00\x00";
@@ -28,7 +29,7 @@ pub fn parse_header(reply: &[u8]) -> Result<String, String> {
 
 /// Send the AMQP 1.0 header to `endpoint` and read the peer's.
 pub fn header(endpoint: &Endpoint, ctx: &Context) -> Checked {
-    let outcome = super::exchange::request(endpoint, HEADER, 8, |b| b.len() >= 8, ctx)
+    let outcome = exchange::request(endpoint, ctx, HEADER, 8, |b| b.len() >= 8)
         .and_then(|reply| parse_header(&reply));
     Checked::new(endpoint.to_string(), outcome)
 }

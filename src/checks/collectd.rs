@@ -3,6 +3,7 @@
 
 use crate::context::Context;
 use crate::net::Endpoint;
+use crate::proto::exchange;
 use crate::verdict::Checked;
 
 /// Longest reply line we read; the value list that follows the status line is not needed.
@@ -25,13 +26,9 @@ pub fn parse_status(reply: &[u8]) -> Result<String, String> {
 
 /// Ask collectd at `endpoint` for its value list.
 pub fn listval(endpoint: &Endpoint, ctx: &Context) -> Checked {
-    let outcome = super::exchange::request(
-        endpoint,
-        b"LISTVAL\n",
-        STATUS_LIMIT,
-        |b| b.contains(&b'\n'),
-        ctx,
-    )
+    let outcome = exchange::request(endpoint, ctx, b"LISTVAL\n", STATUS_LIMIT, |b| {
+        b.contains(&b'\n')
+    })
     .and_then(|reply| parse_status(&reply));
     Checked::new(endpoint.to_string(), outcome)
 }

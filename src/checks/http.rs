@@ -28,21 +28,14 @@ pub const PROBE: ProbeKind = ProbeKind {
 };
 
 fn args(cmd: Command) -> Command {
-    let file = |name: &'static str, help: &'static str| {
-        Arg::new(name).long(name).value_name("FILE").help(help)
-    };
-    cmd.arg(
-        Arg::new("url")
-            .required(true)
-            .value_name("URL")
-            .help("http:// or https:// URL (IPv6 as http://[::1]:8080/)"),
+    tls::file_args(
+        cmd.arg(
+            Arg::new("url")
+                .required(true)
+                .value_name("URL")
+                .help("http:// or https:// URL (IPv6 as http://[::1]:8080/)"),
+        ),
     )
-    .arg(file(
-        "cacert",
-        "Verify the server certificate against this CA bundle (PEM)",
-    ))
-    .arg(file("cert", "Client certificate (PEM) to present"))
-    .arg(file("key", "Private key (PEM) of the client certificate"))
     .arg(
         Arg::new("verify")
             .long("verify")
@@ -75,15 +68,15 @@ fn args(cmd: Command) -> Command {
 
 fn run(m: &ArgMatches, ctx: &Context) -> Checked {
     let url = m.get_one::<String>("url").cloned().unwrap_or_default();
-    let path = |name: &str| m.get_one::<String>(name).cloned();
+    let tls = tls::options_from(m);
     let mut opts = HttpOptions {
         verify: m.get_flag("verify"),
-        ca_file: path("cacert"),
-        client_cert: path("cert"),
-        client_key: path("key"),
+        ca_file: tls.ca_file,
+        client_cert: tls.client_cert,
+        client_key: tls.client_key,
         ..HttpOptions::default()
     };
-    if let Some(ua) = path("user-agent") {
+    if let Some(ua) = m.get_one::<String>("user-agent").cloned() {
         opts.user_agent = ua;
     }
     let headers: Result<Vec<_>, String> = m

@@ -13,6 +13,5 @@ pub mod tcp;
 pub mod amqp1;
 pub mod collectd;
 pub mod cron;
-pub mod exchange;
 pub mod multipathd;
 pub mod swift_recon;

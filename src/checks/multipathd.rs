@@ -4,6 +4,7 @@
 
 use crate::context::Context;
 use crate::net::Endpoint;
+use crate::proto::exchange;
 use crate::verdict::Checked;
 
 /// multipathd's abstract socket name.
@@ -57,12 +58,12 @@ pub fn parse_reply(buf: &[u8]) -> Result<String, String> {
 
 /// Ask multipathd at `endpoint` for its status.
 pub fn show_status(endpoint: &Endpoint, ctx: &Context) -> Checked {
-    let outcome = super::exchange::request(
+    let outcome = exchange::request(
         endpoint,
+        ctx,
         &frame("show status"),
         REPLY_LIMIT + LEN_BYTES,
         complete,
-        ctx,
     )
     .and_then(|reply| parse_reply(&reply));
     Checked::new(endpoint.to_string(), outcome)

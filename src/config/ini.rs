@@ -4,24 +4,13 @@
 //! newline), a blank line ending a value, one pair of matching quotes stripped, the last
 //! value of a key winning, and `[DEFAULT]` as the fallback of every section. A
 //! `FILE.d/*.conf` directory is read after the file, in name order, as oslo.config does
-//! with `--config-dir`.
-//!
-//! MySQL option files (`my.cnf`) use the same syntax plus `!include` directives and
-//! bare flags (`skip-name-resolve`); [`Dialect::MyCnf`] accepts those.
+//! with `--config-dir`. (MySQL option files, with their includes and bare flags, are
+//! read by `proto::mysql::mycnf`.)
 
 use std::collections::HashMap;
 
 /// The section every lookup falls back to.
 pub const DEFAULT_SECTION: &str = "DEFAULT";
-
-/// Which flavour of INI a file is written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
-    /// oslo.config and paste.deploy files: every line is a header, an assignment, a comment or a continuation.
-    Oslo,
-    /// MySQL option files: also `!include`/`!includedir` lines (ignored) and bare flags (value "").
-    MyCnf,
-}
 
 /// A parsed INI file: section → key → value.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -68,13 +57,9 @@ impl Ini {
     }
 }
 
-/// Parse oslo.config INI text.
+/// Parse oslo.config INI text: every line is a header, an assignment, a comment or a
+/// continuation. Errors name the line number and what is wrong.
 pub fn parse(text: &str) -> Result<Ini, String> {
-    parse_dialect(text, Dialect::Oslo)
-}
-
-/// Parse INI text of the given dialect. Errors name the line number and what is wrong.
-pub fn parse_dialect(text: &str, dialect: Dialect) -> Result<Ini, String> {
     let mut ini = Ini::default();
     let mut section: Option<String> = None;
     // The assignment being read, kept open for continuation lines.
@@ -102,7 +87,6 @@ pub fn parse_dialect(text: &str, dialect: Dialect) -> Result<Ini, String> {
         if line.starts_with([' ', '\t']) {
             match pending.as_mut() {
                 Some((_, lines)) => lines.push(trimmed.to_string()),
-                None if dialect == Dialect::MyCnf => {}
                 None => {
                     return Err(format!(
                         "line {lineno}: indented line continues no value: {trimmed:?}"
@@ -122,12 +106,8 @@ pub fn parse_dialect(text: &str, dialect: Dialect) -> Result<Ini, String> {
             section = Some(name.trim().to_string());
             continue;
         }
-        if dialect == Dialect::MyCnf && line.starts_with('!') {
-            continue;
-        }
         let (key, value) = match split_assignment(line) {
             Some(kv) => kv,
-            None if dialect == Dialect::MyCnf => (line.trim().to_string(), String::new()),
             None => {
                 return Err(format!(
                     "line {lineno}: expected 'key = value', '[section]' or a comment: {line:?}"
@@ -174,16 +154,12 @@ pub fn unquote(value: &str) -> &str {
 /// A missing file (and no `.d` directory) gives an empty `Ini`, so lookups fall back to
 /// their defaults as `get_config_val` did; an unreadable or malformed file is an error.
 pub fn load(path: &str) -> Result<Ini, String> {
-    load_dialect(path, Dialect::Oslo)
-}
-
-pub fn load_dialect(path: &str, dialect: Dialect) -> Result<Ini, String> {
     let mut ini = Ini::default();
     let conf_d = format!("{path}.d");
     let files = std::iter::once(path.to_string()).chain(super::conf_d_files(&conf_d)?);
     for file in files {
         if let Some(text) = super::read_optional(&file)? {
-            let parsed = parse_dialect(&text, dialect).map_err(|e| super::in_file(&file, e))?;
+            let parsed = parse(&text).map_err(|e| super::in_file(&file, e))?;
             ini.merge(parsed);
         }
     }
@@ -272,12 +248,10 @@ pipeline = catch_errors
     }
 
     #[test]
-    fn mycnf_dialect_accepts_includes_and_flags() {
-        let text = "!includedir /etc/my.cnf.d\n[client]\nuser=root\npassword=\"p w\"\n[mysqld]\nskip-name-resolve\n";
-        assert!(parse(text).is_err());
-        let ini = parse_dialect(text, Dialect::MyCnf).unwrap();
-        assert_eq!(ini.get("client", "password").as_deref(), Some("p w"));
-        assert_eq!(ini.get("mysqld", "skip-name-resolve").as_deref(), Some(""));
+    fn a_my_cnf_is_not_an_oslo_file() {
+        // Includes and bare flags belong to proto::mysql::mycnf, which reads my.cnf.
+        assert!(parse("!includedir /etc/my.cnf.d\n[client]\nuser=root\n").is_err());
+        assert!(parse("[mysqld]\nskip-name-resolve\n").is_err());
     }
 
     #[test]

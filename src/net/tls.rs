@@ -6,8 +6,10 @@
 //! CA file the chain and name are verified against that CA. A client certificate and
 //! key can be presented to services that require one. SNI is sent for DNS names only.
 
-use super::Connection;
+use super::{Connection, Endpoint};
+use crate::context::Context;
 use crate::util::io_reason;
+use clap::{Arg, ArgMatches, Command};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{ring, CryptoProvider};
 use rustls::pki_types::pem::PemObject;
@@ -26,6 +28,30 @@ pub struct TlsOptions {
     /// Client certificate chain (PEM) and its private key (PEM).
     pub client_cert: Option<String>,
     pub client_key: Option<String>,
+}
+
+/// The certificate files a TLS client takes (`--cacert`, `--cert`, `--key`), named as curl names them.
+pub fn file_args(cmd: Command) -> Command {
+    let file = |name: &'static str, help: &'static str| {
+        Arg::new(name).long(name).value_name("FILE").help(help)
+    };
+    cmd.arg(file(
+        "cacert",
+        "Verify the server certificate against this CA bundle (PEM)",
+    ))
+    .arg(file("cert", "Client certificate (PEM) to present"))
+    .arg(file("key", "Private key (PEM) of the client certificate"))
+}
+
+/// The options given by [`file_args`]: a CA file turns verification on, as it does for curl.
+pub fn options_from(m: &ArgMatches) -> TlsOptions {
+    let path = |name: &str| m.get_one::<String>(name).cloned();
+    TlsOptions {
+        verify: path("cacert").is_some(),
+        ca_file: path("cacert"),
+        client_cert: path("cert"),
+        client_key: path("key"),
+    }
 }
 
 /// The system CA bundle, used by `verify` without a CA file (`SSL_CERT_FILE` overrides).
@@ -216,6 +242,27 @@ impl ServerCertVerifier for AcceptAnyCertificate {
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
     }
+}
+
+/// Connect to `endpoint` and, when `tls` is given, run the handshake over the
+/// connection (the server name is the endpoint's host). Option-file problems are
+/// reported before anything is connected.
+pub fn open(
+    endpoint: &Endpoint,
+    tls: Option<&TlsOptions>,
+    ctx: &Context,
+) -> Result<Stream, String> {
+    let config = tls.map(client_config).transpose()?;
+    let conn = super::connect(endpoint, ctx)?;
+    let Some(config) = config else {
+        return Ok(Stream::Plain(conn));
+    };
+    let host = match endpoint {
+        Endpoint::Tcp { host, .. } => host.as_str(),
+        // A unix socket has no host name; certificates for local services name localhost.
+        Endpoint::Unix(_) | Endpoint::Abstract(_) => "localhost",
+    };
+    Ok(Stream::Tls(Box::new(connect(conn, host, config)?)))
 }
 
 /// A connection that may or may not be wrapped in TLS.

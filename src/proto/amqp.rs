@@ -6,8 +6,10 @@
 pub mod frame;
 
 use crate::context::Context;
+use crate::net::tls::{self, TlsOptions};
 use crate::net::Endpoint;
 use crate::probes::ProbeKind;
+use crate::proto::exchange;
 use crate::proto::framed::Framed;
 use crate::verdict::{Checked, Outcome};
 use clap::{Arg, ArgAction, ArgMatches, Command};
@@ -31,11 +33,8 @@ const CLOSE: u16 = 50;
 const CLOSE_OK: u16 = 51;
 
 fn args(cmd: Command) -> Command {
-    cmd.arg(
-        Arg::new("target")
-            .value_name("HOST:PORT")
-            .required(true)
-            .help("Broker address (port default 5672)"),
+    tls::file_args(
+        cmd.arg(exchange::address_arg("Broker HOST[:PORT] (default port 5672)").required(true)),
     )
     .arg(
         Arg::new("user")
@@ -56,28 +55,33 @@ fn args(cmd: Command) -> Command {
             .default_value("/")
             .help("Virtual host to open"),
     )
-    .arg(
-        Arg::new("tls")
-            .long("tls")
-            .action(ArgAction::SetTrue)
-            .help("Speak AMQP over TLS (amqps): not supported yet, the check says so"),
-    )
+    .arg(Arg::new("tls").long("tls").action(ArgAction::SetTrue).help(
+        "Speak AMQP over TLS (amqps); the certificate is verified only with --cacert, like curl",
+    ))
 }
 
 fn run(m: &ArgMatches, ctx: &Context) -> Checked {
-    let target = m
-        .get_one::<String>("target")
-        .expect("clap requires the target");
-    let endpoint = match Endpoint::parse(target, Some(DEFAULT_PORT)) {
-        Ok(ep) => ep,
-        Err(e) => return Checked::new(target.clone(), Err(e)),
-    };
-    let login = match login_from(m) {
-        Ok(l) => l,
-        Err(e) => return Checked::new(endpoint.to_string(), Err(e)),
-    };
-    let outcome = handshake(&endpoint, login.as_ref(), m.get_flag("tls"), ctx);
-    Checked::new(endpoint.to_string(), outcome)
+    exchange::with_endpoint(m, None, Some(DEFAULT_PORT), |endpoint| {
+        let login = login_from(m)?;
+        handshake(endpoint, login.as_ref(), tls_from(m)?.as_ref(), ctx)
+    })
+}
+
+/// TLS options when `--tls` is given; certificate files without it are a mistake worth naming.
+fn tls_from(m: &ArgMatches) -> Result<Option<TlsOptions>, String> {
+    let opts = tls::options_from(m);
+    if m.get_flag("tls") {
+        return Ok(Some(opts));
+    }
+    match ["cacert", "cert", "key"]
+        .into_iter()
+        .find(|name| m.get_one::<String>(name).is_some())
+    {
+        Some(name) => Err(format!(
+            "--{name} needs --tls (the connection is plain AMQP without it)"
+        )),
+        None => Ok(None),
+    }
 }
 
 fn login_from(m: &ArgMatches) -> Result<Option<Login>, String> {
@@ -125,14 +129,17 @@ impl std::fmt::Debug for Login {
 }
 
 /// Speak AMQP to `endpoint`: Connection.Start must arrive; with `login`, log in and open the vhost.
-pub fn handshake(endpoint: &Endpoint, login: Option<&Login>, tls: bool, ctx: &Context) -> Outcome {
-    if tls {
-        return Err("TLS: not yet supported by the amqp probe (probe the plain AMQP port, or use a tcp check)".into());
-    }
+/// With `tls`, the whole conversation runs inside a TLS session (amqps).
+pub fn handshake(
+    endpoint: &Endpoint,
+    login: Option<&Login>,
+    tls: Option<&TlsOptions>,
+    ctx: &Context,
+) -> Outcome {
     if let Some(l) = login {
         crate::secrets::remember(&l.password);
     }
-    let mut io = Framed::connect(endpoint, frame::MAX_FRAME + 8, ctx)?;
+    let mut io = Framed::connect(endpoint, tls, frame::MAX_FRAME + 8, ctx)?;
     io.send(frame::PROTOCOL_HEADER, "the protocol header")?;
     let Method::Start {
         version,
@@ -367,7 +374,7 @@ mod tests {
             host: "127.0.0.1".into(),
             port,
         };
-        let err = handshake(&ep, Some(&login), false, &ctx).unwrap_err();
+        let err = handshake(&ep, Some(&login), None, &ctx).unwrap_err();
         broker.join().unwrap();
         assert!(
             err.starts_with(

@@ -1,5 +1,6 @@
 //! What the small request/reply probes (memcached, Redis, OVSDB, HAProxy, libvirt)
-//! share: the address argument, sending a request, and reading one bounded reply.
+//! share, and the service checks' one-shot exchanges (collectd, multipathd, the AMQP
+//! 1.0 header): the address argument, sending a request, and reading one bounded reply.
 //! Every reply goes through `net::read_until`, so a garbage or endless peer is cut
 //! off by the size cap and a stopped one by the check's deadline.
 

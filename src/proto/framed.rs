@@ -1,10 +1,11 @@
 //! A deadline-bound connection for binary protocols whose replies come in frames
 //! (MySQL packets, AMQP frames): read until the protocol's splitter finds one whole
 //! frame, keep what follows it for the next read, and turn I/O failures into
-//! reasons that name the step being waited for.
+//! reasons that name the step being waited for. The connection may be plain or TLS.
 
 use crate::context::Context;
-use crate::net::{Conn, Connection, Endpoint};
+use crate::net::tls::{self, Stream, TlsOptions};
+use crate::net::{Conn, Endpoint};
 use std::io::{ErrorKind, Read, Write};
 
 /// A protocol's frame splitter: `Ok(None)` while more bytes are needed, else the
@@ -12,7 +13,7 @@ use std::io::{ErrorKind, Read, Write};
 pub type Split<T> = fn(&[u8]) -> Result<Option<(T, usize)>, String>;
 
 pub struct Framed {
-    conn: Connection,
+    conn: Stream,
     buf: Vec<u8>,
     /// Bound on the bytes buffered for one frame: garbage peers are cut off here.
     limit: usize,
@@ -21,9 +22,15 @@ pub struct Framed {
 }
 
 impl Framed {
-    pub fn connect(endpoint: &Endpoint, limit: usize, ctx: &Context) -> Result<Framed, String> {
+    /// Connect to `endpoint`, over TLS when `tls` is given.
+    pub fn connect(
+        endpoint: &Endpoint,
+        tls: Option<&TlsOptions>,
+        limit: usize,
+        ctx: &Context,
+    ) -> Result<Framed, String> {
         Ok(Framed {
-            conn: crate::net::connect(endpoint, ctx)?,
+            conn: tls::open(endpoint, tls, ctx)?,
             buf: Vec::new(),
             limit,
             closed: false,
@@ -37,7 +44,7 @@ impl Framed {
 
     /// Whether the connection is a unix socket (local and kernel-protected).
     pub fn is_local(&self) -> bool {
-        matches!(self.conn.conn, Conn::Unix(_))
+        matches!(self.conn.connection().conn, Conn::Unix(_))
     }
 
     /// The next frame; `what` names it in timeout and close reasons.
@@ -76,11 +83,7 @@ impl Framed {
 
     /// An I/O error as a reason: deadline expiry names the step waited for.
     fn failure(&self, e: &std::io::Error, what: &str) -> String {
-        if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock) {
-            let budget = self.conn.deadline().budget().as_secs_f64();
-            return format!("timed out after {budget:.1}s waiting for {what}");
-        }
-        format!("{} during {what}", crate::util::io_reason(e))
+        crate::util::io_failure(e, self.conn.connection().deadline(), what)
     }
 }
 

@@ -207,7 +207,7 @@ struct Session {
 
 impl Session {
     fn connect(endpoint: &Endpoint, ctx: &Context) -> Result<Session, String> {
-        let io = Framed::connect(endpoint, packet::MAX_REPLY + 4, ctx)?;
+        let io = Framed::connect(endpoint, None, packet::MAX_REPLY + 4, ctx)?;
         let channel = if io.is_local() {
             Channel::Secure
         } else {

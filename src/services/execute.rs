@@ -44,7 +44,7 @@ pub fn execute(plan: &Plan, ctx: &Context) -> Checked {
             endpoint,
             mysql::select1(endpoint, user, password.as_deref(), false, ctx),
         ),
-        Plan::Amqp { endpoint } => on(endpoint, amqp::handshake(endpoint, None, false, ctx)),
+        Plan::Amqp { endpoint } => on(endpoint, amqp::handshake(endpoint, None, None, ctx)),
         Plan::Amqp1 { endpoint } => amqp1::header(endpoint, ctx),
         Plan::Ovsdb { servers } => every(
             servers

@@ -4,8 +4,9 @@
 //! service, each returning the [`Plan`] the check runs.
 
 use super::plan::{connectable, Plan};
-use crate::config::{self, ini, qdrouterd, redis_conf, sysconfig, wrap_ipv6};
+use crate::config::{self, qdrouterd, redis_conf, sysconfig, wrap_ipv6};
 use crate::net::Endpoint;
+use crate::proto::mysql::mycnf;
 
 /// A unix socket we connect to ourselves: under `HEALTHCHECK_ROOT` like the config files.
 pub fn socket_under_root(path: &str) -> Endpoint {
@@ -17,6 +18,14 @@ fn tcp(host: &str, port: u16) -> Endpoint {
         host: connectable(host),
         port,
     }
+}
+
+/// The first of `paths` that exists under the root.
+fn first_existing<S: AsRef<str>>(paths: impl IntoIterator<Item = S>) -> Option<String> {
+    paths
+        .into_iter()
+        .find(|p| config::exists(p.as_ref()))
+        .map(|p| p.as_ref().to_string())
 }
 
 fn load_sysconfig(path: &str) -> Result<sysconfig::Assignments, String> {
@@ -158,46 +167,30 @@ fn local_hostname() -> Result<String, String> {
     Ok(text.trim().to_string())
 }
 
-/// MySQL option files in the order the client reads them (later wins).
-const MY_CNF: &[&str] = &["/etc/my.cnf", "/root/.my.cnf"];
-const MYSQL_SOCKET: &str = "/var/lib/mysql/mysql.sock";
-const CLIENT_GROUPS: &[&str] = &[
-    "client",
-    "client-server",
-    "client-mariadb",
-    "mysql",
-    "mariadb-client",
-];
+/// MySQL option files in the order the clients read them (later wins): RHEL's and
+/// TripleO's /etc/my.cnf, Debian's /etc/mysql/my.cnf (which includes conf.d and
+/// mariadb.conf.d), then root's own.
+const MY_CNF: &[&str] = &["/etc/my.cnf", "/etc/mysql/my.cnf", "/root/.my.cnf"];
+/// Where the server listens when no option file says: Debian's, then RHEL's (also
+/// the answer when neither exists, so the reason names the path TripleO uses).
+const MYSQL_SOCKETS: &[&str] = &["/run/mysqld/mysqld.sock", "/var/lib/mysql/mysql.sock"];
 
 pub fn mysql() -> Result<Plan, String> {
-    let mut options = ini::Ini::default();
-    for file in MY_CNF {
-        options.merge(ini::load_dialect(file, ini::Dialect::MyCnf)?);
-    }
-    // The groups the mysql client reads; a later group overrides an earlier one.
-    let client = |key: &str| {
-        CLIENT_GROUPS
-            .iter()
-            .rev()
-            .find_map(|group| options.get_exact(group, key).filter(|v| !v.is_empty()))
-    };
-    let password = client("password");
-    if let Some(p) = &password {
-        crate::secrets::remember(p);
-    }
-    let user = client("user").unwrap_or_else(|| "root".into());
-    let endpoint = match client("host").filter(|h| h != "localhost") {
-        Some(host) => {
-            let port_text = client("port").unwrap_or_else(|| "3306".into());
-            let port = port_text
-                .parse::<u16>()
-                .map_err(|_| format!("my.cnf [client] port is not a number: {port_text:?}"))?;
-            tcp(&host, port)
-        }
+    let options = mycnf::read_host_option_files(MY_CNF)?;
+    let password = options.password.filter(|p| !p.is_empty());
+    let user = options
+        .user
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "root".into());
+    let endpoint = match options.host.filter(|h| !h.is_empty() && h != "localhost") {
+        Some(host) => tcp(&host, options.port.unwrap_or(3306)),
         None => {
-            let socket = client("socket")
-                .or_else(|| options.get_exact("mysqld", "socket"))
-                .unwrap_or_else(|| MYSQL_SOCKET.into());
+            let socket = options
+                .socket
+                .or(options.server_socket)
+                .filter(|s| !s.is_empty())
+                .or_else(|| first_existing(MYSQL_SOCKETS))
+                .unwrap_or_else(|| MYSQL_SOCKETS[MYSQL_SOCKETS.len() - 1].into());
             socket_under_root(&socket)
         }
     };
@@ -242,15 +235,11 @@ const OVN_DATABASES: &[(&str, &str)] = &[
 ];
 
 pub fn ovn_dbs() -> Result<Plan, String> {
-    let first_existing = |name: &str| {
-        OVN_RUN_DIRS
-            .iter()
-            .map(|d| format!("{d}/{name}"))
-            .find(|p| config::exists(p))
-    };
+    let in_run_dirs =
+        |name: &str| first_existing(OVN_RUN_DIRS.iter().map(|d| format!("{d}/{name}")));
     let servers: Vec<(Endpoint, &'static str)> = OVN_DATABASES
         .iter()
-        .filter_map(|(sock, db)| first_existing(sock).map(|p| (socket_under_root(&p), *db)))
+        .filter_map(|(sock, db)| in_run_dirs(sock).map(|p| (socket_under_root(&p), *db)))
         .collect();
     if !servers.is_empty() {
         return Ok(Plan::Ovsdb { servers });

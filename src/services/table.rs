@@ -97,7 +97,8 @@ pub enum Spec {
     Etcd,
     /// TripleO's clustercheck HTTP service at TRIPLEO_SOCAT_BIND of /etc/sysconfig/clustercheck.
     Clustercheck,
-    /// MySQL login with the [client] credentials of /etc/my.cnf and /root/.my.cnf, SELECT 1.
+    /// MySQL login with the client credentials of /etc/my.cnf, /etc/mysql/my.cnf (and their
+    /// includes) and /root/.my.cnf, over the configured or a well-known socket; SELECT 1.
     Mysql,
     /// AMQP 0-9-1 handshake on the port of /etc/rabbitmq/rabbitmq-env.conf (5672).
     Rabbitmq,

@@ -613,3 +613,40 @@ fn list_formats() {
     assert_eq!(dhcp["ports"], serde_json::json!([5671, 5672]));
     assert_eq!(dhcp["processes"], serde_json::json!(["neutron-dhcp-agent"]));
 }
+
+#[test]
+fn mariadb_on_debian_finds_the_socket_in_etc_mysql() {
+    let tree = Tree::new("svc-mariadb-debian");
+    let resolved = || resolve(&tree, "mariadb", &[], &NOTHING).unwrap();
+    let expected = |user: &str, socket: &str| {
+        let full = tree.0.join(socket.trim_start_matches('/'));
+        format!("mysql {user}@unix:{}", full.display())
+    };
+    // Nothing configured: the well-known sockets, Debian's first when it exists.
+    tree.write("/run/mysqld/mysqld.sock", "");
+    assert_eq!(resolved(), expected("root", "/run/mysqld/mysqld.sock"));
+    // Debian's my.cnf includes its directories (conf.d may be empty or missing); a
+    // client group's socket wins over the server's.
+    tree.write(
+        "/etc/mysql/my.cnf",
+        "[client-server]\nsocket = /run/mysqld/mysqld.sock\n\
+         !includedir /etc/mysql/conf.d/\n!includedir /etc/mysql/mariadb.conf.d/\n",
+    );
+    tree.write(
+        "/etc/mysql/mariadb.conf.d/50-server.cnf",
+        "[server]\n[mysqld]\nuser = mysql\nsocket = /run/mysqld/other.sock\nskip-name-resolve\n",
+    );
+    assert_eq!(resolved(), expected("root", "/run/mysqld/mysqld.sock"));
+    // Without a client socket, the server's [mysqld] socket is where the check connects.
+    tree.write(
+        "/etc/mysql/my.cnf",
+        "!includedir /etc/mysql/conf.d/\n!includedir /etc/mysql/mariadb.conf.d/\n",
+    );
+    assert_eq!(resolved(), expected("root", "/run/mysqld/other.sock"));
+    // The client's own settings in an included file win over the server's socket.
+    tree.write(
+        "/etc/mysql/conf.d/mysql.cnf",
+        "[mysql]\nuser = monitor\nsocket = /run/mysqld/client.sock\n",
+    );
+    assert_eq!(resolved(), expected("monitor", "/run/mysqld/client.sock"));
+}

@@ -107,3 +107,25 @@ impl Drop for Child {
         let _ = self.0.wait();
     }
 }
+
+/// Certificates made with openssl in `dir`: a CA (`ca.pem`/`ca.key`), a server
+/// certificate for 127.0.0.1/::1/localhost signed by it (`server.pem`/`server.key`),
+/// a client certificate (`client.pem`/`client.key`), and an unrelated second CA
+/// (`other-ca.pem`). Fails loudly when openssl is missing or fails.
+pub fn make_test_pki(dir: &std::path::Path) {
+    let sh = format!(
+        r#"set -e; cd {dir}
+key() {{ openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 -out $1.key 2>/dev/null; }}
+ca() {{ key $1; openssl req -x509 -new -key $1.key -out $1.pem -days 2 -subj /CN=$1 2>/dev/null; }}
+leaf() {{ key $1; openssl req -new -key $1.key -out $1.csr -subj /CN=$1 2>/dev/null
+  printf 'basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\nextendedKeyUsage=%s\n' $2 > $1.ext
+  openssl x509 -req -in $1.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out $1.pem -days 2 -extfile $1.ext 2>/dev/null; }}
+ca ca; ca other-ca; leaf server serverAuth; leaf client clientAuth"#,
+        dir = dir.display()
+    );
+    let st = Command::new("bash")
+        .args(["-c", &sh])
+        .status()
+        .expect("run openssl (install openssl)");
+    assert!(st.success(), "making test certificates with openssl failed");
+}

@@ -45,6 +45,12 @@ pub fn split_frame(buf: &[u8]) -> Result<Option<(Frame, usize)>, String> {
         return Ok(None);
     }
     let kind = buf[0];
+    // A TLS record (alert 0x15, handshake 0x16, version 3.x): a TLS listener refusing plain AMQP.
+    if matches!(kind, 0x15 | 0x16) && buf[1] == 3 {
+        return Err(
+            "the peer answered with TLS: this is an amqps port, probe it with --tls".into(),
+        );
+    }
     if !matches!(kind, 1..=3 | FRAME_HEARTBEAT) {
         return Err(format!(
             "not an AMQP frame (type byte 0x{kind:02x}): is this an AMQP 0-9-1 port?"
@@ -430,6 +436,9 @@ mod tests {
         assert!(split_frame(b"AMQP\x00\x00\x09\x00")
             .unwrap_err()
             .contains("0-0-9-0"));
+        assert!(split_frame(&[0x15, 3, 3, 0, 2, 2, 10])
+            .unwrap_err()
+            .contains("--tls"));
         assert!(split_frame(b"HTTP/1.1 400 Bad")
             .unwrap_err()
             .contains("not an AMQP frame"));

@@ -2,6 +2,8 @@
 //! `mysql`/`mariadb` clients read them with `--defaults-file`: the `[client]`,
 //! `[client-server]`, `[client-mariadb]`, `[mysql]` and `[mariadb-client]` groups,
 //! later lines winning, `!include FILE` and `!includedir DIR` (`*.cnf`, sorted).
+//! The service checks read the host's standard option files the same way, under
+//! `HEALTHCHECK_ROOT`, and also take the server's own socket from `[mysqld]`.
 
 use std::path::{Path, PathBuf};
 
@@ -13,6 +15,9 @@ const CLIENT_GROUPS: &[&str] = &[
     "mysql",
     "mariadb-client",
 ];
+
+/// Groups the server reads: its `socket` there is where it listens.
+const SERVER_GROUPS: &[&str] = &["server", "mysqld", "mariadb", "mariadbd"];
 
 /// Nesting limit for `!include`, against include loops.
 const MAX_INCLUDE_DEPTH: usize = 10;
@@ -26,44 +31,91 @@ pub struct ClientOptions {
     pub host: Option<String>,
     pub port: Option<u16>,
     pub socket: Option<String>,
+    /// The server's `socket` (`[mysqld]` and its aliases): where the clients' own
+    /// default would be wrong, the server's configuration still says where it listens.
+    pub server_socket: Option<String>,
+}
+
+/// How file names in the option files are taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Files {
+    /// As given, every named file must exist (`--defaults-file`).
+    AsGiven,
+    /// Absolute names under `HEALTHCHECK_ROOT`, missing files and directories skipped,
+    /// as the clients skip the standard option files that are not there.
+    OnHost,
 }
 
 /// Read the client options of an option file and its includes. The password is
 /// registered with the redaction list as soon as it is read.
 pub fn read_defaults_file(path: &str) -> Result<ClientOptions, String> {
+    read_files(&[Path::new(path).to_path_buf()], Files::AsGiven)
+}
+
+/// Read the host's option files `paths` (absolute, in the clients' order, later
+/// winning) under `HEALTHCHECK_ROOT`, with their includes; missing ones are skipped.
+pub fn read_host_option_files(paths: &[&str]) -> Result<ClientOptions, String> {
+    let paths: Vec<PathBuf> = paths.iter().map(|p| crate::config::host_path(p)).collect();
+    read_files(&paths, Files::OnHost)
+}
+
+fn read_files(paths: &[PathBuf], files: Files) -> Result<ClientOptions, String> {
     let mut opts = ClientOptions::default();
-    read_into(Path::new(path), &mut opts, 0)?;
+    for path in paths {
+        read_into(path, &mut opts, 0, files)?;
+    }
     if let Some(pw) = &opts.password {
         crate::secrets::remember(pw);
     }
     Ok(opts)
 }
 
-fn read_into(path: &Path, opts: &mut ClientOptions, depth: usize) -> Result<(), String> {
+fn read_into(
+    path: &Path,
+    opts: &mut ClientOptions,
+    depth: usize,
+    files: Files,
+) -> Result<(), String> {
     if depth > MAX_INCLUDE_DEPTH {
         return Err(format!(
             "{}: !include nested more than {MAX_INCLUDE_DEPTH} deep (a loop?)",
             path.display()
         ));
     }
-    let raw = std::fs::read(path).map_err(|e| {
-        format!(
-            "cannot read defaults file {}: {}",
-            path.display(),
-            crate::util::io_reason(&e)
-        )
-    })?;
+    let raw = match std::fs::read(path) {
+        Ok(raw) => raw,
+        Err(e) if files == Files::OnHost && e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(())
+        }
+        Err(e) => {
+            let what = if files == Files::AsGiven {
+                "defaults file"
+            } else {
+                "option file"
+            };
+            return Err(format!(
+                "cannot read {what} {}: {}",
+                path.display(),
+                crate::util::io_reason(&e)
+            ));
+        }
+    };
     let text = String::from_utf8_lossy(&raw);
     for line in parse(&text) {
         match line {
-            Line::Include(file) => read_into(&resolve(path, &file), opts, depth + 1)?,
+            Line::Include(file) => read_into(&resolve(path, &file, files), opts, depth + 1, files)?,
             Line::IncludeDir(dir) => {
-                for file in cnf_files(&resolve(path, &dir))? {
-                    read_into(&file, opts, depth + 1)?;
+                for file in cnf_files(&resolve(path, &dir, files), files)? {
+                    read_into(&file, opts, depth + 1, files)?;
                 }
             }
             Line::Option { group, key, value } if CLIENT_GROUPS.contains(&group.as_str()) => {
                 apply(opts, &key, value, path)?;
+            }
+            Line::Option { group, key, value }
+                if key == "socket" && SERVER_GROUPS.contains(&group.as_str()) =>
+            {
+                opts.server_socket = value;
             }
             Line::Option { .. } => {}
         }
@@ -95,23 +147,30 @@ fn apply(
     Ok(())
 }
 
-/// Relative include paths are relative to the including file's directory.
-fn resolve(from: &Path, target: &str) -> PathBuf {
-    let target = Path::new(target);
+/// Relative include paths are relative to the including file's directory; absolute
+/// ones on the host are under `HEALTHCHECK_ROOT`.
+fn resolve(from: &Path, target: &str, files: Files) -> PathBuf {
     match from.parent() {
-        Some(dir) if target.is_relative() => dir.join(target),
-        _ => target.to_path_buf(),
+        Some(dir) if Path::new(target).is_relative() => dir.join(target),
+        _ if files == Files::OnHost => crate::config::host_path(target),
+        _ => PathBuf::from(target),
     }
 }
 
-fn cnf_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let entries = std::fs::read_dir(dir).map_err(|e| {
-        format!(
-            "cannot read !includedir {}: {}",
-            dir.display(),
-            crate::util::io_reason(&e)
-        )
-    })?;
+fn cnf_files(dir: &Path, files: Files) -> Result<Vec<PathBuf>, String> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if files == Files::OnHost && e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Vec::new())
+        }
+        Err(e) => {
+            return Err(format!(
+                "cannot read !includedir {}: {}",
+                dir.display(),
+                crate::util::io_reason(&e)
+            ))
+        }
+    };
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "cnf") && p.is_file())
