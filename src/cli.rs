@@ -10,7 +10,6 @@ use crate::deadline::{parse_seconds, Deadline, DEFAULT_TIMEOUT};
 use crate::dispatch::{personality, Personality, MAIN_NAME};
 use crate::output::{self, Format};
 use crate::verdict::{Checked, Verdict};
-use crate::exit::finish;
 use crate::{kolla, probes, services};
 use clap::{Arg, Command};
 use std::time::Duration;
@@ -175,19 +174,10 @@ fn budget(globals: &Globals, http: bool) -> Result<Duration, String> {
 }
 
 fn start_watchdog(check: String, deadline: Deadline, format: Format) {
-    std::thread::spawn(move || {
-        let wake = deadline.end() + WATCHDOG_GRACE;
-        loop {
-            let now = std::time::Instant::now();
-            if now >= wake {
-                break;
-            }
-            std::thread::sleep(wake - now);
-        }
-        let reason = format!("timed out: no verdict within {:.1}s", deadline.budget().as_secs_f64());
-        let verdict = Verdict::failure(&check, "", reason, deadline.elapsed());
-        finish(&output::render(&verdict, format), false);
-    });
+    let after = deadline.budget() + WATCHDOG_GRACE;
+    let reason = format!("timed out: no verdict within {:.1}s", deadline.budget().as_secs_f64());
+    let verdict = Verdict::failure(&check, "", reason, after);
+    crate::exit::arm_watchdog(after, &output::render(&verdict, format));
 }
 
 fn usage_failure(check: &str, reason: &str, format: Format) -> (String, bool) {
