@@ -7,8 +7,9 @@
 
 use crate::context::Context;
 use crate::probes::ProbeKind;
-use crate::proc::sockdiag::{query_inet, tcp_state, InetQuery, Transport};
-use crate::proc::{describe, holders, inet_candidates, parse_ports, ports_phrase, Holdings};
+use crate::proc::process::ProcessInfo;
+use crate::proc::sockdiag::{query_inet, query_inet_family, tcp_state, InetQuery, InetSocket, Transport};
+use crate::proc::{describe, hinted_holder, holders, inet_candidates, parse_ports, ports_phrase, Holdings};
 use crate::verdict::{Checked, Outcome};
 use clap::{Arg, ArgMatches, Command};
 use std::collections::BTreeMap;
@@ -68,19 +69,15 @@ fn outcome(process: &str, ports: &[u16], ctx: &Context) -> Outcome {
     }
     // What would make the check pass: TCP ESTABLISHED, UDP bound or connected, either end on a port.
     let established = tcp_state::bit(tcp_state::ESTABLISHED);
-    let candidates = inet_candidates(ports, true, established, established | tcp_state::bit(tcp_state::CLOSE), ctx)?;
+    let udp_states = established | tcp_state::bit(tcp_state::CLOSE);
+    if let Some(found) = hinted(process, ports, established, udp_states, ctx) {
+        return Ok(found);
+    }
+    let candidates = inet_candidates(ports, true, established, udp_states, ctx)?;
     let (processes, holdings) = holders("port", process, &candidates.iter().map(|(_, s)| s.inode).collect())?;
     for (transport, socket) in &candidates {
         if let Some(owner) = holdings.owner_of(socket.inode) {
-            return Ok(match transport {
-                Transport::Tcp => {
-                    format!("{} has an established connection {} -> {}", owner.label(), socket.local, socket.remote)
-                }
-                Transport::Udp if socket.state == tcp_state::ESTABLISHED => {
-                    format!("{} has a udp socket {} connected to {}", owner.label(), socket.local, socket.remote)
-                }
-                Transport::Udp => format!("{} has a udp socket bound to {}", owner.label(), socket.local),
-            });
+            return Ok(found_phrase(owner, *transport, socket));
         }
     }
     if let Some(reason) = holdings.cannot_tell(!candidates.is_empty()) {
@@ -92,6 +89,37 @@ fn outcome(process: &str, ports: &[u16], ctx: &Context) -> Outcome {
         ports_phrase(ports),
         other_states(ports, &holdings, ctx)
     ))
+}
+
+/// The healthy reason for `owner` holding `socket`.
+fn found_phrase(owner: &ProcessInfo, transport: Transport, socket: &InetSocket) -> String {
+    match transport {
+        Transport::Tcp => format!("{} has an established connection {} -> {}", owner.label(), socket.local, socket.remote),
+        Transport::Udp if socket.state == tcp_state::ESTABLISHED => {
+            format!("{} has a udp socket {} connected to {}", owner.label(), socket.local, socket.remote)
+        }
+        Transport::Udp => format!("{} has a udp socket bound to {}", owner.label(), socket.local),
+    }
+}
+
+/// The fast path of a healthy check: the process that held the connection last time
+/// ([`crate::proc::hint`]) is asked about one transport and address family at a time, and
+/// the first of its sockets found ends the check. Each sock_diag dump walks every socket of
+/// its kind in the kernel, so on a host with thousands of connections stopping after the
+/// first family is what keeps the cost flat. `None`: no hint, or it no longer holds one;
+/// the full search decides then (and reports any failure met here).
+fn hinted(process: &str, ports: &[u16], tcp_states: u32, udp_states: u32, ctx: &Context) -> Option<String> {
+    let (owner, held) = hinted_holder("port", process)?;
+    for (transport, states) in [(Transport::Tcp, tcp_states), (Transport::Udp, udp_states)] {
+        for ipv6 in [false, true] {
+            let query = InetQuery { transport, states, ports, remote_too: true };
+            let sockets = query_inet_family(&query, ipv6, &ctx.deadline).ok()?;
+            if let Some(socket) = sockets.iter().find(|s| s.inode != 0 && held.contains(&s.inode)) {
+                return Some(found_phrase(&owner, transport, socket));
+            }
+        }
+    }
+    None
 }
 
 /// Why not: the matching processes' TCP sockets on the ports in states that do not count,

@@ -34,13 +34,10 @@ pub fn matching_processes(pattern: &str) -> Result<Vec<ProcessInfo>, String> {
 /// longer does is every process scanned. `processes` is what was examined: the hinted one
 /// alone on the fast path, every match after a scan.
 pub fn holders(kind: &str, pattern: &str, wanted: &BTreeSet<u64>) -> Result<(Vec<ProcessInfo>, Holdings), String> {
-    let compiled = Pattern::parse(pattern)?;
-    if let Some(pid) = hint::recall(kind, pattern) {
-        if let Some(found) = process::recheck(Path::new("/proc"), pid, &compiled) {
-            let holdings = Holdings::read(std::slice::from_ref(&found), wanted.iter().copied());
-            if wanted.iter().any(|inode| holdings.owner_of(*inode).is_some()) {
-                return Ok((vec![found], holdings));
-            }
+    if let Some((found, held)) = hinted_holder(kind, pattern) {
+        if held.iter().any(|inode| *inode != 0 && wanted.contains(inode)) {
+            let holdings = Holdings { readable: vec![(found.clone(), held)], unreadable: Vec::new() };
+            return Ok((vec![found], holdings));
         }
     }
     let processes = matching_processes(pattern)?;
@@ -49,6 +46,15 @@ pub fn holders(kind: &str, pattern: &str, wanted: &BTreeSet<u64>) -> Result<(Vec
         hint::remember(kind, pattern, owner.pid);
     }
     Ok((processes, holdings))
+}
+
+/// The process remembered for this question ([`hint`]) if it still matches `pattern` and is
+/// not the checker, with the socket inodes it holds now.
+pub fn hinted_holder(kind: &str, pattern: &str) -> Option<(ProcessInfo, BTreeSet<u64>)> {
+    let pid = hint::recall(kind, pattern)?;
+    let found = process::recheck(Path::new("/proc"), pid, &Pattern::parse(pattern).ok()?)?;
+    let held = fds::socket_inodes(Path::new("/proc"), found.pid, found.uid).ok()?;
+    Some((found, held))
 }
 
 /// "nova-conductor (pid 123)" or "nova-conductor (pids 123, 456)": the processes a reason is about.

@@ -363,24 +363,26 @@ fn dump<T>(
 /// Every IPv4 and IPv6 socket matching `query`, filtered by the kernel. Where the kernel
 /// refuses (no `udp_diag` module, a sandbox), the family's /proc/net table is read instead.
 pub fn query_inet(query: &InetQuery, deadline: &Deadline) -> Result<Vec<InetSocket>, String> {
-    let fd = open_sock_diag();
-    let mut sockets = Vec::new();
-    for (seq, ipv6) in [false, true].into_iter().enumerate() {
-        let family = if ipv6 { nix::libc::AF_INET6 } else { nix::libc::AF_INET } as u8;
-        let from_kernel = fd.as_ref().map_err(String::clone).and_then(|fd| {
-            let mut found = Vec::new();
-            for chunk in query.ports.chunks(MAX_FILTER_PORTS) {
-                let part = InetQuery { ports: chunk, ..query.clone() };
-                found.extend(dump(fd, &inet_request(&part, family, seq as u32 + 1), parse_inet_diag_msgs, deadline)?);
-            }
-            Ok(found)
-        });
-        match from_kernel {
-            Ok(found) => sockets.extend(found),
-            Err(refused) => sockets.extend(from_proc_net(query, ipv6).map_err(|e| format!("{refused}, and {e}"))?),
-        }
-    }
+    let mut sockets = query_inet_family(query, false, deadline)?;
+    sockets.extend(query_inet_family(query, true, deadline)?);
     Ok(sockets)
+}
+
+/// [`query_inet`] for one address family. Each dump walks every socket of the kind in the
+/// kernel (the port filter runs per socket), so a caller that may stop early asks one
+/// family at a time.
+pub fn query_inet_family(query: &InetQuery, ipv6: bool, deadline: &Deadline) -> Result<Vec<InetSocket>, String> {
+    let family = if ipv6 { nix::libc::AF_INET6 } else { nix::libc::AF_INET } as u8;
+    let seq = if ipv6 { 2 } else { 1 };
+    let from_kernel = open_sock_diag().and_then(|fd| {
+        let mut found = Vec::new();
+        for chunk in query.ports.chunks(MAX_FILTER_PORTS) {
+            let part = InetQuery { ports: chunk, ..query.clone() };
+            found.extend(dump(&fd, &inet_request(&part, family, seq), parse_inet_diag_msgs, deadline)?);
+        }
+        Ok(found)
+    });
+    from_kernel.or_else(|refused| from_proc_net(query, ipv6).map_err(|e| format!("{refused}, and {e}")))
 }
 
 /// The fallback: `query` answered from /proc/net. A missing table (IPv6 disabled) has no sockets.
