@@ -8,9 +8,12 @@ import json
 import os
 import re
 import shutil
+from unittest import mock
 
 import jinja2
 import pytest
+
+from ansible.module_utils import basic
 from ansible.module_utils.common import warnings as module_warnings
 
 from ansible_collections.openstack.healthcheck.plugins.module_utils import images
@@ -36,13 +39,28 @@ LINK = re.compile(r"ln -sfn /usr/share/openstack-healthcheck/(\S+) /openstack/he
 
 
 def run(capsys, **args):
-    """Run the module with ``args``; return (exit code, result dict)."""
+    """Run the module with ``args``; return (exit code, result dict).
+
+    ``result["warnings"]`` is what the module warned, recorded at ``AnsibleModule.warn``:
+    where the warnings end up in the printed result depends on what else the test process
+    imported (with controller code such as ``ansible.errors`` loaded, ansible-core 2.19
+    routes them elsewhere), so the tests do not depend on it.
+    """
     # AnsibleModule keeps warnings in a process-wide list: start each run with none.
     module_warnings._global_warnings.clear()
-    with patch_module_args(args):
+    warned = []
+    real_warn = basic.AnsibleModule.warn
+
+    def record(module, warning, *more, **kwargs):
+        warned.append(warning)
+        return real_warn(module, warning, *more, **kwargs)
+
+    with patch_module_args(args), mock.patch.object(basic.AnsibleModule, "warn", record):
         with pytest.raises(SystemExit) as exit_info:
             kolla_overrides.main()
-    return exit_info.value.code, json.loads(capsys.readouterr().out)
+    result = json.loads(capsys.readouterr().out)
+    result["warnings"] = warned
+    return exit_info.value.code, result
 
 
 def ok(capsys, **args):
