@@ -24,7 +24,8 @@ dist-rpm: build
 	bash packaging/build-rpm.sh
 
 # The .deb installs in a clean Debian container and its links work there; the .rpm
-# holds the same layout.
+# holds the same layout. Then the deploy role installs the .deb in a throwaway container.
 test-dist: dist-deb dist-rpm
 	bash tests/setup/dockerd.sh
 	bash tests/e2e/dist.sh
+	bash tests/e2e/deploy_package.sh
