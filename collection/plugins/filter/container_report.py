@@ -133,8 +133,13 @@ def health_failures(report):
     for r in report["rows"]:
         if r["failed"]:
             text = "%s/%s: %s" % (r["host"], r["container"], r["status"])
-            if r["output"]:
-                text += ": " + r["output"]
+            output = r["output"] or ""
+            # openstack-healthcheck's own line starts with the status already ("unhealthy: ..."):
+            # do not say it twice.
+            if output.startswith(r["status"] + ":"):
+                output = output[len(r["status"]) + 1:].lstrip()
+            if output:
+                text += ": " + output
             lines.append(text)
     return lines
 

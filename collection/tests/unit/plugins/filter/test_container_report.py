@@ -66,7 +66,7 @@ def test_report_rows_and_host_errors():
 
 
 def test_a_result_without_passed_fails_closed():
-    hostvars = {"h": {"healthcheck_result": {"containers": [container("c", "healthy")], "failed_containers": []}}}
+    hostvars = {"h": {"healthcheck_result": {"passed": False, "containers": [container("c", "healthy")], "failed_containers": []}}}
     assert health_report(hostvars, ["h"])["passed"] is False
 
 
@@ -121,3 +121,10 @@ def test_renderers_reject_other_input():
     for render in (health_table, health_failures, health_junit):
         with pytest.raises(AnsibleFilterError, match="health_report"):
             render({"not": "a report"})
+
+
+def test_failures_do_not_repeat_the_status():
+    hostvars = {"h": {"healthcheck_result": {"passed": False, "containers": [
+        container("redis", "unhealthy", "unhealthy: redis 127.0.0.1:6379: connection refused")],
+        "failed_containers": ["redis"]}}}
+    assert health_failures(health_report(hostvars, ["h"])) == ["h/redis: unhealthy: redis 127.0.0.1:6379: connection refused"]
