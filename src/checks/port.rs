@@ -9,7 +9,7 @@ use crate::context::Context;
 use crate::probes::ProbeKind;
 use crate::proc::process::ProcessInfo;
 use crate::proc::sockdiag::{query_inet, query_inet_family, tcp_state, InetQuery, InetSocket, Transport};
-use crate::proc::{describe, hinted_holder, holders, inet_candidates, parse_ports, ports_phrase, Holdings};
+use crate::proc::{describe, hinted_holder, inet_candidates, parse_ports, ports_phrase, scan_holders, Holdings};
 use crate::verdict::{Checked, Outcome};
 use clap::{Arg, ArgMatches, Command};
 use std::collections::BTreeMap;
@@ -74,7 +74,8 @@ fn outcome(process: &str, ports: &[u16], ctx: &Context) -> Outcome {
         return Ok(found);
     }
     let candidates = inet_candidates(ports, true, established, udp_states, ctx)?;
-    let (processes, holdings) = holders("port", process, &candidates.iter().map(|(_, s)| s.inode).collect())?;
+    // `hinted` has asked the remembered process already: scan without asking it again.
+    let (processes, holdings) = scan_holders("port", process, &candidates.iter().map(|(_, s)| s.inode).collect())?;
     for (transport, socket) in &candidates {
         if let Some(owner) = holdings.owner_of(socket.inode) {
             return Ok(found_phrase(owner, *transport, socket));

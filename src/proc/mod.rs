@@ -40,6 +40,12 @@ pub fn holders(kind: &str, pattern: &str, wanted: &BTreeSet<u64>) -> Result<(Vec
             return Ok((vec![found], holdings));
         }
     }
+    scan_holders(kind, pattern, wanted)
+}
+
+/// [`holders`] without the hint: scan every matching process, and remember the owner found
+/// for the next run. For a caller that has already tried the hinted process itself.
+pub fn scan_holders(kind: &str, pattern: &str, wanted: &BTreeSet<u64>) -> Result<(Vec<ProcessInfo>, Holdings), String> {
     let processes = matching_processes(pattern)?;
     let holdings = Holdings::read(&processes, wanted.iter().copied());
     if let Some(owner) = wanted.iter().find_map(|inode| holdings.owner_of(*inode)) {
