@@ -25,7 +25,10 @@ pub struct Globals {
 }
 
 pub fn run(args: Vec<String>) -> (String, bool) {
-    let argv0 = args.first().cloned().unwrap_or_else(|| MAIN_NAME.to_string());
+    let argv0 = args
+        .first()
+        .cloned()
+        .unwrap_or_else(|| MAIN_NAME.to_string());
     let rest = args.get(1..).unwrap_or(&[]).to_vec();
     match personality(&argv0, &|name| services::find(name).is_some()) {
         Personality::Service(name) => match split_globals(&rest) {
@@ -33,9 +36,11 @@ pub fn run(args: Vec<String>) -> (String, bool) {
             Err(e) => usage_failure(&name, &e, Format::Text),
         },
         // kolla's scripts take no options of ours: every argument is theirs.
-        Personality::Kolla(name) => run_check(&name, kolla::uses_http(&name), &Globals::default(), |ctx| {
-            kolla::run(&name, &rest, ctx)
-        }),
+        Personality::Kolla(name) => {
+            run_check(&name, kolla::uses_http(&name), &Globals::default(), |ctx| {
+                kolla::run(&name, &rest, ctx)
+            })
+        }
         Personality::Main => run_main(rest),
     }
 }
@@ -85,11 +90,20 @@ fn run_main(rest: Vec<String>) -> (String, bool) {
     let matches = match main_command().try_get_matches_from(&argv) {
         Ok(m) => m,
         Err(e) => {
-            use clap::error::ErrorKind::{DisplayHelp, DisplayHelpOnMissingArgumentOrSubcommand, DisplayVersion};
-            if matches!(e.kind(), DisplayHelp | DisplayVersion | DisplayHelpOnMissingArgumentOrSubcommand) {
+            use clap::error::ErrorKind::{
+                DisplayHelp, DisplayHelpOnMissingArgumentOrSubcommand, DisplayVersion,
+            };
+            if matches!(
+                e.kind(),
+                DisplayHelp | DisplayVersion | DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
                 // Help is not a check: print it whole and exit 0 (or 1 if nothing was asked).
                 let _ = e.print();
-                std::process::exit(if e.kind() == DisplayHelpOnMissingArgumentOrSubcommand { 1 } else { 0 });
+                std::process::exit(if e.kind() == DisplayHelpOnMissingArgumentOrSubcommand {
+                    1
+                } else {
+                    0
+                });
             }
             return usage_failure(MAIN_NAME, &clap_reason(&e), Format::Text);
         }
@@ -100,14 +114,19 @@ fn run_main(rest: Vec<String>) -> (String, bool) {
     };
     match matches.subcommand() {
         Some(("list", sub)) => {
-            let json = sub.get_one::<String>("format").map(|s| s == "json").unwrap_or(false)
+            let json = sub
+                .get_one::<String>("format")
+                .map(|s| s == "json")
+                .unwrap_or(false)
                 || globals.format == Some(Format::Json);
             (services::list(json), true)
         }
         Some(("probe", sub)) => {
             let (kind_name, kind_matches) = sub.subcommand().expect("clap enforces a probe kind");
             let kind = probes::find(kind_name).expect("clap only accepts registered kinds");
-            run_check(kind.name, kind.http_budget, &globals, |ctx| (kind.run)(kind_matches, ctx))
+            run_check(kind.name, kind.http_budget, &globals, |ctx| {
+                (kind.run)(kind_matches, ctx)
+            })
         }
         Some((service, sub)) => {
             let mut args: Vec<String> = sub
@@ -117,26 +136,46 @@ fn run_main(rest: Vec<String>) -> (String, bool) {
             // Options may also follow the service name.
             let (more, rest) = match split_globals(&args) {
                 Ok(x) => x,
-                Err(e) => return usage_failure(service, &e, globals.format.unwrap_or(Format::Text)),
+                Err(e) => {
+                    return usage_failure(service, &e, globals.format.unwrap_or(Format::Text))
+                }
             };
             args = rest;
-            let merged = Globals { format: more.format.or(globals.format), timeout: more.timeout.or(globals.timeout) };
+            let merged = Globals {
+                format: more.format.or(globals.format),
+                timeout: more.timeout.or(globals.timeout),
+            };
             run_service(service, &args, &merged)
         }
-        None => usage_failure(MAIN_NAME, "no check named: try `openstack-healthcheck list`", Format::Text),
+        None => usage_failure(
+            MAIN_NAME,
+            "no check named: try `openstack-healthcheck list`",
+            Format::Text,
+        ),
     }
 }
 
 fn run_service(name: &str, args: &[String], globals: &Globals) -> (String, bool) {
     let format = globals.format.unwrap_or(Format::Text);
     let Some(service) = services::find(name) else {
-        return usage_failure(name, &format!("unknown service {name:?}: `openstack-healthcheck list` shows the known ones"), format);
+        return usage_failure(
+            name,
+            &format!("unknown service {name:?}: `openstack-healthcheck list` shows the known ones"),
+            format,
+        );
     };
-    run_check(service.name, service.uses_http(), globals, |ctx| services::run(service, args, ctx))
+    run_check(service.name, service.uses_http(), globals, |ctx| {
+        services::run(service, args, ctx)
+    })
 }
 
 /// Run one check under a deadline and a watchdog, and render its verdict.
-fn run_check(check: &str, http_budget: bool, globals: &Globals, body: impl FnOnce(&Context) -> Checked) -> (String, bool) {
+fn run_check(
+    check: &str,
+    http_budget: bool,
+    globals: &Globals,
+    body: impl FnOnce(&Context) -> Checked,
+) -> (String, bool) {
     let format = globals.format.unwrap_or(Format::Text);
     let budget = match budget(globals, http_budget) {
         Ok(b) => b,
@@ -158,7 +197,9 @@ fn budget(globals: &Globals, http: bool) -> Result<Duration, String> {
     }
     let from_env = |name: &str| -> Result<Option<Duration>, String> {
         match std::env::var(name) {
-            Ok(v) if !v.trim().is_empty() => parse_seconds(&v).map(Some).map_err(|e| format!("{name}: {e}")),
+            Ok(v) if !v.trim().is_empty() => parse_seconds(&v)
+                .map(Some)
+                .map_err(|e| format!("{name}: {e}")),
             _ => Ok(None),
         }
     };
@@ -175,7 +216,10 @@ fn budget(globals: &Globals, http: bool) -> Result<Duration, String> {
 
 fn start_watchdog(check: String, deadline: Deadline, format: Format) {
     let after = deadline.budget() + WATCHDOG_GRACE;
-    let reason = format!("timed out: no verdict within {:.1}s", deadline.budget().as_secs_f64());
+    let reason = format!(
+        "timed out: no verdict within {:.1}s",
+        deadline.budget().as_secs_f64()
+    );
     let verdict = Verdict::failure(&check, "", reason, after);
     crate::exit::arm_watchdog(after, &output::render(&verdict, format));
 }
@@ -193,8 +237,14 @@ fn clap_reason(e: &clap::Error) -> String {
 }
 
 fn globals_from(m: &clap::ArgMatches) -> Result<Globals, String> {
-    let format = m.get_one::<String>("format").map(|f| Format::parse(f)).transpose()?;
-    let timeout = m.get_one::<String>("timeout").map(|t| parse_seconds(t)).transpose()?;
+    let format = m
+        .get_one::<String>("format")
+        .map(|f| Format::parse(f))
+        .transpose()?;
+    let timeout = m
+        .get_one::<String>("timeout")
+        .map(|t| parse_seconds(t))
+        .transpose()?;
     Ok(Globals { format, timeout })
 }
 
@@ -215,7 +265,9 @@ pub fn split_globals(args: &[String]) -> Result<(Globals, Vec<String>), String> 
             Some(v) => v,
             None => {
                 i += 1;
-                args.get(i).cloned().ok_or_else(|| format!("{key} needs a value"))?
+                args.get(i)
+                    .cloned()
+                    .ok_or_else(|| format!("{key} needs a value"))?
             }
         };
         if key == "--format" {
@@ -227,7 +279,6 @@ pub fn split_globals(args: &[String]) -> Result<(Globals, Vec<String>), String> 
     }
     Ok((g, args[i..].to_vec()))
 }
-
 
 #[cfg(test)]
 mod tests {

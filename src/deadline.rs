@@ -17,7 +17,10 @@ pub struct Deadline {
 impl Deadline {
     pub fn after(budget: Duration) -> Self {
         let start = Instant::now();
-        Deadline { start, end: start + budget }
+        Deadline {
+            start,
+            end: start + budget,
+        }
     }
 
     /// Time left, or an error naming what was being waited for once it is spent.
@@ -25,7 +28,11 @@ impl Deadline {
     pub fn remaining(&self, waiting_for: &str) -> Result<Duration, String> {
         let now = Instant::now();
         if now >= self.end {
-            return Err(format!("timed out after {:.1}s {}", self.budget().as_secs_f64(), waiting_for));
+            return Err(format!(
+                "timed out after {:.1}s {}",
+                self.budget().as_secs_f64(),
+                waiting_for
+            ));
         }
         Ok((self.end - now).max(Duration::from_millis(1)))
     }
@@ -49,7 +56,10 @@ impl Deadline {
 
 /// Parse a duration given in seconds, possibly fractional ("10", "0.5").
 pub fn parse_seconds(text: &str) -> Result<Duration, String> {
-    let secs: f64 = text.trim().parse().map_err(|_| format!("not a number of seconds: {text:?}"))?;
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("not a number of seconds: {text:?}"))?;
     if !(secs.is_finite() && secs > 0.0 && secs <= 86_400.0) {
         return Err(format!("seconds out of range (0, 86400]: {text:?}"));
     }

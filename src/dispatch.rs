@@ -11,8 +11,13 @@ use std::path::{Path, PathBuf};
 pub const MAIN_NAME: &str = "openstack-healthcheck";
 
 /// The drop-in names of kolla's scripts.
-pub const KOLLA_NAMES: &[&str] =
-    &["healthcheck_curl", "healthcheck_port", "healthcheck_listen", "healthcheck_socket", "healthcheck_filemod"];
+pub const KOLLA_NAMES: &[&str] = &[
+    "healthcheck_curl",
+    "healthcheck_port",
+    "healthcheck_listen",
+    "healthcheck_socket",
+    "healthcheck_filemod",
+];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Personality {
@@ -88,10 +93,22 @@ mod tests {
 
     #[test]
     fn names() {
-        assert_eq!(personality("/usr/bin/openstack-healthcheck", &svc), Personality::Main);
-        assert_eq!(personality("healthcheck_curl", &svc), Personality::Kolla("healthcheck_curl".into()));
-        assert_eq!(personality("/x/nova-api", &svc), Personality::Service("nova-api".into()));
-        assert_eq!(personality("/nonexistent/whatever", &svc), Personality::Main);
+        assert_eq!(
+            personality("/usr/bin/openstack-healthcheck", &svc),
+            Personality::Main
+        );
+        assert_eq!(
+            personality("healthcheck_curl", &svc),
+            Personality::Kolla("healthcheck_curl".into())
+        );
+        assert_eq!(
+            personality("/x/nova-api", &svc),
+            Personality::Service("nova-api".into())
+        );
+        assert_eq!(
+            personality("/nonexistent/whatever", &svc),
+            Personality::Main
+        );
     }
 
     #[test]
@@ -102,13 +119,20 @@ mod tests {
         std::fs::create_dir_all(dir.join("openstack")).unwrap();
         std::fs::write(dir.join("openstack-healthcheck"), b"").unwrap();
         symlink("../openstack-healthcheck", dir.join("share/nova-api")).unwrap();
-        symlink(dir.join("share/nova-api"), dir.join("openstack/healthcheck")).unwrap();
+        symlink(
+            dir.join("share/nova-api"),
+            dir.join("openstack/healthcheck"),
+        )
+        .unwrap();
         let p = personality(dir.join("openstack/healthcheck").to_str().unwrap(), &svc);
         assert_eq!(p, Personality::Service("nova-api".into()));
         // A loop ends without hanging.
         symlink(dir.join("loop-b"), dir.join("loop-a")).unwrap();
         symlink(dir.join("loop-a"), dir.join("loop-b")).unwrap();
-        assert_eq!(personality(dir.join("loop-a").to_str().unwrap(), &svc), Personality::Main);
+        assert_eq!(
+            personality(dir.join("loop-a").to_str().unwrap(), &svc),
+            Personality::Main
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

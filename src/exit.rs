@@ -29,16 +29,21 @@ pub fn arm_watchdog(after: Duration, line: &str) {
         nix::sys::signal::SigSet::empty(),
     );
     // SAFETY: the handler only uses async-signal-safe calls (an atomic swap, write, _exit).
-    let installed = unsafe { nix::sys::signal::sigaction(nix::sys::signal::Signal::SIGALRM, &handler) };
+    let installed =
+        unsafe { nix::sys::signal::sigaction(nix::sys::signal::Signal::SIGALRM, &handler) };
     let timer = libc::itimerval {
-        it_interval: libc::timeval { tv_sec: 0, tv_usec: 0 },
+        it_interval: libc::timeval {
+            tv_sec: 0,
+            tv_usec: 0,
+        },
         it_value: libc::timeval {
             tv_sec: after.as_secs().min(i64::MAX as u64) as libc::time_t,
             tv_usec: after.subsec_micros().max(1) as libc::suseconds_t,
         },
     };
     // SAFETY: a plain system call on a valid, initialised struct.
-    let armed = installed.is_ok() && unsafe { libc::setitimer(libc::ITIMER_REAL, &timer, std::ptr::null_mut()) } == 0;
+    let armed = installed.is_ok()
+        && unsafe { libc::setitimer(libc::ITIMER_REAL, &timer, std::ptr::null_mut()) } == 0;
     if !armed {
         // No timer: fall back to a thread, which costs more but bounds the check all the same.
         std::thread::spawn(move || {

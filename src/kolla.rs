@@ -27,7 +27,8 @@ fn usage(name: &str) -> &'static str {
 }
 
 pub fn run(name: &str, args: &[String], ctx: &Context) -> Checked {
-    let missing = |wanted: usize| args.len() < wanted || args.iter().take(wanted).any(|a| a.is_empty());
+    let missing =
+        |wanted: usize| args.len() < wanted || args.iter().take(wanted).any(|a| a.is_empty());
     let usage_error = || Checked::new(name, Err(format!("usage: {name} {}", usage(name))));
     match name {
         "healthcheck_curl" => http::curl_compat(args, ctx),
@@ -35,10 +36,17 @@ pub fn run(name: &str, args: &[String], ctx: &Context) -> Checked {
             if missing(2) {
                 return usage_error();
             }
-            let check = if name == "healthcheck_port" { port::check } else { listen::check };
+            let check = if name == "healthcheck_port" {
+                port::check
+            } else {
+                listen::check
+            };
             // The scripts join their arguments into one regex; a port given as "5671 5672"
             // in a single (quoted) argument means two ports there, and here.
-            let ports: Vec<&str> = args[1..].iter().flat_map(|a| a.split_whitespace()).collect();
+            let ports: Vec<&str> = args[1..]
+                .iter()
+                .flat_map(|a| a.split_whitespace())
+                .collect();
             match parse_ports(&ports) {
                 Ok(ports) => check(&args[0], &ports, ctx),
                 Err(e) => Checked::new(&args[0], Err(e)),
@@ -49,14 +57,20 @@ pub fn run(name: &str, args: &[String], ctx: &Context) -> Checked {
         "healthcheck_socket" if !missing(2) => socket::check(comm_prefix(&args[0]), &args[1], ctx),
         "healthcheck_filemod" if !missing(2) => filemod::check_args(&args[0], &args[1], ctx),
         "healthcheck_socket" | "healthcheck_filemod" => usage_error(),
-        _ => Checked::new(name, Err(format!("{name} is not one of kolla's healthcheck scripts"))),
+        _ => Checked::new(
+            name,
+            Err(format!("{name} is not one of kolla's healthcheck scripts")),
+        ),
     }
 }
 
 /// The first 15 characters of `process`, as kolla's `healthcheck_socket` cuts it.
 fn comm_prefix(process: &str) -> &str {
     const COMM_CHARS: usize = 15;
-    process.char_indices().nth(COMM_CHARS).map_or(process, |(end, _)| &process[..end])
+    process
+        .char_indices()
+        .nth(COMM_CHARS)
+        .map_or(process, |(end, _)| &process[..end])
 }
 
 #[cfg(test)]
@@ -81,11 +95,18 @@ mod tests {
 
     #[test]
     fn missing_arguments_say_usage() {
-        for name in ["healthcheck_port", "healthcheck_listen", "healthcheck_socket", "healthcheck_filemod"] {
+        for name in [
+            "healthcheck_port",
+            "healthcheck_listen",
+            "healthcheck_socket",
+            "healthcheck_filemod",
+        ] {
             let err = run(name, &s(&["only-one"]), &ctx()).outcome.unwrap_err();
             assert!(err.starts_with(&format!("usage: {name} ")), "{err}");
         }
-        let err = run("healthcheck_port", &s(&["x", "notaport"]), &ctx()).outcome.unwrap_err();
+        let err = run("healthcheck_port", &s(&["x", "notaport"]), &ctx())
+            .outcome
+            .unwrap_err();
         assert!(err.contains("notaport"), "{err}");
     }
 }

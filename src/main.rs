@@ -25,17 +25,29 @@ fn main() {
         } else {
             "panic".to_string()
         };
-        let place = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
         if let Ok(mut slot) = PANIC_MESSAGE.lock() {
             *slot = Some(format!("{msg}{place}"));
         }
     }));
-    let args: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     match std::panic::catch_unwind(|| cli::run(args)) {
         Ok((line, healthy)) => finish(&line, healthy),
         Err(_) => {
-            let msg = PANIC_MESSAGE.lock().ok().and_then(|m| m.clone()).unwrap_or_default();
-            let line = output::one_line(&format!("unhealthy: internal error (please report): {msg}"), output::MAX_LINE);
+            let msg = PANIC_MESSAGE
+                .lock()
+                .ok()
+                .and_then(|m| m.clone())
+                .unwrap_or_default();
+            let line = output::one_line(
+                &format!("unhealthy: internal error (please report): {msg}"),
+                output::MAX_LINE,
+            );
             finish(&line, false)
         }
     }

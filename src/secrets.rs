@@ -19,7 +19,12 @@ pub fn remember(secret: &str) {
 /// Read a secret from a file: the first line, without its line ending. The file's
 /// content is remembered for redaction; the error never quotes the content.
 pub fn read_secret_file(path: &str) -> Result<String, String> {
-    let raw = std::fs::read(path).map_err(|e| format!("cannot read secret file {path}: {}", crate::util::io_reason(&e)))?;
+    let raw = std::fs::read(path).map_err(|e| {
+        format!(
+            "cannot read secret file {path}: {}",
+            crate::util::io_reason(&e)
+        )
+    })?;
     let text = String::from_utf8(raw).map_err(|_| format!("secret file {path} is not UTF-8"))?;
     let secret = text.lines().next().unwrap_or("").to_string();
     remember(&secret);
@@ -46,7 +51,10 @@ mod tests {
     #[test]
     fn redacts_remembered() {
         remember("s3cr3t-xyz");
-        assert_eq!(redact("login failed for s3cr3t-xyz!"), "login failed for ***!");
+        assert_eq!(
+            redact("login failed for s3cr3t-xyz!"),
+            "login failed for ***!"
+        );
         assert_eq!(redact("nothing here"), "nothing here");
     }
 }

@@ -22,7 +22,11 @@ pub struct Checked {
 
 impl Checked {
     pub fn new(target: impl Into<String>, outcome: Outcome) -> Self {
-        Checked { target: target.into(), outcome, compat_line: None }
+        Checked {
+            target: target.into(),
+            outcome,
+            compat_line: None,
+        }
     }
 }
 
@@ -56,7 +60,12 @@ impl Verdict {
 
     /// A verdict for a failure that happened before any probe ran (bad arguments,
     /// internal error, timeout watchdog).
-    pub fn failure(check: &str, target: &str, reason: impl Into<String>, elapsed: Duration) -> Self {
+    pub fn failure(
+        check: &str,
+        target: &str,
+        reason: impl Into<String>,
+        elapsed: Duration,
+    ) -> Self {
         Verdict {
             check: check.to_string(),
             target: target.to_string(),

@@ -48,14 +48,32 @@ print("ready", flush=True); time.sleep(60)
         .spawn()
         .expect("python3 for the full-backlog peer");
     let mut ready = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(peer.stdout.take().unwrap()), &mut ready).unwrap();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(peer.stdout.take().unwrap()),
+        &mut ready,
+    )
+    .unwrap();
     assert_eq!(ready.trim(), "ready", "the full-backlog peer did not start");
     let _peer = Child(peer);
     let target = format!("unix:{}", path.display());
     for format in ["text", "json"] {
-        let r = run(&["--format", format, "--timeout", "1", "probe", "tcp", &target]);
+        let r = run(&[
+            "--format",
+            format,
+            "--timeout",
+            "1",
+            "probe",
+            "tcp",
+            &target,
+        ]);
         assert_eq!(r.code, 1, "{r:?}");
-        assert!(r.line().contains("timed out: no verdict within 1.0s"), "{r:?}");
-        assert!(r.elapsed < std::time::Duration::from_secs(5), "the watchdog must end the check: {r:?}");
+        assert!(
+            r.line().contains("timed out: no verdict within 1.0s"),
+            "{r:?}"
+        );
+        assert!(
+            r.elapsed < std::time::Duration::from_secs(5),
+            "the watchdog must end the check: {r:?}"
+        );
     }
 }

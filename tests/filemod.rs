@@ -29,15 +29,26 @@ fn fresh_stale_missing_like_the_originals() {
     assert!(ours && kolla && tripleo, "fresh: {line}");
 
     let old = SystemTime::now() - Duration::from_secs(600);
-    std::fs::File::options().write(true).open(&path).unwrap().set_modified(old).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
     let (ours, line, kolla, tripleo) = all_three(p, "60");
     assert!(!ours && !kolla && !tripleo, "stale: {line}");
-    assert!(line.contains("last modified 600s ago, more than 60s"), "{line}");
+    assert!(
+        line.contains("last modified 600s ago, more than 60s"),
+        "{line}"
+    );
 
     let missing = dir.path().join("missing");
     let (ours, line, kolla, tripleo) = all_three(missing.to_str().unwrap(), "60");
     assert!(!ours && !kolla && !tripleo, "missing: {line}");
-    assert!(line.contains("does not exist for file modification check"), "{line}");
+    assert!(
+        line.contains("does not exist for file modification check"),
+        "{line}"
+    );
 }
 
 #[test]

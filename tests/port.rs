@@ -5,14 +5,21 @@ mod common;
 mod procpeers;
 
 use common::run;
-use procpeers::{established, free_port, prefix_ports, side_by_side, start, wait_for_state, SideBySide};
+use procpeers::{
+    established, free_port, prefix_ports, side_by_side, start, wait_for_state, SideBySide,
+};
 
 #[test]
 fn established_ipv4_both_ends_like_the_originals() {
     let port = free_port();
     let (server, client) = established("127.0.0.1", port);
     for peer in [&client, &server] {
-        let SideBySide { ours, line, kolla, tripleo } = side_by_side("port", &peer.marker, port);
+        let SideBySide {
+            ours,
+            line,
+            kolla,
+            tripleo,
+        } = side_by_side("port", &peer.marker, port);
         assert!(ours, "{line}");
         assert!(line.contains("has an established connection"), "{line}");
         assert!(line.contains(&format!("pid {}", peer.pid())), "{line}");
@@ -24,7 +31,12 @@ fn established_ipv4_both_ends_like_the_originals() {
 fn established_ipv6() {
     let port = free_port();
     let (_server, client) = established("::1", port);
-    let SideBySide { ours, line, kolla, tripleo } = side_by_side("port", &client.marker, port);
+    let SideBySide {
+        ours,
+        line,
+        kolla,
+        tripleo,
+    } = side_by_side("port", &client.marker, port);
     assert!(ours, "{line}");
     assert!(line.contains("[::1]"), "{line}");
     assert!(kolla && tripleo);
@@ -39,19 +51,37 @@ fn several_ports_one_matches() {
     assert!(r.healthy(), "{}", r.line());
     let r = run(&["probe", "port", &client.marker, &other]);
     assert!(!r.healthy(), "{}", r.line());
-    assert!(r.line().contains(&format!("no established connection on port {other}")), "{}", r.line());
+    assert!(
+        r.line()
+            .contains(&format!("no established connection on port {other}")),
+        "{}",
+        r.line()
+    );
 }
 
 #[test]
 fn close_wait_does_not_count_originals_pass_it() {
     let port = free_port();
-    let _server = start("s", "tcp-listen", &["127.0.0.1", &port.to_string(), "close"], None);
+    let _server = start(
+        "s",
+        "tcp-listen",
+        &["127.0.0.1", &port.to_string(), "close"],
+        None,
+    );
     let client = start("c", "tcp-connect", &["127.0.0.1", &port.to_string()], None);
     wait_for_state(port, "08", 1);
-    let SideBySide { ours, line, kolla, tripleo } = side_by_side("port", &client.marker, port);
+    let SideBySide {
+        ours,
+        line,
+        kolla,
+        tripleo,
+    } = side_by_side("port", &client.marker, port);
     assert!(!ours, "{line}");
     assert!(line.contains("(1 in CLOSE_WAIT)"), "{line}");
-    assert!(kolla, "kolla's ss -ntp shows CLOSE-WAIT rows and ignores the state");
+    assert!(
+        kolla,
+        "kolla's ss -ntp shows CLOSE-WAIT rows and ignores the state"
+    );
     assert!(tripleo, "TripleO's /proc/net/tcp scan ignores the state");
 }
 
@@ -59,10 +89,18 @@ fn close_wait_does_not_count_originals_pass_it() {
 fn listen_only_is_not_a_connection() {
     let port = free_port();
     let server = start("s", "tcp-listen", &["127.0.0.1", &port.to_string()], None);
-    let SideBySide { ours, line, kolla, tripleo } = side_by_side("port", &server.marker, port);
+    let SideBySide {
+        ours,
+        line,
+        kolla,
+        tripleo,
+    } = side_by_side("port", &server.marker, port);
     assert!(!ours, "{line}");
     assert!(line.contains("1 in LISTEN"), "{line}");
-    assert!(!kolla, "kolla's ss -ntp (no -l) shows no listeners: right here");
+    assert!(
+        !kolla,
+        "kolla's ss -ntp (no -l) shows no listeners: right here"
+    );
     assert!(tripleo, "TripleO counts the LISTEN row");
     let listen = run(&["probe", "listen", &server.marker, &port.to_string()]);
     assert!(listen.healthy(), "{}", listen.line());
@@ -72,10 +110,18 @@ fn listen_only_is_not_a_connection() {
 fn prefix_port_is_not_the_port() {
     let (short, long) = prefix_ports();
     let (_server, client) = established("127.0.0.1", long);
-    let SideBySide { ours, line, kolla, tripleo } = side_by_side("port", &client.marker, short);
+    let SideBySide {
+        ours,
+        line,
+        kolla,
+        tripleo,
+    } = side_by_side("port", &client.marker, short);
     assert!(!ours, "{line}");
     assert!(kolla, "kolla's unanchored ':{short}' matches ':{long}'");
-    assert!(!tripleo, "TripleO compares fixed-width hex ports: right here");
+    assert!(
+        !tripleo,
+        "TripleO compares fixed-width hex ports: right here"
+    );
     let SideBySide { ours, line, .. } = side_by_side("port", &client.marker, long);
     assert!(ours, "{line}");
 }
@@ -83,7 +129,12 @@ fn prefix_port_is_not_the_port() {
 #[test]
 fn time_wait_inode_zero_matches_nothing() {
     let port = free_port();
-    let _server = start("s", "tcp-listen", &["127.0.0.1", &port.to_string(), "close"], None);
+    let _server = start(
+        "s",
+        "tcp-listen",
+        &["127.0.0.1", &port.to_string(), "close"],
+        None,
+    );
     // Connections closed at both ends leave TIME_WAIT rows (inode 0) on the port.
     for _ in 0..3 {
         drop(std::net::TcpStream::connect(("127.0.0.1", port)).unwrap());
@@ -91,17 +142,34 @@ fn time_wait_inode_zero_matches_nothing() {
     wait_for_state(port, "06", 1);
     // A process with plenty of unrelated sockets: some inode contains the digit 0.
     let bystander = start("b", "many-sockets", &["30"], None);
-    let SideBySide { ours, line, kolla, tripleo } = side_by_side("port", &bystander.marker, port);
+    let SideBySide {
+        ours,
+        line,
+        kolla,
+        tripleo,
+    } = side_by_side("port", &bystander.marker, port);
     assert!(!ours, "{line}");
     assert!(!kolla, "kolla needs the pid on the row: right here");
-    assert!(tripleo, "TripleO greps fd links for the substring '0' (the TIME_WAIT inode)");
+    assert!(
+        tripleo,
+        "TripleO greps fd links for the substring '0' (the TIME_WAIT inode)"
+    );
 }
 
 #[test]
 fn udp_bound_counts() {
-    let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let peer = start("u", "udp-bind", &["127.0.0.1", &port.to_string()], None);
-    let SideBySide { ours, line, kolla, tripleo } = side_by_side("port", &peer.marker, port);
+    let SideBySide {
+        ours,
+        line,
+        kolla,
+        tripleo,
+    } = side_by_side("port", &peer.marker, port);
     assert!(ours, "{line}");
     assert!(line.contains("udp socket bound to 127.0.0.1"), "{line}");
     assert!(!kolla, "kolla's ss -ntp is TCP only");
@@ -112,7 +180,12 @@ fn udp_bound_counts() {
 fn no_such_process_and_bad_ports() {
     let r = run(&["probe", "port", "ohc-no-such-process-anywhere", "5672"]);
     assert!(!r.healthy());
-    assert!(r.line().contains("no process matching 'ohc-no-such-process-anywhere'"), "{}", r.line());
+    assert!(
+        r.line()
+            .contains("no process matching 'ohc-no-such-process-anywhere'"),
+        "{}",
+        r.line()
+    );
     let r = run(&["probe", "port", "x", "56721000"]);
     assert!(!r.healthy());
     assert!(r.line().contains("not a port number"), "{}", r.line());
@@ -123,14 +196,24 @@ fn other_users_fds_cannot_tell() {
     let user = procpeers::test_user();
     let port = free_port();
     let (_server, client) = established("127.0.0.1", port);
-    let r = procpeers::run_as(Some(user), &["probe", "port", &client.marker, &port.to_string()]);
+    let r = procpeers::run_as(
+        Some(user),
+        &["probe", "port", &client.marker, &port.to_string()],
+    );
     assert!(!r.healthy(), "{}", r.line());
-    let expected = format!("cannot tell: /proc/{0}/fd of pid {0} (user root) unreadable", client.pid());
+    let expected = format!(
+        "cannot tell: /proc/{0}/fd of pid {0} (user root) unreadable",
+        client.pid()
+    );
     assert!(r.line().contains(&expected), "{}", r.line());
     // Nothing at all on another port: "no" is certain even without reading the fds.
     let idle = free_port().to_string();
     let r = procpeers::run_as(Some(user), &["probe", "port", &client.marker, &idle]);
-    assert!(r.line().contains("has no established connection"), "{}", r.line());
+    assert!(
+        r.line().contains("has no established connection"),
+        "{}",
+        r.line()
+    );
     // The peer's own user (root here) sees it.
     let r = procpeers::run_as(None, &["probe", "port", &client.marker, &port.to_string()]);
     assert!(r.healthy(), "{}", r.line());
@@ -138,7 +221,14 @@ fn other_users_fds_cannot_tell() {
 
 #[test]
 fn json_verdict() {
-    let r = run(&["--format", "json", "probe", "port", "ohc-no-such-process-anywhere", "1"]);
+    let r = run(&[
+        "--format",
+        "json",
+        "probe",
+        "port",
+        "ohc-no-such-process-anywhere",
+        "1",
+    ]);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("one JSON line");
     assert_eq!(v["healthy"], false);
     assert_eq!(v["check"], "port");
@@ -158,14 +248,25 @@ fn mixed_users_a_readable_holder_is_enough() {
     let both = format!("{}|{}", theirs.marker, mine.marker);
     let r = procpeers::run_as(Some(user), &["probe", "port", &both, &p]);
     assert!(r.healthy(), "{}", r.line());
-    assert!(r.line().contains(&format!("pid {}", mine.pid())), "{}", r.line());
+    assert!(
+        r.line().contains(&format!("pid {}", mine.pid())),
+        "{}",
+        r.line()
+    );
     // Root's server holds the port's sockets; the test user's matching process holds none:
     // the answer depends on the fds we may not read.
     let idle = start("b", "many-sockets", &["1"], Some(user));
     let server_or_idle = format!("{}|{}", server.marker, idle.marker);
     let r = procpeers::run_as(Some(user), &["probe", "port", &server_or_idle, &p]);
     assert!(!r.healthy(), "{}", r.line());
-    assert!(r.line().contains(&format!("cannot tell: /proc/{0}/fd of pid {0}", server.pid())), "{}", r.line());
+    assert!(
+        r.line().contains(&format!(
+            "cannot tell: /proc/{0}/fd of pid {0}",
+            server.pid()
+        )),
+        "{}",
+        r.line()
+    );
 }
 
 /// The hint of the last owner (src/proc/hint.rs) is only where to look first: a planted or
@@ -177,7 +278,8 @@ fn hints_never_change_a_verdict() {
     let (server, client) = established("127.0.0.1", port);
     let check = |marker: &str, port: u16| {
         let mut cmd = std::process::Command::new(common::bin());
-        cmd.args(["probe", "port", marker, &port.to_string()]).env("HEALTHCHECK_STATE_DIR", state.path());
+        cmd.args(["probe", "port", marker, &port.to_string()])
+            .env("HEALTHCHECK_STATE_DIR", state.path());
         common::run_cmd(cmd)
     };
     // Healthy, and the owner is remembered.
@@ -185,9 +287,17 @@ fn hints_never_change_a_verdict() {
     let hints: Vec<_> = std::fs::read_dir(state.path()).unwrap().flatten().collect();
     assert_eq!(hints.len(), 1, "one hint file after a healthy run");
     let hint = hints[0].path();
-    assert_eq!(std::fs::read_to_string(&hint).unwrap().trim(), client.pid().to_string());
+    assert_eq!(
+        std::fs::read_to_string(&hint).unwrap().trim(),
+        client.pid().to_string()
+    );
     // A hint pointing at a process that matches nothing or holds nothing: still healthy.
-    for planted in [server.pid().to_string(), "1".into(), "999999999".into(), "garbage".into()] {
+    for planted in [
+        server.pid().to_string(),
+        "1".into(),
+        "999999999".into(),
+        "garbage".into(),
+    ] {
         std::fs::write(&hint, &planted).unwrap();
         let r = check(&client.marker, port);
         assert!(r.healthy(), "hint {planted}: {}", r.line());

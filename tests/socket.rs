@@ -15,9 +15,16 @@ fn path_socket_like_the_originals() {
     let server = start("x", "unix-listen", &[path], None);
     let ours = run(&["probe", "socket", &server.marker, path]);
     assert!(ours.healthy(), "{}", ours.line());
-    assert!(ours.line().contains(&format!("pid {}", server.pid())), "{}", ours.line());
+    assert!(
+        ours.line().contains(&format!("pid {}", server.pid())),
+        "{}",
+        ours.line()
+    );
     assert!(kolla("socket", &[&server.marker, path]), "kolla agrees");
-    assert!(tripleo("healthcheck_socket", &[&server.marker, path]), "TripleO agrees");
+    assert!(
+        tripleo("healthcheck_socket", &[&server.marker, path]),
+        "TripleO agrees"
+    );
     // Through a symlinked directory: the same socket file.
     let link = dir.path().join("via");
     std::os::unix::fs::symlink(dir.path(), &link).unwrap();
@@ -35,13 +42,21 @@ fn another_process_or_no_socket() {
     let bystander = start("b", "many-sockets", &["1"], None);
     let ours = run(&["probe", "socket", &bystander.marker, path]);
     assert!(!ours.healthy());
-    assert!(ours.line().contains("does not hold the unix socket"), "{}", ours.line());
+    assert!(
+        ours.line().contains("does not hold the unix socket"),
+        "{}",
+        ours.line()
+    );
     assert!(!kolla("socket", &[&bystander.marker, path]));
     assert!(!tripleo("healthcheck_socket", &[&bystander.marker, path]));
     let missing = dir.path().join("none.sock");
     let ours = run(&["probe", "socket", &server.marker, missing.to_str().unwrap()]);
     assert!(!ours.healthy());
-    assert!(ours.line().contains("no unix socket bound to"), "{}", ours.line());
+    assert!(
+        ours.line().contains("no unix socket bound to"),
+        "{}",
+        ours.line()
+    );
 }
 
 #[test]
@@ -50,7 +65,10 @@ fn abstract_socket() {
     let server = start("x", "unix-listen", &[&name], None);
     let ours = run(&["probe", "socket", &server.marker, &name]);
     assert!(ours.healthy(), "{}", ours.line());
-    assert!(!kolla("socket", &[&server.marker, &name]), "lsof takes file names: it cannot see abstract sockets");
+    assert!(
+        !kolla("socket", &[&server.marker, &name]),
+        "lsof takes file names: it cannot see abstract sockets"
+    );
     let ours = run(&["probe", "socket", &server.marker, &format!("{name}-other")]);
     assert!(!ours.healthy(), "{}", ours.line());
 }

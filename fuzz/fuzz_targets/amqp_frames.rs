@@ -7,7 +7,10 @@ use openstack_healthcheck::proto::amqp::frame;
 fuzz_target!(|data: &[u8]| {
     let mut rest = data;
     while let Ok(Some((f, used))) = frame::split_frame(rest) {
-        if let Ok(frame::Method::Start { server_properties, .. }) = frame::parse_method(&f.payload) {
+        if let Ok(frame::Method::Start {
+            server_properties, ..
+        }) = frame::parse_method(&f.payload)
+        {
             let _ = frame::str_property(&server_properties, "product");
         }
         rest = &rest[used..];

@@ -22,14 +22,22 @@ fuzz_target!(|data: &[u8]| {
     }
     // The chunked decoder fed the same bytes whole and split in two must agree.
     let mut whole = Vec::new();
-    let whole_result = ChunkedDecoder::default().feed(data, &mut |b: &[u8]| whole.extend_from_slice(b));
-    let split_at = data.first().map(|b| *b as usize % (data.len() + 1)).unwrap_or(0);
+    let whole_result =
+        ChunkedDecoder::default().feed(data, &mut |b: &[u8]| whole.extend_from_slice(b));
+    let split_at = data
+        .first()
+        .map(|b| *b as usize % (data.len() + 1))
+        .unwrap_or(0);
     let mut split = Vec::new();
     let mut decoder = ChunkedDecoder::default();
-    let first = decoder.feed(&data[..split_at], &mut |b: &[u8]| split.extend_from_slice(b));
+    let first = decoder.feed(&data[..split_at], &mut |b: &[u8]| {
+        split.extend_from_slice(b)
+    });
     if let (Ok(whole_used), Ok(first_used)) = (&whole_result, first) {
         if first_used == split_at && !decoder.done() {
-            if let Ok(rest_used) = decoder.feed(&data[split_at..], &mut |b: &[u8]| split.extend_from_slice(b)) {
+            if let Ok(rest_used) = decoder.feed(&data[split_at..], &mut |b: &[u8]| {
+                split.extend_from_slice(b)
+            }) {
                 assert_eq!(first_used + rest_used, *whole_used);
                 assert_eq!(split, whole);
             }

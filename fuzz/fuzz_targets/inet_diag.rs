@@ -9,7 +9,11 @@ fuzz_target!(|data: &[u8]| {
     let _ = parse_inet_diag_msgs(data);
     let _ = parse_proc_net(&String::from_utf8_lossy(data), u32::MAX, &[5672, 0], true);
     // Any port list yields bytecode of the announced shape.
-    let ports: Vec<u16> = data.chunks_exact(2).take(64).map(|c| u16::from_ne_bytes([c[0], c[1]])).collect();
+    let ports: Vec<u16> = data
+        .chunks_exact(2)
+        .take(64)
+        .map(|c| u16::from_ne_bytes([c[0], c[1]]))
+        .collect();
     let code = port_filter_bytecode(&ports, data.first().is_some_and(|b| b & 1 == 1));
     assert_eq!(code.len() % 4, 0);
 });

@@ -7,16 +7,30 @@ use crate::verdict::{Checked, Outcome};
 use clap::{Arg, ArgMatches, Command};
 use std::time::{Duration, SystemTime};
 
-pub const PROBE: ProbeKind =
-    ProbeKind { name: "filemod", about: "A file was modified within SECONDS", args, run, http_budget: false };
+pub const PROBE: ProbeKind = ProbeKind {
+    name: "filemod",
+    about: "A file was modified within SECONDS",
+    args,
+    run,
+    http_budget: false,
+};
 
 fn args(cmd: Command) -> Command {
     cmd.arg(Arg::new("path").required(true).value_name("PATH"))
-        .arg(Arg::new("seconds").required(true).value_name("SECONDS").help("Largest age of the last modification"))
+        .arg(
+            Arg::new("seconds")
+                .required(true)
+                .value_name("SECONDS")
+                .help("Largest age of the last modification"),
+        )
 }
 
 fn run(m: &ArgMatches, ctx: &Context) -> Checked {
-    let get = |name: &str| m.get_one::<String>(name).map(String::as_str).unwrap_or_default();
+    let get = |name: &str| {
+        m.get_one::<String>(name)
+            .map(String::as_str)
+            .unwrap_or_default()
+    };
     check_args(get("path"), get("seconds"), ctx)
 }
 
@@ -41,16 +55,25 @@ fn outcome(path: &str, max_age: Duration, now: SystemTime) -> Outcome {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(format!("{path} does not exist for file modification check"))
         }
-        Err(e) => return Err(format!("cannot tell: {path}: {}", crate::util::io_reason(&e))),
+        Err(e) => {
+            return Err(format!(
+                "cannot tell: {path}: {}",
+                crate::util::io_reason(&e)
+            ))
+        }
     };
-    let modified = meta.modified().map_err(|e| format!("cannot tell: {path}: {}", crate::util::io_reason(&e)))?;
+    let modified = meta
+        .modified()
+        .map_err(|e| format!("cannot tell: {path}: {}", crate::util::io_reason(&e)))?;
     // A modification time in the future (clock step) is as fresh as it gets.
     let age = now.duration_since(modified).unwrap_or_default();
     let (age_s, limit_s) = (age.as_secs(), max_age.as_secs_f64());
     if age <= max_age {
         Ok(format!("{path} modified {age_s}s ago (limit {limit_s}s)"))
     } else {
-        Err(format!("{path} last modified {age_s}s ago, more than {limit_s}s"))
+        Err(format!(
+            "{path} last modified {age_s}s ago, more than {limit_s}s"
+        ))
     }
 }
 
@@ -66,11 +89,17 @@ mod tests {
         let now = SystemTime::now();
         assert!(outcome(p, Duration::from_secs(60), now).is_ok());
         let later = now + Duration::from_secs(120);
-        assert!(outcome(p, Duration::from_secs(60), later).unwrap_err().contains("more than 60s"));
+        assert!(outcome(p, Duration::from_secs(60), later)
+            .unwrap_err()
+            .contains("more than 60s"));
         let earlier = now - Duration::from_secs(3600);
         assert!(outcome(p, Duration::from_secs(1), earlier).is_ok());
         std::fs::remove_file(&path).unwrap();
-        assert!(outcome(p, Duration::from_secs(60), now).unwrap_err().contains("does not exist"));
-        assert!(outcome("/", Duration::from_secs(60), now).unwrap_err().contains("not a regular file"));
+        assert!(outcome(p, Duration::from_secs(60), now)
+            .unwrap_err()
+            .contains("does not exist"));
+        assert!(outcome("/", Duration::from_secs(60), now)
+            .unwrap_err()
+            .contains("not a regular file"));
     }
 }

@@ -8,8 +8,13 @@ use crate::proc::{describe, holders, inet_candidates, ports_phrase};
 use crate::verdict::{Checked, Outcome};
 use clap::{ArgMatches, Command};
 
-pub const PROBE: ProbeKind =
-    ProbeKind { name: "listen", about: "A process listens on one of the ports", args, run, http_budget: false };
+pub const PROBE: ProbeKind = ProbeKind {
+    name: "listen",
+    about: "A process listens on one of the ports",
+    args,
+    run,
+    http_budget: false,
+};
 
 fn args(cmd: Command) -> Command {
     super::port::process_and_ports(cmd)
@@ -21,7 +26,10 @@ fn run(m: &ArgMatches, ctx: &Context) -> Checked {
 
 /// Healthy when a process matching `process` listens (TCP LISTEN or bound UDP) on one of `ports`.
 pub fn check(process: &str, ports: &[u16], ctx: &Context) -> Checked {
-    Checked::new(super::port::target(process, ports), outcome(process, ports, ctx))
+    Checked::new(
+        super::port::target(process, ports),
+        outcome(process, ports, ctx),
+    )
 }
 
 fn outcome(process: &str, ports: &[u16], ctx: &Context) -> Outcome {
@@ -30,16 +38,40 @@ fn outcome(process: &str, ports: &[u16], ctx: &Context) -> Outcome {
     }
     // Local port only: TCP in LISTEN, UDP bound (connected or not).
     let udp_bound = tcp_state::bit(tcp_state::CLOSE) | tcp_state::bit(tcp_state::ESTABLISHED);
-    let candidates = inet_candidates(ports, false, tcp_state::bit(tcp_state::LISTEN), udp_bound, ctx)?;
-    let (processes, holdings) = holders("listen", process, &candidates.iter().map(|(_, s)| s.inode).collect())?;
-    if let Some((transport, socket, owner)) =
-        candidates.iter().find_map(|(t, s)| holdings.owner_of(s.inode).map(|owner| (t, s, owner)))
+    let candidates = inet_candidates(
+        ports,
+        false,
+        tcp_state::bit(tcp_state::LISTEN),
+        udp_bound,
+        ctx,
+    )?;
+    let (processes, holdings) = holders(
+        "listen",
+        process,
+        &candidates.iter().map(|(_, s)| s.inode).collect(),
+    )?;
+    if let Some((transport, socket, owner)) = candidates
+        .iter()
+        .find_map(|(t, s)| holdings.owner_of(s.inode).map(|owner| (t, s, owner)))
     {
-        return Ok(format!("{} listens on {} ({})", owner.label(), socket.local, transport.name()));
+        return Ok(format!(
+            "{} listens on {} ({})",
+            owner.label(),
+            socket.local,
+            transport.name()
+        ));
     }
     if let Some(reason) = holdings.cannot_tell(!candidates.is_empty()) {
         return Err(reason);
     }
-    let others = if candidates.is_empty() { "" } else { " (another process does)" };
-    Err(format!("{} does not listen on {}{others}", describe(&processes), ports_phrase(ports)))
+    let others = if candidates.is_empty() {
+        ""
+    } else {
+        " (another process does)"
+    };
+    Err(format!(
+        "{} does not listen on {}{others}",
+        describe(&processes),
+        ports_phrase(ports)
+    ))
 }

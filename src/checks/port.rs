@@ -8,8 +8,12 @@
 use crate::context::Context;
 use crate::probes::ProbeKind;
 use crate::proc::process::ProcessInfo;
-use crate::proc::sockdiag::{query_inet, query_inet_family, tcp_state, InetQuery, InetSocket, Transport};
-use crate::proc::{describe, hinted_holder, inet_candidates, parse_ports, ports_phrase, scan_holders, Holdings};
+use crate::proc::sockdiag::{
+    query_inet, query_inet_family, tcp_state, InetQuery, InetSocket, Transport,
+};
+use crate::proc::{
+    describe, hinted_holder, inet_candidates, parse_ports, ports_phrase, scan_holders, Holdings,
+};
 use crate::verdict::{Checked, Outcome};
 use clap::{Arg, ArgMatches, Command};
 use std::collections::BTreeMap;
@@ -30,13 +34,28 @@ pub(crate) fn process_and_ports(cmd: Command) -> Command {
             .value_name("PROCESS")
             .help("Pattern matched like pgrep -f (command line or 15-char name)"),
     )
-    .arg(Arg::new("ports").required(true).num_args(1..).value_name("PORT"))
+    .arg(
+        Arg::new("ports")
+            .required(true)
+            .num_args(1..)
+            .value_name("PORT"),
+    )
 }
 
 /// Run `check` with the PROCESS PORT... arguments of a `probe` subcommand.
-pub(crate) fn run_with_ports(m: &ArgMatches, ctx: &Context, check: fn(&str, &[u16], &Context) -> Checked) -> Checked {
-    let process = m.get_one::<String>("process").map(String::as_str).unwrap_or_default();
-    let raw: Vec<&String> = m.get_many::<String>("ports").map(|v| v.collect()).unwrap_or_default();
+pub(crate) fn run_with_ports(
+    m: &ArgMatches,
+    ctx: &Context,
+    check: fn(&str, &[u16], &Context) -> Checked,
+) -> Checked {
+    let process = m
+        .get_one::<String>("process")
+        .map(String::as_str)
+        .unwrap_or_default();
+    let raw: Vec<&String> = m
+        .get_many::<String>("ports")
+        .map(|v| v.collect())
+        .unwrap_or_default();
     match parse_ports(&raw) {
         Ok(ports) => check(process, &ports, ctx),
         Err(e) => Checked::new(process, Err(e)),
@@ -75,7 +94,11 @@ fn outcome(process: &str, ports: &[u16], ctx: &Context) -> Outcome {
     }
     let candidates = inet_candidates(ports, true, established, udp_states, ctx)?;
     // `hinted` has asked the remembered process already: scan without asking it again.
-    let (processes, holdings) = scan_holders("port", process, &candidates.iter().map(|(_, s)| s.inode).collect())?;
+    let (processes, holdings) = scan_holders(
+        "port",
+        process,
+        &candidates.iter().map(|(_, s)| s.inode).collect(),
+    )?;
     for (transport, socket) in &candidates {
         if let Some(owner) = holdings.owner_of(socket.inode) {
             return Ok(found_phrase(owner, *transport, socket));
@@ -95,11 +118,25 @@ fn outcome(process: &str, ports: &[u16], ctx: &Context) -> Outcome {
 /// The healthy reason for `owner` holding `socket`.
 fn found_phrase(owner: &ProcessInfo, transport: Transport, socket: &InetSocket) -> String {
     match transport {
-        Transport::Tcp => format!("{} has an established connection {} -> {}", owner.label(), socket.local, socket.remote),
+        Transport::Tcp => format!(
+            "{} has an established connection {} -> {}",
+            owner.label(),
+            socket.local,
+            socket.remote
+        ),
         Transport::Udp if socket.state == tcp_state::ESTABLISHED => {
-            format!("{} has a udp socket {} connected to {}", owner.label(), socket.local, socket.remote)
+            format!(
+                "{} has a udp socket {} connected to {}",
+                owner.label(),
+                socket.local,
+                socket.remote
+            )
         }
-        Transport::Udp => format!("{} has a udp socket bound to {}", owner.label(), socket.local),
+        Transport::Udp => format!(
+            "{} has a udp socket bound to {}",
+            owner.label(),
+            socket.local
+        ),
     }
 }
 
@@ -109,13 +146,27 @@ fn found_phrase(owner: &ProcessInfo, transport: Transport, socket: &InetSocket) 
 /// its kind in the kernel, so on a host with thousands of connections stopping after the
 /// first family is what keeps the cost flat. `None`: no hint, or it no longer holds one;
 /// the full search decides then (and reports any failure met here).
-fn hinted(process: &str, ports: &[u16], tcp_states: u32, udp_states: u32, ctx: &Context) -> Option<String> {
+fn hinted(
+    process: &str,
+    ports: &[u16],
+    tcp_states: u32,
+    udp_states: u32,
+    ctx: &Context,
+) -> Option<String> {
     let (owner, held) = hinted_holder("port", process)?;
     for (transport, states) in [(Transport::Tcp, tcp_states), (Transport::Udp, udp_states)] {
         for ipv6 in [false, true] {
-            let query = InetQuery { transport, states, ports, remote_too: true };
+            let query = InetQuery {
+                transport,
+                states,
+                ports,
+                remote_too: true,
+            };
             let sockets = query_inet_family(&query, ipv6, &ctx.deadline).ok()?;
-            if let Some(socket) = sockets.iter().find(|s| s.inode != 0 && held.contains(&s.inode)) {
+            if let Some(socket) = sockets
+                .iter()
+                .find(|s| s.inode != 0 && held.contains(&s.inode))
+            {
                 return Some(found_phrase(&owner, transport, socket));
             }
         }
@@ -126,15 +177,28 @@ fn hinted(process: &str, ports: &[u16], tcp_states: u32, udp_states: u32, ctx: &
 /// Why not: the matching processes' TCP sockets on the ports in states that do not count,
 /// e.g. " (1 in CLOSE_WAIT)". Empty when there are none or the second look fails.
 fn other_states(ports: &[u16], holdings: &Holdings, ctx: &Context) -> String {
-    let every_state = InetQuery { transport: Transport::Tcp, states: tcp_state::ALL, ports, remote_too: true };
-    let Ok(sockets) = query_inet(&every_state, &ctx.deadline) else { return String::new() };
+    let every_state = InetQuery {
+        transport: Transport::Tcp,
+        states: tcp_state::ALL,
+        ports,
+        remote_too: true,
+    };
+    let Ok(sockets) = query_inet(&every_state, &ctx.deadline) else {
+        return String::new();
+    };
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    for socket in sockets.iter().filter(|s| holdings.owner_of(s.inode).is_some()) {
+    for socket in sockets
+        .iter()
+        .filter(|s| holdings.owner_of(s.inode).is_some())
+    {
         *counts.entry(tcp_state::name(socket.state)).or_default() += 1;
     }
     if counts.is_empty() {
         return String::new();
     }
-    let parts: Vec<String> = counts.iter().map(|(state, n)| format!("{n} in {state}")).collect();
+    let parts: Vec<String> = counts
+        .iter()
+        .map(|(state, n)| format!("{n} in {state}"))
+        .collect();
     format!(" ({})", parts.join(", "))
 }

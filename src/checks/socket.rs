@@ -12,8 +12,13 @@ use crate::proc::{cannot_tell, describe, holders, matching_processes};
 use crate::verdict::{Checked, Outcome};
 use clap::{Arg, ArgMatches, Command};
 
-pub const PROBE: ProbeKind =
-    ProbeKind { name: "socket", about: "A process holds a unix socket", args, run, http_budget: false };
+pub const PROBE: ProbeKind = ProbeKind {
+    name: "socket",
+    about: "A process holds a unix socket",
+    args,
+    run,
+    http_budget: false,
+};
 
 fn args(cmd: Command) -> Command {
     cmd.arg(
@@ -22,11 +27,20 @@ fn args(cmd: Command) -> Command {
             .value_name("PROCESS")
             .help("Pattern matched like pgrep -f (command line or 15-char name)"),
     )
-    .arg(Arg::new("path").required(true).value_name("PATH").help("Socket path, or @name for an abstract socket"))
+    .arg(
+        Arg::new("path")
+            .required(true)
+            .value_name("PATH")
+            .help("Socket path, or @name for an abstract socket"),
+    )
 }
 
 fn run(m: &ArgMatches, ctx: &Context) -> Checked {
-    let get = |name: &str| m.get_one::<String>(name).map(String::as_str).unwrap_or_default();
+    let get = |name: &str| {
+        m.get_one::<String>(name)
+            .map(String::as_str)
+            .unwrap_or_default()
+    };
     check(get("process"), get("path"), ctx)
 }
 
@@ -58,11 +72,15 @@ impl Wanted {
             let kernel_dev = (nix::libc::major(dev) << 20) | nix::libc::minor(dev);
             (meta.ino() as u32, kernel_dev)
         });
-        Wanted { name: path.as_bytes().to_vec(), file }
+        Wanted {
+            name: path.as_bytes().to_vec(),
+            file,
+        }
     }
 
     fn matches(&self, socket: &UnixSocket) -> bool {
-        socket.name.as_deref() == Some(&self.name[..]) || (self.file.is_some() && socket.vfs == self.file)
+        socket.name.as_deref() == Some(&self.name[..])
+            || (self.file.is_some() && socket.vfs == self.file)
     }
 }
 
@@ -73,19 +91,32 @@ fn outcome(process: &str, path: &str, ctx: &Context) -> Outcome {
     let wanted = Wanted::new(path);
     let sockets = query_unix(&ctx.deadline).map_err(cannot_tell)?;
     let candidates: Vec<&UnixSocket> = sockets.iter().filter(|s| wanted.matches(s)).collect();
-    ctx.trace(format_args!("unix sockets bound to {path}: {}", candidates.len()));
+    ctx.trace(format_args!(
+        "unix sockets bound to {path}: {}",
+        candidates.len()
+    ));
     if candidates.is_empty() {
         let processes = matching_processes(process)?;
-        return Err(format!("no unix socket bound to {path} (checked {})", describe(&processes)));
+        return Err(format!(
+            "no unix socket bound to {path} (checked {})",
+            describe(&processes)
+        ));
     }
-    let (processes, holdings) = holders("socket", process, &candidates.iter().map(|s| s.inode).collect())?;
+    let (processes, holdings) = holders(
+        "socket",
+        process,
+        &candidates.iter().map(|s| s.inode).collect(),
+    )?;
     if let Some(owner) = candidates.iter().find_map(|s| holdings.owner_of(s.inode)) {
         return Ok(format!("{} holds the unix socket {path}", owner.label()));
     }
     if let Some(reason) = holdings.cannot_tell(!candidates.is_empty()) {
         return Err(reason);
     }
-    Err(format!("{} does not hold the unix socket {path} (another process does)", describe(&processes)))
+    Err(format!(
+        "{} does not hold the unix socket {path} (another process does)",
+        describe(&processes)
+    ))
 }
 
 #[cfg(test)]
@@ -96,8 +127,20 @@ mod tests {
     fn abstract_names() {
         let w = Wanted::new("@ISCSIADM_ABSTRACT_NAMESPACE");
         assert_eq!(w.name, b"\0ISCSIADM_ABSTRACT_NAMESPACE");
-        assert!(w.matches(&UnixSocket { inode: 1, name: Some(w.name.clone()), vfs: None }));
-        assert!(!w.matches(&UnixSocket { inode: 1, name: Some(b"ISCSIADM_ABSTRACT_NAMESPACE".to_vec()), vfs: None }));
-        assert!(!w.matches(&UnixSocket { inode: 1, name: None, vfs: None }));
+        assert!(w.matches(&UnixSocket {
+            inode: 1,
+            name: Some(w.name.clone()),
+            vfs: None
+        }));
+        assert!(!w.matches(&UnixSocket {
+            inode: 1,
+            name: Some(b"ISCSIADM_ABSTRACT_NAMESPACE".to_vec()),
+            vfs: None
+        }));
+        assert!(!w.matches(&UnixSocket {
+            inode: 1,
+            name: None,
+            vfs: None
+        }));
     }
 }

@@ -14,7 +14,10 @@ use std::os::unix::net::UnixStream;
 /// Where a service listens.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
-    Tcp { host: String, port: u16 },
+    Tcp {
+        host: String,
+        port: u16,
+    },
     /// A unix socket in the file system.
     Unix(String),
     /// A Linux abstract unix socket (name without the leading NUL).
@@ -35,10 +38,16 @@ impl Endpoint {
         if text.starts_with('/') {
             return Ok(Endpoint::Unix(text.to_string()));
         }
-        if let Some(name) = text.strip_prefix('@').or_else(|| text.strip_prefix("abstract:")) {
+        if let Some(name) = text
+            .strip_prefix('@')
+            .or_else(|| text.strip_prefix("abstract:"))
+        {
             return Ok(Endpoint::Abstract(name.to_string()));
         }
-        let hostport = text.strip_prefix("tcp:").or_else(|| text.strip_prefix("ssl:")).unwrap_or(text);
+        let hostport = text
+            .strip_prefix("tcp:")
+            .or_else(|| text.strip_prefix("ssl:"))
+            .unwrap_or(text);
         let (host, port) = split_host_port(hostport)?;
         let port = match (port, default_port) {
             (Some(p), _) | (None, Some(p)) => p,
@@ -62,10 +71,15 @@ impl fmt::Display for Endpoint {
 /// Split `host:port`, `[v6]:port`, `[v6]`, a bare v6 literal or a bare host.
 pub fn split_host_port(text: &str) -> Result<(String, Option<u16>), String> {
     let parse_port = |p: &str| -> Result<u16, String> {
-        p.parse::<u16>().ok().filter(|p| *p != 0).ok_or_else(|| format!("bad port {p:?} in {text:?}"))
+        p.parse::<u16>()
+            .ok()
+            .filter(|p| *p != 0)
+            .ok_or_else(|| format!("bad port {p:?} in {text:?}"))
     };
     if let Some(rest) = text.strip_prefix('[') {
-        let (host, after) = rest.split_once(']').ok_or_else(|| format!("unclosed '[' in {text:?}"))?;
+        let (host, after) = rest
+            .split_once(']')
+            .ok_or_else(|| format!("unclosed '[' in {text:?}"))?;
         return match after {
             "" => Ok((host.to_string(), None)),
             p => match p.strip_prefix(':') {
@@ -160,7 +174,11 @@ pub fn connect(ep: &Endpoint, ctx: &Context) -> Result<Connection, String> {
                 match TcpStream::connect_timeout(&addr, left) {
                     Ok(s) => {
                         let _ = s.set_nodelay(true);
-                        return Ok(Connection { conn: Conn::Tcp(s), peer: Some(addr), deadline });
+                        return Ok(Connection {
+                            conn: Conn::Tcp(s),
+                            peer: Some(addr),
+                            deadline,
+                        });
                     }
                     Err(e) => failures.push(format!("connect to {addr}: {}", io_reason(&e))),
                 }
@@ -168,18 +186,31 @@ pub fn connect(ep: &Endpoint, ctx: &Context) -> Result<Connection, String> {
             Err(match failures.len() {
                 0 => format!("{ep}: no address"),
                 1 => failures.remove(0),
-                n => format!("{} (and {} more address{} failed)", failures[0], n - 1, if n > 2 { "es" } else { "" }),
+                n => format!(
+                    "{} (and {} more address{} failed)",
+                    failures[0],
+                    n - 1,
+                    if n > 2 { "es" } else { "" }
+                ),
             })
         }
         Endpoint::Unix(path) => UnixStream::connect(path)
-            .map(|s| Connection { conn: Conn::Unix(s), peer: None, deadline })
+            .map(|s| Connection {
+                conn: Conn::Unix(s),
+                peer: None,
+                deadline,
+            })
             .map_err(|e| format!("connect to unix:{path}: {}", io_reason(&e))),
         Endpoint::Abstract(name) => {
             use std::os::linux::net::SocketAddrExt;
             let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())
                 .map_err(|e| format!("abstract socket name @{name}: {}", io_reason(&e)))?;
             UnixStream::connect_addr(&addr)
-                .map(|s| Connection { conn: Conn::Unix(s), peer: None, deadline })
+                .map(|s| Connection {
+                    conn: Conn::Unix(s),
+                    peer: None,
+                    deadline,
+                })
                 .map_err(|e| format!("connect to @{name}: {}", io_reason(&e)))
         }
     }
@@ -215,8 +246,13 @@ pub fn read_until(
             }
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) if e.kind() == io::ErrorKind::TimedOut || e.kind() == io::ErrorKind::WouldBlock => {
-                return Err(format!("timed out waiting for the reply ({} bytes received)", buf.len()))
+            Err(e)
+                if e.kind() == io::ErrorKind::TimedOut || e.kind() == io::ErrorKind::WouldBlock =>
+            {
+                return Err(format!(
+                    "timed out waiting for the reply ({} bytes received)",
+                    buf.len()
+                ))
             }
             Err(e) => return Err(io_reason(&e)),
         }
@@ -229,15 +265,42 @@ mod tests {
 
     #[test]
     fn parses_endpoints() {
-        let tcp = |h: &str, p| Endpoint::Tcp { host: h.into(), port: p };
-        assert_eq!(Endpoint::parse("127.0.0.1:6379", None).unwrap(), tcp("127.0.0.1", 6379));
-        assert_eq!(Endpoint::parse("tcp:127.0.0.1:6642", None).unwrap(), tcp("127.0.0.1", 6642));
-        assert_eq!(Endpoint::parse("[::1]:5672", None).unwrap(), tcp("::1", 5672));
-        assert_eq!(Endpoint::parse("::1", Some(11211)).unwrap(), tcp("::1", 11211));
-        assert_eq!(Endpoint::parse("localhost", Some(80)).unwrap(), tcp("localhost", 80));
-        assert_eq!(Endpoint::parse("unix:/run/x.sock", None).unwrap(), Endpoint::Unix("/run/x.sock".into()));
-        assert_eq!(Endpoint::parse("/run/x.sock", None).unwrap(), Endpoint::Unix("/run/x.sock".into()));
-        assert_eq!(Endpoint::parse("@ISCSIADM_ABSTRACT_NAMESPACE", None).unwrap(), Endpoint::Abstract("ISCSIADM_ABSTRACT_NAMESPACE".into()));
+        let tcp = |h: &str, p| Endpoint::Tcp {
+            host: h.into(),
+            port: p,
+        };
+        assert_eq!(
+            Endpoint::parse("127.0.0.1:6379", None).unwrap(),
+            tcp("127.0.0.1", 6379)
+        );
+        assert_eq!(
+            Endpoint::parse("tcp:127.0.0.1:6642", None).unwrap(),
+            tcp("127.0.0.1", 6642)
+        );
+        assert_eq!(
+            Endpoint::parse("[::1]:5672", None).unwrap(),
+            tcp("::1", 5672)
+        );
+        assert_eq!(
+            Endpoint::parse("::1", Some(11211)).unwrap(),
+            tcp("::1", 11211)
+        );
+        assert_eq!(
+            Endpoint::parse("localhost", Some(80)).unwrap(),
+            tcp("localhost", 80)
+        );
+        assert_eq!(
+            Endpoint::parse("unix:/run/x.sock", None).unwrap(),
+            Endpoint::Unix("/run/x.sock".into())
+        );
+        assert_eq!(
+            Endpoint::parse("/run/x.sock", None).unwrap(),
+            Endpoint::Unix("/run/x.sock".into())
+        );
+        assert_eq!(
+            Endpoint::parse("@ISCSIADM_ABSTRACT_NAMESPACE", None).unwrap(),
+            Endpoint::Abstract("ISCSIADM_ABSTRACT_NAMESPACE".into())
+        );
         assert!(Endpoint::parse("host", None).is_err());
         assert!(Endpoint::parse("host:0", None).is_err());
         assert!(Endpoint::parse("host:99999", None).is_err());
@@ -251,8 +314,13 @@ mod tests {
         let err = read_until(&mut endless, 1000, |b| b.ends_with(b"\n")).unwrap_err();
         assert!(err.contains("longer than 1000"), "{err}");
         let mut ok = io::Cursor::new(b"VERSION 1.6\r\n".to_vec());
-        assert_eq!(read_until(&mut ok, 1000, |b| b.ends_with(b"\r\n")).unwrap(), b"VERSION 1.6\r\n");
+        assert_eq!(
+            read_until(&mut ok, 1000, |b| b.ends_with(b"\r\n")).unwrap(),
+            b"VERSION 1.6\r\n"
+        );
         let mut short = io::Cursor::new(b"VERS".to_vec());
-        assert!(read_until(&mut short, 1000, |b| b.ends_with(b"\r\n")).unwrap_err().contains("middle"));
+        assert!(read_until(&mut short, 1000, |b| b.ends_with(b"\r\n"))
+            .unwrap_err()
+            .contains("middle"));
     }
 }

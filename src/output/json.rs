@@ -6,7 +6,9 @@ use crate::verdict::Verdict;
 pub fn render(v: &Verdict, max: usize) -> String {
     // Bound the free-text fields first so the JSON stays valid under the byte cap.
     let target = super::one_line(&v.target, 160);
-    let mut reason_cap = max.saturating_sub(target.len() + v.check.len() + 120).max(40);
+    let mut reason_cap = max
+        .saturating_sub(target.len() + v.check.len() + 120)
+        .max(40);
     loop {
         let reason = super::one_line(&v.reason, reason_cap);
         let line = serde_json::json!({
@@ -32,7 +34,12 @@ mod tests {
 
     #[test]
     fn stays_valid_and_bounded() {
-        let v = Verdict::failure("http", "http://x/", "\"quoted\" \\ ".repeat(200), Duration::from_millis(5));
+        let v = Verdict::failure(
+            "http",
+            "http://x/",
+            "\"quoted\" \\ ".repeat(200),
+            Duration::from_millis(5),
+        );
         let line = render(&v, 500);
         assert!(line.len() <= 500, "{}", line.len());
         let parsed: serde_json::Value = serde_json::from_str(&line).unwrap();

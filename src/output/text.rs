@@ -10,6 +10,10 @@ pub fn render(v: &Verdict) -> String {
         }
     }
     let status = if v.healthy { "healthy" } else { "unhealthy" };
-    let target = if v.target.is_empty() { String::new() } else { format!(" {}", v.target) };
+    let target = if v.target.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", v.target)
+    };
     format!("{status}: {}{target}: {}", v.check, v.reason)
 }

@@ -28,7 +28,9 @@ pub fn socket_inodes(proc_root: &Path, pid: u32, uid: u32) -> Result<BTreeSet<u6
     let dir = proc_root.join(pid.to_string()).join("fd");
     let entries = match std::fs::read_dir(&dir) {
         Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => return Err(FdError::Unreadable { pid, uid }),
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            return Err(FdError::Unreadable { pid, uid })
+        }
         Err(_) => return Err(FdError::Gone),
     };
     let mut inodes = BTreeSet::new();
@@ -42,7 +44,9 @@ pub fn socket_inodes(proc_root: &Path, pid: u32, uid: u32) -> Result<BTreeSet<u6
             }
             // Root without CAP_SYS_PTRACE (a container's default) may list another user's fd
             // directory but not read its links: that is "cannot tell", not "holds nothing".
-            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => return Err(FdError::Unreadable { pid, uid }),
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                return Err(FdError::Unreadable { pid, uid })
+            }
             // An fd closed between readdir and readlink is simply not there any more.
             Err(_) => {}
         }

@@ -56,7 +56,9 @@ pub fn remember(kind: &str, pattern: &str, pid: u32) {
     if !enabled() || recall(kind, pattern) == Some(pid) {
         return;
     }
-    let Some(path) = file(kind, pattern) else { return };
+    let Some(path) = file(kind, pattern) else {
+        return;
+    };
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
     if std::fs::write(&tmp, format!("{pid}\n")).is_ok() && std::fs::rename(&tmp, &path).is_err() {
         let _ = std::fs::remove_file(&tmp);
@@ -65,7 +67,12 @@ pub fn remember(kind: &str, pattern: &str, pid: u32) {
 
 /// A hint file's content: one pid.
 pub fn parse(content: &[u8]) -> Option<u32> {
-    std::str::from_utf8(content).ok()?.trim().parse().ok().filter(|pid| *pid > 0)
+    std::str::from_utf8(content)
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+        .filter(|pid| *pid > 0)
 }
 
 #[cfg(test)]

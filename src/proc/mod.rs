@@ -33,10 +33,20 @@ pub fn matching_processes(pattern: &str) -> Result<Vec<ProcessInfo>, String> {
 /// `kind`. The process that held one last time is tried first ([`hint`]); only when it no
 /// longer does is every process scanned. `processes` is what was examined: the hinted one
 /// alone on the fast path, every match after a scan.
-pub fn holders(kind: &str, pattern: &str, wanted: &BTreeSet<u64>) -> Result<(Vec<ProcessInfo>, Holdings), String> {
+pub fn holders(
+    kind: &str,
+    pattern: &str,
+    wanted: &BTreeSet<u64>,
+) -> Result<(Vec<ProcessInfo>, Holdings), String> {
     if let Some((found, held)) = hinted_holder(kind, pattern) {
-        if held.iter().any(|inode| *inode != 0 && wanted.contains(inode)) {
-            let holdings = Holdings { readable: vec![(found.clone(), held)], unreadable: Vec::new() };
+        if held
+            .iter()
+            .any(|inode| *inode != 0 && wanted.contains(inode))
+        {
+            let holdings = Holdings {
+                readable: vec![(found.clone(), held)],
+                unreadable: Vec::new(),
+            };
             return Ok((vec![found], holdings));
         }
     }
@@ -45,7 +55,11 @@ pub fn holders(kind: &str, pattern: &str, wanted: &BTreeSet<u64>) -> Result<(Vec
 
 /// [`holders`] without the hint: scan every matching process, and remember the owner found
 /// for the next run. For a caller that has already tried the hinted process itself.
-pub fn scan_holders(kind: &str, pattern: &str, wanted: &BTreeSet<u64>) -> Result<(Vec<ProcessInfo>, Holdings), String> {
+pub fn scan_holders(
+    kind: &str,
+    pattern: &str,
+    wanted: &BTreeSet<u64>,
+) -> Result<(Vec<ProcessInfo>, Holdings), String> {
     let processes = matching_processes(pattern)?;
     let holdings = Holdings::read(&processes, wanted.iter().copied());
     if let Some(owner) = wanted.iter().find_map(|inode| holdings.owner_of(*inode)) {
@@ -70,7 +84,11 @@ pub fn describe(processes: &[ProcessInfo]) -> String {
         [one] => one.label(),
         [first, ..] => {
             const SHOWN: usize = 5;
-            let mut pids: Vec<String> = processes.iter().take(SHOWN).map(|p| p.pid.to_string()).collect();
+            let mut pids: Vec<String> = processes
+                .iter()
+                .take(SHOWN)
+                .map(|p| p.pid.to_string())
+                .collect();
             if processes.len() > SHOWN {
                 pids.push(format!("{} more", processes.len() - SHOWN));
             }
@@ -115,7 +133,10 @@ impl Holdings {
         if inode == 0 {
             return None;
         }
-        self.readable.iter().find(|(_, held)| held.contains(&inode)).map(|(p, _)| p)
+        self.readable
+            .iter()
+            .find(|(_, held)| held.contains(&inode))
+            .map(|(p, _)| p)
     }
 
     /// The "cannot tell" reason when a candidate socket is left that no readable process holds
@@ -125,7 +146,9 @@ impl Holdings {
         if !unowned_candidates {
             return None;
         }
-        self.unreadable.first().map(|p| fds::unreadable_reason(p.pid, p.uid))
+        self.unreadable
+            .first()
+            .map(|p| fds::unreadable_reason(p.pid, p.uid))
     }
 }
 
@@ -140,9 +163,19 @@ pub fn inet_candidates(
 ) -> Result<Vec<(Transport, InetSocket)>, String> {
     let mut found = Vec::new();
     for (transport, states) in [(Transport::Tcp, tcp_states), (Transport::Udp, udp_states)] {
-        let query = InetQuery { transport, states, ports, remote_too };
+        let query = InetQuery {
+            transport,
+            states,
+            ports,
+            remote_too,
+        };
         let sockets = query_inet(&query, &ctx.deadline).map_err(cannot_tell)?;
-        ctx.trace(format_args!("{} sockets on {}: {}", transport.name(), ports_phrase(ports), sockets.len()));
+        ctx.trace(format_args!(
+            "{} sockets on {}: {}",
+            transport.name(),
+            ports_phrase(ports),
+            sockets.len()
+        ));
         found.extend(sockets.into_iter().map(|s| (transport, s)));
     }
     Ok(found)
@@ -171,7 +204,11 @@ pub fn parse_ports<S: AsRef<str>>(args: &[S]) -> Result<Vec<u16>, String> {
     args.iter()
         .map(|a| {
             let a = a.as_ref();
-            a.trim().parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| format!("not a port number (1-65535): {a:?}"))
+            a.trim()
+                .parse::<u16>()
+                .ok()
+                .filter(|p| *p > 0)
+                .ok_or_else(|| format!("not a port number (1-65535): {a:?}"))
         })
         .collect()
 }
@@ -198,8 +235,16 @@ mod tests {
 
     #[test]
     fn inode_zero_never_owned() {
-        let me = ProcessInfo { pid: 1, comm: "x".into(), cmdline: "x".into(), uid: 0 };
-        let holdings = Holdings { readable: vec![(me, BTreeSet::from([0, 5]))], unreadable: vec![] };
+        let me = ProcessInfo {
+            pid: 1,
+            comm: "x".into(),
+            cmdline: "x".into(),
+            uid: 0,
+        };
+        let holdings = Holdings {
+            readable: vec![(me, BTreeSet::from([0, 5]))],
+            unreadable: vec![],
+        };
         assert!(holdings.owner_of(0).is_none());
         assert!(holdings.owner_of(5).is_some());
         assert!(holdings.owner_of(50).is_none());

@@ -38,7 +38,10 @@ struct Piece {
 enum Atom {
     Byte(u8),
     Any,
-    Class { negated: bool, ranges: Vec<(u8, u8)> },
+    Class {
+        negated: bool,
+        ranges: Vec<(u8, u8)>,
+    },
     Group(Alternation),
     LineStart,
     LineEnd,
@@ -61,15 +64,27 @@ impl Pattern {
             return Err("empty process pattern".into());
         }
         if source.len() > MAX_PATTERN_LEN {
-            return Err(format!("process pattern longer than {MAX_PATTERN_LEN} bytes"));
+            return Err(format!(
+                "process pattern longer than {MAX_PATTERN_LEN} bytes"
+            ));
         }
-        let mut parser = Parser { bytes: source.as_bytes(), pos: 0, depth: 0 };
-        let root = parser.alternation().map_err(|e| format!("process pattern {source:?}: {e}"))?;
+        let mut parser = Parser {
+            bytes: source.as_bytes(),
+            pos: 0,
+            depth: 0,
+        };
+        let root = parser
+            .alternation()
+            .map_err(|e| format!("process pattern {source:?}: {e}"))?;
         if parser.pos != parser.bytes.len() {
             return Err(format!("process pattern {source:?}: unmatched ')'"));
         }
         let min_len = shortest(&root);
-        Ok(Pattern { source: source.to_string(), root, min_len })
+        Ok(Pattern {
+            source: source.to_string(),
+            root,
+            min_len,
+        })
     }
 
     pub fn as_str(&self) -> &str {
@@ -84,9 +99,13 @@ impl Pattern {
 
     /// Whether the pattern occurs anywhere in `subject` (like `grep -E`, unanchored).
     pub fn is_match(&self, subject: &[u8]) -> bool {
-        let mut steps = STEP_BUDGET.saturating_add(STEPS_PER_BYTE.saturating_mul(subject.len() as u32));
+        let mut steps =
+            STEP_BUDGET.saturating_add(STEPS_PER_BYTE.saturating_mul(subject.len() as u32));
         (0..=subject.len()).any(|start| {
-            let mut matcher = Matcher { subject, steps: &mut steps };
+            let mut matcher = Matcher {
+                subject,
+                steps: &mut steps,
+            };
             matcher.alternation(&self.root, start, &mut |_, _| true)
         })
     }
@@ -101,7 +120,10 @@ fn shortest(alts: &Alternation) -> usize {
         };
         one.saturating_mul(p.min as usize)
     };
-    alts.iter().map(|seq| seq.iter().map(piece).fold(0usize, usize::saturating_add)).min().unwrap_or(0)
+    alts.iter()
+        .map(|seq| seq.iter().map(piece).fold(0usize, usize::saturating_add))
+        .min()
+        .unwrap_or(0)
 }
 
 struct Parser<'a> {
@@ -188,7 +210,9 @@ impl Parser<'_> {
             if c == b'[' && matches!(self.peek(), Some(b':' | b'=' | b'.')) {
                 return Err("character class names like [:alpha:] are not supported".into());
             }
-            let end = if self.peek() == Some(b'-') && self.bytes.get(self.pos + 1).is_some_and(|&n| n != b']') {
+            let end = if self.peek() == Some(b'-')
+                && self.bytes.get(self.pos + 1).is_some_and(|&n| n != b']')
+            {
                 let end = self.bytes[self.pos + 1];
                 self.pos += 2;
                 end
@@ -219,9 +243,18 @@ impl Parser<'_> {
     }
 
     fn interval(&mut self) -> Result<(u32, u32), String> {
-        let close = self.bytes[self.pos..].iter().position(|&b| b == b'}').ok_or("unmatched '{'")?;
-        let body = std::str::from_utf8(&self.bytes[self.pos + 1..self.pos + close]).map_err(|_| "bad interval")?;
-        let number = |s: &str| s.parse::<u32>().ok().filter(|n| *n <= 255).ok_or(format!("bad interval {{{body}}}"));
+        let close = self.bytes[self.pos..]
+            .iter()
+            .position(|&b| b == b'}')
+            .ok_or("unmatched '{'")?;
+        let body = std::str::from_utf8(&self.bytes[self.pos + 1..self.pos + close])
+            .map_err(|_| "bad interval")?;
+        let number = |s: &str| {
+            s.parse::<u32>()
+                .ok()
+                .filter(|n| *n <= 255)
+                .ok_or(format!("bad interval {{{body}}}"))
+        };
         let (min, max) = match body.split_once(',') {
             None => (number(body)?, number(body)?),
             Some((lo, "")) => (number(lo)?, UNBOUNDED),
@@ -253,19 +286,32 @@ impl Matcher<'_, '_> {
         true
     }
 
-    fn alternation(&mut self, alts: &Alternation, pos: usize, next: &mut Continuation<'_, Self>) -> bool {
+    fn alternation(
+        &mut self,
+        alts: &Alternation,
+        pos: usize,
+        next: &mut Continuation<'_, Self>,
+    ) -> bool {
         alts.iter().any(|seq| self.sequence(seq, pos, next))
     }
 
     fn sequence(&mut self, seq: &[Piece], pos: usize, next: &mut Continuation<'_, Self>) -> bool {
         match seq.split_first() {
             None => next(pos, self),
-            Some((piece, rest)) => self.repeat(piece, 0, pos, &mut |p, m: &mut Self| m.sequence(rest, p, next)),
+            Some((piece, rest)) => self.repeat(piece, 0, pos, &mut |p, m: &mut Self| {
+                m.sequence(rest, p, next)
+            }),
         }
     }
 
     /// Match `piece` greedily: try one more occurrence first, then fall back to stopping here.
-    fn repeat(&mut self, piece: &Piece, count: u32, pos: usize, next: &mut Continuation<'_, Self>) -> bool {
+    fn repeat(
+        &mut self,
+        piece: &Piece,
+        count: u32,
+        pos: usize,
+        next: &mut Continuation<'_, Self>,
+    ) -> bool {
         if !self.tick() {
             return false;
         }
@@ -293,7 +339,10 @@ impl Matcher<'_, '_> {
             Atom::Byte(b) => byte == Some(*b) && next(pos + 1, self),
             Atom::Any => byte.is_some() && next(pos + 1, self),
             Atom::Class { negated, ranges } => match byte {
-                Some(b) => ranges.iter().any(|&(lo, hi)| (lo..=hi).contains(&b)) != *negated && next(pos + 1, self),
+                Some(b) => {
+                    ranges.iter().any(|&(lo, hi)| (lo..=hi).contains(&b)) != *negated
+                        && next(pos + 1, self)
+                }
                 None => false,
             },
             Atom::LineStart => pos == 0 && next(pos, self),
@@ -308,12 +357,17 @@ mod tests {
     use super::*;
 
     fn m(pattern: &str, subject: &str) -> bool {
-        Pattern::parse(pattern).unwrap().is_match(subject.as_bytes())
+        Pattern::parse(pattern)
+            .unwrap()
+            .is_match(subject.as_bytes())
     }
 
     #[test]
     fn plain_names_are_substrings() {
-        assert!(m("nova-conductor", "/usr/bin/python3 /usr/bin/nova-conductor --config-file x"));
+        assert!(m(
+            "nova-conductor",
+            "/usr/bin/python3 /usr/bin/nova-conductor --config-file x"
+        ));
         assert!(!m("nova-conductor", "/usr/bin/nova-compute"));
         assert!(m("neutron-openvsw", "neutron-openvsw"));
     }
@@ -348,7 +402,18 @@ mod tests {
 
     #[test]
     fn rejects_unsupported() {
-        for bad in ["", "(", "a)", "[abc", "*a", "a**", "\\1", "[[:alpha:]]", "x{3,1}", "a\\"] {
+        for bad in [
+            "",
+            "(",
+            "a)",
+            "[abc",
+            "*a",
+            "a**",
+            "\\1",
+            "[[:alpha:]]",
+            "x{3,1}",
+            "a\\",
+        ] {
             assert!(Pattern::parse(bad).is_err(), "{bad:?}");
         }
     }

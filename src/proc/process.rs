@@ -42,7 +42,9 @@ pub fn parse_status(text: &[u8]) -> Result<Status, String> {
     let text = String::from_utf8_lossy(text);
     let (mut name, mut state, mut uid, mut ppid) = (None, None, None, None);
     for line in text.lines() {
-        let Some((key, value)) = line.split_once(':') else { continue };
+        let Some((key, value)) = line.split_once(':') else {
+            continue;
+        };
         let value = value.trim();
         match key {
             // The name is written with escapes (\n, \\) for unusual bytes; keep them as written.
@@ -54,7 +56,12 @@ pub fn parse_status(text: &[u8]) -> Result<Status, String> {
         }
     }
     match (name, state, uid, ppid) {
-        (Some(name), Some(state), Some(uid), Some(ppid)) => Ok(Status { name, state, uid, ppid }),
+        (Some(name), Some(state), Some(uid), Some(ppid)) => Ok(Status {
+            name,
+            state,
+            uid,
+            ppid,
+        }),
         _ => Err("status without Name, State, Uid or PPid".into()),
     }
 }
@@ -66,7 +73,11 @@ pub fn join_cmdline(raw: &[u8]) -> String {
 
 /// [`join_cmdline`] without allocating: turn the NULs between arguments into spaces in place.
 fn cmdline_in_place(raw: &mut [u8]) -> &[u8] {
-    let len = if raw.last() == Some(&0) { raw.len() - 1 } else { raw.len() };
+    let len = if raw.last() == Some(&0) {
+        raw.len() - 1
+    } else {
+        raw.len()
+    };
     let args = &mut raw[..len];
     args.iter_mut().filter(|b| **b == 0).for_each(|b| *b = b' ');
     args
@@ -124,14 +135,22 @@ pub fn read_process(proc_root: &Path, pid: u32) -> Option<(ProcessInfo, u32)> {
         return None;
     }
     let cmdline = join_cmdline(&std::fs::read(dir.join("cmdline")).ok()?);
-    let info = ProcessInfo { pid, comm: status.name, cmdline, uid: status.uid };
+    let info = ProcessInfo {
+        pid,
+        comm: status.name,
+        cmdline,
+        uid: status.uid,
+    };
     Some((info, status.ppid))
 }
 
 /// The pids under /proc (numeric directory names).
 fn pids(proc_root: &Path) -> Vec<u32> {
     std::fs::read_dir(proc_root)
-        .map(|dir| dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect())
+        .map(|dir| {
+            dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -152,8 +171,9 @@ impl Checker {
         let mut pid = own_pid;
         // Bounded walk: a pid namespace's tree is shallow, and a race cannot make us loop.
         for _ in 0..64 {
-            let Some(status) =
-                std::fs::read(proc_root.join(pid.to_string()).join("status")).ok().and_then(|s| parse_status(&s).ok())
+            let Some(status) = std::fs::read(proc_root.join(pid.to_string()).join("status"))
+                .ok()
+                .and_then(|s| parse_status(&s).ok())
             else {
                 break;
             };
@@ -163,12 +183,20 @@ impl Checker {
             ancestors.push(status.ppid);
             pid = status.ppid;
         }
-        let own_cmdline = std::fs::read(proc_root.join("self/cmdline")).map(|c| join_cmdline(&c)).unwrap_or_default();
-        Checker { own_pid, ancestors, own_cmdline }
+        let own_cmdline = std::fs::read(proc_root.join("self/cmdline"))
+            .map(|c| join_cmdline(&c))
+            .unwrap_or_default();
+        Checker {
+            own_pid,
+            ancestors,
+            own_cmdline,
+        }
     }
 
     fn is_checker(&self, process: &ProcessInfo) -> bool {
-        process.pid == self.own_pid || self.ancestors.contains(&process.pid) || process.cmdline == self.own_cmdline
+        process.pid == self.own_pid
+            || self.ancestors.contains(&process.pid)
+            || process.cmdline == self.own_cmdline
     }
 }
 
@@ -211,7 +239,15 @@ mod tests {
     #[test]
     fn parses_status() {
         let s = parse_status(STATUS.as_bytes()).unwrap();
-        assert_eq!(s, Status { name: "nova-conductor".into(), state: 'S', uid: 42436, ppid: 1 });
+        assert_eq!(
+            s,
+            Status {
+                name: "nova-conductor".into(),
+                state: 'S',
+                uid: 42436,
+                ppid: 1
+            }
+        );
         let zombie = STATUS.replace("S (sleeping)", "Z (zombie)");
         assert_eq!(parse_status(zombie.as_bytes()).unwrap().state, 'Z');
         assert!(!is_alive('Z'));
@@ -227,7 +263,10 @@ mod tests {
         );
         assert_eq!(join_cmdline(b""), "");
         // A process that rewrote its title with spaces and no NULs.
-        assert_eq!(join_cmdline(b"nginx: master process"), "nginx: master process");
+        assert_eq!(
+            join_cmdline(b"nginx: master process"),
+            "nginx: master process"
+        );
     }
 
     #[test]
@@ -235,6 +274,8 @@ mod tests {
         // The test binary's own command line matches its own name, but it is the checker.
         let me = std::fs::read_to_string("/proc/self/comm").unwrap();
         let pattern = Pattern::parse(me.trim()).unwrap();
-        assert!(find_matching(&pattern).iter().all(|p| p.pid != std::process::id()));
+        assert!(find_matching(&pattern)
+            .iter()
+            .all(|p| p.pid != std::process::id()));
     }
 }

@@ -7,7 +7,11 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 /// The /proc/net table for a transport and address family.
 pub fn table_path(transport: Transport, ipv6: bool) -> String {
-    format!("/proc/net/{}{}", transport.name(), if ipv6 { "6" } else { "" })
+    format!(
+        "/proc/net/{}{}",
+        transport.name(),
+        if ipv6 { "6" } else { "" }
+    )
 }
 
 /// An address as /proc/net writes it: the IP as 32-bit words in host byte order, in hex, a colon,
@@ -45,10 +49,18 @@ pub fn parse_proc_net(text: &str, states: u32, ports: &[u16], remote_too: bool) 
             let state = u8::from_str_radix(fields.get(3)?, 16).ok()?;
             let uid = fields.get(7)?.parse().ok()?;
             let inode = fields.get(9)?.parse().ok()?;
-            Some(InetSocket { state, local, remote, inode, uid })
+            Some(InetSocket {
+                state,
+                local,
+                remote,
+                inode,
+                uid,
+            })
         })
         .filter(|s| s.state < 32 && states & (1 << s.state) != 0)
-        .filter(|s| ports.contains(&s.local.port()) || (remote_too && ports.contains(&s.remote.port())))
+        .filter(|s| {
+            ports.contains(&s.local.port()) || (remote_too && ports.contains(&s.remote.port()))
+        })
         .collect()
 }
 

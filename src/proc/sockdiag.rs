@@ -8,7 +8,9 @@
 
 use super::procnet;
 use crate::deadline::Deadline;
-use nix::sys::socket::{self, AddressFamily, MsgFlags, NetlinkAddr, SockFlag, SockProtocol, SockType};
+use nix::sys::socket::{
+    self, AddressFamily, MsgFlags, NetlinkAddr, SockFlag, SockProtocol, SockType,
+};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::{AsRawFd, OwnedFd};
 
@@ -144,8 +146,15 @@ pub struct InetQuery<'a> {
 pub fn port_filter_bytecode(ports: &[u16], remote_too: bool) -> Vec<u8> {
     const TEST_LEN: u16 = 8;
     const JUMP_LEN: u16 = 4;
-    let codes: &[u8] = if remote_too { &[INET_DIAG_BC_S_EQ, INET_DIAG_BC_D_EQ] } else { &[INET_DIAG_BC_S_EQ] };
-    let tests: Vec<(u8, u16)> = ports.iter().flat_map(|&p| codes.iter().map(move |&c| (c, p))).collect();
+    let codes: &[u8] = if remote_too {
+        &[INET_DIAG_BC_S_EQ, INET_DIAG_BC_D_EQ]
+    } else {
+        &[INET_DIAG_BC_S_EQ]
+    };
+    let tests: Vec<(u8, u16)> = ports
+        .iter()
+        .flat_map(|&p| codes.iter().map(move |&c| (c, p)))
+        .collect();
     let total = (tests.len() * (TEST_LEN + JUMP_LEN) as usize).saturating_sub(JUMP_LEN as usize);
     let mut code = Vec::with_capacity(total);
     let mut op = |code_byte: u8, yes: u16, no: u16| {
@@ -230,7 +239,9 @@ fn split_messages(buf: &[u8]) -> Result<(Vec<&[u8]>, bool), String> {
         let len = u32_at(buf, at).unwrap_or(0) as usize;
         let kind = u16_at(buf, at + 4).unwrap_or(0);
         if len < NLMSG_HDRLEN || at + len > buf.len() {
-            return Err(format!("malformed netlink reply (message length {len} at offset {at})"));
+            return Err(format!(
+                "malformed netlink reply (message length {len} at offset {at})"
+            ));
         }
         let payload = &buf[at + NLMSG_HDRLEN..at + len];
         match kind {
@@ -242,7 +253,9 @@ fn split_messages(buf: &[u8]) -> Result<(Vec<&[u8]>, bool), String> {
                 }
             }
             NLMSG_ERROR => {
-                let err = u32_at(payload, 0).map(|v| v as i32).unwrap_or(-nix::libc::EIO);
+                let err = u32_at(payload, 0)
+                    .map(|v| v as i32)
+                    .unwrap_or(-nix::libc::EIO);
                 // Error 0 is an acknowledgement, not a failure.
                 if err != 0 {
                     return Err(errno_reason(err));
@@ -258,14 +271,22 @@ fn split_messages(buf: &[u8]) -> Result<(Vec<&[u8]>, bool), String> {
 
 fn errno_reason(err: i32) -> String {
     // The kernel sends -errno; anything else (only a corrupt reply could) reads as EIO.
-    let errno = err.checked_neg().filter(|e| *e > 0).unwrap_or(nix::libc::EIO);
-    format!("sock_diag refused the request: {}", nix::errno::Errno::from_raw(errno).desc())
+    let errno = err
+        .checked_neg()
+        .filter(|e| *e > 0)
+        .unwrap_or(nix::libc::EIO);
+    format!(
+        "sock_diag refused the request: {}",
+        nix::errno::Errno::from_raw(errno).desc()
+    )
 }
 
 fn inet_addr(family: u8, raw: &[u8], port: u16) -> Option<SocketAddr> {
     let ip = match family as i32 {
         nix::libc::AF_INET => IpAddr::V4(Ipv4Addr::from(<[u8; 4]>::try_from(raw.get(..4)?).ok()?)),
-        nix::libc::AF_INET6 => IpAddr::V6(Ipv6Addr::from(<[u8; 16]>::try_from(raw.get(..16)?).ok()?)),
+        nix::libc::AF_INET6 => {
+            IpAddr::V6(Ipv6Addr::from(<[u8; 16]>::try_from(raw.get(..16)?).ok()?))
+        }
         _ => return None,
     };
     Some(SocketAddr::new(ip, port))
@@ -284,11 +305,19 @@ pub fn parse_inet_diag_msgs(buf: &[u8]) -> Result<Parsed<InetSocket>, String> {
         let local = inet_addr(family, &p[8..24], port(4));
         let remote = inet_addr(family, &p[24..40], port(6));
         let (Some(local), Some(remote)) = (local, remote) else {
-            return Err(format!("inet_diag message of unknown address family {family}"));
+            return Err(format!(
+                "inet_diag message of unknown address family {family}"
+            ));
         };
         let uid = u32_at(p, 64).unwrap_or(0);
         let inode = u32_at(p, 68).unwrap_or(0) as u64;
-        records.push(InetSocket { state, local, remote, inode, uid });
+        records.push(InetSocket {
+            state,
+            local,
+            remote,
+            inode,
+            uid,
+        });
     }
     Ok(Parsed { records, done })
 }
@@ -302,7 +331,11 @@ pub fn parse_unix_diag_msgs(buf: &[u8]) -> Result<Parsed<UnixSocket>, String> {
             return Err(format!("short unix_diag message ({} bytes)", p.len()));
         }
         let inode = u32_at(p, 4).unwrap_or(0) as u64;
-        let mut socket = UnixSocket { inode, name: None, vfs: None };
+        let mut socket = UnixSocket {
+            inode,
+            name: None,
+            vfs: None,
+        };
         let mut at = UNIX_DIAG_MSG_LEN;
         while at + 4 <= p.len() {
             let len = u16_at(p, at).unwrap_or(0) as usize;
@@ -324,8 +357,13 @@ pub fn parse_unix_diag_msgs(buf: &[u8]) -> Result<Parsed<UnixSocket>, String> {
 }
 
 fn open_sock_diag() -> Result<OwnedFd, String> {
-    socket::socket(AddressFamily::Netlink, SockType::Datagram, SockFlag::SOCK_CLOEXEC, SockProtocol::NetlinkSockDiag)
-        .map_err(|e| format!("cannot open a netlink sock_diag socket: {}", e.desc()))
+    socket::socket(
+        AddressFamily::Netlink,
+        SockType::Datagram,
+        SockFlag::SOCK_CLOEXEC,
+        SockProtocol::NetlinkSockDiag,
+    )
+    .map_err(|e| format!("cannot open a netlink sock_diag socket: {}", e.desc()))
 }
 
 /// Send one dump request and collect every record of the reply, within the deadline.
@@ -371,25 +409,47 @@ pub fn query_inet(query: &InetQuery, deadline: &Deadline) -> Result<Vec<InetSock
 /// [`query_inet`] for one address family. Each dump walks every socket of the kind in the
 /// kernel (the port filter runs per socket), so a caller that may stop early asks one
 /// family at a time.
-pub fn query_inet_family(query: &InetQuery, ipv6: bool, deadline: &Deadline) -> Result<Vec<InetSocket>, String> {
-    let family = if ipv6 { nix::libc::AF_INET6 } else { nix::libc::AF_INET } as u8;
+pub fn query_inet_family(
+    query: &InetQuery,
+    ipv6: bool,
+    deadline: &Deadline,
+) -> Result<Vec<InetSocket>, String> {
+    let family = if ipv6 {
+        nix::libc::AF_INET6
+    } else {
+        nix::libc::AF_INET
+    } as u8;
     let seq = if ipv6 { 2 } else { 1 };
     let from_kernel = open_sock_diag().and_then(|fd| {
         let mut found = Vec::new();
         for chunk in query.ports.chunks(MAX_FILTER_PORTS) {
-            let part = InetQuery { ports: chunk, ..query.clone() };
-            found.extend(dump(&fd, &inet_request(&part, family, seq), parse_inet_diag_msgs, deadline)?);
+            let part = InetQuery {
+                ports: chunk,
+                ..query.clone()
+            };
+            found.extend(dump(
+                &fd,
+                &inet_request(&part, family, seq),
+                parse_inet_diag_msgs,
+                deadline,
+            )?);
         }
         Ok(found)
     });
-    from_kernel.or_else(|refused| from_proc_net(query, ipv6).map_err(|e| format!("{refused}, and {e}")))
+    from_kernel
+        .or_else(|refused| from_proc_net(query, ipv6).map_err(|e| format!("{refused}, and {e}")))
 }
 
 /// The fallback: `query` answered from /proc/net. A missing table (IPv6 disabled) has no sockets.
 fn from_proc_net(query: &InetQuery, ipv6: bool) -> Result<Vec<InetSocket>, String> {
     let path = procnet::table_path(query.transport, ipv6);
     match std::fs::read_to_string(&path) {
-        Ok(text) => Ok(procnet::parse_proc_net(&text, query.states, query.ports, query.remote_too)),
+        Ok(text) => Ok(procnet::parse_proc_net(
+            &text,
+            query.states,
+            query.ports,
+            query.remote_too,
+        )),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
         Err(e) => Err(format!("{path}: {}", crate::util::io_reason(&e))),
     }
@@ -434,13 +494,19 @@ mod tests {
 
     #[test]
     fn parses_inet_records_and_done() {
-        let mut buf = nlmsg(SOCK_DIAG_BY_FAMILY, &inet_msg(tcp_state::ESTABLISHED, 40000, 5672, 4242));
+        let mut buf = nlmsg(
+            SOCK_DIAG_BY_FAMILY,
+            &inet_msg(tcp_state::ESTABLISHED, 40000, 5672, 4242),
+        );
         buf.extend(nlmsg(NLMSG_DONE, &0i32.to_ne_bytes()));
         let parsed = parse_inet_diag_msgs(&buf).unwrap();
         assert!(parsed.done);
         assert_eq!(parsed.records.len(), 1);
         let s = &parsed.records[0];
-        assert_eq!((s.state, s.local.port(), s.remote.port(), s.inode, s.uid), (1, 40000, 5672, 4242, 1000));
+        assert_eq!(
+            (s.state, s.local.port(), s.remote.port(), s.inode, s.uid),
+            (1, 40000, 5672, 4242, 1000)
+        );
         assert_eq!(s.local.ip(), IpAddr::V4(Ipv4Addr::LOCALHOST));
     }
 
@@ -452,8 +518,16 @@ mod tests {
         lying[0] = 200;
         assert!(parse_inet_diag_msgs(&lying).is_err());
         let error = nlmsg(NLMSG_ERROR, &(-nix::libc::EINVAL).to_ne_bytes());
-        assert!(parse_inet_diag_msgs(&error).unwrap_err().contains("Invalid argument"));
-        assert_eq!(parse_inet_diag_msgs(&[]).unwrap(), Parsed { records: vec![], done: false });
+        assert!(parse_inet_diag_msgs(&error)
+            .unwrap_err()
+            .contains("Invalid argument"));
+        assert_eq!(
+            parse_inet_diag_msgs(&[]).unwrap(),
+            Parsed {
+                records: vec![],
+                done: false
+            }
+        );
         // Found by the fuzzer: i32::MIN as an error code.
         let weird = nlmsg(NLMSG_ERROR, &i32::MIN.to_ne_bytes());
         assert!(parse_inet_diag_msgs(&weird).unwrap_err().contains("I/O"));
@@ -469,7 +543,14 @@ mod tests {
         p.extend_from_slice(b"\0abc\0\0\0\0"); // 5 bytes of name + padding
         let buf = nlmsg(SOCK_DIAG_BY_FAMILY, &p);
         let parsed = parse_unix_diag_msgs(&buf).unwrap();
-        assert_eq!(parsed.records, vec![UnixSocket { inode: 777, name: Some(b"\0abc\0".to_vec()), vfs: None }]);
+        assert_eq!(
+            parsed.records,
+            vec![UnixSocket {
+                inode: 777,
+                name: Some(b"\0abc\0".to_vec()),
+                vfs: None
+            }]
+        );
     }
 
     #[test]
@@ -504,14 +585,35 @@ mod tests {
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].local.port(), port);
         assert!(found[0].inode > 0);
-        let other = InetQuery { ports: &[port.wrapping_add(1).max(1)], ..query.clone() };
-        assert!(query_inet(&other, &deadline).unwrap().iter().all(|s| s.local.port() != port));
+        let other = InetQuery {
+            ports: &[port.wrapping_add(1).max(1)],
+            ..query.clone()
+        };
+        assert!(query_inet(&other, &deadline)
+            .unwrap()
+            .iter()
+            .all(|s| s.local.port() != port));
         // Several ports, local and remote: the kernel's audit accepts the chained bytecode.
         let client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-        let both = InetQuery { states: tcp_state::ALL, ports: &[1, port, 2], remote_too: true, ..query };
+        let both = InetQuery {
+            states: tcp_state::ALL,
+            ports: &[1, port, 2],
+            remote_too: true,
+            ..query
+        };
         let found = query_inet(&both, &deadline).unwrap();
         let client_port = client.local_addr().unwrap().port();
-        assert!(found.iter().any(|s| s.local.port() == client_port && s.remote.port() == port), "{found:?}");
-        assert!(found.iter().all(|s| s.local.port() == port || s.remote.port() == port), "{found:?}");
+        assert!(
+            found
+                .iter()
+                .any(|s| s.local.port() == client_port && s.remote.port() == port),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .all(|s| s.local.port() == port || s.remote.port() == port),
+            "{found:?}"
+        );
     }
 }

@@ -26,22 +26,34 @@ impl Run {
     }
     /// All output, which the contract says is at most one line.
     pub fn line(&self) -> String {
-        format!("{}{}", self.stdout, self.stderr).trim_end().to_string()
+        format!("{}{}", self.stdout, self.stderr)
+            .trim_end()
+            .to_string()
     }
 }
 
 pub fn run_cmd(mut cmd: Command) -> Run {
     let start = Instant::now();
-    let Output { status, stdout, stderr } = cmd.output().expect("run openstack-healthcheck");
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().expect("run openstack-healthcheck");
     let run = Run {
         code: status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&stdout).into_owned(),
         stderr: String::from_utf8_lossy(&stderr).into_owned(),
         elapsed: start.elapsed(),
     };
-    assert!(run.code == 0 || run.code == 1, "exit code must be 0 or 1: {run:?}");
+    assert!(
+        run.code == 0 || run.code == 1,
+        "exit code must be 0 or 1: {run:?}"
+    );
     let all = format!("{}{}", run.stdout, run.stderr);
-    assert!(all.trim_end().lines().count() <= 1, "more than one line of output: {run:?}");
+    assert!(
+        all.trim_end().lines().count() <= 1,
+        "more than one line of output: {run:?}"
+    );
     assert!(all.len() <= 501, "output longer than 500 bytes: {run:?}");
     run
 }
@@ -60,7 +72,11 @@ pub fn run(args: &[&str]) -> Run {
 
 /// A free TCP port on loopback (bound then released; good enough for tests).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Wait until `probe` returns true or `timeout` passes; panics with `what` on timeout.

@@ -80,24 +80,48 @@ pub fn start(role: &str, action: &str, args: &[&str], user: Option<&str>) -> Pee
     let python = dir.path().join(&marker);
     std::os::unix::fs::symlink("/usr/bin/python3", &python).expect("symlink python3");
     // The peer's directory must be reachable by the peer's user.
-    std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
     let mut cmd = match user {
         Some(user) => {
             let mut c = Command::new("setpriv");
-            c.args(["--reuid", user, "--regid", user, "--clear-groups", "--"]).arg(&python);
+            c.args(["--reuid", user, "--regid", user, "--clear-groups", "--"])
+                .arg(&python);
             c
         }
         None => Command::new(&python),
     };
-    cmd.arg("-c").arg(PEER).arg(action).args(args).stdout(Stdio::piped()).stderr(Stdio::inherit());
-    let mut child = super::common::Child(cmd.spawn().unwrap_or_else(|e| panic!("cannot start peer {action}: {e}")));
+    cmd.arg("-c")
+        .arg(PEER)
+        .arg(action)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let mut child = super::common::Child(
+        cmd.spawn()
+            .unwrap_or_else(|e| panic!("cannot start peer {action}: {e}")),
+    );
     let stdout = child.0.stdout.take().unwrap();
     let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).expect("read the peer's ready line");
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read the peer's ready line");
     let mut words = line.split_whitespace();
-    assert_eq!(words.next(), Some("ready"), "peer {action} {args:?} did not start: {line:?}");
+    assert_eq!(
+        words.next(),
+        Some("ready"),
+        "peer {action} {args:?} did not start: {line:?}"
+    );
     let info = words.map(str::to_string).collect();
-    Peer { marker, info, child, _dir: dir }
+    Peer {
+        marker,
+        info,
+        child,
+        _dir: dir,
+    }
 }
 
 /// A TCP port on which nothing listens now, usable on 127.0.0.1 and ::1.
@@ -125,20 +149,25 @@ pub fn prefix_ports() -> (u16, u16) {
 /// Wait until the kernel shows `n` or more TCP sockets in `state` (hex, as in /proc/net/tcp) on `port`.
 pub fn wait_for_state(port: u16, state: &str, n: usize) {
     let hex = format!(":{port:04X} ");
-    super::common::wait_for(&format!("{n} sockets in state {state} on port {port}"), Duration::from_secs(5), || {
-        let table =
-            std::fs::read_to_string("/proc/net/tcp").unwrap() + &std::fs::read_to_string("/proc/net/tcp6").unwrap();
-        table
-            .lines()
-            .filter(|l| {
-                let f: Vec<&str> = l.split_whitespace().collect();
-                f.len() > 3
-                    && (format!("{} ", f[1]).contains(&hex) || format!("{} ", f[2]).contains(&hex))
-                    && f[3] == state
-            })
-            .count()
-            >= n
-    });
+    super::common::wait_for(
+        &format!("{n} sockets in state {state} on port {port}"),
+        Duration::from_secs(5),
+        || {
+            let table = std::fs::read_to_string("/proc/net/tcp").unwrap()
+                + &std::fs::read_to_string("/proc/net/tcp6").unwrap();
+            table
+                .lines()
+                .filter(|l| {
+                    let f: Vec<&str> = l.split_whitespace().collect();
+                    f.len() > 3
+                        && (format!("{} ", f[1]).contains(&hex)
+                            || format!("{} ", f[2]).contains(&hex))
+                        && f[3] == state
+                })
+                .count()
+                >= n
+        },
+    );
 }
 
 /// Make sure the unprivileged test user exists (idempotent; tests run as root).
@@ -146,13 +175,23 @@ pub fn test_user() -> &'static str {
     const USER: &str = "ohc-test";
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        if Command::new("id").arg(USER).output().map(|o| o.status.success()).unwrap_or(false) {
+        if Command::new("id")
+            .arg(USER)
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+        {
             return;
         }
-        let status =
-            Command::new("useradd").args(["-r", "-M", "-s", "/usr/sbin/nologin", USER]).status().expect("run useradd");
+        let status = Command::new("useradd")
+            .args(["-r", "-M", "-s", "/usr/sbin/nologin", USER])
+            .status()
+            .expect("run useradd");
         // 9: created meanwhile by a parallel test binary.
-        assert!(status.success() || status.code() == Some(9), "useradd {USER} failed: {status}");
+        assert!(
+            status.success() || status.code() == Some(9),
+            "useradd {USER} failed: {status}"
+        );
     });
     USER
 }
@@ -162,7 +201,15 @@ pub fn run_as(user: Option<&str>, args: &[&str]) -> Run {
     let mut cmd = match user {
         Some(user) => {
             let mut c = Command::new("setpriv");
-            c.args(["--reuid", user, "--regid", user, "--clear-groups", "--", super::common::bin()]);
+            c.args([
+                "--reuid",
+                user,
+                "--regid",
+                user,
+                "--clear-groups",
+                "--",
+                super::common::bin(),
+            ]);
             c
         }
         None => Command::new(super::common::bin()),
@@ -176,14 +223,20 @@ pub const ORIGINALS: &str = "/var/cache/openstack-healthcheck/originals";
 
 /// Whether an original script says healthy (exit 0). Fails loudly when it is not installed.
 fn original_healthy(mut cmd: Command, what: &str) -> bool {
-    let out = cmd.stdin(Stdio::null()).output().unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
     out.status.success()
 }
 
 /// kolla's `healthcheck_NAME ARGS...`.
 pub fn kolla(name: &str, args: &[&str]) -> bool {
     let script = format!("{ORIGINALS}/kolla/healthcheck_{name}");
-    assert!(std::path::Path::new(&script).exists(), "{script} missing: run `bash tests/setup/install.sh`");
+    assert!(
+        std::path::Path::new(&script).exists(),
+        "{script} missing: run `bash tests/setup/install.sh`"
+    );
     let mut cmd = Command::new("bash");
     cmd.arg(&script).args(args);
     original_healthy(cmd, &script)
@@ -192,9 +245,15 @@ pub fn kolla(name: &str, args: &[&str]) -> bool {
 /// TripleO's common.sh function `healthcheck_NAME ARGS...`, sourced in bash as the scripts do.
 pub fn tripleo(function: &str, args: &[&str]) -> bool {
     let common = format!("{ORIGINALS}/tripleo/common.sh");
-    assert!(std::path::Path::new(&common).exists(), "{common} missing: run `bash tests/setup/install.sh`");
+    assert!(
+        std::path::Path::new(&common).exists(),
+        "{common} missing: run `bash tests/setup/install.sh`"
+    );
     let mut cmd = Command::new("bash");
-    cmd.arg("-c").arg(format!("source {common}; {function} \"$@\"")).arg("tripleo").args(args);
+    cmd.arg("-c")
+        .arg(format!("source {common}; {function} \"$@\""))
+        .arg("tripleo")
+        .args(args);
     original_healthy(cmd, function)
 }
 

@@ -227,9 +227,11 @@ pub fn start_etcd(dir: &TempDir, extra: &[&str]) -> (Child, u16) {
     wait_tcp("etcd", client);
     // The port opens before the member has elected itself leader; until then /health says
     // false. Wait for the server's own word (read by the test, not by the code under test).
-    common::wait_for("etcd to report itself healthy", Duration::from_secs(30), || {
-        String::from_utf8_lossy(&http_get(client, "/health").1).contains(r#""health":"true""#)
-    });
+    common::wait_for(
+        "etcd to report itself healthy",
+        Duration::from_secs(30),
+        || String::from_utf8_lossy(&http_get(client, "/health").1).contains(r#""health":"true""#),
+    );
     (child, client)
 }
 
