@@ -6,7 +6,9 @@ the slowest only, and the gate must pass or fail naming the bad ones with their 
 """
 
 import json
+import math
 import os
+import time
 import xml.etree.ElementTree as ET
 
 from conftest import REPO, RUN_ID, by_name
@@ -18,8 +20,13 @@ LATE_CHECK = "test -f /tmp/ready || { echo not ready yet; exit 1; }"
 VALIDATE = os.path.join(REPO, "playbooks", "validate.yml")
 
 
-def late_command(seconds):
-    return "sleep %s; touch /tmp/ready; exec sleep 3600" % seconds
+def late_command(seconds=None, at=None):
+    """Become ready ``seconds`` after the container starts, or at the wall-clock time ``at``."""
+    if at is not None:
+        wait = "until [ $(date +%%s) -ge %d ]; do sleep 0.2; done" % math.ceil(at)
+    else:
+        wait = "sleep %s" % seconds
+    return "%s; touch /tmp/ready; exec sleep 3600" % wait
 
 
 def name(suffix):
@@ -71,17 +78,23 @@ def test_each_kind_of_container(docker, module):
 
 def test_wait_takes_the_slowest_not_the_sum(docker, module):
     delays = {"late-a": 6, "late-b": 8, "late-c": 10}
+    # Each container becomes ready at a wall-clock time, so a slow engine (a loaded host
+    # starting containers for seconds) cannot eat into the delays before the module runs.
+    base = time.time()
     for suffix, seconds in delays.items():
-        docker.start(name(suffix), LATE_CHECK, command=late_command(seconds), start_period="120s")
+        docker.start(name(suffix), LATE_CHECK, command=late_command(at=base + seconds), start_period="120s")
     docker.start(name("late-ok"), OK_CHECK)
+    module_start = time.time()
     result, _ = module({"names": [name("late-*")], "wait": True, "timeout": 60, "poll_interval": 1})
     assert result["passed"] is True, result.get("msg")
     assert sorted(result["healthy"]) == sorted(name(s) for s in list(delays) + ["late-ok"])
     elapsed = result["summary"]["elapsed"]
-    # It waited for the slowest (10s after its start; the containers started before the
-    # module did, so allow a little less) but not for the sum of the delays (24s).
-    assert elapsed >= max(delays.values()) - 5
-    assert elapsed < sum(delays.values())
+    # It waited for the slowest (ready at base + 10s; the module starts a little after
+    # module_start, hence the second of slack) ...
+    slowest_ready = base + max(delays.values()) - module_start
+    assert elapsed >= slowest_ready - 1
+    # ... but not for the others one after the other (that would add their 14 seconds).
+    assert elapsed < slowest_ready + sum(delays.values()) - max(delays.values())
 
 
 def test_no_engine_is_a_clear_failure(docker, module, tmp_path):
