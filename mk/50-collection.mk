@@ -11,9 +11,19 @@ COLLECTION_COPY := $(COLLECTION_TREE)/ansible_collections/openstack/healthcheck
 TEST_TARGETS += test-collection
 DIST_TARGETS += dist-collection
 .PHONY: test-collection test-collection-sanity test-collection-lint test-collection-unit test-kolla-build \
-	dist-collection collection-tree
+	test-services-data generate dist-collection collection-tree
 
-test-collection: test-collection-unit test-collection-lint test-collection-sanity test-kolla-build
+test-collection: test-services-data test-collection-unit test-collection-lint test-collection-sanity \
+	test-kolla-build
+
+# The binary is the one service list: the collection's services_data.py and docs/services.md's
+# table are generated from `$(BIN) list --format json`, and the test fails while they differ.
+generate: build
+	python3 tests/collection/services_from_binary.py --bin $(BIN) --write
+
+test-services-data: build collection-tree
+	BIN=$(CURDIR)/$(BIN) PYTHONPATH=$(COLLECTION_TREE) $(VENV_BIN)/pytest -q -p no:cacheprovider \
+	  tests/collection/test_services_data.py
 
 collection-tree:
 	@rm -rf $(COLLECTION_TREE) && mkdir -p $(COLLECTION_COPY)
