@@ -2,11 +2,11 @@
 # Stage the installed layout shared by the .deb and the .rpm:
 #   packaging/stage.sh BINARY DESTDIR
 # DESTDIR/usr/bin/openstack-healthcheck                      the static binary
-# DESTDIR/usr/share/openstack-healthcheck/<service>          one link per service check: an image
-#        links /openstack/healthcheck here, and the binary runs that service's check
-# DESTDIR/usr/share/openstack-healthcheck/kolla/healthcheck_{curl,port,listen,socket,filemod}
-#        kolla's drop-in names. Not in /usr/local/bin where kolla's images keep the scripts
-#        (a package must not write there) nor in /usr/bin (PATH puts /usr/local/bin first,
+# DESTDIR/usr/share/openstack-healthcheck/<service>          one link per service the binary
+#        lists: an image links /openstack/healthcheck here, and the binary runs that service's check
+# DESTDIR/usr/share/openstack-healthcheck/kolla/healthcheck_*
+#        kolla's drop-in names, as the binary lists them (`list --format json`). Not in
+#        /usr/local/bin where kolla's images keep the scripts (a package must not write there) nor in /usr/bin (PATH puts /usr/local/bin first,
 #        so they would not take over anyway): an image opts in by linking them into
 #        /usr/local/bin, which is what the collection's kolla overrides do.
 # DESTDIR/usr/share/man/man1/openstack-healthcheck.1.gz      generated from --help by help2man
@@ -16,28 +16,30 @@ binary=$1
 dest=$2
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
-KOLLA_NAMES=(healthcheck_curl healthcheck_port healthcheck_listen healthcheck_socket healthcheck_filemod)
-
-# The services the binary knows; before it can list them, the TripleO list we replace.
-service_names() {
-    "$binary" list --format json 2>/dev/null | python3 -c '
-import json, sys
+# The binary is the one list of what to link: its services and kolla's drop-in names. A
+# binary that lists nothing (or prints something else) stops the build.
+listed=$("$binary" list --format json) || { echo "stage: '$binary list --format json' failed" >&2; exit 1; }
+names() {
+    python3 -c '
+import json, re, sys
+key = sys.argv[1]
 try:
-    data = json.load(sys.stdin)
-except ValueError:
-    sys.exit(0)
-if isinstance(data, dict):
-    data = data.get("services", [])
-for item in data:
-    name = item.get("name") if isinstance(item, dict) else item
-    if name:
-        print(name)' || true
+    data = json.loads(sys.stdin.read())
+    entries = data[key]
+except (ValueError, TypeError, KeyError) as e:
+    sys.exit("stage: list --format json has no %s (%s)" % (key, e))
+for entry in entries:
+    name = entry.get("name") if isinstance(entry, dict) else entry
+    if not isinstance(name, str) or not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", name):
+        sys.exit("stage: list --format json: not a usable %s name: %r" % (key, entry))
+    print(name)' "$1" <<<"$listed"
 }
-mapfile -t services < <(service_names)
-if [ ${#services[@]} -eq 0 ]; then
-    echo ">>> stage: '$binary list --format json' gave no services; using packaging/services.txt" >&2
-    mapfile -t services < <(sed -e 's/#.*//' -e '/^ *$/d' "$here/services.txt")
-fi
+services_out=$(names services)
+kolla_out=$(names kolla_names)
+mapfile -t services <<<"$services_out"
+mapfile -t kolla_names <<<"$kolla_out"
+[ -n "$services_out" ] || { echo "stage: '$binary list --format json' lists no services" >&2; exit 1; }
+[ -n "$kolla_out" ] || { echo "stage: '$binary list --format json' lists no kolla names" >&2; exit 1; }
 
 rm -rf "$dest"
 install -D -m 0755 "$binary" "$dest/usr/bin/openstack-healthcheck"
@@ -46,7 +48,7 @@ mkdir -p "$share/kolla"
 for s in "${services[@]}"; do
     ln -s /usr/bin/openstack-healthcheck "$share/$s"
 done
-for k in "${KOLLA_NAMES[@]}"; do
+for k in "${kolla_names[@]}"; do
     ln -s /usr/bin/openstack-healthcheck "$share/kolla/$k"
 done
 mkdir -p "$dest/usr/share/man/man1"
@@ -55,4 +57,4 @@ help2man --no-info --no-discard-stderr \
     --version-string "$("$binary" --version | head -n1 | awk '{print $NF}')" \
     "$binary" | gzip -9n >"$dest/usr/share/man/man1/openstack-healthcheck.1.gz"
 install -D -m 0644 "$repo/README.md" "$dest/usr/share/doc/openstack-healthcheck/README.md"
-echo ">>> stage: $dest (${#services[@]} service links, ${#KOLLA_NAMES[@]} kolla names)" >&2
+echo ">>> stage: $dest (${#services[@]} service links, ${#kolla_names[@]} kolla names)" >&2

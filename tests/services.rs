@@ -109,20 +109,34 @@ fn list_shows_every_service_as_text_and_json() {
     let out = Command::new(bin()).arg("list").output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(text.lines().count(), script_names().len());
+    // A header, one row per script, a blank line and the kolla drop-in names.
+    assert_eq!(text.lines().count(), script_names().len() + 3);
+    let keystone_row = "keystone keystone GET the URL of the keystone_wsgi vhost";
+    assert!(text
+        .lines()
+        .any(|l| l.split_whitespace().collect::<Vec<_>>().join(" ") == keystone_row));
     let out = Command::new(bin())
         .args(["list", "--format", "json"])
         .output()
         .unwrap();
     let json: serde_json::Value =
         serde_json::from_slice(&out.stdout).expect("list --format json is JSON");
-    let keystone = json
+    let listed: Vec<String> = json["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(listed, script_names());
+    assert_eq!(json["kolla_names"][0], "healthcheck_curl");
+    let keystone = json["services"]
         .as_array()
         .unwrap()
         .iter()
         .find(|e| e["name"] == "keystone")
         .expect("keystone listed");
     assert_eq!(keystone["check"], "vhost");
+    assert_eq!(keystone["image"], "keystone");
     assert_eq!(keystone["http"], true);
     assert_eq!(
         keystone["files"][0],

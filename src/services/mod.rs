@@ -11,7 +11,7 @@ pub mod table;
 use crate::context::Context;
 use crate::verdict::Checked;
 pub use plan::Plan;
-pub use table::{Service, Spec, SERVICES};
+pub use table::{Image, Service, Spec, SERVICES};
 
 impl Service {
     /// Whether the check is HTTP (its default budget is `HEALTHCHECK_CURL_MAX_TIME`).
@@ -163,23 +163,24 @@ fn facts(spec: &Spec) -> (Vec<u16>, Vec<&'static str>, Vec<String>) {
     (ports, processes, files)
 }
 
-/// `list`: one line per service (`name  summary`), or a JSON array of
-/// `{name, check, summary, ports, processes, files, http}`.
+/// `list`: a table of the services (name, kolla image, what it checks) followed by kolla's
+/// drop-in names, or, with `json`, one object
+/// `{"services": [{name, image, image_note, check, summary, ports, processes, files, http}],
+/// "kolla_names": [...]}`. Packaging and the Ansible collection take every service name,
+/// image and drop-in name from here, so the binary is the one list there is.
 pub fn list(json: bool) -> String {
+    let kolla_names = crate::dispatch::KOLLA_NAMES;
     if !json {
-        let width = SERVICES.iter().map(|s| s.name.len()).max().unwrap_or(0);
-        return SERVICES
-            .iter()
-            .map(|s| format!("{:width$}  {}", s.name, s.summary))
-            .collect::<Vec<_>>()
-            .join("\n");
+        return list_text(kolla_names);
     }
-    let entries: Vec<serde_json::Value> = SERVICES
+    let services: Vec<serde_json::Value> = SERVICES
         .iter()
         .map(|s| {
             let (ports, processes, files) = facts(&s.spec);
             serde_json::json!({
                 "name": s.name,
+                "image": s.image.name,
+                "image_note": (!s.image.note.is_empty()).then_some(s.image.note),
                 "check": kind(&s.spec),
                 "summary": s.summary,
                 "ports": ports,
@@ -189,7 +190,39 @@ pub fn list(json: bool) -> String {
             })
         })
         .collect();
-    serde_json::Value::Array(entries).to_string()
+    serde_json::json!({ "services": services, "kolla_names": kolla_names }).to_string()
+}
+
+/// `list` for people: aligned columns under a header, then the drop-in names on one line.
+fn list_text(kolla_names: &[&str]) -> String {
+    const HEADER: [&str; 3] = ["SERVICE", "KOLLA IMAGE", "CHECKS"];
+    let name_width = SERVICES
+        .iter()
+        .map(|s| s.name.len())
+        .chain([HEADER[0].len()])
+        .max()
+        .unwrap_or(0);
+    let image_width = SERVICES
+        .iter()
+        .map(|s| s.image.name.len())
+        .chain([HEADER[1].len()])
+        .max()
+        .unwrap_or(0);
+    let row = |name: &str, image: &str, summary: &str| {
+        format!("{name:name_width$}  {image:image_width$}  {summary}")
+    };
+    let mut lines = vec![row(HEADER[0], HEADER[1], HEADER[2])];
+    lines.extend(
+        SERVICES
+            .iter()
+            .map(|s| row(s.name, s.image.name, s.summary)),
+    );
+    lines.push(String::new());
+    lines.push(format!(
+        "kolla drop-in names (kolla's arguments): {}",
+        kolla_names.join(" ")
+    ));
+    lines.join("\n")
 }
 
 #[cfg(test)]

@@ -134,9 +134,28 @@ pub struct IniUrl {
 #[derive(Debug)]
 pub struct Service {
     pub name: &'static str,
+    /// The kolla image that runs the service (`list` gives it to the Ansible collection,
+    /// which writes the check into that image's footer block).
+    pub image: Image,
     /// What it checks, one line, for `list`.
     pub summary: &'static str,
     pub spec: Spec,
+}
+
+/// A kolla image: kolla-build's name of the image kolla 23.0.0 builds for the service or,
+/// for services kolla no longer builds, the name TripleO's own override file used (last
+/// master, tripleo-common 1c0af446).
+#[derive(Debug)]
+pub struct Image {
+    pub name: &'static str,
+    /// What a user picking the image should know (the image differs from TripleO's, kolla
+    /// no longer builds it...); empty when nothing.
+    pub note: &'static str,
+}
+
+/// An image with nothing to note.
+const fn kolla(name: &'static str) -> Image {
+    Image { name, note: "" }
 }
 
 const RABBITMQ: &[u16] = &[5671, 5672];
@@ -224,116 +243,142 @@ macro_rules! swift_other_daemons {
 pub static SERVICES: &[Service] = &[
     Service {
         name: "aodh-api",
+        image: kolla("aodh-api"),
         summary: "GET the URL of the aodh_wsgi vhost",
         spec: vhost("10-aodh_wsgi.conf"),
     },
     Service {
         name: "aodh-evaluator",
+        image: kolla("aodh-evaluator"),
         summary: "aodh-evaluator connected to Redis (6379)",
         spec: redis_client("aodh-evaluator"),
     },
     Service {
         name: "aodh-listener",
+        image: kolla("aodh-listener"),
         summary: "aodh-listener connected to RabbitMQ (5671, 5672)",
         spec: rpc("aodh-listener"),
     },
     Service {
         name: "aodh-notifier",
+        image: kolla("aodh-notifier"),
         summary: "aodh-notifier connected to RabbitMQ (5671, 5672)",
         spec: rpc("aodh-notifier"),
     },
     Service {
         name: "barbican-api",
+        image: kolla("barbican-api"),
         summary: "GET the URL of the barbican_wsgi_main vhost",
         spec: vhost("10-barbican_wsgi_main.conf"),
     },
     Service {
         name: "barbican-keystone-listener",
+        image: kolla("barbican-keystone-listener"),
         summary: "barbican-keystone-listener connected to RabbitMQ (5671, 5672)",
         spec: rpc("barbican-keystone-listener"),
     },
     Service {
         name: "barbican-worker",
+        image: kolla("barbican-worker"),
         summary: "barbican-worker connected to RabbitMQ (5671, 5672)",
         spec: rpc("barbican-worker"),
     },
     Service {
         name: "ceilometer-agent-central",
+        image: kolla("ceilometer-central"),
         summary: "ceilometer-polling connected to Redis (6379)",
         spec: redis_client("ceilometer-polling"),
     },
     Service {
         name: "ceilometer-agent-compute",
+        image: kolla("ceilometer-compute"),
         summary: "ceilometer-polling connected to Redis (6379)",
         spec: redis_client("ceilometer-polling"),
     },
     Service {
         name: "ceilometer-agent-ipmi",
+        image: kolla("ceilometer-ipmi"),
         summary: "ceilometer-polling connected to Redis (6379)",
         spec: redis_client("ceilometer-polling"),
     },
     Service {
         name: "ceilometer-agent-notification",
+        image: kolla("ceilometer-notification"),
         summary: "ceilometer-agent-notification connected to RabbitMQ (5671, 5672)",
         spec: rpc("ceilometer-agent-notification"),
     },
     Service {
         name: "cinder-api",
+        image: kolla("cinder-api"),
         summary: "GET the URL of the cinder_wsgi vhost",
         spec: vhost("10-cinder_wsgi.conf"),
     },
     Service {
         name: "cinder-backup",
+        image: kolla("cinder-backup"),
         summary: "cinder-backup connected to RabbitMQ (5671, 5672)",
         spec: rpc("cinder-backup"),
     },
     Service {
         name: "cinder-scheduler",
+        image: kolla("cinder-scheduler"),
         summary: "cinder-scheduler connected to RabbitMQ (5671, 5672)",
         spec: rpc("cinder-scheduler"),
     },
     Service {
         name: "cinder-volume",
+        image: kolla("cinder-volume"),
         summary: "cinder-volume connected to RabbitMQ (5671, 5672)",
         spec: rpc("cinder-volume"),
     },
     Service {
         name: "collectd",
+        image: kolla("collectd"),
         summary: "collectd's unix socket answers LISTVAL",
         spec: Spec::Collectd,
     },
     Service {
         name: "cron",
+        image: kolla("cron"),
         summary: "/var/spool/cron/USER (default root) holds at least two entries",
         spec: Spec::Cron,
     },
     Service {
         name: "etcd",
+        image: kolla("etcd"),
         summary: "etcd /health at ETCD_LISTEN_CLIENT_URLS of /etc/etcd/etcd.conf",
         spec: Spec::Etcd,
     },
     Service {
         name: "frr",
+        image: Image {
+            name: "frr",
+            note: "TripleO's image: kolla builds none",
+        },
         summary: "a watchfrr process runs",
         spec: Spec::Process { pattern: "watchfrr" },
     },
     Service {
         name: "glance-api",
+        image: kolla("glance-api"),
         summary: "GET http://bind_host:bind_port/ of glance-api.conf (127.0.0.1:9292)",
         spec: Spec::IniUrl(&bind_url("/etc/glance/glance-api.conf", 9292)),
     },
     Service {
         name: "gnocchi-api",
+        image: kolla("gnocchi-api"),
         summary: "GET the URL of the gnocchi_wsgi vhost",
         spec: vhost("10-gnocchi_wsgi.conf"),
     },
     Service {
         name: "gnocchi-metricd",
+        image: kolla("gnocchi-metricd"),
         summary: "gnocchi-metricd connected to Redis (6379)",
         spec: redis_client("gnocchi-metricd"),
     },
     Service {
         name: "gnocchi-statsd",
+        image: kolla("gnocchi-statsd"),
         summary: "gnocchi-statsd holds its UDP port (gnocchi.conf [statsd] port, 8125)",
         spec: Spec::PortFromIni {
             process: "gnocchi-statsd",
@@ -345,21 +390,25 @@ pub static SERVICES: &[Service] = &[
     },
     Service {
         name: "heat-api",
+        image: kolla("heat-api"),
         summary: "GET the URL of the heat_api_wsgi vhost",
         spec: vhost("10-heat_api_wsgi.conf"),
     },
     Service {
         name: "heat-api-cfn",
+        image: kolla("heat-api-cfn"),
         summary: "GET the URL of the heat_api_cfn_wsgi vhost",
         spec: vhost("10-heat_api_cfn_wsgi.conf"),
     },
     Service {
         name: "heat-engine",
+        image: kolla("heat-engine"),
         summary: "heat-engine connected to RabbitMQ (5671, 5672)",
         spec: rpc("heat-engine"),
     },
     Service {
         name: "horizon",
+        image: kolla("horizon"),
         summary: "GET the URL of the horizon vhost, else of the horizon SSL vhost",
         spec: Spec::FirstHealthy(&[
             vhost("10-horizon_vhost.conf"),
@@ -368,16 +417,22 @@ pub static SERVICES: &[Service] = &[
     },
     Service {
         name: "ironic-api",
+        image: kolla("ironic-api"),
         summary: "GET the URL of the ironic_wsgi vhost",
         spec: vhost("10-ironic_wsgi.conf"),
     },
     Service {
         name: "ironic-conductor",
+        image: kolla("ironic-conductor"),
         summary: "ironic-conductor connected to RabbitMQ (5671, 5672)",
         spec: rpc("ironic-conductor"),
     },
     Service {
         name: "ironic-inspector",
+        image: Image {
+            name: "ironic-inspector",
+            note: "kolla dropped the image after 2024.2",
+        },
         summary: "dnsmasq runs, else GET listen_address:listen_port of inspector.conf (5050)",
         spec: Spec::IfRunning {
             process: "dnsmasq",
@@ -396,11 +451,13 @@ pub static SERVICES: &[Service] = &[
     },
     Service {
         name: "ironic-neutron-agent",
+        image: kolla("ironic-neutron-agent"),
         summary: "ironic-neutron-agent connected to RabbitMQ (5671, 5672)",
         spec: rpc("ironic-neutron-agent"),
     },
     Service {
         name: "ironic-pxe",
+        image: kolla("ironic-pxe"),
         summary: "httpd: GET http://my_ip:Listen/ (ironic.conf, 10-ipxe_vhost.conf); tftp: in.tftpd on 69",
         spec: Spec::IfFileContains {
             file: "/run_command",
@@ -420,31 +477,43 @@ pub static SERVICES: &[Service] = &[
     },
     Service {
         name: "iscsid",
+        image: kolla("iscsid"),
         summary: "iscsid accepts on @ISCSIADM_ABSTRACT_NAMESPACE",
         spec: Spec::Iscsid,
     },
     Service {
         name: "keystone",
+        image: Image {
+            name: "keystone",
+            note: "kolla's keystone-api image shares the keystone_footer block",
+        },
         summary: "GET the URL of the keystone_wsgi vhost",
         spec: vhost("10-keystone_wsgi.conf"),
     },
     Service {
         name: "manila-api",
+        image: kolla("manila-api"),
         summary: "GET the URL of the manila_wsgi vhost",
         spec: vhost("10-manila_wsgi.conf"),
     },
     Service {
         name: "manila-scheduler",
+        image: kolla("manila-scheduler"),
         summary: "manila-scheduler connected to RabbitMQ (5671, 5672)",
         spec: rpc("manila-scheduler"),
     },
     Service {
         name: "manila-share",
+        image: kolla("manila-share"),
         summary: "manila-share connected to RabbitMQ (5671, 5672)",
         spec: rpc("manila-share"),
     },
     Service {
         name: "mariadb",
+        image: Image {
+            name: "mariadb-server",
+            note: "TripleO's image was mariadb; both use the mariadb_footer block",
+        },
         summary: "clustercheck HTTP if its socat runs, else MySQL login ([client] of my.cnf), SELECT 1",
         spec: Spec::IfRunning {
             process: "clustercheck",
@@ -454,46 +523,55 @@ pub static SERVICES: &[Service] = &[
     },
     Service {
         name: "memcached",
+        image: kolla("memcached"),
         summary: "memcached answers 'version' at the address of /etc/sysconfig/memcached",
         spec: Spec::Memcached,
     },
     Service {
         name: "multipathd",
+        image: kolla("multipathd"),
         summary: "multipathd answers 'show status' on its socket",
         spec: Spec::Multipathd,
     },
     Service {
         name: "neutron-api",
+        image: kolla("neutron-server"),
         summary: "GET http://bind_host:bind_port/ of neutron.conf (127.0.0.1:9696)",
         spec: Spec::IniUrl(&bind_url("/etc/neutron/neutron.conf", 9696)),
     },
     Service {
         name: "neutron-dhcp",
+        image: kolla("neutron-dhcp-agent"),
         summary: "neutron-dhcp-agent connected to RabbitMQ (5671, 5672)",
         spec: rpc("neutron-dhcp-agent"),
     },
     Service {
         name: "neutron-l3",
+        image: kolla("neutron-l3-agent"),
         summary: "neutron-l3-agent connected to RabbitMQ (5671, 5672)",
         spec: rpc("neutron-l3-agent"),
     },
     Service {
         name: "neutron-metadata",
+        image: kolla("neutron-metadata-agent"),
         summary: "neutron-metadata-agent connected to RabbitMQ (5671, 5672)",
         spec: rpc("neutron-metadata-agent"),
     },
     Service {
         name: "neutron-ovs-agent",
+        image: kolla("neutron-openvswitch-agent"),
         summary: "neutron-openvswitch-agent connected to RabbitMQ (5671, 5672)",
         spec: rpc("neutron-openvswitch-agent"),
     },
     Service {
         name: "neutron-sriov-agent",
+        image: kolla("neutron-sriov-agent"),
         summary: "neutron-sriov-nic-agent connected to RabbitMQ (5671, 5672)",
         spec: rpc("neutron-sriov-nic-agent"),
     },
     Service {
         name: "nova-api",
+        image: kolla("nova-api"),
         summary: "GET the nova_metadata_wsgi vhost URL if nova_metadata runs, else nova_api_wsgi's",
         spec: Spec::IfRunning {
             process: "nova_metadata",
@@ -503,6 +581,7 @@ pub static SERVICES: &[Service] = &[
     },
     Service {
         name: "nova-compute",
+        image: kolla("nova-compute"),
         summary: "nova-compute connected to RabbitMQ (5671, 5672); else sshd listening on 2022",
         spec: Spec::IfRunning {
             process: "nova-compute",
@@ -512,16 +591,19 @@ pub static SERVICES: &[Service] = &[
     },
     Service {
         name: "nova-conductor",
+        image: kolla("nova-conductor"),
         summary: "nova-conductor connected to RabbitMQ (5671, 5672)",
         spec: rpc("nova-conductor"),
     },
     Service {
         name: "nova-ironic",
+        image: kolla("nova-compute-ironic"),
         summary: "nova-compute connected to RabbitMQ (5671, 5672)",
         spec: rpc("nova-compute"),
     },
     Service {
         name: "nova-libvirt",
+        image: kolla("nova-libvirt"),
         summary: "virtlogd: it holds /run/libvirt/virtlogd-sock; else libvirt answers its version",
         spec: Spec::IfArg {
             value: "virtlogd",
@@ -531,16 +613,22 @@ pub static SERVICES: &[Service] = &[
     },
     Service {
         name: "nova-metadata",
+        image: Image {
+            name: "nova-api",
+            note: "the metadata API runs from the nova-api image",
+        },
         summary: "GET the URL of the nova_metadata_wsgi vhost",
         spec: vhost("10-nova_metadata_wsgi.conf"),
     },
     Service {
         name: "nova-scheduler",
+        image: kolla("nova-scheduler"),
         summary: "nova-scheduler connected to RabbitMQ (5671, 5672)",
         spec: rpc("nova-scheduler"),
     },
     Service {
         name: "nova-vnc-proxy",
+        image: kolla("nova-novncproxy"),
         summary: "GET novncproxy_host:novncproxy_port of nova.conf [vnc] (6080; https if ssl_only)",
         spec: Spec::IniUrl(&IniUrl {
             file: "/etc/nova/nova.conf",
@@ -555,41 +643,55 @@ pub static SERVICES: &[Service] = &[
     },
     Service {
         name: "octavia-api",
+        image: kolla("octavia-api"),
         summary: "GET the URL of the octavia_wsgi vhost",
         spec: vhost("10-octavia_wsgi.conf"),
     },
     Service {
         name: "octavia-health-manager",
+        image: kolla("octavia-health-manager"),
         summary: "octavia-health-manager holds its UDP heartbeat port (5555)",
         spec: Spec::Port { process: "octavia-health-manager", ports: &[5555], peer: "heartbeat" },
     },
     Service {
         name: "octavia-housekeeping",
+        image: kolla("octavia-housekeeping"),
         summary: "octavia-housekeeping connected to MySQL (3306)",
         spec: Spec::Port { process: "octavia-housekeeping", ports: &[3306], peer: "MySQL" },
     },
     Service {
         name: "octavia-worker",
+        image: kolla("octavia-worker"),
         summary: "octavia-worker connected to RabbitMQ (5671, 5672)",
         spec: rpc("octavia-worker"),
     },
     Service {
         name: "ovn-bgp-agent",
+        image: Image {
+            name: "ovn-bgp-agent",
+            note: "TripleO's image: kolla builds none",
+        },
         summary: "an ovn-bgp-agent process runs",
         spec: Spec::Process { pattern: "ovn-bgp-agent" },
     },
     Service {
         name: "ovn-controller",
+        image: kolla("ovn-controller"),
         summary: "ovn-controller connected to the OVN southbound DB (6642)",
         spec: Spec::Port { process: "ovn-controller", ports: OVN_SB, peer: "OVN southbound DB" },
     },
     Service {
         name: "ovn-dbs",
+        image: kolla("ovn-northd"),
         summary: "OVN NB/SB ovsdb-servers answer list_dbs, else ovn-northd's control socket accepts",
         spec: Spec::OvnDbs,
     },
     Service {
         name: "ovn-metadata",
+        image: Image {
+            name: "neutron-metadata-agent",
+            note: "kolla-ansible runs the OVN metadata agent from neutron-metadata-agent (TripleO: neutron-metadata-agent-ovn)",
+        },
         summary: "networking-ovn-metadata-agent connected to the OVN southbound DB (6642)",
         spec: Spec::Port {
             process: "networking-ovn-metadata-agent",
@@ -599,36 +701,58 @@ pub static SERVICES: &[Service] = &[
     },
     Service {
         name: "placement-api",
+        image: kolla("placement-api"),
         summary: "GET the URL of the placement_wsgi vhost",
         spec: vhost("10-placement_wsgi.conf"),
     },
     Service {
         name: "qdrouterd",
+        image: Image {
+            name: "qdrouterd",
+            note: "TripleO's image: kolla builds none",
+        },
         summary: "the first listener of qdrouterd.conf answers the AMQP 1.0 header",
         spec: Spec::Qdrouterd,
     },
     Service {
         name: "rabbitmq",
+        image: kolla("rabbitmq"),
         summary: "AMQP 0-9-1 handshake on the RabbitMQ port (rabbitmq-env.conf, 5672)",
         spec: Spec::Rabbitmq,
     },
     Service {
         name: "redis",
+        image: Image {
+            name: "redis",
+            note: "kolla 2025.1 and later build valkey-server instead: give the image explicitly",
+        },
         summary: "RESP AUTH + PING at bind/port/requirepass of /etc/redis/redis.conf",
         spec: Spec::Redis,
     },
     Service {
         name: "swift-account-server",
+        image: Image {
+            name: "swift-account",
+            note: "kolla dropped the swift images after 2024.2",
+        },
         summary: "server: GET /healthcheck (6002); replicator: last replication within interval",
         spec: swift_ring!("account", 6002, swift_other_daemons!("account")),
     },
     Service {
         name: "swift-container-server",
+        image: Image {
+            name: "swift-container",
+            note: "kolla dropped the swift images after 2024.2",
+        },
         summary: "server: GET /healthcheck (6001); replicator: last replication within interval",
         spec: swift_ring!("container", 6001, swift_other_daemons!("container")),
     },
     Service {
         name: "swift-object-server",
+        image: Image {
+            name: "swift-object",
+            note: "kolla dropped the swift images after 2024.2",
+        },
         summary: "server: GET /healthcheck (6000); replicator: last replication in interval; rsync 873",
         spec: swift_ring!(
             "object",
@@ -642,6 +766,10 @@ pub static SERVICES: &[Service] = &[
     },
     Service {
         name: "swift-proxy",
+        image: Image {
+            name: "swift-proxy-server",
+            note: "kolla dropped the swift images after 2024.2",
+        },
         summary: "GET /healthcheck of swift-proxy-server (proxy-server.conf, 8080)",
         spec: Spec::IfRunning {
             process: "swift-proxy-server",
@@ -655,6 +783,10 @@ pub static SERVICES: &[Service] = &[
     },
     Service {
         name: "swift-rsync",
+        image: Image {
+            name: "swift-rsyncd",
+            note: "kolla dropped the swift images after 2024.2",
+        },
         summary: "rsync listening on 873",
         spec: Spec::Listen { process: "rsync", ports: &[873] },
     },

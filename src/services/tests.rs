@@ -596,14 +596,9 @@ fn http_services_use_the_http_budget() {
 }
 
 #[test]
-fn list_formats() {
-    let text = list(false);
-    assert_eq!(text.lines().count(), SERVICES.len());
-    assert!(text
-        .lines()
-        .any(|l| l.starts_with("keystone ") && l.contains("keystone_wsgi")));
+fn list_json_gives_the_facts_of_each_check() {
     let json: serde_json::Value = serde_json::from_str(&list(true)).unwrap();
-    let entries = json.as_array().unwrap();
+    let entries = json["services"].as_array().unwrap();
     assert_eq!(entries.len(), SERVICES.len());
     let dhcp = entries
         .iter()
@@ -649,4 +644,86 @@ fn mariadb_on_debian_finds_the_socket_in_etc_mysql() {
         "[mysql]\nuser = monitor\nsocket = /run/mysqld/client.sock\n",
     );
     assert_eq!(resolved(), expected("monitor", "/run/mysqld/client.sock"));
+}
+
+#[test]
+fn every_service_names_a_kolla_image() {
+    let image_name = |name: &str| {
+        name.bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    };
+    for s in SERVICES {
+        assert!(
+            image_name(s.image.name),
+            "{}: image {:?}",
+            s.name,
+            s.image.name
+        );
+        assert_eq!(s.image.note.trim(), s.image.note, "{}", s.name);
+    }
+    // The services whose image is not named after them, and the images kolla no longer builds.
+    let image = |name| find(name).unwrap().image.name;
+    assert_eq!(image("neutron-ovs-agent"), "neutron-openvswitch-agent");
+    assert_eq!(image("mariadb"), "mariadb-server");
+    assert_eq!(image("nova-metadata"), image("nova-api"));
+    assert!(find("swift-proxy").unwrap().image.note.contains("2024.2"));
+    assert!(find("redis").unwrap().image.note.contains("valkey-server"));
+}
+
+#[test]
+fn list_json_gives_each_service_its_image_and_the_kolla_names() {
+    let listed: serde_json::Value = serde_json::from_str(&list(true)).unwrap();
+    let services = listed["services"].as_array().unwrap();
+    assert_eq!(services.len(), SERVICES.len());
+    for (entry, s) in services.iter().zip(SERVICES) {
+        assert_eq!(entry["name"], s.name);
+        assert_eq!(entry["image"], s.image.name);
+        assert_eq!(entry["summary"], s.summary);
+        assert_eq!(entry["check"], kind(&s.spec));
+        if s.image.note.is_empty() {
+            assert!(entry["image_note"].is_null(), "{}", s.name);
+        } else {
+            assert_eq!(entry["image_note"], s.image.note);
+        }
+    }
+    let kolla: Vec<&str> = listed["kolla_names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert_eq!(kolla, crate::dispatch::KOLLA_NAMES);
+    assert!(kolla.contains(&"healthcheck_curl"));
+}
+
+#[test]
+fn list_text_is_a_table_with_the_kolla_names_last() {
+    let text = list(false);
+    let lines: Vec<&str> = text.lines().collect();
+    // Header, one row per service, a blank line, the drop-in names.
+    assert_eq!(lines.len(), SERVICES.len() + 3);
+    assert!(lines[0].starts_with("SERVICE ") && lines[0].contains("KOLLA IMAGE"));
+    let ovs = lines
+        .iter()
+        .find(|l| l.starts_with("neutron-ovs-agent "))
+        .unwrap();
+    let columns: Vec<&str> = ovs.split_whitespace().collect();
+    assert_eq!(
+        columns[..2],
+        ["neutron-ovs-agent", "neutron-openvswitch-agent"]
+    );
+    // Columns line up: every summary starts where the header's CHECKS does.
+    let at = lines[0].find("CHECKS").unwrap();
+    for (line, s) in lines[1..=SERVICES.len()].iter().zip(SERVICES) {
+        assert_eq!(&line[at..], s.summary, "{line}");
+    }
+    assert_eq!(lines[SERVICES.len() + 1], "");
+    assert!(lines
+        .last()
+        .unwrap()
+        .ends_with(&crate::dispatch::KOLLA_NAMES.join(" ")));
 }

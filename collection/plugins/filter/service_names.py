@@ -2,11 +2,11 @@
 # Copyright (c) openstack-healthcheck developers
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
 # SPDX-License-Identifier: Apache-2.0
-"""The service names in ``openstack-healthcheck list --format json`` output.
+"""The names in ``openstack-healthcheck list --format json`` output.
 
-The list is a JSON array of objects with a ``name`` (plain strings and an object
-holding a ``services`` array are accepted too). Empty output means no services:
-an engine built without the service table lists none.
+The engine prints ``{"services": [{"name": ...}, ...], "kolla_names": [...]}``; a plain
+array of services (objects with a ``name``, or strings), what older builds printed, is
+accepted too. Empty output means no names.
 """
 
 import json
@@ -14,33 +14,54 @@ import json
 from ansible.errors import AnsibleFilterError
 
 
-def service_names(text):
-    """Names of the services in the engine's JSON list, in its order."""
+def _listed(text, what):
+    """The decoded list, or None for empty output."""
     text = (text or "").strip()
     if not text:
-        return []
+        return None
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except ValueError as e:
         raise AnsibleFilterError(
-            "service_names: `openstack-healthcheck list --format json` did not print JSON (%s): %s" % (e, text[:200])
+            "%s: `openstack-healthcheck list --format json` did not print JSON (%s): %s" % (what, e, text[:200])
         )
-    if isinstance(data, dict):
-        data = data.get("services", [])
-    if not isinstance(data, list):
-        raise AnsibleFilterError("service_names: expected a JSON list of services, got %s" % type(data).__name__)
+
+
+def _names(entries, what):
+    if not isinstance(entries, list):
+        raise AnsibleFilterError("%s: expected a JSON list, got %s" % (what, type(entries).__name__))
     names = []
-    for entry in data:
+    for entry in entries:
         name = entry.get("name") if isinstance(entry, dict) else entry
         if not isinstance(name, str) or not name or "/" in name or name in (".", ".."):
-            raise AnsibleFilterError("service_names: not a usable service name: %r" % (entry,))
+            raise AnsibleFilterError("%s: not a usable name: %r" % (what, entry))
         if name not in names:
             names.append(name)
     return names
+
+
+def service_names(text):
+    """Names of the services in the engine's JSON list, in its order."""
+    data = _listed(text, "service_names")
+    if data is None:
+        return []
+    if isinstance(data, dict):
+        data = data.get("services", [])
+    return _names(data, "service_names")
+
+
+def kolla_names(text):
+    """kolla's drop-in names (healthcheck_curl, ...) the engine answers to, in its order."""
+    data = _listed(text, "kolla_names")
+    if data is None:
+        return []
+    if not isinstance(data, dict) or "kolla_names" not in data:
+        raise AnsibleFilterError("kolla_names: the list has no kolla_names (a build older than this collection?)")
+    return _names(data["kolla_names"], "kolla_names")
 
 
 class FilterModule(object):
     """Parse the engine's service list."""
 
     def filters(self):
-        return {"service_names": service_names}
+        return {"service_names": service_names, "kolla_names": kolla_names}

@@ -4,91 +4,20 @@
 # SPDX-License-Identifier: Apache-2.0
 """Which kolla image runs the service behind each check name, and that image's footer block.
 
-Check names are the file names of tripleo-common 18.0.0's healthcheck directory, which
-openstack-healthcheck answers to (``/openstack/healthcheck`` links to one of them). Image
-names are kolla's: the image that kolla 23.0.0 builds for that service, or, for services
-kolla no longer builds, the name TripleO's own override file used (last master,
-tripleo-common 1c0af446). Where the names differ, the entry says so.
+Check names are the services openstack-healthcheck lists (tripleo-common 18.0.0's
+healthcheck scripts, which ``/openstack/healthcheck`` links to). The binary also says which
+kolla image runs each one; services_data holds that list, generated from the binary, for
+controllers that do not have it. What only the collection needs stays here: checks TripleO
+retired before 18.0.0 (the binary does not list them), old and misspelt names seen in
+TripleO's override files, and footer blocks not named after their image.
 """
 
 import re
 
-# check name -> kolla image (tripleo-common 18.0.0: every script in share/tripleo-common/healthcheck)
-CHECK_IMAGES = {
-    "aodh-api": "aodh-api",
-    "aodh-evaluator": "aodh-evaluator",
-    "aodh-listener": "aodh-listener",
-    "aodh-notifier": "aodh-notifier",
-    "barbican-api": "barbican-api",
-    "barbican-keystone-listener": "barbican-keystone-listener",
-    "barbican-worker": "barbican-worker",
-    "ceilometer-agent-central": "ceilometer-central",
-    "ceilometer-agent-compute": "ceilometer-compute",
-    "ceilometer-agent-ipmi": "ceilometer-ipmi",
-    "ceilometer-agent-notification": "ceilometer-notification",
-    "cinder-api": "cinder-api",
-    "cinder-backup": "cinder-backup",
-    "cinder-scheduler": "cinder-scheduler",
-    "cinder-volume": "cinder-volume",
-    "collectd": "collectd",
-    "cron": "cron",
-    "etcd": "etcd",
-    "frr": "frr",  # TripleO image; kolla builds none
-    "glance-api": "glance-api",
-    "gnocchi-api": "gnocchi-api",
-    "gnocchi-metricd": "gnocchi-metricd",
-    "gnocchi-statsd": "gnocchi-statsd",
-    "heat-api": "heat-api",
-    "heat-api-cfn": "heat-api-cfn",
-    "heat-engine": "heat-engine",
-    "horizon": "horizon",
-    "ironic-api": "ironic-api",
-    "ironic-conductor": "ironic-conductor",
-    "ironic-inspector": "ironic-inspector",  # kolla dropped the image after 2024.2
-    "ironic-neutron-agent": "ironic-neutron-agent",
-    "ironic-pxe": "ironic-pxe",
-    "iscsid": "iscsid",
-    "keystone": "keystone",  # kolla's keystone-api image shares the keystone_footer block
-    "manila-api": "manila-api",
-    "manila-scheduler": "manila-scheduler",
-    "manila-share": "manila-share",
-    "mariadb": "mariadb-server",  # TripleO: mariadb; both use the mariadb_footer block
-    "memcached": "memcached",
-    "multipathd": "multipathd",
-    "neutron-api": "neutron-server",
-    "neutron-dhcp": "neutron-dhcp-agent",
-    "neutron-l3": "neutron-l3-agent",
-    "neutron-metadata": "neutron-metadata-agent",
-    "neutron-ovs-agent": "neutron-openvswitch-agent",
-    "neutron-sriov-agent": "neutron-sriov-agent",
-    "nova-api": "nova-api",
-    "nova-compute": "nova-compute",
-    "nova-conductor": "nova-conductor",
-    "nova-ironic": "nova-compute-ironic",
-    "nova-libvirt": "nova-libvirt",
-    "nova-metadata": "nova-api",  # the metadata API runs from the nova-api image
-    "nova-scheduler": "nova-scheduler",
-    "nova-vnc-proxy": "nova-novncproxy",
-    "octavia-api": "octavia-api",
-    "octavia-health-manager": "octavia-health-manager",
-    "octavia-housekeeping": "octavia-housekeeping",
-    "octavia-worker": "octavia-worker",
-    "ovn-bgp-agent": "ovn-bgp-agent",  # TripleO image; kolla builds none
-    "ovn-controller": "ovn-controller",
-    "ovn-dbs": "ovn-northd",
-    # kolla-ansible runs the OVN metadata agent from neutron-metadata-agent
-    # (TripleO: neutron-metadata-agent-ovn).
-    "ovn-metadata": "neutron-metadata-agent",
-    "placement-api": "placement-api",
-    "qdrouterd": "qdrouterd",  # TripleO image; kolla builds none
-    "rabbitmq": "rabbitmq",
-    "redis": "redis",  # kolla 2025.1+ builds valkey-server instead: give the image explicitly
-    "swift-account-server": "swift-account",  # kolla dropped the swift images after 2024.2
-    "swift-container-server": "swift-container",
-    "swift-object-server": "swift-object",
-    "swift-proxy": "swift-proxy-server",
-    "swift-rsync": "swift-rsyncd",
-}
+from ansible_collections.openstack.healthcheck.plugins.module_utils.services_data import SERVICES
+
+# check name -> kolla image, as the binary lists them.
+CHECK_IMAGES = dict((check, entry["image"]) for check, entry in SERVICES.items())
 
 # Checks TripleO's override file wired before tripleo-common 18.0.0 dropped them (the
 # service left TripleO). Accepted, with a warning: the binary may not provide them.

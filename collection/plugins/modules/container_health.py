@@ -114,20 +114,17 @@ options:
         Health logs can be megabytes; podman itself keeps 500 characters.
     type: int
     default: 500
+extends_documentation_fragment:
+  - openstack.healthcheck.attributes
+  - openstack.healthcheck.attributes.platform
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details:
       - The module never changes anything; it behaves the same in check mode (O(run_checks) included, since
         running a check is what the engine does on its own).
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
-  platform:
-    description: Target OS/families that can be operated against.
-    support: N/A
-    platforms: posix
 notes:
   - The engine client must be allowed to talk to its daemon (root, or the C(docker) group); use O(executable)
     or C(become) otherwise.
@@ -135,7 +132,7 @@ notes:
 seealso:
   - name: openstack.healthcheck.validate playbook
     description: The deployment gate built on this module (summary table, JSON and JUnit reports).
-    link: https://opendev.org/openstack/openstack-healthcheck/src/branch/master/playbooks/validate.yml
+    link: https://opendev.org/openstack/openstack-healthcheck/src/branch/master/collection/playbooks/validate.yml
   - name: community.docker.docker_container
     description: Its O(community.docker.docker_container#module:state=healthy) waits for one container it manages.
     link: https://docs.ansible.com/ansible/latest/collections/community/docker/docker_container_module.html

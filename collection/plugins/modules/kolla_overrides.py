@@ -35,8 +35,6 @@ attributes:
     support: full
   diff_mode:
     support: full
-  platform:
-    platforms: posix
 options:
   path:
     description:

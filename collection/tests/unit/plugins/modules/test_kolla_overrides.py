@@ -16,7 +16,7 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.common import warnings as module_warnings
 
-from ansible_collections.openstack.healthcheck.plugins.module_utils import images
+from ansible_collections.openstack.healthcheck.plugins.module_utils import images, services_data
 from ansible_collections.openstack.healthcheck.plugins.module_utils import kolla_template as kt
 from ansible_collections.openstack.healthcheck.plugins.modules import kolla_overrides
 from helpers import FIXTURES, fixture, jinja_compile, read
@@ -252,13 +252,11 @@ def test_explicit_image(capsys, copy):
     assert LINK.findall(bodies["valkey_server_footer"]) == ["redis"] == LINK.findall(bodies["redis_footer"])
 
 
-def test_table_covers_every_tripleo_check():
-    """Every script of tripleo-common 18.0.0's healthcheck directory has an image."""
-    originals = os.path.join(os.environ.get("CACHE", "/var/cache/openstack-healthcheck"), "originals", "tripleo")
-    # make test installs the originals first; without them this proof is missing, not optional.
-    assert os.path.isdir(originals), "%s missing: run tests/setup/install.sh to unpack tripleo-common 18.0.0" % originals
-    names = {n for n in os.listdir(originals) if "." not in n and n != "common.sh"}
-    assert names == set(images.CHECK_IMAGES)
+def test_table_is_the_binary_list_plus_retired_checks():
+    """The images come from the binary's list (services_data); only retired checks are added here."""
+    assert images.CHECK_IMAGES == dict((c, e["image"]) for c, e in services_data.SERVICES.items())
+    assert len(images.CHECK_IMAGES) > 60
+    assert not set(images.RETIRED_CHECK_IMAGES) & set(images.CHECK_IMAGES)
 
 
 def test_jinja_compile_catches_duplicate_blocks():
