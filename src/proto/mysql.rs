@@ -6,9 +6,9 @@
 
 pub mod auth;
 pub mod ed25519;
-pub mod mycnf;
 pub mod packet;
 
+use crate::config::mycnf;
 use crate::context::Context;
 use crate::net::Endpoint;
 use crate::probes::ProbeKind;
