@@ -1,10 +1,10 @@
 //! The per-service checks of tripleo-common 18.0.0: the table (data, in `table`), the
-//! resolution of an entry and its ARGS into concrete targets (`plan`), and running them
+//! resolution of an entry and its ARGS into concrete targets (`plan`, with `plan::infra`
+//! for the infrastructure services' own configuration files), and running them
 //! with the primitives (`execute`). `list` describes the table for people and for the
 //! Ansible collection.
 
 pub mod execute;
-pub mod infra;
 pub mod plan;
 pub mod table;
 

@@ -1,7 +1,7 @@
 //! Config resolution of every service kind against temporary trees (`HEALTHCHECK_ROOT`),
 //! with a fake process table: what each service would check, without any peer.
 
-use super::infra::{memcached_address, socat_bind};
+use super::plan::infra::{memcached_address, socat_bind};
 use super::plan::{plan, Processes};
 use super::*;
 use crate::config::testing::{with_root, Tree};

@@ -3,7 +3,7 @@
 //! rabbitmq-env.conf, the OVN run directories, qdrouterd.conf): one resolver per
 //! service, each returning the [`Plan`] the check runs.
 
-use super::plan::{connectable, Plan};
+use super::{connectable, Plan};
 use crate::config::{self, mycnf, qdrouterd, redis_conf, sysconfig, wrap_ipv6};
 use crate::net::Endpoint;
 
