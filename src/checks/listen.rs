@@ -3,7 +3,7 @@
 
 use crate::context::Context;
 use crate::probes::ProbeKind;
-use crate::proc::sockdiag::tcp_state;
+use crate::proc::sockets::tcp_state;
 use crate::proc::{describe, holders, inet_candidates, ports_phrase};
 use crate::verdict::{Checked, Outcome};
 use clap::{ArgMatches, Command};

@@ -8,7 +8,7 @@
 use crate::context::Context;
 use crate::probes::ProbeKind;
 use crate::proc::process::ProcessInfo;
-use crate::proc::sockdiag::{
+use crate::proc::sockets::{
     query_inet, query_inet_family, tcp_state, InetQuery, InetSocket, Transport,
 };
 use crate::proc::{

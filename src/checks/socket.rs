@@ -7,7 +7,7 @@
 
 use crate::context::Context;
 use crate::probes::ProbeKind;
-use crate::proc::sockdiag::{query_unix, UnixSocket};
+use crate::proc::sockets::{query_unix, UnixSocket};
 use crate::proc::{cannot_tell, describe, holders, matching_processes};
 use crate::verdict::{Checked, Outcome};
 use clap::{Arg, ArgMatches, Command};
