@@ -11,6 +11,7 @@ use crate::dispatch::{personality, Personality, MAIN_NAME};
 use crate::output::{self, Format};
 use crate::verdict::{Checked, Verdict};
 use crate::{kolla, probes, services};
+use clap::builder::PossibleValuesParser;
 use clap::{Arg, Command};
 use std::time::Duration;
 
@@ -33,7 +34,7 @@ pub fn run(args: Vec<String>) -> (String, bool) {
     match personality(&argv0, &|name| services::find(name).is_some()) {
         Personality::Service(name) => match split_globals(&rest) {
             Ok((globals, rest)) => run_service(&name, &rest, &globals),
-            Err(e) => usage_failure(&name, &e, Format::Text),
+            Err(e) => usage_failure(&name, &e, Format::default()),
         },
         // kolla's scripts take no options of ours: every argument is theirs.
         Personality::Kolla(name) => {
@@ -64,7 +65,7 @@ fn main_command() -> Command {
             Arg::new("format")
                 .long("format")
                 .global(true)
-                .value_parser(["text", "json"])
+                .value_parser(PossibleValuesParser::new(output::names()))
                 .help("Output format of the verdict line"),
         )
         .arg(
@@ -77,7 +78,9 @@ fn main_command() -> Command {
         .subcommand(probe)
         .subcommand(
             Command::new("list").about("List every service check and what it checks").arg(
-                Arg::new("format").long("format").value_parser(["text", "json"]),
+                Arg::new("format")
+                    .long("format")
+                    .value_parser(PossibleValuesParser::new(output::names())),
             ),
         )
         .allow_external_subcommands(true)
@@ -105,12 +108,12 @@ fn run_main(rest: Vec<String>) -> (String, bool) {
                     0
                 });
             }
-            return usage_failure(MAIN_NAME, &clap_reason(&e), Format::Text);
+            return usage_failure(MAIN_NAME, &clap_reason(&e), Format::default());
         }
     };
     let globals = match globals_from(&matches) {
         Ok(g) => g,
-        Err(e) => return usage_failure(MAIN_NAME, &e, Format::Text),
+        Err(e) => return usage_failure(MAIN_NAME, &e, Format::default()),
     };
     match matches.subcommand() {
         Some(("list", sub)) => {
@@ -118,7 +121,7 @@ fn run_main(rest: Vec<String>) -> (String, bool) {
                 .get_one::<String>("format")
                 .map(|s| s == "json")
                 .unwrap_or(false)
-                || globals.format == Some(Format::Json);
+                || globals.format.map(Format::name) == Some("json");
             (services::list(json), true)
         }
         Some(("probe", sub)) => {
@@ -137,7 +140,7 @@ fn run_main(rest: Vec<String>) -> (String, bool) {
             let (more, rest) = match split_globals(&args) {
                 Ok(x) => x,
                 Err(e) => {
-                    return usage_failure(service, &e, globals.format.unwrap_or(Format::Text))
+                    return usage_failure(service, &e, globals.format.unwrap_or(Format::default()))
                 }
             };
             args = rest;
@@ -150,13 +153,13 @@ fn run_main(rest: Vec<String>) -> (String, bool) {
         None => usage_failure(
             MAIN_NAME,
             "no check named: try `openstack-healthcheck list`",
-            Format::Text,
+            Format::default(),
         ),
     }
 }
 
 fn run_service(name: &str, args: &[String], globals: &Globals) -> (String, bool) {
-    let format = globals.format.unwrap_or(Format::Text);
+    let format = globals.format.unwrap_or(Format::default());
     let Some(service) = services::find(name) else {
         return usage_failure(
             name,
@@ -176,7 +179,7 @@ fn run_check(
     globals: &Globals,
     body: impl FnOnce(&Context) -> Checked,
 ) -> (String, bool) {
-    let format = globals.format.unwrap_or(Format::Text);
+    let format = globals.format.unwrap_or(Format::default());
     let budget = match budget(globals, http_budget) {
         Ok(b) => b,
         Err(e) => return usage_failure(check, &e, format),
@@ -291,7 +294,7 @@ mod tests {
     #[test]
     fn splits_leading_globals() {
         let (g, rest) = split_globals(&s(&["--format", "json", "--timeout=2", "5672"])).unwrap();
-        assert_eq!(g.format, Some(Format::Json));
+        assert_eq!(g.format.map(Format::name), Some("json"));
         assert_eq!(g.timeout, Some(Duration::from_secs(2)));
         assert_eq!(rest, s(&["5672"]));
         let (g, rest) = split_globals(&s(&["5672", "--format", "json"])).unwrap();
