@@ -1,8 +1,8 @@
 //! File modification check: PATH exists and its mtime is within SECONDS.
 
+use crate::cli::probes::ProbeKind;
 use crate::context::Context;
 use crate::deadline::parse_seconds;
-use crate::probes::ProbeKind;
 use crate::verdict::{Checked, Outcome};
 use clap::{Arg, ArgMatches, Command};
 use std::time::{Duration, SystemTime};

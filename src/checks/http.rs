@@ -10,10 +10,10 @@ mod url;
 
 pub use url::Url;
 
+use crate::cli::probes::ProbeKind;
 use crate::context::{env_flag, Context};
 use crate::net::tls::{self, Stream, TlsOptions};
 use crate::net::{self, Connection, Endpoint};
-use crate::probes::ProbeKind;
 use crate::proto::http1;
 use crate::verdict::Checked;
 use clap::{Arg, ArgAction, ArgMatches, Command};

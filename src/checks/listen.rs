@@ -1,8 +1,8 @@
 //! Listen check: a matching process has a listening socket on one of the ports
 //! (TCP LISTEN, or a UDP socket bound to the port).
 
+use crate::cli::probes::ProbeKind;
 use crate::context::Context;
-use crate::probes::ProbeKind;
 use crate::proc::sockets::tcp_state;
 use crate::proc::{describe, holders, inet_candidates, ports_phrase};
 use crate::verdict::{Checked, Outcome};

@@ -5,8 +5,8 @@
 //! 56721), UDP counts (gnocchi-statsd, octavia-health-manager), and a process whose fds we
 //! may not read makes the check say "cannot tell" instead of guessing.
 
+use crate::cli::probes::ProbeKind;
 use crate::context::Context;
-use crate::probes::ProbeKind;
 use crate::proc::process::ProcessInfo;
 use crate::proc::sockets::{
     query_inet, query_inet_family, tcp_state, InetQuery, InetSocket, Transport,

@@ -1,7 +1,7 @@
 //! Process check: a process whose command line matches runs (never the checker, never a zombie).
 
+use crate::cli::probes::ProbeKind;
 use crate::context::Context;
-use crate::probes::ProbeKind;
 use crate::proc::{describe, matching_processes};
 use crate::verdict::Checked;
 use clap::{Arg, ArgMatches, Command};

@@ -5,8 +5,8 @@
 //! a path, by the socket file's identity, so a socket bound through a relative path or a
 //! symlinked directory still counts.
 
+use crate::cli::probes::ProbeKind;
 use crate::context::Context;
-use crate::probes::ProbeKind;
 use crate::proc::sockets::{query_unix, UnixSocket};
 use crate::proc::{cannot_tell, describe, holders, matching_processes};
 use crate::verdict::{Checked, Outcome};

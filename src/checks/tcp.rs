@@ -1,9 +1,9 @@
 //! TCP connect check: healthy when something accepts a connection on the endpoint
 //! (`HOST:PORT`, `[v6]:PORT`, `unix:PATH`, `@abstract`), within the deadline.
 
+use crate::cli::probes::ProbeKind;
 use crate::context::Context;
 use crate::net::{self, Endpoint};
-use crate::probes::ProbeKind;
 use crate::verdict::Checked;
 use clap::{Arg, ArgMatches, Command};
 

@@ -5,10 +5,10 @@
 
 pub mod frame;
 
+use crate::cli::probes::ProbeKind;
 use crate::context::Context;
 use crate::net::tls::{self, TlsOptions};
 use crate::net::Endpoint;
-use crate::probes::ProbeKind;
 use crate::proto::exchange;
 use crate::proto::framed::Framed;
 use crate::verdict::{Checked, Outcome};

@@ -3,8 +3,8 @@
 //! unhealthy etcd answers 503 with `"reason"`, which becomes our reason.
 
 use crate::checks::http::{self, HttpOptions};
+use crate::cli::probes::ProbeKind;
 use crate::context::Context;
-use crate::probes::ProbeKind;
 use crate::verdict::{Checked, Outcome};
 use clap::{Arg, ArgMatches, Command};
 use serde_json::Value;

@@ -3,9 +3,9 @@
 //! http(s):// URL, the `monitor-uri` answering below 400.
 
 use crate::checks::http::{self, HttpOptions};
+use crate::cli::probes::ProbeKind;
 use crate::context::Context;
 use crate::net::{self, Endpoint};
-use crate::probes::ProbeKind;
 use crate::proto::exchange::{self, first_line, printable};
 use crate::verdict::{Checked, Outcome};
 use clap::{ArgMatches, Command};

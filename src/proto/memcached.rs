@@ -1,9 +1,9 @@
 //! memcached text protocol: send `version`, expect a `VERSION x.y.z` line. The
 //! original TripleO check sent the command and never read the reply; this one does.
 
+use crate::cli::probes::ProbeKind;
 use crate::context::Context;
 use crate::net::Endpoint;
-use crate::probes::ProbeKind;
 use crate::proto::exchange::{self, first_line, printable};
 use crate::verdict::{Checked, Outcome};
 use clap::{ArgMatches, Command};

@@ -8,10 +8,10 @@ pub mod auth;
 pub mod ed25519;
 pub mod packet;
 
+use crate::cli::probes::ProbeKind;
 use crate::config::mycnf;
 use crate::context::Context;
 use crate::net::Endpoint;
-use crate::probes::ProbeKind;
 use crate::proto::framed::Framed;
 use crate::verdict::{Checked, Outcome};
 use auth::Channel;

@@ -6,9 +6,9 @@
 //! JSON-RPC over a stream has no framing: one message ends where its outermost
 //! brace closes, so the reader counts braces outside strings before parsing.
 
+use crate::cli::probes::ProbeKind;
 use crate::context::Context;
 use crate::net::Endpoint;
-use crate::probes::ProbeKind;
 use crate::proto::exchange::{self, printable};
 use crate::verdict::{Checked, Outcome};
 use clap::{Arg, ArgMatches, Command};

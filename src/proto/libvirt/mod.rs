@@ -7,9 +7,9 @@
 
 pub mod xdr;
 
+use crate::cli::probes::ProbeKind;
 use crate::context::Context;
 use crate::net::{self, Endpoint};
-use crate::probes::ProbeKind;
 use crate::proto::exchange;
 use crate::verdict::{Checked, Outcome};
 use clap::{Arg, ArgMatches, Command};

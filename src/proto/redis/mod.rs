@@ -4,9 +4,9 @@
 
 pub mod resp;
 
+use crate::cli::probes::ProbeKind;
 use crate::context::Context;
 use crate::net::Endpoint;
-use crate::probes::ProbeKind;
 use crate::proto::exchange;
 use crate::verdict::{Checked, Outcome};
 use clap::{Arg, ArgMatches, Command};

@@ -1,18 +1,25 @@
 //! Command-line front end: turns argv into one check run and its one output line.
+//! This layer is the only one that parses arguments (the only user of clap); below it,
+//! checks take typed options.
 //!
 //! Three personalities (see `dispatch`): the main command with subcommands, a
 //! service name (TripleO's `/openstack/healthcheck [ARGS]`), and kolla's drop-in
-//! `healthcheck_*` names. Every path ends in `(line, healthy)`; usage errors are
+//! `healthcheck_*` names (`kolla`). `probe <kind>` takes its arguments from the
+//! registry in `probes`. Every path ends in `(line, healthy)`; usage errors are
 //! unhealthy verdicts with a one-line reason, never clap's multi-line report.
+
+pub mod dispatch;
+pub mod kolla;
+pub mod probes;
 
 use crate::context::{env_flag, Context};
 use crate::deadline::{parse_seconds, Deadline, DEFAULT_TIMEOUT};
-use crate::dispatch::{personality, Personality, MAIN_NAME};
 use crate::output::{self, Format};
+use crate::services;
 use crate::verdict::{Checked, Verdict};
-use crate::{kolla, probes, services};
 use clap::builder::PossibleValuesParser;
 use clap::{Arg, Command};
+use dispatch::{personality, Personality, MAIN_NAME};
 use std::time::Duration;
 
 /// Grace the watchdog leaves after the deadline for a check to report by itself.
