@@ -1,28 +1,10 @@
 //! Listen check: a matching process has a listening socket on one of the ports
 //! (TCP LISTEN, or a UDP socket bound to the port).
 
-use crate::cli::probes::ProbeKind;
 use crate::context::Context;
 use crate::proc::sockets::tcp_state;
 use crate::proc::{describe, holders, inet_candidates, ports_phrase};
 use crate::verdict::{Checked, Outcome};
-use clap::{ArgMatches, Command};
-
-pub const PROBE: ProbeKind = ProbeKind {
-    name: "listen",
-    about: "A process listens on one of the ports",
-    args,
-    run,
-    http_budget: false,
-};
-
-fn args(cmd: Command) -> Command {
-    super::port::process_and_ports(cmd)
-}
-
-fn run(m: &ArgMatches, ctx: &Context) -> Checked {
-    super::port::run_with_ports(m, ctx, check)
-}
 
 /// Healthy when a process matching `process` listens (TCP LISTEN or bound UDP) on one of `ports`.
 pub fn check(process: &str, ports: &[u16], ctx: &Context) -> Checked {
