@@ -146,9 +146,7 @@ fn run_main(rest: Vec<String>) -> (String, bool) {
             // Options may also follow the service name.
             let (more, rest) = match split_globals(&args) {
                 Ok(x) => x,
-                Err(e) => {
-                    return usage_failure(service, &e, globals.format.unwrap_or(Format::default()))
-                }
+                Err(e) => return usage_failure(service, &e, globals.format.unwrap_or_default()),
             };
             args = rest;
             let merged = Globals {
@@ -166,7 +164,7 @@ fn run_main(rest: Vec<String>) -> (String, bool) {
 }
 
 fn run_service(name: &str, args: &[String], globals: &Globals) -> (String, bool) {
-    let format = globals.format.unwrap_or(Format::default());
+    let format = globals.format.unwrap_or_default();
     let Some(service) = services::find(name) else {
         return usage_failure(
             name,
@@ -186,7 +184,7 @@ fn run_check(
     globals: &Globals,
     body: impl FnOnce(&Context) -> Checked,
 ) -> (String, bool) {
-    let format = globals.format.unwrap_or(Format::default());
+    let format = globals.format.unwrap_or_default();
     let budget = match budget(globals, http_budget) {
         Ok(b) => b,
         Err(e) => return usage_failure(check, &e, format),
