@@ -1,8 +1,7 @@
 //! oslo.config and my.cnf files are read from the container: parsing one must never panic.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use openstack_healthcheck::config::ini;
-use openstack_healthcheck::proto::mysql::mycnf;
+use openstack_healthcheck::config::{ini, mycnf};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {

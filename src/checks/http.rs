@@ -13,80 +13,15 @@ pub use url::Url;
 use crate::context::{env_flag, Context};
 use crate::net::tls::{self, Stream, TlsOptions};
 use crate::net::{self, Connection, Endpoint};
-use crate::probes::ProbeKind;
 use crate::proto::http1;
 use crate::verdict::Checked;
-use clap::{Arg, ArgAction, ArgMatches, Command};
 use std::time::Instant;
 
-pub const PROBE: ProbeKind = ProbeKind {
-    name: "http",
-    about: "HTTP(S) GET: healthy when the status is below 400",
-    args,
-    run,
-    http_budget: true,
-};
-
-fn args(cmd: Command) -> Command {
-    tls::file_args(
-        cmd.arg(
-            Arg::new("url")
-                .required(true)
-                .value_name("URL")
-                .help("http:// or https:// URL (IPv6 as http://[::1]:8080/)"),
-        ),
-    )
-    .arg(
-        Arg::new("verify")
-            .long("verify")
-            .action(ArgAction::SetTrue)
-            .help("Verify the server certificate (against --cacert, else the system CA bundle)"),
-    )
-    .arg(
-        Arg::new("insecure")
-            .long("insecure")
-            .short('k')
-            .action(ArgAction::SetTrue)
-            .conflicts_with_all(["verify", "cacert"])
-            .help("Do not verify the server certificate (the default, like curl -k)"),
-    )
-    .arg(
-        Arg::new("header")
-            .long("header")
-            .short('H')
-            .value_name("NAME: VALUE")
-            .action(ArgAction::Append)
-            .help("Extra request header"),
-    )
-    .arg(
-        Arg::new("user-agent")
-            .long("user-agent")
-            .value_name("UA")
-            .help("User-Agent (default curl-healthcheck)"),
-    )
-}
-
-fn run(m: &ArgMatches, ctx: &Context) -> Checked {
-    let url = m.get_one::<String>("url").cloned().unwrap_or_default();
-    let tls = tls::options_from(m);
-    let mut opts = HttpOptions {
-        verify: m.get_flag("verify"),
-        ca_file: tls.ca_file,
-        client_cert: tls.client_cert,
-        client_key: tls.client_key,
-        ..HttpOptions::default()
-    };
-    if let Some(ua) = m.get_one::<String>("user-agent").cloned() {
-        opts.user_agent = ua;
-    }
-    let headers: Result<Vec<_>, String> = m
-        .get_many::<String>("header")
-        .into_iter()
-        .flatten()
-        .map(|h| parse_header(h))
-        .collect();
+/// `probe http URL [-H "Name: value"]...`: GET with extra request headers, healthy below 400.
+pub fn probe(url: &str, opts: &HttpOptions, headers: &[String], ctx: &Context) -> Checked {
+    let headers: Result<Vec<_>, String> = headers.iter().map(|h| parse_header(h)).collect();
     match headers {
-        Ok(headers) => check_status(&url, fetch_inner(&url, &opts, &headers, ctx)),
+        Ok(headers) => check_status(url, fetch_inner(url, opts, &headers, ctx)),
         Err(e) => Checked::new(url, Err(e)),
     }
 }

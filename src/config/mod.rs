@@ -1,7 +1,7 @@
 //! In-process readers for the configuration files the checks take addresses from:
 //! oslo.config INI (`ini`), Apache vhosts (`vhost`), redis.conf (`redis_conf`),
-//! /etc/sysconfig-style `KEY=VALUE` files (`sysconfig`), /etc/passwd (`passwd`) and
-//! qdrouterd.conf (`qdrouterd`).
+//! /etc/sysconfig-style `KEY=VALUE` files (`sysconfig`), /etc/passwd (`passwd`),
+//! qdrouterd.conf (`qdrouterd`) and MySQL/MariaDB option files (`mycnf`).
 //!
 //! Every parser is a pure function over `&str` (unit-tested and fuzzed); the only file
 //! system access is here, and every path a service check reads goes through
@@ -9,6 +9,7 @@
 //! temporary directory, or a container's root file system seen from the host.
 
 pub mod ini;
+pub mod mycnf;
 pub mod passwd;
 pub mod qdrouterd;
 pub mod redis_conf;

@@ -9,7 +9,6 @@
 use super::{Connection, Endpoint};
 use crate::context::Context;
 use crate::util::io_reason;
-use clap::{Arg, ArgMatches, Command};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{ring, CryptoProvider};
 use rustls::pki_types::pem::PemObject;
@@ -28,30 +27,6 @@ pub struct TlsOptions {
     /// Client certificate chain (PEM) and its private key (PEM).
     pub client_cert: Option<String>,
     pub client_key: Option<String>,
-}
-
-/// The certificate files a TLS client takes (`--cacert`, `--cert`, `--key`), named as curl names them.
-pub fn file_args(cmd: Command) -> Command {
-    let file = |name: &'static str, help: &'static str| {
-        Arg::new(name).long(name).value_name("FILE").help(help)
-    };
-    cmd.arg(file(
-        "cacert",
-        "Verify the server certificate against this CA bundle (PEM)",
-    ))
-    .arg(file("cert", "Client certificate (PEM) to present"))
-    .arg(file("key", "Private key (PEM) of the client certificate"))
-}
-
-/// The options given by [`file_args`]: a CA file turns verification on, as it does for curl.
-pub fn options_from(m: &ArgMatches) -> TlsOptions {
-    let path = |name: &str| m.get_one::<String>(name).cloned();
-    TlsOptions {
-        verify: path("cacert").is_some(),
-        ca_file: path("cacert"),
-        client_cert: path("cert"),
-        client_key: path("key"),
-    }
 }
 
 /// The system CA bundle, used by `verify` without a CA file (`SSL_CERT_FILE` overrides).

@@ -1,27 +1,13 @@
 //! AMQP 0-9-1 client: protocol header, Connection.Start/StartOk (PLAIN), Tune, Open of
-//! a vhost, Close. Without credentials the broker's Connection.Start proves it speaks
-//! AMQP; with them the probe proves the login and the vhost work, then closes cleanly
-//! so the broker logs no dropped connection.
+//! a vhost, Close (cleanly, so the broker logs no dropped connection).
 
 pub mod frame;
 
 use crate::context::Context;
-use crate::net::tls::{self, TlsOptions};
+use crate::net::tls::TlsOptions;
 use crate::net::Endpoint;
-use crate::probes::ProbeKind;
-use crate::proto::exchange;
 use crate::proto::framed::Framed;
-use crate::verdict::{Checked, Outcome};
-use clap::{Arg, ArgAction, ArgMatches, Command};
 use frame::{connection_method, reply_name, Frame, Method, Value, Writer};
-
-pub const PROBE: ProbeKind = ProbeKind {
-    name: "amqp",
-    about: "AMQP 0-9-1 (RabbitMQ): protocol header and Connection.Start; with credentials, login and vhost open",
-    args,
-    run,
-    http_budget: false,
-};
 
 pub const DEFAULT_PORT: u16 = 5672;
 
@@ -31,83 +17,6 @@ const TUNE_OK: u16 = 31;
 const OPEN: u16 = 40;
 const CLOSE: u16 = 50;
 const CLOSE_OK: u16 = 51;
-
-fn args(cmd: Command) -> Command {
-    tls::file_args(
-        cmd.arg(exchange::address_arg("Broker HOST[:PORT] (default port 5672)").required(true)),
-    )
-    .arg(
-        Arg::new("user")
-            .long("user")
-            .value_name("USER")
-            .help("Log in as USER (needs --password-file)"),
-    )
-    .arg(
-        Arg::new("password-file")
-            .long("password-file")
-            .value_name("FILE")
-            .help("File whose first line is the password (never given on the command line)"),
-    )
-    .arg(
-        Arg::new("vhost")
-            .long("vhost")
-            .value_name("VHOST")
-            .default_value("/")
-            .help("Virtual host to open"),
-    )
-    .arg(Arg::new("tls").long("tls").action(ArgAction::SetTrue).help(
-        "Speak AMQP over TLS (amqps); the certificate is verified only with --cacert, like curl",
-    ))
-}
-
-fn run(m: &ArgMatches, ctx: &Context) -> Checked {
-    exchange::with_endpoint(m, None, Some(DEFAULT_PORT), |endpoint| {
-        let login = login_from(m)?;
-        handshake(endpoint, login.as_ref(), tls_from(m)?.as_ref(), ctx)
-    })
-}
-
-/// TLS options when `--tls` is given; certificate files without it are a mistake worth naming.
-fn tls_from(m: &ArgMatches) -> Result<Option<TlsOptions>, String> {
-    let opts = tls::options_from(m);
-    if m.get_flag("tls") {
-        return Ok(Some(opts));
-    }
-    match ["cacert", "cert", "key"]
-        .into_iter()
-        .find(|name| m.get_one::<String>(name).is_some())
-    {
-        Some(name) => Err(format!(
-            "--{name} needs --tls (the connection is plain AMQP without it)"
-        )),
-        None => Ok(None),
-    }
-}
-
-fn login_from(m: &ArgMatches) -> Result<Option<Login>, String> {
-    let user = m.get_one::<String>("user");
-    let file = m.get_one::<String>("password-file");
-    let vhost = m
-        .get_one::<String>("vhost")
-        .cloned()
-        .unwrap_or_else(|| "/".into());
-    match (user, file) {
-        (None, None) => Ok(None),
-        (Some(_), None) => Err(
-            "--user needs --password-file FILE (the password is never taken from the command line)"
-                .into(),
-        ),
-        (None, Some(_)) => Err("--password-file needs --user USER".into()),
-        (Some(user), Some(file)) => {
-            let password = crate::secrets::read_secret_file(file)?;
-            Ok(Some(Login {
-                user: user.clone(),
-                password,
-                vhost,
-            }))
-        }
-    }
-}
 
 /// Credentials for a full AMQP login.
 #[derive(Clone)]
@@ -128,14 +37,16 @@ impl std::fmt::Debug for Login {
     }
 }
 
-/// Speak AMQP to `endpoint`: Connection.Start must arrive; with `login`, log in and open the vhost.
-/// With `tls`, the whole conversation runs inside a TLS session (amqps).
+/// Speak AMQP to `endpoint`: Connection.Start must arrive; with `login`, log in, open the
+/// vhost and close. With `tls`, the whole conversation runs inside a TLS session (amqps).
+/// Returns the broker's product and version as its Connection.Start names them
+/// ("RabbitMQ 3.12.1").
 pub fn handshake(
     endpoint: &Endpoint,
     login: Option<&Login>,
     tls: Option<&TlsOptions>,
     ctx: &Context,
-) -> Outcome {
+) -> Result<String, String> {
     if let Some(l) = login {
         crate::secrets::remember(&l.password);
     }
@@ -159,9 +70,7 @@ pub fn handshake(
         version.0, version.1
     ));
     let Some(login) = login else {
-        return Ok(format!(
-            "{product}: AMQP 0-9-1 Connection.Start received (no credentials, login not tried)"
-        ));
+        return Ok(product);
     };
     if !mechanisms.split(' ').any(|m| m == "PLAIN") {
         return Err(format!(
@@ -172,10 +81,7 @@ pub fn handshake(
     ctx.trace(format_args!("logged in as {}", login.user));
     open_vhost(&mut io, tune_ok, &login.vhost)?;
     close(&mut io)?;
-    Ok(format!(
-        "{product}: logged in as {}, vhost {} open",
-        login.user, login.vhost
-    ))
+    Ok(product)
 }
 
 /// StartOk with PLAIN, then wait for Tune; returns the TuneOk frame, which goes out

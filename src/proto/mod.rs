@@ -1,6 +1,9 @@
 //! Native protocol clients, one module per protocol, each speaking just enough to
 //! prove the service answers (MySQL, AMQP, memcached, Redis, OVSDB, etcd, HAProxy,
-//! libvirt). HTTP/1.1 lives in `checks::http` (and its parser here in `http1`).
+//! libvirt). They return what the peer said, typed, or why the exchange failed; the
+//! verdict on it is the matching module of `checks`. The HTTP GET is `checks::http`'s
+//! (its HTTP/1.1 parser is here in `http1`); `exchange` and `framed` are the
+//! request/reply and framed-stream helpers the clients share.
 
 pub mod amqp;
 pub mod etcd;

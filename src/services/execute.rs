@@ -1,13 +1,13 @@
-//! Run a resolved [`Plan`] with the primitives (`checks::*`, `proto::*`): each leaf is
+//! Run a resolved [`Plan`] with the checks (`checks::*`): each leaf is
 //! one call; the only logic here is combining alternatives and naming the target.
 
 use super::plan::Plan;
 use crate::checks::{
-    amqp1, collectd, cron, http, listen, multipathd, port, process, socket, swift_recon, tcp,
+    amqp, amqp1, collectd, cron, etcd, http, libvirt, listen, memcached, multipathd, mysql, ovsdb,
+    port, process, redis, socket, swift_recon, tcp,
 };
 use crate::context::Context;
 use crate::net::Endpoint;
-use crate::proto::{amqp, etcd, libvirt, memcached, mysql, ovsdb, redis};
 use crate::verdict::{Checked, Outcome};
 
 /// Run `plan` within the context's deadline.

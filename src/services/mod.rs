@@ -1,10 +1,10 @@
 //! The per-service checks of tripleo-common 18.0.0: the table (data, in `table`), the
-//! resolution of an entry and its ARGS into concrete targets (`plan`), and running them
+//! resolution of an entry and its ARGS into concrete targets (`plan`, with `plan::infra`
+//! for the infrastructure services' own configuration files), and running them
 //! with the primitives (`execute`). `list` describes the table for people and for the
 //! Ansible collection.
 
 pub mod execute;
-pub mod infra;
 pub mod plan;
 pub mod table;
 
@@ -167,9 +167,9 @@ fn facts(spec: &Spec) -> (Vec<u16>, Vec<&'static str>, Vec<String>) {
 /// drop-in names, or, with `json`, one object
 /// `{"services": [{name, image, image_note, check, summary, ports, processes, files, http}],
 /// "kolla_names": [...]}`. Packaging and the Ansible collection take every service name,
-/// image and drop-in name from here, so the binary is the one list there is.
-pub fn list(json: bool) -> String {
-    let kolla_names = crate::dispatch::KOLLA_NAMES;
+/// image and drop-in name from here, so the binary is the one list there is. The drop-in
+/// names are the command line's (`cli::dispatch`), handed down so this layer stays below it.
+pub fn list(json: bool, kolla_names: &[&str]) -> String {
     if !json {
         return list_text(kolla_names);
     }

@@ -1,10 +1,13 @@
 //! Config resolution of every service kind against temporary trees (`HEALTHCHECK_ROOT`),
 //! with a fake process table: what each service would check, without any peer.
 
-use super::infra::{memcached_address, socat_bind};
+use super::plan::infra::{memcached_address, socat_bind};
 use super::plan::{plan, Processes};
 use super::*;
 use crate::config::testing::{with_root, Tree};
+
+/// Drop-in names as the command line hands them to `list`.
+const KOLLA_NAMES: &[&str] = &["healthcheck_curl", "healthcheck_port"];
 
 /// A process table holding exactly these command-line substrings.
 struct Running(&'static [&'static str]);
@@ -597,7 +600,7 @@ fn http_services_use_the_http_budget() {
 
 #[test]
 fn list_json_gives_the_facts_of_each_check() {
-    let json: serde_json::Value = serde_json::from_str(&list(true)).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&list(true, KOLLA_NAMES)).unwrap();
     let entries = json["services"].as_array().unwrap();
     assert_eq!(entries.len(), SERVICES.len());
     let dhcp = entries
@@ -676,7 +679,7 @@ fn every_service_names_a_kolla_image() {
 
 #[test]
 fn list_json_gives_each_service_its_image_and_the_kolla_names() {
-    let listed: serde_json::Value = serde_json::from_str(&list(true)).unwrap();
+    let listed: serde_json::Value = serde_json::from_str(&list(true, KOLLA_NAMES)).unwrap();
     let services = listed["services"].as_array().unwrap();
     assert_eq!(services.len(), SERVICES.len());
     for (entry, s) in services.iter().zip(SERVICES) {
@@ -696,13 +699,13 @@ fn list_json_gives_each_service_its_image_and_the_kolla_names() {
         .iter()
         .map(|n| n.as_str().unwrap())
         .collect();
-    assert_eq!(kolla, crate::dispatch::KOLLA_NAMES);
+    assert_eq!(kolla, KOLLA_NAMES);
     assert!(kolla.contains(&"healthcheck_curl"));
 }
 
 #[test]
 fn list_text_is_a_table_with_the_kolla_names_last() {
-    let text = list(false);
+    let text = list(false, KOLLA_NAMES);
     let lines: Vec<&str> = text.lines().collect();
     // Header, one row per service, a blank line, the drop-in names.
     assert_eq!(lines.len(), SERVICES.len() + 3);
@@ -722,8 +725,5 @@ fn list_text_is_a_table_with_the_kolla_names_last() {
         assert_eq!(&line[at..], s.summary, "{line}");
     }
     assert_eq!(lines[SERVICES.len() + 1], "");
-    assert!(lines
-        .last()
-        .unwrap()
-        .ends_with(&crate::dispatch::KOLLA_NAMES.join(" ")));
+    assert!(lines.last().unwrap().ends_with(&KOLLA_NAMES.join(" ")));
 }

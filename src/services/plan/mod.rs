@@ -2,12 +2,15 @@
 //! take the branches, apply the ARGS. The result, a [`Plan`], names concrete targets
 //! (URL, ports, socket) and is what `resolve_target` shows; `execute` runs it. Keeping
 //! the two apart lets every service's config resolution be tested without any peer.
+//! The infrastructure services (Redis, MySQL, RabbitMQ, OVN...) take their addresses from
+//! their own configuration files; their resolvers are the child module [`infra`].
 
-use super::infra;
-use super::table::{IniUrl, Spec};
+pub mod infra;
+
 use crate::checks::{cron, multipathd};
 use crate::config::{self, ini, vhost, wrap_ipv6};
 use crate::net::Endpoint;
+use crate::services::table::{IniUrl, Spec};
 use std::fmt;
 use std::time::Duration;
 

@@ -3,10 +3,9 @@
 //! rabbitmq-env.conf, the OVN run directories, qdrouterd.conf): one resolver per
 //! service, each returning the [`Plan`] the check runs.
 
-use super::plan::{connectable, Plan};
-use crate::config::{self, qdrouterd, redis_conf, sysconfig, wrap_ipv6};
+use super::{connectable, Plan};
+use crate::config::{self, mycnf, qdrouterd, redis_conf, sysconfig, wrap_ipv6};
 use crate::net::Endpoint;
-use crate::proto::mysql::mycnf;
 
 /// A unix socket we connect to ourselves: under `HEALTHCHECK_ROOT` like the config files.
 pub fn socket_under_root(path: &str) -> Endpoint {

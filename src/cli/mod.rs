@@ -1,17 +1,25 @@
 //! Command-line front end: turns argv into one check run and its one output line.
+//! This layer is the only one that parses arguments (the only user of clap); below it,
+//! checks take typed options.
 //!
 //! Three personalities (see `dispatch`): the main command with subcommands, a
 //! service name (TripleO's `/openstack/healthcheck [ARGS]`), and kolla's drop-in
-//! `healthcheck_*` names. Every path ends in `(line, healthy)`; usage errors are
+//! `healthcheck_*` names (`kolla`). `probe <kind>` takes its arguments from the
+//! registry in `probes`. Every path ends in `(line, healthy)`; usage errors are
 //! unhealthy verdicts with a one-line reason, never clap's multi-line report.
+
+pub mod dispatch;
+pub mod kolla;
+pub mod probes;
 
 use crate::context::{env_flag, Context};
 use crate::deadline::{parse_seconds, Deadline, DEFAULT_TIMEOUT};
-use crate::dispatch::{personality, Personality, MAIN_NAME};
 use crate::output::{self, Format};
+use crate::services;
 use crate::verdict::{Checked, Verdict};
-use crate::{kolla, probes, services};
+use clap::builder::PossibleValuesParser;
 use clap::{Arg, Command};
+use dispatch::{personality, Personality, MAIN_NAME};
 use std::time::Duration;
 
 /// Grace the watchdog leaves after the deadline for a check to report by itself.
@@ -33,7 +41,7 @@ pub fn run(args: Vec<String>) -> (String, bool) {
     match personality(&argv0, &|name| services::find(name).is_some()) {
         Personality::Service(name) => match split_globals(&rest) {
             Ok((globals, rest)) => run_service(&name, &rest, &globals),
-            Err(e) => usage_failure(&name, &e, Format::Text),
+            Err(e) => usage_failure(&name, &e, Format::default()),
         },
         // kolla's scripts take no options of ours: every argument is theirs.
         Personality::Kolla(name) => {
@@ -64,7 +72,7 @@ fn main_command() -> Command {
             Arg::new("format")
                 .long("format")
                 .global(true)
-                .value_parser(["text", "json"])
+                .value_parser(PossibleValuesParser::new(output::names()))
                 .help("Output format of the verdict line"),
         )
         .arg(
@@ -77,7 +85,9 @@ fn main_command() -> Command {
         .subcommand(probe)
         .subcommand(
             Command::new("list").about("List every service check and what it checks").arg(
-                Arg::new("format").long("format").value_parser(["text", "json"]),
+                Arg::new("format")
+                    .long("format")
+                    .value_parser(PossibleValuesParser::new(output::names())),
             ),
         )
         .allow_external_subcommands(true)
@@ -105,12 +115,12 @@ fn run_main(rest: Vec<String>) -> (String, bool) {
                     0
                 });
             }
-            return usage_failure(MAIN_NAME, &clap_reason(&e), Format::Text);
+            return usage_failure(MAIN_NAME, &clap_reason(&e), Format::default());
         }
     };
     let globals = match globals_from(&matches) {
         Ok(g) => g,
-        Err(e) => return usage_failure(MAIN_NAME, &e, Format::Text),
+        Err(e) => return usage_failure(MAIN_NAME, &e, Format::default()),
     };
     match matches.subcommand() {
         Some(("list", sub)) => {
@@ -118,8 +128,8 @@ fn run_main(rest: Vec<String>) -> (String, bool) {
                 .get_one::<String>("format")
                 .map(|s| s == "json")
                 .unwrap_or(false)
-                || globals.format == Some(Format::Json);
-            (services::list(json), true)
+                || globals.format.map(Format::name) == Some("json");
+            (services::list(json, dispatch::KOLLA_NAMES), true)
         }
         Some(("probe", sub)) => {
             let (kind_name, kind_matches) = sub.subcommand().expect("clap enforces a probe kind");
@@ -136,9 +146,7 @@ fn run_main(rest: Vec<String>) -> (String, bool) {
             // Options may also follow the service name.
             let (more, rest) = match split_globals(&args) {
                 Ok(x) => x,
-                Err(e) => {
-                    return usage_failure(service, &e, globals.format.unwrap_or(Format::Text))
-                }
+                Err(e) => return usage_failure(service, &e, globals.format.unwrap_or_default()),
             };
             args = rest;
             let merged = Globals {
@@ -150,13 +158,13 @@ fn run_main(rest: Vec<String>) -> (String, bool) {
         None => usage_failure(
             MAIN_NAME,
             "no check named: try `openstack-healthcheck list`",
-            Format::Text,
+            Format::default(),
         ),
     }
 }
 
 fn run_service(name: &str, args: &[String], globals: &Globals) -> (String, bool) {
-    let format = globals.format.unwrap_or(Format::Text);
+    let format = globals.format.unwrap_or_default();
     let Some(service) = services::find(name) else {
         return usage_failure(
             name,
@@ -176,7 +184,7 @@ fn run_check(
     globals: &Globals,
     body: impl FnOnce(&Context) -> Checked,
 ) -> (String, bool) {
-    let format = globals.format.unwrap_or(Format::Text);
+    let format = globals.format.unwrap_or_default();
     let budget = match budget(globals, http_budget) {
         Ok(b) => b,
         Err(e) => return usage_failure(check, &e, format),
@@ -291,7 +299,7 @@ mod tests {
     #[test]
     fn splits_leading_globals() {
         let (g, rest) = split_globals(&s(&["--format", "json", "--timeout=2", "5672"])).unwrap();
-        assert_eq!(g.format, Some(Format::Json));
+        assert_eq!(g.format.map(Format::name), Some("json"));
         assert_eq!(g.timeout, Some(Duration::from_secs(2)));
         assert_eq!(rest, s(&["5672"]));
         let (g, rest) = split_globals(&s(&["5672", "--format", "json"])).unwrap();

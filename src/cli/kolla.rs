@@ -9,7 +9,6 @@
 
 use crate::checks::{filemod, http, listen, port, socket};
 use crate::context::Context;
-use crate::proc::parse_ports;
 use crate::verdict::Checked;
 
 pub fn uses_http(name: &str) -> bool {
@@ -47,10 +46,7 @@ pub fn run(name: &str, args: &[String], ctx: &Context) -> Checked {
                 .iter()
                 .flat_map(|a| a.split_whitespace())
                 .collect();
-            match parse_ports(&ports) {
-                Ok(ports) => check(&args[0], &ports, ctx),
-                Err(e) => Checked::new(&args[0], Err(e)),
-            }
+            port::with_port_args(&args[0], &ports, ctx, check)
         }
         // kolla cuts PROCESS to 15 characters because it matches lsof's comm; so do we, so
         // `neutron-openvswitch-agent` still finds a process whose comm is `neutron-openvsw`.
