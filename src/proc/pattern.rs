@@ -238,8 +238,8 @@ fn translate(source: &str) -> Result<(String, usize), String> {
                 push_literal(&mut out, escaped);
                 level.atom(escaped.len_utf8());
             }
-            // `{` with nothing to repeat, `}` and `]` outside brackets: literals, as the
-            // earlier engine and glibc take them.
+            // `{` with nothing to repeat, `}` and `]` outside brackets: literals, as glibc
+            // takes them.
             other => {
                 push_literal(&mut out, other);
                 level.atom(other.len_utf8());
