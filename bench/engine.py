@@ -23,7 +23,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 from harness import measure  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = ROOT / "target/release/openstack-healthcheck"
+# The release binary: BIN from make, or the path make would give it.
+BIN = Path(os.environ.get("BIN") or subprocess.run(
+    ["make", "-s", "--no-print-directory", "-C", str(ROOT), "print-bin"],
+    check=True, capture_output=True, text=True).stdout.strip())
 ORIG = Path(os.environ.get("CACHE", "/var/cache/openstack-healthcheck")) / "originals"
 
 AGENT = r"""
@@ -148,7 +151,7 @@ def main() -> None:
     ap.add_argument("--write", action="store_true", help="update the engine section of BENCHMARKS.md")
     a = ap.parse_args()
     if not BIN.exists():
-        raise SystemExit(f"{BIN} missing: run `make build` first")
+        raise SystemExit(f"no binary at {BIN}: run 'make build' first")
     with tempfile.TemporaryDirectory(prefix="ohc-bench-") as t:
         tmp = Path(t)
         links = tmp / "bin"

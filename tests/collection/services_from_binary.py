@@ -53,6 +53,13 @@ class ListError(Exception):
     """The binary's list is unusable."""
 
 
+def release_binary():
+    """The release binary: BIN from make, or the path make would give it."""
+    return os.environ.get("BIN") or subprocess.run(
+        ["make", "-s", "--no-print-directory", "-C", REPO, "print-bin"], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
 def listed(binary):
     """The binary's services and kolla drop-in names, validated."""
     try:
@@ -116,11 +123,12 @@ def docs_text(current, services, kolla_names):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--bin", default=os.path.join(REPO, "target", "release", "openstack-healthcheck"))
+    parser.add_argument("--bin", help="the binary (default: BIN, or what `make -s print-bin` names)")
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--write", action="store_true", help="rewrite the generated files")
     mode.add_argument("--check", action="store_true", help="fail when a generated file differs")
     args = parser.parse_args(argv)
+    args.bin = args.bin or release_binary()
     try:
         services, kolla_names = listed(args.bin)
         with open(DOCS) as f:
