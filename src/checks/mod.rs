@@ -16,11 +16,13 @@ pub mod tcp;
 pub mod amqp;
 pub mod etcd;
 pub mod haproxy;
+pub mod heartbeat;
 pub mod libvirt;
 pub mod memcached;
 pub mod mysql;
 pub mod ovsdb;
 pub mod redis;
+pub mod rpc;
 
 // Service-specific checks used by the services table (not probe kinds of their own).
 pub mod amqp1;

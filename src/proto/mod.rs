@@ -1,6 +1,6 @@
 //! Native protocol clients, one module per protocol, each speaking just enough to
 //! prove the service answers (MySQL, AMQP, memcached, Redis, OVSDB, etcd, HAProxy,
-//! libvirt). They return what the peer said, typed, or why the exchange failed; the
+//! libvirt, and oslo.messaging RPC over AMQP in `oslo_rpc`). They return what the peer said, typed, or why the exchange failed; the
 //! verdict on it is the matching module of `checks`. The HTTP GET is `checks::http`'s
 //! (its HTTP/1.1 parser is here in `http1`); `exchange` and `framed` are the
 //! request/reply and framed-stream helpers the clients share.
@@ -14,5 +14,6 @@ pub mod http1;
 pub mod libvirt;
 pub mod memcached;
 pub mod mysql;
+pub mod oslo_rpc;
 pub mod ovsdb;
 pub mod redis;
