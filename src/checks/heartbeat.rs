@@ -95,7 +95,7 @@ pub fn probe(opts: &HeartbeatOptions, ctx: &Context) -> Checked {
         Ok(db) => db,
         Err(e) => return Checked::new(target, Err(format!("cannot tell: {e}"))),
     };
-    let target = format!("{target} in {}", db.name);
+    let target = format!("{target} in {} at {}", db.name, db.endpoint);
     let outcome = heartbeat_age(&db, table, &opts.service, &host, ctx)
         .map_err(|e| format!("cannot tell: {e}"))
         .and_then(|rows| judge(&rows, table, &opts.service, &host, down_time));

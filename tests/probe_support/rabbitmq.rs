@@ -12,6 +12,9 @@ pub struct RabbitMq {
     pub dir: PathBuf,
     pub port: u16,
     pub pid: u32,
+    /// The Erlang node name, and the epmd port it registered with (for rabbitmqctl).
+    pub node: String,
+    pub epmd_port: u16,
 }
 
 impl RabbitMq {
@@ -28,6 +31,28 @@ impl RabbitMq {
     pub fn beam_pid(&self) -> u32 {
         let text = std::fs::read_to_string(self.dir.join("rabbitmq.pid")).unwrap();
         text.trim().parse().unwrap()
+    }
+
+    /// Run rabbitmqctl against this broker (as `rabbitmq`, sharing its Erlang cookie)
+    /// and return its standard output; panics when it fails.
+    pub fn rabbitmqctl(&self, args: &[&str]) -> String {
+        use std::os::unix::process::CommandExt;
+        let (uid, gid) = super::passwd_ids("rabbitmq");
+        let out = Command::new("/usr/lib/rabbitmq/bin/rabbitmqctl")
+            .env("HOME", self.dir.join("home"))
+            .env("ERL_EPMD_PORT", self.epmd_port.to_string())
+            .args(["-n", &self.node])
+            .args(args)
+            .uid(uid)
+            .gid(gid)
+            .output()
+            .expect("rabbitmqctl (install rabbitmq-server: bash tests/setup/install.sh)");
+        assert!(
+            out.status.success(),
+            "rabbitmqctl {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     /// Stop the broker now (the script and the Erlang VM it started).
@@ -51,15 +76,13 @@ pub fn start_rabbitmq(dir: &Path, conf: &str) -> RabbitMq {
     let mut epmd = Command::new("epmd");
     epmd.args(["-port", &epmd_port.to_string(), "-address", "127.0.0.1"]);
     spawn_server(epmd, Some("rabbitmq"), &dir.join("epmd.log"));
+    let node = format!("ohc-{}-{port}@localhost", std::process::id());
     let mut server = Command::new("/usr/lib/rabbitmq/bin/rabbitmq-server");
     let path = |sub: &str| dir.join(sub).to_string_lossy().into_owned();
     server
         .env("HOME", path("home"))
         .env("ERL_EPMD_PORT", epmd_port.to_string())
-        .env(
-            "RABBITMQ_NODENAME",
-            format!("ohc-{}-{port}@localhost", std::process::id()),
-        )
+        .env("RABBITMQ_NODENAME", &node)
         .env("RABBITMQ_NODE_IP_ADDRESS", "127.0.0.1")
         .env("RABBITMQ_NODE_PORT", port.to_string())
         .env("RABBITMQ_DIST_PORT", dist_port.to_string())
@@ -79,5 +102,7 @@ pub fn start_rabbitmq(dir: &Path, conf: &str) -> RabbitMq {
         dir: dir.to_path_buf(),
         port,
         pid,
+        node,
+        epmd_port,
     }
 }
