@@ -71,6 +71,7 @@ pub fn table_for(service: &str) -> Table {
 /// `probe heartbeat --config FILE... --service NAME [--host HOST]`.
 pub fn probe(opts: &HeartbeatOptions, ctx: &Context) -> Checked {
     let table = table_for(&opts.service);
+    ctx.trace(format_args!("reading {}", opts.configs.join(", ")));
     let (conf, _) = match load_configs(&opts.configs) {
         Ok(c) => c,
         Err(e) => return Checked::new(opts.service.clone(), Err(format!("cannot tell: {e}"))),

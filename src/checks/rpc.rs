@@ -56,6 +56,7 @@ pub struct Resolved {
 
 /// `probe rpc --config FILE... --topic TOPIC [--server HOST] [--exchange NAME]`.
 pub fn probe(opts: &RpcOptions, ctx: &Context) -> Checked {
+    ctx.trace(format_args!("reading {}", opts.configs.join(", ")));
     match resolve(opts) {
         Ok(resolved) => {
             let target = format!("{} via {}", resolved.target.queue(), resolved.url);
@@ -304,18 +305,19 @@ fn oslo_bool(conf: &ini::Ini, section: &str, key: &str) -> Result<bool, String> 
 }
 
 /// Read the config files in order (each with its `.d` directory), later values winning.
-/// Returns the merged file and the first file's path. A missing file is an error here:
-/// the check cannot guess a broker.
+/// Returns the merged file and the first file's path. The first file must exist (the
+/// check cannot guess a broker or a database); a later one that does not is skipped, as
+/// an agent's own `.ini` may be absent.
 pub fn load_configs(configs: &[String]) -> Result<(ini::Ini, String), String> {
     let first = configs.first().cloned().ok_or("no config file given")?;
+    if !crate::config::exists(&first) && !crate::config::exists(&format!("{first}.d")) {
+        return Err(format!(
+            "{} does not exist",
+            crate::config::host_path_string(&first)
+        ));
+    }
     let mut merged = ini::Ini::default();
     for path in configs {
-        if !crate::config::exists(path) && !crate::config::exists(&format!("{path}.d")) {
-            return Err(format!(
-                "{} does not exist",
-                crate::config::host_path_string(path)
-            ));
-        }
         merged.merge(ini::load(path)?);
     }
     Ok((merged, first))

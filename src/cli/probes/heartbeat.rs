@@ -25,7 +25,7 @@ fn arguments(cmd: Command) -> Command {
             .action(ArgAction::Append)
             .help(
                 "The service's oslo.config file ([database] connection, host, service_down_time \
-                 or agent_down_time); repeat it as the service does, later files win",
+                 or agent_down_time); repeat it as the service does: later files win, and may be absent",
             ),
     )
     .arg(

@@ -25,7 +25,7 @@ fn arguments(cmd: Command) -> Command {
             .action(ArgAction::Append)
             .help(
                 "The service's oslo.config file (transport_url, control_exchange, host, \
-                 [oslo_messaging_rabbit] ssl*); repeat it as the service does, later files win",
+                 [oslo_messaging_rabbit] ssl*); repeat it as the service does: later files win, and may be absent",
             ),
     )
     .arg(
