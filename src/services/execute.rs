@@ -133,6 +133,12 @@ fn deep_checks(base: &Plan, checks: &'static Deep, mode: DeepMode, ctx: &Context
     if mode == DeepMode::Off || checked.outcome.is_err() {
         return checked;
     }
+    ctx.trace(format_args!(
+        "deep checks ({mode:?}): rpc topic {:?}, heartbeat {:?}, from {}",
+        checks.rpc_topic,
+        checks.heartbeat,
+        checks.configs.join(", ")
+    ));
     let configs: Vec<String> = checks.configs.iter().map(|c| c.to_string()).collect();
     // (healthy, reason) of the default check and of each deep one, in order.
     let mut results = vec![(true, checked.outcome.clone().unwrap_or_default())];

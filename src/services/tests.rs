@@ -773,18 +773,24 @@ fn the_rpc_workers_carry_their_deep_checks_and_list_says_so() {
 fn deep_checks_resolve_without_reading_their_configs() {
     // The default check must not depend on the files the deep checks read.
     let tree = Tree::new("svc-deep");
-    assert_eq!(
-        resolve(&tree, "nova-conductor", &["5672"], &NOTHING).unwrap(),
-        "port nova-conductor 5672 (RabbitMQ) [deep rpc: conductor] [deep heartbeat: nova-conductor]"
-    );
-    assert_eq!(
-        resolve(&tree, "nova-compute", &[], &Running(&["nova-compute"])).unwrap(),
-        "port nova-compute 5671,5672 (RabbitMQ) [deep rpc: compute] [deep heartbeat: nova-compute]"
-    );
-    assert_eq!(
-        resolve(&tree, "nova-compute", &[], &NOTHING).unwrap(),
-        "listen sshd 2022"
-    );
+    let _root = with_root(&tree.0);
+    let args = vec!["5672".to_string()];
+    let spec = &find("nova-conductor").unwrap().spec;
+    let Plan::Deep { base, deep } = plan(spec, &args, &NOTHING).unwrap() else {
+        panic!("nova-conductor has deep checks")
+    };
+    assert_eq!(base.to_string(), "port nova-conductor 5672 (RabbitMQ)");
+    assert_eq!(deep.rpc_topic, Some("conductor"));
+    let compute = &find("nova-compute").unwrap().spec;
+    assert!(matches!(
+        plan(compute, &[], &Running(&["nova-compute"])).unwrap(),
+        Plan::Deep { .. }
+    ));
+    // The migration target (sshd) branch has none.
+    assert!(matches!(
+        plan(compute, &[], &NOTHING).unwrap(),
+        Plan::Listen { .. }
+    ));
 }
 
 #[test]

@@ -151,16 +151,9 @@ impl fmt::Display for Plan {
                 write!(f, "{}", list.join(" | "))
             }
             Plan::NotApplicable(why) => write!(f, "not applicable: {why}"),
-            Plan::Deep { base, deep } => {
-                write!(f, "{base}")?;
-                if let Some(topic) = deep.rpc_topic {
-                    write!(f, " [deep rpc: {topic}]")?;
-                }
-                if let Some(binary) = deep.heartbeat {
-                    write!(f, " [deep heartbeat: {binary}]")?;
-                }
-                Ok(())
-            }
+            // What the default check resolves to, as before deep checks existed;
+            // `list --format json` names the deep ones.
+            Plan::Deep { base, .. } => write!(f, "{base}"),
         }
     }
 }
