@@ -47,7 +47,7 @@ class AgentAPI(object):
 def main():
     opts = [
         cfg.StrOpt("topic", required=True),
-        cfg.StrOpt("service-name", default="nova-conductor"),
+        cfg.StrOpt("service-name", default="oslo-test-server"),
         cfg.BoolOpt("no-baseapi", default=False),
     ]
     cfg.CONF.register_cli_opts(opts)
