@@ -58,6 +58,9 @@ pub(super) struct Progress {
     pub head_complete: bool,
 }
 
+/// Input and output buffer of a TCP connection that TLS runs over.
+const UNDER_TLS_BUFFER: usize = 4 * 1024;
+
 /// Enough of the reply's start for a status line with its reason phrase.
 const START_KEEP: usize = 128;
 
@@ -187,10 +190,18 @@ impl<In: Transport> Connector<In> for TcpConnector {
             progress.peer = Some(peer);
             progress.phase = next_phase;
         }
-        let config = details.config;
+        // Under TLS these buffers carry records to and from rustls, which keeps its own:
+        // a few KiB suffice. ureq reads a plain reply's head, or a proxy's reply to
+        // CONNECT, from them whole.
+        let (input, output) = if next_phase == Phase::Handshake {
+            (UNDER_TLS_BUFFER, UNDER_TLS_BUFFER)
+        } else {
+            let config = details.config;
+            (config.input_buffer_size(), config.output_buffer_size())
+        };
         Ok(Some(Either::B(TcpTransport {
             stream,
-            buffers: LazyBuffers::new(config.input_buffer_size(), config.output_buffer_size()),
+            buffers: LazyBuffers::new(input, output),
             deadline: hop.ctx.deadline,
         })))
     }
