@@ -868,3 +868,18 @@ openssl x509 -in v1.pem -noout -text | grep -q 'Version: 1 '";
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.line().contains("TLS handshake failed"), "{r:?}");
 }
+
+#[test]
+fn caller_headers_replace_the_defaults() {
+    let (port, seen) = recording(b"HTTP/1.1 204 No Content\r\n\r\n");
+    let r = probe(
+        &url(port, "/"),
+        &["-H", "Host: api.example", "-H", "user-agent: mine"],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let head = seen.lock().unwrap().to_ascii_lowercase();
+    assert_eq!(head.matches("host:").count(), 1, "{head}");
+    assert!(head.contains("host: api.example\r\n"), "{head}");
+    assert_eq!(head.matches("user-agent:").count(), 1, "{head}");
+    assert!(head.contains("user-agent: mine\r\n"), "{head}");
+}

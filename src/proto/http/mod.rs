@@ -113,14 +113,16 @@ pub fn get(req: &Get, ctx: &Context) -> Result<Response, String> {
         .chain(RustlsConnector::default())
         .chain(transport::Recorder(hop.clone()));
     let agent = ureq::Agent::with_parts(config, connector, transport::Resolver(hop.clone()));
-    let mut request = agent
-        .get(target)
-        .header_raw("Host", url.host_header().as_bytes());
+    // Headers as curl spells them; the caller's own replace ours.
     let has = |name: &str| {
         req.headers
             .iter()
             .any(|(k, _)| k.eq_ignore_ascii_case(name))
     };
+    let mut request = agent.get(target);
+    if !has("host") {
+        request = request.header_raw("Host", url.host_header().as_bytes());
+    }
     if !has("user-agent") && !req.user_agent.is_empty() {
         request = request.header_raw("User-Agent", req.user_agent.as_bytes());
     }
@@ -133,10 +135,10 @@ pub fn get(req: &Get, ctx: &Context) -> Result<Response, String> {
     for (name, value) in req.headers {
         request = request.header_raw(name, value.as_bytes());
     }
-    let response = request
-        .header_raw("Connection", b"close")
-        .call()
-        .map_err(|e| describe(e, &hop, None))?;
+    if !has("connection") {
+        request = request.header_raw("Connection", b"close");
+    }
+    let response = request.call().map_err(|e| describe(e, &hop, None))?;
 
     let (parts, body) = response.into_parts();
     let framing = Framing::of(&parts.headers);
@@ -154,12 +156,13 @@ pub fn get(req: &Get, ctx: &Context) -> Result<Response, String> {
     }
     let progress = lock(&progress);
     let status = parts.status.as_u16();
-    ctx.trace(format_args!(
-        "{}: HTTP {status} from {:?} ({} body bytes read)",
-        url.authority(),
-        progress.peer,
-        kept.len()
-    ));
+    if let Some(peer) = progress.peer {
+        ctx.trace(format_args!(
+            "{}: HTTP {status} from {peer} ({} body bytes read)",
+            url.authority(),
+            kept.len()
+        ));
+    }
     Ok(Response {
         status,
         reason: progress.reason_for(status).unwrap_or_else(|| {
@@ -324,10 +327,18 @@ fn describe(e: ureq::Error, hop: &Hop, body: Option<(Framing, usize)>) -> String
                 _ if timed_out => format!(
                     "timed out after {budget:.1}s waiting for proxy {proxy} to open the tunnel"
                 ),
-                ureq::Error::ConnectProxyFailed(why) => format!(
-                    "proxy {proxy} refused the tunnel to {}: {why}",
-                    hop.target.authority().map(|a| a.as_str()).unwrap_or("")
-                ),
+                ureq::Error::ConnectProxyFailed(why) => {
+                    // ureq says "proxy server responded 403/403": keep the status.
+                    let status = why
+                        .strip_prefix("proxy server responded ")
+                        .and_then(|rest| rest.split('/').next())
+                        .map(|code| format!("HTTP {code}"))
+                        .unwrap_or(why);
+                    format!(
+                        "proxy {proxy} refused the tunnel to {}: {status}",
+                        hop.target.authority().map(|a| a.as_str()).unwrap_or("")
+                    )
+                }
                 other => format!("proxy {proxy}: {}", short(&other)),
             };
         }
