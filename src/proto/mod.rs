@@ -1,7 +1,7 @@
 //! Native protocol clients, one module per protocol, each speaking just enough to
 //! prove the service answers (MySQL, AMQP, memcached, Redis, OVSDB, etcd, HAProxy,
-//! libvirt). They return what the peer said, typed, or why the exchange failed; the
-//! verdict on it is the matching module of `checks`. The HTTP GET is `checks::http`'s
+//! libvirt, Open vSwitch's unixctl control sockets). They return what the peer said,
+//! typed, or why the exchange failed; the verdict on it is the matching module of `checks`. The HTTP GET is `checks::http`'s
 //! (its HTTP/1.1 parser is here in `http1`); `exchange` and `framed` are the
 //! request/reply and framed-stream helpers the clients share.
 
@@ -16,3 +16,4 @@ pub mod memcached;
 pub mod mysql;
 pub mod ovsdb;
 pub mod redis;
+pub mod unixctl;
