@@ -42,7 +42,7 @@ pub fn execute(plan: &Plan, ctx: &Context) -> Checked {
             password,
         } => on(
             endpoint,
-            mysql::select1(endpoint, user, password.as_deref(), false, ctx),
+            mysql::select1(endpoint, user, password.as_deref(), None, ctx),
         ),
         Plan::Amqp { endpoint } => on(endpoint, amqp::handshake(endpoint, None, None, ctx)),
         Plan::Amqp1 { endpoint } => amqp1::header(endpoint, ctx),
