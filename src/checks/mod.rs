@@ -17,10 +17,12 @@ pub mod amqp;
 pub mod etcd;
 pub mod haproxy;
 pub mod libvirt;
+pub mod mariadb;
 pub mod memcached;
 pub mod mysql;
 pub mod ovn;
 pub mod ovsdb;
+pub mod rabbitmq;
 pub mod redis;
 pub mod unixctl;
 
