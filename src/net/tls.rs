@@ -30,12 +30,13 @@ pub struct TlsOptions {
 }
 
 /// The system CA bundle, used by `verify` without a CA file (`SSL_CERT_FILE` overrides).
-fn system_ca_file() -> String {
+pub(crate) fn system_ca_file() -> String {
     std::env::var("SSL_CERT_FILE")
         .unwrap_or_else(|_| "/etc/ssl/certs/ca-certificates.crt".to_string())
 }
 
-fn provider() -> Arc<CryptoProvider> {
+/// The crypto provider of every TLS client here: ring.
+pub(crate) fn provider() -> Arc<CryptoProvider> {
     Arc::new(ring::default_provider())
 }
 
@@ -58,29 +59,42 @@ pub fn client_config(opts: &TlsOptions) -> Result<Arc<ClientConfig>, String> {
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider())))
     };
-    let config = match (&opts.client_cert, &opts.client_key) {
-        (Some(cert), key) => {
-            let chain = read_certs(cert)?;
-            let key_path = key.as_deref().unwrap_or(cert);
-            let key = PrivateKeyDer::from_pem_file(key_path).map_err(|e| {
-                format!(
-                    "client key {key_path}: no usable PEM private key ({})",
-                    pem_reason(e)
-                )
-            })?;
-            builder
-                .with_client_auth_cert(chain, key)
-                .map_err(|e| format!("client certificate {cert}: {e}"))?
-        }
-        (None, Some(_)) => {
-            return Err("a client key was given without a client certificate (--cert)".into())
-        }
-        (None, None) => builder.with_no_client_auth(),
+    let config = match client_identity(opts)? {
+        Some((chain, key)) => builder
+            .with_client_auth_cert(chain, key)
+            .map_err(|e| format!("client certificate: {e}"))?,
+        None => builder.with_no_client_auth(),
     };
     Ok(Arc::new(config))
 }
 
-fn read_certs(path: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+/// The client certificate chain and key of `opts`, if any, read and checked to belong
+/// together (rustls compares the key with the certificate's public key), so a wrong
+/// pair is a one-line error before anything is connected.
+pub(crate) fn client_identity(
+    opts: &TlsOptions,
+) -> Result<Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>, String> {
+    let (cert, key) = match (&opts.client_cert, &opts.client_key) {
+        (Some(cert), key) => (cert, key.as_deref().unwrap_or(cert)),
+        (None, Some(_)) => {
+            return Err("a client key was given without a client certificate (--cert)".into())
+        }
+        (None, None) => return Ok(None),
+    };
+    let chain = read_certs(cert)?;
+    let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| {
+        format!(
+            "client key {key}: no usable PEM private key ({})",
+            pem_reason(e)
+        )
+    })?;
+    rustls::sign::CertifiedKey::from_der(chain.clone(), key_der.clone_key(), &provider())
+        .map_err(|e| format!("client certificate {cert} with key {key}: {e}"))?;
+    Ok(Some((chain, key_der)))
+}
+
+/// The PEM certificates in `path`; none, or an unreadable file, is an error naming it.
+pub(crate) fn read_certs(path: &str) -> Result<Vec<CertificateDer<'static>>, String> {
     let certs: Vec<_> = CertificateDer::pem_file_iter(path)
         .map_err(|e| format!("cannot read certificates from {path}: {}", pem_reason(e)))?
         .collect::<Result<_, _>>()
@@ -142,7 +156,8 @@ fn handshake_error(e: &io::Error, deadline: crate::deadline::Deadline) -> String
     }
 }
 
-fn tls_reason(e: &rustls::Error) -> String {
+/// A rustls error as a short reason a person can act on.
+pub(crate) fn tls_reason(e: &rustls::Error) -> String {
     use rustls::{CertificateError, Error};
     match e {
         Error::InvalidCertificate(CertificateError::UnknownIssuer) => {
