@@ -1,8 +1,9 @@
 //! In-process readers for the configuration files the checks take addresses from:
 //! oslo.config INI (`ini`), Apache vhosts (`vhost`), redis.conf (`redis_conf`),
 //! /etc/sysconfig-style `KEY=VALUE` files (`sysconfig`), /etc/passwd (`passwd`),
-//! qdrouterd.conf (`qdrouterd`) and MySQL/MariaDB option files (`mycnf`); and the two
-//! URLs an OpenStack service's oslo.config file names its peers with: oslo.messaging's
+//! qdrouterd.conf (`qdrouterd`), MySQL/MariaDB option files (`mycnf`) and RabbitMQ's
+//! rabbitmq.conf, enabled_plugins and definitions file (`rabbitmq`); and the two URLs
+//! an OpenStack service's oslo.config file names its peers with: oslo.messaging's
 //! `transport_url` (`transport_url`) and SQLAlchemy's database URL (`db_url`).
 //!
 //! Every parser is a pure function over `&str` (unit-tested and fuzzed); the only file
@@ -15,6 +16,7 @@ pub mod ini;
 pub mod mycnf;
 pub mod passwd;
 pub mod qdrouterd;
+pub mod rabbitmq;
 pub mod redis_conf;
 pub mod sysconfig;
 pub mod transport_url;

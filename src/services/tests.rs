@@ -509,13 +509,44 @@ fn ovn_dbs_sockets_then_northd() {
     tree.write("/var/run/ovn/ovn-northd.4242.ctl", "");
     assert!(resolve(&tree, "ovn-dbs", &[], &NOTHING)
         .unwrap()
-        .contains("ovn-northd.4242.ctl (ovn-northd control socket)"));
+        .ends_with("ovn-northd.4242.ctl version (ovn-northd)"));
     tree.write("/run/ovn/ovnsb_db.sock", "");
     let target = resolve(&tree, "ovn-dbs", &[], &NOTHING).unwrap();
     assert!(
         target.starts_with("ovsdb unix:") && target.ends_with("ovnsb_db.sock=OVN_Southbound"),
         "{target}"
     );
+}
+
+#[test]
+fn deep_checks_are_named_areas_or_all() {
+    use super::plan::deep_value_names;
+    assert!(deep_value_names("ovn", "ovn"));
+    assert!(deep_value_names("rpc, OVN", "ovn"));
+    assert!(deep_value_names("all", "ovn"));
+    assert!(deep_value_names("rpc ovn", "ovn"));
+    assert!(!deep_value_names("rpc", "ovn"));
+    assert!(!deep_value_names("", "ovn"));
+    assert!(!deep_value_names("ovn-controller", "ovn"));
+}
+
+#[test]
+fn ovn_controller_port_check_knows_the_local_ovsdb() {
+    let tree = Tree::new("svc-ovn-controller");
+    tree.write("/run/openvswitch/db.sock", "");
+    let guard = with_root(&tree.0);
+    let spec = &find("ovn-controller").unwrap().spec;
+    match plan(spec, &["16641".to_string()], &NOTHING).unwrap() {
+        Plan::OvnControllerPort { ports, ovs_db } => {
+            assert_eq!(ports, vec![16641]);
+            assert!(
+                ovs_db.to_string().ends_with("/run/openvswitch/db.sock"),
+                "{ovs_db}"
+            );
+        }
+        other => panic!("expected the port check, got {other}"),
+    }
+    drop(guard);
 }
 
 #[test]

@@ -22,6 +22,7 @@ mod redis;
 mod rpc;
 mod socket;
 mod tcp;
+mod unixctl;
 
 use crate::context::Context;
 use crate::verdict::Checked;
@@ -55,6 +56,7 @@ pub fn all() -> &'static [&'static ProbeKind] {
         &memcached::PROBE,
         &redis::PROBE,
         &ovsdb::PROBE,
+        &unixctl::PROBE,
         &etcd::PROBE,
         &haproxy::PROBE,
         &libvirt::PROBE,
