@@ -10,7 +10,7 @@ pub mod infra;
 use crate::checks::{cron, multipathd};
 use crate::config::{self, ini, vhost, wrap_ipv6};
 use crate::net::Endpoint;
-use crate::services::table::{IniUrl, Spec};
+use crate::services::table::{Deep, IniUrl, Spec};
 use std::fmt;
 use std::time::Duration;
 
@@ -100,6 +100,12 @@ pub enum Plan {
     },
     /// Alternatives tried in order (each may have failed to resolve).
     FirstHealthy(Vec<Result<Plan, String>>),
+    /// `base`, and the deep checks when asked for; their settings are read from the
+    /// service's config files only then, so the default check never depends on them.
+    Deep {
+        base: Box<Plan>,
+        deep: &'static Deep,
+    },
     NotApplicable(String),
 }
 
@@ -170,6 +176,9 @@ impl fmt::Display for Plan {
                 write!(f, "{}", list.join(" | "))
             }
             Plan::NotApplicable(why) => write!(f, "not applicable: {why}"),
+            // What the default check resolves to, as before deep checks existed;
+            // `list --format json` names the deep ones.
+            Plan::Deep { base, .. } => write!(f, "{base}"),
         }
     }
 }
@@ -226,6 +235,10 @@ pub fn plan(spec: &Spec, args: &[String], procs: &dyn Processes) -> Result<Plan,
             alternatives.iter().map(|s| plan(s, args, procs)).collect(),
         )),
         Spec::NotApplicable(why) => Ok(Plan::NotApplicable(why.to_string())),
+        Spec::Deep { check, deep } => Ok(Plan::Deep {
+            base: Box::new(plan(check, args, procs)?),
+            deep,
+        }),
         Spec::Vhost { conf } => {
             let path = format!("{VHOST_DIR}/{conf}");
             let text = config::read_required(&path)?;
