@@ -1,6 +1,5 @@
 //! The exit and output contract of the binary as a whole.
-mod common;
-use common::*;
+use crate::util::*;
 
 #[test]
 fn unknown_service_is_one_line_and_unhealthy() {

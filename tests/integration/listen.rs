@@ -1,10 +1,10 @@
 //! `probe listen`: TCP LISTEN and bound UDP, exact ports, side by side with kolla's
 //! `healthcheck_listen` and TripleO's common.sh `healthcheck_listen`.
 
-mod common;
-mod procpeers;
-
-use procpeers::{established, free_port, prefix_ports, side_by_side, start, SideBySide};
+use crate::util::procpeers::{
+    established, free_port, prefix_ports, side_by_side, start, SideBySide,
+};
+use crate::util::{self, procpeers};
 
 #[test]
 fn tcp_listener_ipv4_and_ipv6() {
@@ -114,11 +114,11 @@ fn root_without_ptrace_cannot_tell() {
         "--inh-caps=-sys_ptrace",
         "--bounding-set=-sys_ptrace",
         "--",
-        common::bin(),
+        util::bin(),
     ])
     .args(["probe", "listen", &server.marker, &port.to_string()])
     .env("HEALTHCHECK_NO_HINTS", "1");
-    let r = common::run_cmd(cmd);
+    let r = util::run_cmd(cmd);
     assert!(!r.healthy(), "{}", r.line());
     assert!(r.line().contains("cannot tell:"), "{}", r.line());
     // With the capability, root reads it and the verdict is healthy.

@@ -2,8 +2,7 @@
 //! `get_url_from_vhost` (common.sh from the tripleo-common 18.0.0 wheel) and crudini
 //! (`get_config_val`), on files written in the style TripleO deploys. Where the originals
 //! are wrong (documented in docs/services.md) the expected value is written out instead.
-mod common;
-use common::TempDir;
+use crate::util::TempDir;
 use openstack_healthcheck::config::{ini, vhost};
 use std::process::Command;
 

@@ -2,7 +2,7 @@
 //! package in a temp dir, pause it, and run fake peers that answer garbage.
 #![allow(dead_code)]
 
-use crate::common::{self, wait_for, Child, Run, TempDir};
+use super::{self as util, wait_for, Child, Run, TempDir};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
@@ -96,7 +96,7 @@ pub fn rejects_fake_peers(kind: &str, address: impl Fn(u16) -> String) {
         ("endless data", None),
     ] {
         let port = fake_peer(reply);
-        let run = common::run(&["--timeout", "3", "probe", kind, &address(port)]);
+        let run = util::run(&["--timeout", "3", "probe", kind, &address(port)]);
         assert!(
             !run.healthy(),
             "{kind} against {what} must be unhealthy: {run:?}"
@@ -112,7 +112,7 @@ pub fn rejects_fake_peers(kind: &str, address: impl Fn(u16) -> String) {
 pub fn times_out(args: &[&str]) -> Run {
     let mut all = vec!["--timeout", STOPPED_BUDGET, "probe"];
     all.extend_from_slice(args);
-    let run = common::run(&all);
+    let run = util::run(&all);
     assert!(
         !run.healthy(),
         "a stopped server must be unhealthy: {run:?}"
@@ -151,7 +151,7 @@ pub fn expect_unhealthy(args: &[&str], says: &str) -> Run {
 fn probe(args: &[&str]) -> Run {
     let mut all = vec!["probe"];
     all.extend_from_slice(args);
-    common::run(&all)
+    util::run(&all)
 }
 
 /// Pause the server: the probe times out within its budget; kill it: the probe says `gone_says`.
@@ -165,7 +165,7 @@ pub fn stopped_then_gone(server: Child, args: &[&str], gone_says: &str) {
 /// Run the binary with HEALTHCHECK_DEBUG=1 (the trace goes to stderr, still one line allowed
 /// for the verdict; the secret must appear nowhere).
 pub fn run_debug(args: &[&str]) -> Run {
-    let mut cmd = Command::new(common::bin());
+    let mut cmd = Command::new(util::bin());
     cmd.args(args).env("HEALTHCHECK_DEBUG", "1");
     let out = cmd.output().expect("run openstack-healthcheck");
     Run {
@@ -204,7 +204,7 @@ pub fn http_get(port: u16, path: &str) -> (u16, Vec<u8>) {
 
 /// Start a single-member etcd on free loopback ports with `extra` flags; returns it and its client port.
 pub fn start_etcd(dir: &TempDir, extra: &[&str]) -> (Child, u16) {
-    let (client, peer) = (common::free_port(), common::free_port());
+    let (client, peer) = (util::free_port(), util::free_port());
     let client_url = format!("http://127.0.0.1:{client}");
     let peer_url = format!("http://127.0.0.1:{peer}");
     let data = dir.path().join("etcd").display().to_string();
@@ -227,7 +227,7 @@ pub fn start_etcd(dir: &TempDir, extra: &[&str]) -> (Child, u16) {
     wait_tcp("etcd", client);
     // The port opens before the member has elected itself leader; until then /health says
     // false. Wait for the server's own word (read by the test, not by the code under test).
-    common::wait_for(
+    util::wait_for(
         "etcd to report itself healthy",
         Duration::from_secs(30),
         || String::from_utf8_lossy(&http_get(client, "/health").1).contains(r#""health":"true""#),

@@ -1,11 +1,9 @@
 //! `probe socket`: unix sockets by path and abstract name, side by side with kolla's
 //! `healthcheck_socket` and TripleO's common.sh `healthcheck_socket`.
 
-mod common;
-mod procpeers;
-
-use common::{run, TempDir};
-use procpeers::{kolla, start, tripleo};
+use crate::util::procpeers;
+use crate::util::procpeers::{kolla, start, tripleo};
+use crate::util::{run, TempDir};
 
 #[test]
 fn path_socket_like_the_originals() {

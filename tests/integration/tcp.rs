@@ -1,7 +1,6 @@
 //! The TCP connect probe against real listeners: TCP (IPv4, IPv6), unix and abstract
 //! sockets, closed ports, and a malformed address.
-mod common;
-use common::*;
+use crate::util::*;
 
 use std::net::TcpListener;
 use std::os::unix::net::UnixListener;

@@ -4,13 +4,11 @@
 //! password is on no command line. The broker also listens for AMQP over TLS with a
 //! certificate from a test CA made by openssl.
 
-mod common;
-mod probe_support;
-
-use common::{free_port, run, Run};
+use crate::util;
+use crate::util::rabbitmq::{start_rabbitmq, RabbitMq};
+use crate::util::servers::*;
+use crate::util::{free_port, run, Run};
 use nix::sys::signal::Signal;
-use probe_support::rabbitmq::{start_rabbitmq, RabbitMq};
-use probe_support::*;
 use std::sync::{OnceLock, RwLock};
 use std::time::Duration;
 
@@ -31,7 +29,7 @@ impl Broker {
         format!("127.0.0.1:{}", self.tls_port)
     }
 
-    /// A file of the test PKI (see `common::make_test_pki`).
+    /// A file of the test PKI (see `util::make_test_pki`).
     fn pki(&self, name: &str) -> String {
         self.server.dir.join(name).to_string_lossy().into_owned()
     }
@@ -55,7 +53,7 @@ fn broker() -> &'static Broker {
 fn start() -> Broker {
     let dir = scratch_dir("rabbitmq");
     let tls_port = free_port();
-    common::make_test_pki(&dir);
+    util::make_test_pki(&dir);
     std::fs::write(
         dir.join("definitions.json"),
         format!(

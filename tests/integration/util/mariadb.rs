@@ -2,8 +2,8 @@
 //! created through an init file (so no password is on a command line), the server
 //! running as `mysql` on a unix socket of the test's choosing and a free loopback port.
 
-use super::{chown, spawn_server};
-use crate::common::free_port;
+use super::free_port;
+use super::servers::{chown, spawn_server};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -23,7 +23,7 @@ impl MariaDb {
     /// An option file (mode 0600) in the server's directory.
     pub fn defaults(&self, name: &str, text: &str) -> String {
         let path = self.dir.join(name);
-        super::write_private(&path, text);
+        super::servers::write_private(&path, text);
         path.to_string_lossy().into_owned()
     }
 

@@ -2,11 +2,8 @@
 //! against the real servers from Debian packages, started here on loopback ports and
 //! temp-dir sockets: up, wrong or missing secret, stopped (SIGSTOP), gone, fake peers.
 
-mod common;
-mod small_protocols;
-
-use common::{free_port, TempDir};
-use small_protocols::*;
+use crate::util::probes::*;
+use crate::util::{free_port, TempDir};
 
 #[test]
 fn memcached() {

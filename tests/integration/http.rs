@@ -2,8 +2,8 @@
 //! (statuses, chunked, garbage, silence, dripping, endless headers, proxies), Python's
 //! http.server (a real process we can SIGSTOP), `openssl s_server` for HTTPS with a CA,
 //! client certificates, and kolla's own `healthcheck_curl` side by side.
-mod common;
-use common::*;
+use crate::util;
+use crate::util::*;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -357,7 +357,7 @@ struct Pki {
 impl Pki {
     fn new() -> Pki {
         let dir = TempDir::new("http-pki");
-        common::make_test_pki(dir.path());
+        util::make_test_pki(dir.path());
         Pki { dir }
     }
 

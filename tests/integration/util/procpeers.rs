@@ -6,7 +6,7 @@
 //! A peer prints `ready` once its sockets are set up; it never closes what it holds.
 #![allow(dead_code)]
 
-use super::common::{run_cmd, Run, TempDir};
+use super::{run_cmd, Run, TempDir};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -53,7 +53,7 @@ while True: time.sleep(60)
 pub struct Peer {
     pub marker: String,
     pub info: Vec<String>,
-    child: super::common::Child,
+    child: super::Child,
     _dir: TempDir,
 }
 
@@ -100,7 +100,7 @@ pub fn start(role: &str, action: &str, args: &[&str], user: Option<&str>) -> Pee
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
-    let mut child = super::common::Child(
+    let mut child = super::Child(
         cmd.spawn()
             .unwrap_or_else(|e| panic!("cannot start peer {action}: {e}")),
     );
@@ -127,7 +127,7 @@ pub fn start(role: &str, action: &str, args: &[&str], user: Option<&str>) -> Pee
 /// A TCP port on which nothing listens now, usable on 127.0.0.1 and ::1.
 pub fn free_port() -> u16 {
     loop {
-        let port = super::common::free_port();
+        let port = super::free_port();
         if std::net::TcpListener::bind(("::1", port)).is_ok() {
             return port;
         }
@@ -149,7 +149,7 @@ pub fn prefix_ports() -> (u16, u16) {
 /// Wait until the kernel shows `n` or more TCP sockets in `state` (hex, as in /proc/net/tcp) on `port`.
 pub fn wait_for_state(port: u16, state: &str, n: usize) {
     let hex = format!(":{port:04X} ");
-    super::common::wait_for(
+    super::wait_for(
         &format!("{n} sockets in state {state} on port {port}"),
         Duration::from_secs(5),
         || {
@@ -208,11 +208,11 @@ pub fn run_as(user: Option<&str>, args: &[&str]) -> Run {
                 user,
                 "--clear-groups",
                 "--",
-                super::common::bin(),
+                super::bin(),
             ]);
             c
         }
-        None => Command::new(super::common::bin()),
+        None => Command::new(super::bin()),
     };
     cmd.args(args).env_remove("HEALTHCHECK_DEBUG");
     run_cmd(cmd)
@@ -281,7 +281,7 @@ pub struct SideBySide {
 /// KIND is `port` or `listen`: kolla's `healthcheck_KIND` and TripleO's `healthcheck_KIND` function.
 pub fn side_by_side(kind: &str, process: &str, port: u16) -> SideBySide {
     let p = port.to_string();
-    let ours = super::common::run(&["probe", kind, process, &p]);
+    let ours = super::run(&["probe", kind, process, &p]);
     SideBySide {
         ours: ours.healthy(),
         line: ours.line(),

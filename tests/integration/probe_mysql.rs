@@ -1,13 +1,11 @@
 //! `probe mysql` against a real MariaDB from Debian's packages, started by the test
 //! on a loopback port and a socket in a temporary directory, once per test binary.
 
-mod common;
-mod probe_support;
-
-use common::{free_port, run};
+use crate::util;
+use crate::util::mariadb::{start_mariadb, MariaDb};
+use crate::util::servers::*;
+use crate::util::{free_port, run};
 use nix::sys::signal::Signal;
-use probe_support::mariadb::{start_mariadb, MariaDb};
-use probe_support::*;
 use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;
@@ -45,7 +43,7 @@ fn start(tag: &str, extra: &[String]) -> MariaDb {
 }
 
 /// `probe mysql TARGET --defaults-file FILE EXTRA...` with a deadline of `timeout` seconds.
-fn probe_mysql(timeout: &str, target: &str, file: &str, extra: &[&str]) -> common::Run {
+fn probe_mysql(timeout: &str, target: &str, file: &str, extra: &[&str]) -> util::Run {
     run(&[&mysql_args(timeout, target, file)[..], extra].concat())
 }
 
@@ -195,7 +193,7 @@ fn stopped_then_gone_server() {
     }
     signal(db.pid, Signal::SIGCONT);
     signal(db.pid, Signal::SIGKILL);
-    common::wait_for("mariadbd gone", Duration::from_secs(10), || {
+    util::wait_for("mariadbd gone", Duration::from_secs(10), || {
         std::net::TcpStream::connect(("127.0.0.1", db.port)).is_err()
     });
     assert_unhealthy(

@@ -1,11 +1,8 @@
 //! `probe filemod`: fresh, stale, missing, side by side with kolla's `healthcheck_filemod`
 //! and TripleO's common.sh `healthcheck_file_modification`.
 
-mod common;
-mod procpeers;
-
-use common::{run, TempDir};
-use procpeers::{kolla, tripleo};
+use crate::util::procpeers::{kolla, tripleo};
+use crate::util::{run, TempDir};
 use std::time::{Duration, SystemTime};
 
 fn all_three(path: &str, seconds: &str) -> (bool, String, bool, bool) {

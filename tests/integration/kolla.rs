@@ -2,18 +2,16 @@
 //! symlinks, and the process matching every socket check relies on: never the checker
 //! itself, never a zombie.
 
-mod common;
-mod procpeers;
-
-use common::{run, run_cmd, Run, TempDir};
-use procpeers::{established, free_port, start};
+use crate::util::procpeers::{established, free_port, start};
+use crate::util::{self, procpeers};
+use crate::util::{run, run_cmd, Run, TempDir};
 use std::process::Command;
 
 /// Run our binary through a symlink named `name` (how images install kolla's names).
 fn drop_in(dir: &TempDir, name: &str, args: &[&str]) -> Run {
     let link = dir.path().join(name);
     if !link.exists() {
-        std::os::unix::fs::symlink(common::bin(), &link).unwrap();
+        std::os::unix::fs::symlink(util::bin(), &link).unwrap();
     }
     let mut cmd = Command::new(&link);
     cmd.args(args);
@@ -140,7 +138,7 @@ fn checker_never_matches_itself() {
         r.line()
     );
     // ... and in the argv of the shell that runs us (`; true` stops the shell from exec'ing us).
-    let script = format!("'{}' probe port '{pattern}' 5672; true", common::bin());
+    let script = format!("'{}' probe port '{pattern}' 5672; true", util::bin());
     let out = Command::new("sh").args(["-c", &script]).output().unwrap();
     let line = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -162,7 +160,7 @@ fn zombies_are_ignored() {
         None,
     );
     let zombie: u32 = parent.info[0].parse().unwrap();
-    common::wait_for(
+    util::wait_for(
         "the child to become a zombie",
         std::time::Duration::from_secs(5),
         || {

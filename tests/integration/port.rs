@@ -1,13 +1,11 @@
 //! `probe port`: established TCP (IPv4, IPv6), UDP, and every state that must not count,
 //! side by side with kolla's `healthcheck_port` and TripleO's common.sh `healthcheck_port`.
 
-mod common;
-mod procpeers;
-
-use common::run;
-use procpeers::{
+use crate::util::procpeers::{
     established, free_port, prefix_ports, side_by_side, start, wait_for_state, SideBySide,
 };
+use crate::util::run;
+use crate::util::{self, procpeers};
 
 #[test]
 fn established_ipv4_both_ends_like_the_originals() {
@@ -273,14 +271,14 @@ fn mixed_users_a_readable_holder_is_enough() {
 /// stale hint never changes a verdict, and a healthy run leaves the owner's pid behind.
 #[test]
 fn hints_never_change_a_verdict() {
-    let state = common::TempDir::new("hints");
+    let state = util::TempDir::new("hints");
     let port = free_port();
     let (server, client) = established("127.0.0.1", port);
     let check = |marker: &str, port: u16| {
-        let mut cmd = std::process::Command::new(common::bin());
+        let mut cmd = std::process::Command::new(util::bin());
         cmd.args(["probe", "port", marker, &port.to_string()])
             .env("HEALTHCHECK_STATE_DIR", state.path());
-        common::run_cmd(cmd)
+        util::run_cmd(cmd)
     };
     // Healthy, and the owner is remembered.
     assert!(check(&client.marker, port).healthy());

@@ -3,9 +3,6 @@
 //! (garbage, silence), and the checks that no secret ever reaches the output.
 #![allow(dead_code)]
 
-pub mod mariadb;
-pub mod rabbitmq;
-
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
@@ -221,14 +218,14 @@ pub fn write_private(path: &std::path::Path, text: &str) {
     f.write_all(text.as_bytes()).unwrap();
 }
 
-pub fn assert_healthy(r: &crate::common::Run, needle: &str) {
+pub fn assert_healthy(r: &super::Run, needle: &str) {
     assert!(
         r.healthy() && r.line().contains(needle),
         "expected healthy with {needle:?}: {r:?}"
     );
 }
 
-pub fn assert_unhealthy(r: &crate::common::Run, needle: &str) {
+pub fn assert_unhealthy(r: &super::Run, needle: &str) {
     assert!(
         !r.healthy() && r.line().contains(needle),
         "expected unhealthy with {needle:?}: {r:?}"

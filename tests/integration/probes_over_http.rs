@@ -3,12 +3,10 @@
 //! haproxy http://...` once `checks::http` is merged. Until then the `probe_*` tests
 //! here FAIL on purpose with "not implemented yet".
 
-mod common;
-mod small_protocols;
-
-use common::TempDir;
+use crate::util;
+use crate::util::probes::*;
+use crate::util::TempDir;
 use openstack_healthcheck::checks::etcd::evaluate;
-use small_protocols::*;
 
 /// A backend quota this small raises etcd's NOSPACE alarm at the first write,
 /// after which etcd reports `{"health":"false"}` with HTTP 503.
@@ -84,7 +82,7 @@ fn probe_etcd_end_to_end() {
 #[test]
 fn probe_haproxy_monitor_uri_end_to_end() {
     let dir = TempDir::new("haproxy-http");
-    let (up_port, failing_port) = (common::free_port(), common::free_port());
+    let (up_port, failing_port) = (util::free_port(), util::free_port());
     let config = dir.path().join("haproxy.cfg");
     let settings = format!(
         "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\

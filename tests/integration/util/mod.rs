@@ -2,6 +2,12 @@
 //! start peers. Every test that needs a server starts it and fails loudly if it cannot.
 #![allow(dead_code)]
 
+pub mod mariadb;
+pub mod probes;
+pub mod procpeers;
+pub mod rabbitmq;
+pub mod servers;
+
 use std::net::TcpListener;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};

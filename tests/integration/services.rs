@@ -1,14 +1,11 @@
 //! The per-service checks run as the binary, against real peers started here on loopback
 //! and free ports, with their configuration written into a temporary root
 //! (`HEALTHCHECK_ROOT`) the way TripleO lays it out.
-mod common;
-mod probe_support;
-mod small_protocols;
-use common::*;
-use probe_support::mariadb::{start_mariadb, MariaDb};
-use probe_support::rabbitmq::start_rabbitmq;
-use probe_support::{scratch_dir, wait_ready};
-use small_protocols::{spawn, start_etcd, start_session_libvirtd, wait_tcp, wait_unix};
+use crate::util::mariadb::{start_mariadb, MariaDb};
+use crate::util::probes::{spawn, start_etcd, start_session_libvirtd, wait_tcp, wait_unix};
+use crate::util::rabbitmq::start_rabbitmq;
+use crate::util::servers::{scratch_dir, wait_ready};
+use crate::util::*;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;

@@ -2,8 +2,8 @@
 //! loopback and free ports, with its own epmd, node name and directories, so that it
 //! never meets the host's broker or another test's.
 
-use super::{chown, spawn_server};
-use crate::common::free_port;
+use super::free_port;
+use super::servers::{chown, spawn_server};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
