@@ -2,17 +2,18 @@
 //! `get_url_from_vhost` (common.sh from the tripleo-common 18.0.0 wheel) and crudini
 //! (`get_config_val`), on files written in the style TripleO deploys. Where the originals
 //! are wrong (documented in docs/services.md) the expected value is written out instead.
-use crate::util::TempDir;
+use crate::util::{original, TempDir};
 use openstack_healthcheck::config::{ini, vhost};
 use std::process::Command;
-
-const COMMON_SH: &str = "/var/cache/openstack-healthcheck/originals/tripleo/common.sh";
 
 /// The original `get_url_from_vhost FILE`.
 fn original_vhost_url(file: &std::path::Path) -> String {
     let out = Command::new("bash")
         .arg("-c")
-        .arg(format!("source {COMMON_SH} && get_url_from_vhost \"$1\""))
+        .arg(format!(
+            "source {} && get_url_from_vhost \"$1\"",
+            original("tripleo/common.sh")
+        ))
         .arg("get_url_from_vhost")
         .arg(file)
         .output()
@@ -29,7 +30,8 @@ fn original_config_val(file: &std::path::Path, section: &str, key: &str, default
     let out = Command::new("bash")
         .arg("-c")
         .arg(format!(
-            "source {COMMON_SH} && get_config_val \"$1\" \"$2\" \"$3\" \"$4\""
+            "source {} && get_config_val \"$1\" \"$2\" \"$3\" \"$4\"",
+            original("tripleo/common.sh")
         ))
         .args([
             "get_config_val",

@@ -3,35 +3,16 @@
 //! http.server (a real process we can SIGSTOP), `openssl s_server` for HTTPS with a CA,
 //! client certificates, and kolla's own `healthcheck_curl` side by side.
 use crate::util;
+use crate::util::fake::{serve, serve_on};
+use crate::util::servers::{self, spawn_cmd};
 use crate::util::*;
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-const KOLLA_CURL: &str = "/var/cache/openstack-healthcheck/originals/kolla/healthcheck_curl";
-
-/// Start a server on `bind` running `behaviour` per connection (each in its own
-/// thread, living until the test process ends); returns its port.
-fn serve_on(bind: &str, behaviour: impl Fn(TcpStream) + Send + Sync + 'static) -> u16 {
-    let listener = TcpListener::bind(bind).expect("bind a test server");
-    let port = listener.local_addr().unwrap().port();
-    let behaviour = Arc::new(behaviour);
-    std::thread::spawn(move || {
-        for conn in listener.incoming().flatten() {
-            let behaviour = Arc::clone(&behaviour);
-            std::thread::spawn(move || behaviour(conn));
-        }
-    });
-    port
-}
-
-fn serve(behaviour: impl Fn(TcpStream) + Send + Sync + 'static) -> u16 {
-    serve_on("127.0.0.1:0", behaviour)
-}
 
 /// A server that records each request head in the returned slot, then replies `reply`.
 fn recording(reply: &'static [u8]) -> (u16, Arc<Mutex<String>>) {
@@ -245,33 +226,15 @@ fn endless_headers_and_garbage_are_refused() {
 /// Start a real server process that will listen on 127.0.0.1:`port`, and wait
 /// until it accepts; it is killed when the returned `Child` is dropped.
 fn start_peer(what: &str, mut cmd: Command, port: u16) -> Child {
-    let child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("start {what} (see tests/setup/packages/20-http.txt): {e}"));
-    let child = Child(child);
-    wait_for(what, Duration::from_secs(10), || {
-        TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
+    let child = spawn_cmd(&mut cmd);
+    wait_tcp(what, port);
     child
 }
 
-/// Python's http.server as a real process serving `dir`.
+/// Python's http.server as a real process serving `dir`, on a free port.
 fn python_http_server(dir: &Path) -> (Child, u16) {
     let port = free_port();
-    let mut cmd = Command::new("python3");
-    cmd.args([
-        "-m",
-        "http.server",
-        &port.to_string(),
-        "--bind",
-        "127.0.0.1",
-        "--directory",
-    ])
-    .arg(dir);
-    (start_peer("python3 -m http.server", cmd, port), port)
+    (servers::python_http_server(dir, "127.0.0.1", port), port)
 }
 
 #[test]
@@ -292,14 +255,8 @@ fn stopped_server_times_out() {
 
 /// Our binary with the given environment (HEALTHCHECK_* from the caller's cleared).
 fn run_env(argv0: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(argv0);
-    cmd.args(args);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("HEALTHCHECK_") || k.to_ascii_lowercase().ends_with("_proxy") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.envs(env.iter().copied());
+    let mut cmd = command(argv0);
+    cmd.args(args).envs(env.iter().copied());
     run_cmd(cmd)
 }
 
@@ -570,12 +527,8 @@ fn kolla_max_time_bounds_the_check() {
 /// kolla's real script on the same peer: its exit code and, when healthy, its
 /// write-out line (without curl's blank lines).
 fn kolla_original(url: &str) -> (i32, String) {
-    assert!(
-        Path::new(KOLLA_CURL).exists(),
-        "{KOLLA_CURL} missing: run bash tests/setup/install.sh"
-    );
     let out = Command::new("bash")
-        .arg(KOLLA_CURL)
+        .arg(original("kolla/healthcheck_curl"))
         .arg(url)
         .output()
         .expect("run kolla's healthcheck_curl");

@@ -2,9 +2,9 @@
 //! symlinks, and the process matching every socket check relies on: never the checker
 //! itself, never a zombie.
 
-use crate::util::procpeers::{established, free_port, start};
+use crate::util::procpeers::{established, start};
 use crate::util::{self, procpeers};
-use crate::util::{run, run_cmd, Run, TempDir};
+use crate::util::{free_port, run, run_cmd, Run, TempDir};
 use std::process::Command;
 
 /// Run our binary through a symlink named `name` (how images install kolla's names).
@@ -13,7 +13,7 @@ fn drop_in(dir: &TempDir, name: &str, args: &[&str]) -> Run {
     if !link.exists() {
         std::os::unix::fs::symlink(util::bin(), &link).unwrap();
     }
-    let mut cmd = Command::new(&link);
+    let mut cmd = util::command(&link);
     cmd.args(args);
     run_cmd(cmd)
 }

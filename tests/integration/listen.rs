@@ -1,10 +1,8 @@
 //! `probe listen`: TCP LISTEN and bound UDP, exact ports, side by side with kolla's
 //! `healthcheck_listen` and TripleO's common.sh `healthcheck_listen`.
 
-use crate::util::procpeers::{
-    established, free_port, prefix_ports, side_by_side, start, SideBySide,
-};
-use crate::util::{self, procpeers};
+use crate::util::procpeers::{established, prefix_ports, side_by_side, start, SideBySide};
+use crate::util::{self, free_port, procpeers};
 
 #[test]
 fn tcp_listener_ipv4_and_ipv6() {
@@ -109,7 +107,7 @@ fn root_without_ptrace_cannot_tell() {
         &["127.0.0.1", &port.to_string()],
         Some(user),
     );
-    let mut cmd = std::process::Command::new("setpriv");
+    let mut cmd = util::command("setpriv");
     cmd.args([
         "--inh-caps=-sys_ptrace",
         "--bounding-set=-sys_ptrace",

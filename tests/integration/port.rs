@@ -2,10 +2,10 @@
 //! side by side with kolla's `healthcheck_port` and TripleO's common.sh `healthcheck_port`.
 
 use crate::util::procpeers::{
-    established, free_port, prefix_ports, side_by_side, start, wait_for_state, SideBySide,
+    established, prefix_ports, side_by_side, start, wait_for_state, SideBySide,
 };
-use crate::util::run;
 use crate::util::{self, procpeers};
+use crate::util::{free_port, run};
 
 #[test]
 fn established_ipv4_both_ends_like_the_originals() {
@@ -275,7 +275,7 @@ fn hints_never_change_a_verdict() {
     let port = free_port();
     let (server, client) = established("127.0.0.1", port);
     let check = |marker: &str, port: u16| {
-        let mut cmd = std::process::Command::new(util::bin());
+        let mut cmd = util::command(util::bin());
         cmd.args(["probe", "port", marker, &port.to_string()])
             .env("HEALTHCHECK_STATE_DIR", state.path());
         util::run_cmd(cmd)

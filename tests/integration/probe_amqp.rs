@@ -5,9 +5,11 @@
 //! certificate from a test CA made by openssl.
 
 use crate::util;
+use crate::util::fake::{fake_peer, Fake};
+use crate::util::probes::assert_secret_absent;
 use crate::util::rabbitmq::{start_rabbitmq, RabbitMq};
-use crate::util::servers::*;
-use crate::util::{free_port, run, Run};
+use crate::util::servers::{scratch_dir, signal, wait_ready};
+use crate::util::*;
 use nix::sys::signal::Signal;
 use std::sync::{OnceLock, RwLock};
 use std::time::Duration;
@@ -35,9 +37,7 @@ impl Broker {
     }
 
     fn secret_file(&self, name: &str, secret: &str) -> String {
-        let path = self.server.dir.join(name);
-        write_private(&path, &format!("{secret}\n"));
-        path.to_string_lossy().into_owned()
+        secret_file(&self.server.dir, name, secret)
     }
 }
 
@@ -264,7 +264,7 @@ fn garbage_and_silent_peers() {
     let against = |reply: &'static [u8], timeout: &str| {
         run(&amqp_args(
             timeout,
-            &format!("127.0.0.1:{}", fake_peer(reply)),
+            &format!("127.0.0.1:{}", fake_peer(Fake::Greets(reply))),
         ))
     };
     assert_unhealthy(

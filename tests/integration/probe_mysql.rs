@@ -2,9 +2,11 @@
 //! on a loopback port and a socket in a temporary directory, once per test binary.
 
 use crate::util;
+use crate::util::fake::{fake_peer, Fake};
 use crate::util::mariadb::{start_mariadb, MariaDb};
-use crate::util::servers::*;
-use crate::util::{free_port, run};
+use crate::util::probes::assert_secret_absent;
+use crate::util::servers::{scratch_dir, signal, wait_ready};
+use crate::util::*;
 use nix::sys::signal::Signal;
 use std::path::Path;
 use std::process::Command;
@@ -213,7 +215,7 @@ fn garbage_and_silent_peers() {
     let against = |reply: &'static [u8], timeout: &str| {
         probe_mysql(
             timeout,
-            &format!("127.0.0.1:{}", fake_peer(reply)),
+            &format!("127.0.0.1:{}", fake_peer(Fake::Greets(reply))),
             file,
             &[],
         )

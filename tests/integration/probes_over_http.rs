@@ -3,9 +3,11 @@
 //! haproxy http://...` once `checks::http` is merged. Until then the `probe_*` tests
 //! here FAIL on purpose with "not implemented yet".
 
-use crate::util;
+use crate::util::etcd::start_etcd;
+use crate::util::fake::{fake_peer, Fake};
 use crate::util::probes::*;
-use crate::util::TempDir;
+use crate::util::servers::spawn;
+use crate::util::{free_port, http_get, wait_tcp, TempDir};
 use openstack_healthcheck::checks::etcd::evaluate;
 
 /// A backend quota this small raises etcd's NOSPACE alarm at the first write,
@@ -70,7 +72,7 @@ fn probe_etcd_end_to_end() {
         "etcd reports unhealthy",
     );
 
-    let html = fake_peer(Some(
+    let html = fake_peer(Fake::Answers(
         b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\n<html>",
     ));
     expect_unhealthy(
@@ -82,7 +84,7 @@ fn probe_etcd_end_to_end() {
 #[test]
 fn probe_haproxy_monitor_uri_end_to_end() {
     let dir = TempDir::new("haproxy-http");
-    let (up_port, failing_port) = (util::free_port(), util::free_port());
+    let (up_port, failing_port) = (free_port(), free_port());
     let config = dir.path().join("haproxy.cfg");
     let settings = format!(
         "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\

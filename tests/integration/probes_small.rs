@@ -2,8 +2,11 @@
 //! against the real servers from Debian packages, started here on loopback ports and
 //! temp-dir sockets: up, wrong or missing secret, stopped (SIGSTOP), gone, fake peers.
 
+use crate::util::fake::{fake_peer, Fake};
+use crate::util::libvirtd::start_session_libvirtd;
 use crate::util::probes::*;
-use crate::util::{free_port, TempDir};
+use crate::util::servers::{pause, spawn};
+use crate::util::*;
 
 #[test]
 fn memcached() {
@@ -42,7 +45,7 @@ fn memcached() {
     stopped_then_gone(server, &["memcached", &address], "refused");
 
     rejects_fake_peers("memcached", |port| format!("127.0.0.1:{port}"));
-    let error = fake_peer(Some(b"ERROR\r\n"));
+    let error = fake_peer(Fake::Answers(b"ERROR\r\n"));
     expect_unhealthy(
         &["memcached", &format!("127.0.0.1:{error}")],
         "refused 'version': ERROR",
@@ -65,8 +68,8 @@ fn redis() {
     let server = spawn("redis-server", &[config.to_str().unwrap()]);
     wait_tcp("redis-server", port);
     let address = format!("127.0.0.1:{port}");
-    let good = secret_file(&dir, "good", PASSWORD);
-    let bad = secret_file(&dir, "bad", "not-the-password");
+    let good = secret_file(dir.path(), "good", PASSWORD);
+    let bad = secret_file(dir.path(), "bad", "not-the-password");
 
     expect_healthy(&["redis", &address, "--password-file", &good], "PONG");
     let unix = format!("unix:{}/redis.sock", dir.path().display());
@@ -194,7 +197,9 @@ fn ovsdb() {
     expect_unhealthy(&["ovsdb", &unix], "connect to unix:");
 
     rejects_fake_peers("ovsdb", |port| format!("tcp:127.0.0.1:{port}"));
-    let error = fake_peer(Some(br#"{"id":1,"result":null,"error":"unknown method"}"#));
+    let error = fake_peer(Fake::Answers(
+        br#"{"id":1,"result":null,"error":"unknown method"}"#,
+    ));
     expect_unhealthy(
         &["ovsdb", &format!("tcp:127.0.0.1:{error}")],
         "unknown method",
@@ -231,7 +236,7 @@ fn haproxy_stats_socket() {
     stopped_then_gone(server, &["haproxy", &tcp], "refused");
 
     rejects_fake_peers("haproxy", |port| format!("tcp:127.0.0.1:{port}"));
-    let denied = fake_peer(Some(b"Permission denied\n\n"));
+    let denied = fake_peer(Fake::Answers(b"Permission denied\n\n"));
     expect_unhealthy(
         &["haproxy", &format!("tcp:127.0.0.1:{denied}")],
         "Permission denied",

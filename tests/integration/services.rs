@@ -1,28 +1,20 @@
 //! The per-service checks run as the binary, against real peers started here on loopback
 //! and free ports, with their configuration written into a temporary root
 //! (`HEALTHCHECK_ROOT`) the way TripleO lays it out.
+use crate::util::etcd::start_etcd;
+use crate::util::libvirtd::start_session_libvirtd;
 use crate::util::mariadb::{start_mariadb, MariaDb};
-use crate::util::probes::{spawn, start_etcd, start_session_libvirtd, wait_tcp, wait_unix};
 use crate::util::rabbitmq::start_rabbitmq;
-use crate::util::servers::{scratch_dir, wait_ready};
+use crate::util::servers::{python_http_server, scratch_dir, spawn, wait_ready};
 use crate::util::*;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-const ORIGINALS: &str = "/var/cache/openstack-healthcheck/originals/tripleo";
-const START: Duration = Duration::from_secs(20);
-
 /// Run `openstack-healthcheck ARGS` with `HEALTHCHECK_ROOT=root`.
 fn run_in(root: &Path, args: &[&str]) -> Run {
-    let mut cmd = Command::new(bin());
+    let mut cmd = command(bin());
     cmd.args(args).env("HEALTHCHECK_ROOT", root);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("HEALTHCHECK_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.env("HEALTHCHECK_ROOT", root);
     run_cmd(cmd)
 }
 
@@ -35,31 +27,6 @@ fn write(root: &Path, path: &str, text: &str) {
 
 fn accepts(addr: &str) -> bool {
     std::net::TcpStream::connect(addr).is_ok()
-}
-
-/// Python's http.server serving `dir` on `bind`:`port`.
-fn http_server(dir: &Path, bind: &str, port: u16) -> Child {
-    let port_text = port.to_string();
-    let dir_text = dir.display().to_string();
-    let server = spawn(
-        "/usr/bin/python3",
-        &[
-            "-m",
-            "http.server",
-            &port_text,
-            "--bind",
-            bind,
-            "--directory",
-            &dir_text,
-        ],
-    );
-    let addr = if bind.contains(':') {
-        format!("[{bind}]:{port}")
-    } else {
-        format!("{bind}:{port}")
-    };
-    wait_for(&format!("http.server on {addr}"), START, || accepts(&addr));
-    server
 }
 
 /// Run a check until it is healthy or `timeout` passes; the last run is returned either way.
@@ -75,8 +42,8 @@ fn until_healthy(timeout: Duration, mut check: impl FnMut() -> Run) -> Run {
 }
 
 fn script_names() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(ORIGINALS)
-        .unwrap_or_else(|e| panic!("{ORIGINALS}: {e} (run `bash tests/setup/install.sh`)"))
+    let mut names: Vec<String> = std::fs::read_dir(original("tripleo"))
+        .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| {
             n != "common.sh" && n != "README.md" && !n.ends_with(".py") && !n.ends_with(".yaml")
@@ -95,7 +62,7 @@ fn the_table_has_exactly_the_tripleo_scripts() {
     let theirs = script_names();
     assert!(
         theirs.len() >= 70,
-        "expected about 70 scripts in {ORIGINALS}, found {}",
+        "expected about 70 scripts in {ORIGINALS}/tripleo, found {}",
         theirs.len()
     );
     assert_eq!(ours, theirs);
@@ -103,7 +70,7 @@ fn the_table_has_exactly_the_tripleo_scripts() {
 
 #[test]
 fn list_shows_every_service_as_text_and_json() {
-    let out = Command::new(bin()).arg("list").output().unwrap();
+    let out = command(bin()).arg("list").output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     // A header, one row per script, a blank line and the kolla drop-in names.
@@ -112,7 +79,7 @@ fn list_shows_every_service_as_text_and_json() {
     assert!(text
         .lines()
         .any(|l| l.split_whitespace().collect::<Vec<_>>().join(" ") == keystone_row));
-    let out = Command::new(bin())
+    let out = command(bin())
         .args(["list", "--format", "json"])
         .output()
         .unwrap();
@@ -157,7 +124,7 @@ fn keystone_checks_the_url_of_its_vhost() {
     std::fs::create_dir_all(www.path().join("identity")).unwrap();
     let port = free_port();
     keystone_vhost(root.path(), port, "/identity");
-    let server = http_server(www.path(), "127.0.0.1", port);
+    let server = python_http_server(www.path(), "127.0.0.1", port);
     let r = run_in(root.path(), &["keystone"]);
     assert!(r.healthy(), "{r:?}");
     // An alias the server does not have: 404 is unhealthy.
@@ -179,7 +146,7 @@ fn keystone_through_a_symlink_chain() {
     let www = TempDir::new("svc-chain-www");
     let port = free_port();
     keystone_vhost(root.path(), port, "/");
-    let _server = http_server(www.path(), "127.0.0.1", port);
+    let _server = python_http_server(www.path(), "127.0.0.1", port);
     let links = TempDir::new("svc-links");
     std::fs::create_dir_all(links.path().join("openstack")).unwrap();
     std::fs::create_dir_all(links.path().join("share")).unwrap();
@@ -187,11 +154,11 @@ fn keystone_through_a_symlink_chain() {
     let healthcheck = links.path().join("openstack/healthcheck");
     std::os::unix::fs::symlink(bin(), &share).unwrap();
     std::os::unix::fs::symlink(&share, &healthcheck).unwrap();
-    let mut cmd = Command::new(&healthcheck);
+    let mut cmd = command(&healthcheck);
     cmd.env("HEALTHCHECK_ROOT", root.path());
     let r = run_cmd(cmd);
     assert!(r.healthy(), "{r:?}");
-    let mut cmd = Command::new(&healthcheck);
+    let mut cmd = command(&healthcheck);
     cmd.env("HEALTHCHECK_ROOT", root.path())
         .args(["--format", "json"]);
     let r = run_cmd(cmd);
@@ -214,7 +181,7 @@ fn glance_api_on_ipv6_loopback_from_its_ini() {
         "/etc/glance/glance-api.conf.d/99-port.conf",
         &format!("[DEFAULT]\nbind_port = {port}\n"),
     );
-    let _server = http_server(www.path(), "::1", port);
+    let _server = python_http_server(www.path(), "::1", port);
     let r = run_in(root.path(), &["glance-api"]);
     assert!(r.healthy(), "{r:?}");
 }
@@ -238,7 +205,7 @@ fn horizon_falls_back_to_its_second_vhost() {
         &vhost(alive),
     );
     std::fs::create_dir_all(www.path().join("dashboard")).unwrap();
-    let _server = http_server(www.path(), "127.0.0.1", alive);
+    let _server = python_http_server(www.path(), "127.0.0.1", alive);
     let r = run_in(root.path(), &["horizon"]);
     assert!(r.healthy(), "{r:?}");
 }
@@ -330,7 +297,7 @@ fn collectd_answers_listval_on_its_socket() {
     write(root.path(), "/collectd.conf", &conf);
     let conf_path = root.path().join("collectd.conf").display().to_string();
     let collectd = spawn("/usr/sbin/collectd", &["-f", "-C", &conf_path]);
-    wait_for("collectd's unix socket", START, || socket.exists());
+    wait_for("collectd's unix socket", START_TIMEOUT, || socket.exists());
     let r = run_in(root.path(), &["collectd"]);
     assert!(r.healthy() && r.line().contains("LISTVAL"), "{r:?}");
     drop(collectd);
@@ -399,7 +366,7 @@ fn etcd_from_its_listen_client_urls() {
         &format!("ETCD_NAME=default\nETCD_LISTEN_CLIENT_URLS=\"http://127.0.0.1:{client}\"\n"),
     );
     // The listener opens before the member is ready: allow it a moment to elect itself.
-    let r = until_healthy(START, || run_in(root.path(), &["etcd"]));
+    let r = until_healthy(START_TIMEOUT, || run_in(root.path(), &["etcd"]));
     assert!(r.healthy(), "{r:?}");
 }
 
@@ -566,7 +533,7 @@ fn mariadb_logs_in_with_the_client_section_of_my_cnf() {
         "/root/.my.cnf",
         &format!("[client]\nuser=monitor\npassword=\"{password}\"\n"),
     );
-    let r = until_healthy(START, || run_in(root.path(), &["mariadb"]));
+    let r = until_healthy(START_TIMEOUT, || run_in(root.path(), &["mariadb"]));
     assert!(r.healthy() && r.line().contains("mysql.sock"), "{r:?}");
     // Over TCP from [client] host/port.
     write(
@@ -598,7 +565,7 @@ fn mariadb_on_debian_finds_its_socket_through_etc_mysql() {
         "/root/.my.cnf",
         &format!("[client]\nuser=monitor\npassword={password}\n"),
     );
-    let r = until_healthy(START, || run_in(root.path(), &["mariadb"]));
+    let r = until_healthy(START_TIMEOUT, || run_in(root.path(), &["mariadb"]));
     assert!(
         r.healthy() && r.line().contains("run/mysqld/mysqld.sock"),
         "{r:?}"
@@ -713,7 +680,7 @@ fn ironic_pxe_in_the_httpd_container() {
         "/etc/httpd/conf.d/10-ipxe_vhost.conf",
         &format!("Listen {port}\n<VirtualHost *:{port}>\n</VirtualHost>\n"),
     );
-    let _server = http_server(www.path(), "127.0.0.1", port);
+    let _server = python_http_server(www.path(), "127.0.0.1", port);
     let r = run_in(root.path(), &["ironic-pxe"]);
     assert!(r.healthy(), "{r:?}");
 }
@@ -729,8 +696,8 @@ fn swift_proxy_healthcheck_middleware() {
     );
     write(root.path(), "/etc/swift/proxy-server.conf", &conf);
     let _proxy = spawn("/bin/bash", &["-c", "exec -a swift-proxy-server sleep 60"]);
-    let _server = http_server(www.path(), "127.0.0.1", port);
-    let r = until_healthy(START, || run_in(root.path(), &["swift-proxy"]));
+    let _server = python_http_server(www.path(), "127.0.0.1", port);
+    let r = until_healthy(START_TIMEOUT, || run_in(root.path(), &["swift-proxy"]));
     assert!(r.healthy() && r.line().contains("/healthcheck"), "{r:?}");
 }
 
@@ -742,7 +709,7 @@ fn octavia_health_manager_holds_its_udp_port() {
         "/usr/bin/python3",
         &["-c", &script, "octavia-health-manager"],
     );
-    let r = until_healthy(START, || {
+    let r = until_healthy(START_TIMEOUT, || {
         run(&["octavia-health-manager", &port.to_string()])
     });
     assert!(r.healthy(), "{r:?}");

@@ -23,7 +23,7 @@ impl MariaDb {
     /// An option file (mode 0600) in the server's directory.
     pub fn defaults(&self, name: &str, text: &str) -> String {
         let path = self.dir.join(name);
-        super::servers::write_private(&path, text);
+        super::write_private(&path, text);
         path.to_string_lossy().into_owned()
     }
 

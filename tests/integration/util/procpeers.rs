@@ -4,9 +4,7 @@
 //! (`ohc1234a5`): the marker is then both its 15-char comm (what kolla's `lsof -Fc` sees) and
 //! part of its command line (what `pgrep -f` sees), so a check can name exactly that process.
 //! A peer prints `ready` once its sockets are set up; it never closes what it holds.
-#![allow(dead_code)]
-
-use super::{run_cmd, Run, TempDir};
+use super::{claim_port, command, original, port_is_free, run_cmd, wait_for, Child, Run, TempDir};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -53,7 +51,7 @@ while True: time.sleep(60)
 pub struct Peer {
     pub marker: String,
     pub info: Vec<String>,
-    child: super::Child,
+    child: Child,
     _dir: TempDir,
 }
 
@@ -100,7 +98,7 @@ pub fn start(role: &str, action: &str, args: &[&str], user: Option<&str>) -> Pee
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
-    let mut child = super::Child(
+    let mut child = Child(
         cmd.spawn()
             .unwrap_or_else(|e| panic!("cannot start peer {action}: {e}")),
     );
@@ -124,22 +122,12 @@ pub fn start(role: &str, action: &str, args: &[&str], user: Option<&str>) -> Pee
     }
 }
 
-/// A TCP port on which nothing listens now, usable on 127.0.0.1 and ::1.
-pub fn free_port() -> u16 {
-    loop {
-        let port = super::free_port();
-        if std::net::TcpListener::bind(("::1", port)).is_ok() {
-            return port;
-        }
-    }
-}
-
-/// A 4-digit port P with 10*P+d also free: the "5672 vs 56721" case.
+/// A 4-digit port P with 10*P+1 also free: the "5672 vs 56721" case. Claimed like
+/// [`super::free_port`]'s, so two tests never get the same pair.
 pub fn prefix_ports() -> (u16, u16) {
     for p in (3000u16..6553).step_by(37) {
         let longer = p * 10 + 1;
-        let free = |port: u16| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok();
-        if free(p) && free(longer) {
+        if port_is_free(p) && port_is_free(longer) && claim_port(p) && claim_port(longer) {
             return (p, longer);
         }
     }
@@ -149,7 +137,7 @@ pub fn prefix_ports() -> (u16, u16) {
 /// Wait until the kernel shows `n` or more TCP sockets in `state` (hex, as in /proc/net/tcp) on `port`.
 pub fn wait_for_state(port: u16, state: &str, n: usize) {
     let hex = format!(":{port:04X} ");
-    super::wait_for(
+    wait_for(
         &format!("{n} sockets in state {state} on port {port}"),
         Duration::from_secs(5),
         || {
@@ -200,7 +188,7 @@ pub fn test_user() -> &'static str {
 pub fn run_as(user: Option<&str>, args: &[&str]) -> Run {
     let mut cmd = match user {
         Some(user) => {
-            let mut c = Command::new("setpriv");
+            let mut c = command("setpriv");
             c.args([
                 "--reuid",
                 user,
@@ -212,14 +200,11 @@ pub fn run_as(user: Option<&str>, args: &[&str]) -> Run {
             ]);
             c
         }
-        None => Command::new(super::bin()),
+        None => command(super::bin()),
     };
-    cmd.args(args).env_remove("HEALTHCHECK_DEBUG");
+    cmd.args(args);
     run_cmd(cmd)
 }
-
-/// Where tests/setup/install.sh unpacks the originals.
-pub const ORIGINALS: &str = "/var/cache/openstack-healthcheck/originals";
 
 /// Whether an original script says healthy (exit 0). Fails loudly when it is not installed.
 fn original_healthy(mut cmd: Command, what: &str) -> bool {
@@ -232,11 +217,7 @@ fn original_healthy(mut cmd: Command, what: &str) -> bool {
 
 /// kolla's `healthcheck_NAME ARGS...`.
 pub fn kolla(name: &str, args: &[&str]) -> bool {
-    let script = format!("{ORIGINALS}/kolla/healthcheck_{name}");
-    assert!(
-        std::path::Path::new(&script).exists(),
-        "{script} missing: run `bash tests/setup/install.sh`"
-    );
+    let script = original(&format!("kolla/healthcheck_{name}"));
     let mut cmd = Command::new("bash");
     cmd.arg(&script).args(args);
     original_healthy(cmd, &script)
@@ -244,11 +225,7 @@ pub fn kolla(name: &str, args: &[&str]) -> bool {
 
 /// TripleO's common.sh function `healthcheck_NAME ARGS...`, sourced in bash as the scripts do.
 pub fn tripleo(function: &str, args: &[&str]) -> bool {
-    let common = format!("{ORIGINALS}/tripleo/common.sh");
-    assert!(
-        std::path::Path::new(&common).exists(),
-        "{common} missing: run `bash tests/setup/install.sh`"
-    );
+    let common = original("tripleo/common.sh");
     let mut cmd = Command::new("bash");
     cmd.arg("-c")
         .arg(format!("source {common}; {function} \"$@\""))

@@ -1,15 +1,18 @@
-//! Helpers for the protocol-probe tests that start real servers (MariaDB, RabbitMQ):
-//! servers shared by every test of one binary and stopped when it exits, fake peers
-//! (garbage, silence), and the checks that no secret ever reaches the output.
-#![allow(dead_code)]
+//! Real servers from Debian packages, started by the tests, in two lifetimes:
+//! - one test's server ([`spawn`]): a [`Child`] killed when the test drops it; the test
+//!   may pause ([`pause`]) and kill ([`stop`]) it to see the probe's verdicts;
+//! - a server the tests of a module share because it takes seconds to start (MariaDB,
+//!   RabbitMQ; kept in a `OnceLock`, which Rust never drops) or that a test leaves running
+//!   ([`spawn_server`]): its own process group, killed when the test process exits, its
+//!   files in a [`scratch_dir`] removed then.
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
+use super::{poll, unique_temp_path, wait_for, Child, START_TIMEOUT};
+use std::net::TcpStream;
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Process groups and directories to remove when the test binary exits: servers are
 /// shared through statics, which Rust never drops.
@@ -49,10 +52,10 @@ fn register(item: Cleanup) {
     items.push(item);
 }
 
-/// A fresh directory removed at exit, readable by the service users.
+/// A fresh directory removed when the test process exits (for servers that live as long),
+/// readable by the service users.
 pub fn scratch_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ohc-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = unique_temp_path(tag);
     std::fs::create_dir_all(&dir).unwrap();
     register(Cleanup::Dir(dir.clone()));
     dir
@@ -61,7 +64,7 @@ pub fn scratch_dir(tag: &str) -> PathBuf {
 /// Start `cmd` in its own process group, as `user` if given, with its output
 /// appended to `log`; the whole group is killed when the test binary exits (and,
 /// should the binary die by a signal, the leader gets SIGKILL with it).
-pub fn spawn_server(mut cmd: Command, user: Option<&str>, log: &std::path::Path) -> u32 {
+pub fn spawn_server(mut cmd: Command, user: Option<&str>, log: &Path) -> u32 {
     let out = std::fs::File::create(log).unwrap();
     cmd.stdin(Stdio::null())
         .stdout(out.try_clone().unwrap())
@@ -112,7 +115,7 @@ pub fn passwd_ids(user: &str) -> (u32, u32) {
 }
 
 /// Give a path to a service user (recursively).
-pub fn chown(path: &std::path::Path, user: &str) {
+pub fn chown(path: &Path, user: &str) {
     let status = Command::new("chown")
         .arg("-R")
         .arg(format!("{user}:"))
@@ -126,69 +129,11 @@ pub fn signal(pid: u32, sig: nix::sys::signal::Signal) {
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), sig).unwrap();
 }
 
-/// A TCP peer on loopback that answers every connection with `reply` (then keeps the
-/// connection open until the client goes), or with nothing at all when `reply` is empty.
-pub fn fake_peer(reply: &'static [u8]) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            std::thread::spawn(move || {
-                let mut stream = stream;
-                let _ = stream.write_all(reply);
-                let mut sink = [0u8; 1024];
-                while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
-            });
-        }
-    });
-    port
-}
-
-/// Run the binary with HEALTHCHECK_DEBUG=1 (traces on stderr, so several lines) and
-/// return everything it printed.
-pub fn run_debug(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_openstack-healthcheck"))
-        .args(args)
-        .env("HEALTHCHECK_DEBUG", "1")
-        .output()
-        .unwrap();
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-/// The secret must not appear in the verdict line nor in the debug traces.
-pub fn assert_secret_absent(args: &[&str], verdict_line: &str, secret: &str) {
-    assert!(
-        !verdict_line.contains(secret),
-        "secret leaked in the verdict: {verdict_line}"
-    );
-    let debug = run_debug(args);
-    assert!(
-        debug.contains("debug:"),
-        "no debug trace with HEALTHCHECK_DEBUG=1: {debug}"
-    );
-    assert!(
-        !debug.contains(secret),
-        "secret leaked in debug output: {debug}"
-    );
-}
-
 /// Poll `ready` every 100 ms until it holds; panic with the log's tail after `limit`.
-pub fn wait_ready(
-    what: &str,
-    limit: Duration,
-    log: &std::path::Path,
-    mut ready: impl FnMut() -> bool,
-) {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if ready() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
+/// (Slower than [`wait_for`]'s 50 ms: `ready` here is often a run of the binary.)
+pub fn wait_ready(what: &str, limit: Duration, log: &Path, ready: impl FnMut() -> bool) {
+    if poll(limit, Duration::from_millis(100), ready) {
+        return;
     }
     let log = std::fs::read_to_string(log).unwrap_or_default();
     let tail: Vec<&str> = log
@@ -205,29 +150,49 @@ pub fn wait_ready(
     );
 }
 
-/// A file (mode 0600) holding `text`.
-pub fn write_private(path: &std::path::Path, text: &str) {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .unwrap();
-    f.write_all(text.as_bytes()).unwrap();
+/// Start `program ARGS` for one test, output discarded; panics (failing the test) if it
+/// cannot start.
+pub fn spawn(program: &str, args: &[&str]) -> Child {
+    spawn_cmd(Command::new(program).args(args))
 }
 
-pub fn assert_healthy(r: &super::Run, needle: &str) {
-    assert!(
-        r.healthy() && r.line().contains(needle),
-        "expected healthy with {needle:?}: {r:?}"
-    );
+pub fn spawn_cmd(cmd: &mut Command) -> Child {
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {cmd:?} (run `make deps`): {e}"));
+    Child(child)
 }
 
-pub fn assert_unhealthy(r: &super::Run, needle: &str) {
-    assert!(
-        !r.healthy() && r.line().contains(needle),
-        "expected unhealthy with {needle:?}: {r:?}"
+/// Pause the server (SIGSTOP): the kernel still accepts connections, nobody answers.
+pub fn pause(child: &Child) {
+    signal(child.0.id(), nix::sys::signal::Signal::SIGSTOP);
+}
+
+/// Kill the server and wait until it is gone.
+pub fn stop(mut child: Child) {
+    let _ = child.0.kill();
+    let _ = child.0.wait();
+}
+
+/// Python's http.server serving `dir` on `bind`:`port` (a real process a test can pause),
+/// once it accepts connections.
+pub fn python_http_server(dir: &Path, bind: &str, port: u16) -> Child {
+    let server = spawn_cmd(
+        Command::new("/usr/bin/python3")
+            .args(["-m", "http.server", &port.to_string(), "--bind", bind])
+            .arg("--directory")
+            .arg(dir),
     );
+    let addr = if bind.contains(':') {
+        format!("[{bind}]:{port}")
+    } else {
+        format!("{bind}:{port}")
+    };
+    wait_for(&format!("http.server on {addr}"), START_TIMEOUT, || {
+        TcpStream::connect(&addr).is_ok()
+    });
+    server
 }
