@@ -26,7 +26,7 @@ pub fn start_etcd(dir: &TempDir, extra: &[&str]) -> (Child, u16) {
     let cluster = format!("default={peer_url}");
     args.extend(["--initial-cluster", &cluster]);
     args.extend_from_slice(extra);
-    let child = spawn("etcd", &args);
+    let mut child = spawn("etcd", &args);
     wait_tcp("etcd", client);
     // The port opens before the member has elected itself leader; until then /health says
     // false. Wait for the server's own word (read by the test, not by the code under test).
@@ -35,5 +35,11 @@ pub fn start_etcd(dir: &TempDir, extra: &[&str]) -> (Child, u16) {
         Duration::from_secs(30),
         || String::from_utf8_lossy(&http_get(client, "/health").1).contains(r#""health":"true""#),
     );
+    // Ours exits at once when another process holds one of its ports (free_port only
+    // keeps this process from handing a port out twice): then whoever answered above is
+    // not the etcd this test will stop.
+    if let Ok(Some(status)) = child.0.try_wait() {
+        panic!("etcd on port {client} exited ({status}): the port was taken by another process");
+    }
     (child, client)
 }
