@@ -4,10 +4,12 @@
 //! (`ohc1234a5`): the marker is then both its 15-char comm (what kolla's `lsof -Fc` sees) and
 //! part of its command line (what `pgrep -f` sees), so a check can name exactly that process.
 //! A peer prints `ready` once its sockets are set up; it never closes what it holds.
-use super::{claim_port, command, original, port_is_free, run_cmd, wait_for, Child, Run, TempDir};
+use super::{
+    claim_port, command, original, port_is_free, run_cmd, wait_for, Child, Run, TempDir,
+    START_TIMEOUT,
+};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 /// The peer program: `MARKER ACTION ARGS...`.
 const PEER: &str = r#"
@@ -135,11 +137,13 @@ pub fn prefix_ports() -> (u16, u16) {
 }
 
 /// Wait until the kernel shows `n` or more TCP sockets in `state` (hex, as in /proc/net/tcp) on `port`.
+/// The peers get as long as a server to start: on a loaded host a Python peer may take
+/// seconds to accept and close.
 pub fn wait_for_state(port: u16, state: &str, n: usize) {
     let hex = format!(":{port:04X} ");
     wait_for(
         &format!("{n} sockets in state {state} on port {port}"),
-        Duration::from_secs(5),
+        START_TIMEOUT,
         || {
             let table = std::fs::read_to_string("/proc/net/tcp").unwrap()
                 + &std::fs::read_to_string("/proc/net/tcp6").unwrap();
