@@ -260,6 +260,11 @@ fn galera_node_synced_then_desynced() {
         "good.cnf",
         &format!("[client]\nuser=monitor\npassword={PASSWORD}\n"),
     );
+    // A bootstrapped node answers queries while still Joined (state 3, which the probe
+    // rightly calls unhealthy) and turns Synced moments later, later still on a loaded host.
+    wait_ready("Galera Synced", Duration::from_secs(60), &db.log(), || {
+        probe_mysql("5", &db.socket, &file, &["--galera"]).healthy()
+    });
     let r = probe_mysql("5", &db.socket, &file, &["--galera"]);
     assert_healthy(&r, "SELECT 1 ok, Galera Synced (wsrep_local_state 4)");
     // root logs in through the socket by unix_socket authentication: no password anywhere.
