@@ -458,9 +458,7 @@ fn relay(a: TcpStream, b: TcpStream) {
 
 /// `healthcheck_curl` as a symlink to our binary, in `dir`.
 fn kolla_symlink(dir: &TempDir) -> std::path::PathBuf {
-    let link = dir.path().join("healthcheck_curl");
-    std::os::unix::fs::symlink(bin(), &link).unwrap();
-    link
+    link_to_bin(dir.path(), "healthcheck_curl")
 }
 
 #[test]

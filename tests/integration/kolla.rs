@@ -9,11 +9,7 @@ use std::process::Command;
 
 /// Run our binary through a symlink named `name` (how images install kolla's names).
 fn drop_in(dir: &TempDir, name: &str, args: &[&str]) -> Run {
-    let link = dir.path().join(name);
-    if !link.exists() {
-        std::os::unix::fs::symlink(util::bin(), &link).unwrap();
-    }
-    let mut cmd = util::command(&link);
+    let mut cmd = util::command(util::link_to_bin(dir.path(), name));
     cmd.args(args);
     run_cmd(cmd)
 }

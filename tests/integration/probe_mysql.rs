@@ -9,7 +9,6 @@ use crate::util::servers::{scratch_dir, signal, wait_ready};
 use crate::util::*;
 use nix::sys::signal::Signal;
 use std::path::Path;
-use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -267,24 +266,7 @@ fn galera_node_synced_then_desynced() {
     });
     let r = probe_mysql("5", &db.socket, &file, &["--galera"]);
     assert_healthy(&r, "SELECT 1 ok, Galera Synced (wsrep_local_state 4)");
-    // root logs in through the socket by unix_socket authentication: no password anywhere.
-    let desync = Command::new("mariadb")
-        .args([
-            "--no-defaults",
-            "-u",
-            "root",
-            "-S",
-            &db.socket,
-            "-e",
-            "SET GLOBAL wsrep_desync=ON",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        desync.status.success(),
-        "{}",
-        String::from_utf8_lossy(&desync.stderr)
-    );
+    db.sql("SET GLOBAL wsrep_desync=ON");
     let r = probe_mysql("5", &db.socket, &file, &["--galera"]);
     assert_unhealthy(
         &r,

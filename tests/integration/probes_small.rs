@@ -4,6 +4,7 @@
 
 use crate::util::fake::{fake_peer, Fake};
 use crate::util::libvirtd::start_session_libvirtd;
+use crate::util::ovsdb::ovsdb_tool;
 use crate::util::probes::*;
 use crate::util::servers::{pause, spawn};
 use crate::util::*;
@@ -124,28 +125,21 @@ fn redis() {
 fn ovsdb() {
     let dir = TempDir::new("ovsdb");
     let p = |name: &str| dir.path().join(name).display().to_string();
-    let tool = |args: &[&str]| {
-        let ok = std::process::Command::new("ovsdb-tool").args(args).status();
-        assert!(
-            ok.map(|s| s.success()).unwrap_or(false),
-            "ovsdb-tool {args:?} failed (run `make deps`)"
-        );
-    };
     let raft = |port: u16| format!("tcp:127.0.0.1:{port}");
     // Open_vSwitch standalone; OVN_Northbound a one-member cluster (its leader);
     // OVN_Southbound a member that joined a cluster nobody else is in: cut off.
-    tool(&[
+    ovsdb_tool(&[
         "create",
         &p("conf.db"),
         "/usr/share/openvswitch/vswitch.ovsschema",
     ]);
-    tool(&[
+    ovsdb_tool(&[
         "create-cluster",
         &p("nb.db"),
         "/usr/share/ovn/ovn-nb.ovsschema",
         &raft(free_port()),
     ]);
-    tool(&[
+    ovsdb_tool(&[
         "join-cluster",
         &p("sb.db"),
         "OVN_Southbound",

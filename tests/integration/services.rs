@@ -4,6 +4,7 @@
 use crate::util::etcd::start_etcd;
 use crate::util::libvirtd::start_session_libvirtd;
 use crate::util::mariadb::{start_mariadb, MariaDb};
+use crate::util::ovsdb::ovsdb_tool;
 use crate::util::rabbitmq::start_rabbitmq;
 use crate::util::servers::{python_http_server, scratch_dir, spawn, wait_ready};
 use crate::util::*;
@@ -149,10 +150,8 @@ fn keystone_through_a_symlink_chain() {
     let _server = python_http_server(www.path(), "127.0.0.1", port);
     let links = TempDir::new("svc-links");
     std::fs::create_dir_all(links.path().join("openstack")).unwrap();
-    std::fs::create_dir_all(links.path().join("share")).unwrap();
-    let share = links.path().join("share/keystone");
+    let share = link_to_bin(&links.path().join("share"), "keystone");
     let healthcheck = links.path().join("openstack/healthcheck");
-    std::os::unix::fs::symlink(bin(), &share).unwrap();
     std::os::unix::fs::symlink(&share, &healthcheck).unwrap();
     let mut cmd = command(&healthcheck);
     cmd.env("HEALTHCHECK_ROOT", root.path());
@@ -456,11 +455,7 @@ fn a_swift_replicator_with_a_fresh_or_stale_recon_cache() {
 /// An ovsdb-server serving `schema` on `socket`, its files in `dir`.
 fn ovsdb_server(dir: &Path, name: &str, schema: &str, socket: &Path) -> Child {
     let db = dir.join(format!("{name}.db")).display().to_string();
-    let created = Command::new("/usr/bin/ovsdb-tool")
-        .args(["create", &db, schema])
-        .status()
-        .expect("ovsdb-tool");
-    assert!(created.success(), "ovsdb-tool create {db} {schema}");
+    ovsdb_tool(&["create", &db, schema]);
     let remote = format!("--remote=punix:{}", socket.display());
     let unixctl = format!("--unixctl={}/{name}.ctl", dir.display());
     let pidfile = format!("--pidfile={}/{name}.pid", dir.display());

@@ -31,6 +31,28 @@ impl MariaDb {
     pub fn log(&self) -> PathBuf {
         self.dir.join("server.log")
     }
+
+    /// Run SQL as the server's root through its socket (unix_socket authentication, the
+    /// tests run as root: no password anywhere); panics when it fails.
+    pub fn sql(&self, statement: &str) {
+        let out = Command::new("mariadb")
+            .args([
+                "--no-defaults",
+                "-u",
+                "root",
+                "-S",
+                &self.socket,
+                "-e",
+                statement,
+            ])
+            .output()
+            .expect("mariadb client (install mariadb-client: bash tests/setup/install.sh)");
+        assert!(
+            out.status.success(),
+            "{statement}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 /// Initialise a data directory under `dir`, run `init_sql` when the server starts,

@@ -18,6 +18,7 @@ pub mod etcd;
 pub mod fake;
 pub mod libvirtd;
 pub mod mariadb;
+pub mod ovsdb;
 pub mod probes;
 pub mod procpeers;
 pub mod rabbitmq;
@@ -187,6 +188,14 @@ pub fn free_port() -> u16 {
     }
 }
 
+/// The first of `ports` on which nothing listens now and that this process has not handed
+/// out yet, for a service that must listen on a port of its own range.
+pub fn free_port_among(ports: impl IntoIterator<Item = u16>) -> Option<u16> {
+    ports
+        .into_iter()
+        .find(|&port| port_is_free(port) && claim_port(port))
+}
+
 /// Poll `probe` every `every` until it holds (true) or `timeout` passes (false).
 pub fn poll(timeout: Duration, every: Duration, mut probe: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
@@ -248,6 +257,17 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// Our binary as `dir/name` (a symlink; `dir` is created, an existing link reused): the
+/// binary picks its check from the name, as images install kolla's and TripleO's names.
+pub fn link_to_bin(dir: &Path, name: &str) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let link = dir.join(name);
+    if !link.exists() {
+        std::os::unix::fs::symlink(bin(), &link).unwrap();
+    }
+    link
 }
 
 /// A child process killed (and reaped) when dropped.

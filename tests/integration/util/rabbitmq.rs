@@ -38,7 +38,7 @@ impl RabbitMq {
     /// when it fails.
     pub fn rabbitmqctl(&self, args: &[&str]) -> String {
         use std::os::unix::process::CommandExt;
-        let (uid, gid) = super::passwd_ids("rabbitmq");
+        let (uid, gid) = super::servers::passwd_ids("rabbitmq");
         let node = self
             .env
             .iter()

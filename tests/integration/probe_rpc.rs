@@ -4,13 +4,12 @@
 //! through cfg.CONF). The broker's user has a password that must be percent-encoded in
 //! the transport URL; it comes from a definitions file, so no command line carries it.
 
-mod common;
-mod probe_support;
-
-use common::{free_port, run, run_cmd, Run};
+use crate::util;
+use crate::util::probes::assert_secret_absent;
+use crate::util::rabbitmq::{start_rabbitmq, RabbitMq};
+use crate::util::servers::{scratch_dir, signal, spawn_server, wait_ready};
+use crate::util::*;
 use nix::sys::signal::Signal;
-use probe_support::rabbitmq::{start_rabbitmq, RabbitMq};
-use probe_support::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -22,7 +21,6 @@ const PASSWORD: &str = "Rpc@pw:1x";
 /// The password as the transport URL must write it.
 const PASSWORD_IN_URL: &str = "Rpc%40pw%3A1x";
 const SERVER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/rpc/oslo_rpc_server.py");
-const KOLLA_PORT: &str = "/var/cache/openstack-healthcheck/originals/kolla/healthcheck_port";
 
 /// The shared broker, its TLS listener and the servers every test may ping.
 struct Setup {
@@ -61,7 +59,7 @@ fn setup() -> &'static Setup {
     SETUP.get_or_init(|| {
         let dir = scratch_dir("rpc");
         let tls_port = free_port();
-        common::make_test_pki(&dir);
+        util::make_test_pki(&dir);
         std::fs::write(
             dir.join("definitions.json"),
             serde_json::json!({
@@ -197,8 +195,9 @@ fn a_stopped_server_passes_the_port_checks_and_fails_the_ping_until_it_resumes()
     let port = s.broker.port.to_string();
     let ours = || run(&["nova-conductor", &port]);
     let kolla = || {
-        let mut cmd = Command::new("bash");
-        cmd.args([KOLLA_PORT, "nova-conductor", &port]);
+        let mut cmd = command("bash");
+        cmd.arg(original("kolla/healthcheck_port"))
+            .args(["nova-conductor", &port]);
         run_cmd(cmd)
     };
     assert_healthy(&ours(), "has an established connection");
@@ -227,7 +226,7 @@ fn a_stopped_server_passes_the_port_checks_and_fails_the_ping_until_it_resumes()
         kolla_stopped.healthy(),
         "kolla's healthcheck_port on a stopped process: {kolla_stopped:?}"
     );
-    common::wait_for("the ping after SIGCONT", Duration::from_secs(30), || {
+    util::wait_for("the ping after SIGCONT", Duration::from_secs(30), || {
         rpc("3", &conf, &["--topic", "conductor"]).healthy()
     });
 }
@@ -462,7 +461,7 @@ fn the_service_check_adds_the_ping_when_asked() {
     );
     let port = s.broker.port.to_string();
     let check = |deep: Option<&str>, flag: &[&str]| {
-        let mut cmd = Command::new(common::bin());
+        let mut cmd = command(util::bin());
         cmd.args(["--timeout", "5"])
             .args(flag)
             .args(["neutron-dhcp", &port]);

@@ -7,20 +7,17 @@
 //! `healthcheck.sh` is not in Debian's package; its drop-in is checked against what the
 //! script documents (kolla-ansible's `--connect --galera_online`, `--su-mysql`).
 
-mod common;
-mod probe_support;
-
-use common::{free_port, run, run_cmd, Run};
+use crate::util;
+use crate::util::mariadb::{start_mariadb_with_env, MariaDb};
+use crate::util::servers::{chown, scratch_dir, signal, wait_ready};
+use crate::util::*;
 use nix::sys::signal::Signal;
-use probe_support::mariadb::{start_mariadb_with_env, MariaDb};
-use probe_support::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
 const PASSWORD: &str = "Galera-pw-5Tq9";
 const PROVIDER: &str = "/usr/lib/galera/libgalera_smm.so";
-const KOLLA_MARIADB: &str = "/var/cache/openstack-healthcheck/originals/kolla/healthcheck_mariadb";
 
 struct Node {
     db: MariaDb,
@@ -106,26 +103,6 @@ fn probe(node: &Node, role: &str) -> Run {
     ])
 }
 
-fn sql(node: &Node, statement: &str) {
-    let out = Command::new("mariadb")
-        .args([
-            "--no-defaults",
-            "-u",
-            "root",
-            "-S",
-            &node.db.socket,
-            "-e",
-            statement,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{statement}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// A HOME whose .my.cnf gives the client `lines` (kolla's script reads the client's
 /// default option files; so does our drop-in).
 fn home(node: &Node, tag: &str, lines: &str) -> PathBuf {
@@ -137,44 +114,28 @@ fn home(node: &Node, tag: &str, lines: &str) -> PathBuf {
 
 /// kolla's healthcheck_mariadb and ours with the same HOME and MYSQL_USERNAME.
 fn kolla_side_by_side(node: &Node, home: &Path, username: Option<&str>) -> (bool, Run) {
-    assert!(
-        Path::new(KOLLA_MARIADB).exists(),
-        "{KOLLA_MARIADB} missing: bash tests/setup/install.sh"
-    );
     let env = |cmd: &mut Command| {
         cmd.env("HOME", home).env_remove("MYSQL_USERNAME");
         if let Some(u) = username {
             cmd.env("MYSQL_USERNAME", u);
         }
     };
-    let mut original = Command::new("bash");
+    let mut original = command("bash");
     env(&mut original);
     let original = original
-        .arg(KOLLA_MARIADB)
+        .arg(util::original("kolla/healthcheck_mariadb"))
         .output()
         .unwrap()
         .status
         .success();
-    let links = node.db.dir.join("bin");
-    let _ = std::fs::create_dir_all(&links);
-    let link = links.join("healthcheck_mariadb");
-    if !link.exists() {
-        std::os::unix::fs::symlink(common::bin(), &link).unwrap();
-    }
-    let mut ours = Command::new(link);
+    let mut ours = command(link_to_bin(&node.db.dir.join("bin"), "healthcheck_mariadb"));
     env(&mut ours);
     (original, run_cmd(ours))
 }
 
 /// Our healthcheck.sh drop-in (the name kolla's image gives MariaDB's script).
 fn healthcheck_sh(node: &Node, args: &[&str]) -> Run {
-    let links = node.db.dir.join("bin");
-    let _ = std::fs::create_dir_all(&links);
-    let link = links.join("healthcheck.sh");
-    if !link.exists() {
-        std::os::unix::fs::symlink(common::bin(), &link).unwrap();
-    }
-    let mut cmd = Command::new(link);
+    let mut cmd = command(link_to_bin(&node.db.dir.join("bin"), "healthcheck.sh"));
     cmd.args(args).env_remove("HOME");
     run_cmd(cmd)
 }
@@ -239,7 +200,7 @@ fn galera_roles_through_a_clusters_life() {
     let path = gated_rsync(&gate_dir, &gate);
     let node3 = start_node(3, &ports[2], &cluster, Some(&path));
     let marker = Path::new(&node3.datadir).join("sst_in_progress");
-    common::wait_for(
+    util::wait_for(
         "node 3's state transfer to start",
         Duration::from_secs(60),
         || marker.exists(),
@@ -294,7 +255,7 @@ fn galera_roles_through_a_clusters_life() {
     );
 
     // Desynced (what a donor is): alive and starting hold, ready does not, nor kolla's.
-    sql(&node2, "SET GLOBAL wsrep_desync=ON");
+    node2.db.sql("SET GLOBAL wsrep_desync=ON");
     let r = probe(&node2, "ready");
     assert_unhealthy(
         &r,
@@ -326,7 +287,7 @@ fn galera_roles_through_a_clusters_life() {
         &r,
         "healthcheck galera_online failed: wsrep_local_state is not 4 (Synced) (\"2\")",
     );
-    sql(&node2, "SET GLOBAL wsrep_desync=OFF");
+    node2.db.sql("SET GLOBAL wsrep_desync=OFF");
     wait_synced(&node2, "node 2 Synced again");
 
     // healthcheck.sh's own rules: connect passes on a refused login over TCP (the server
@@ -374,7 +335,7 @@ fn galera_roles_through_a_clusters_life() {
     // Two nodes die: the last one has no quorum, non-Primary. Not alive, not ready.
     signal(node2.db.pid, Signal::SIGKILL);
     signal(node3.db.pid, Signal::SIGKILL);
-    common::wait_for(
+    util::wait_for(
         "node 1 to lose its Primary component",
         Duration::from_secs(90),
         || !probe(&node1, "alive").healthy(),

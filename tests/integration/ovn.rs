@@ -11,16 +11,13 @@
 //! real remote); `probe unixctl` answers what `ovs-appctl`/`ovn-appctl` answer; ovn-dbs
 //! asks ovn-northd its version as the original's `ovs-appctl -t ovn-northd version` does.
 
-mod common;
-mod probe_support;
-
-use common::{free_port, run_cmd, Run};
-use probe_support::*;
+use crate::util;
+use crate::util::ovsdb::ovsdb_tool;
+use crate::util::servers::{scratch_dir, signal, spawn_server, wait_ready};
+use crate::util::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
-
-const TRIPLEO: &str = "/var/cache/openstack-healthcheck/originals/tripleo";
 
 /// One chassis and its central databases, all under `dir`.
 struct Chassis {
@@ -41,16 +38,11 @@ impl Chassis {
             .env("OVN_LOGDIR", &self.dir)
             .env("OVS_DBDIR", self.dir.join("db"))
             .env("OVN_DBDIR", self.dir.join("db"));
-        for (k, _) in std::env::vars() {
-            if k.starts_with("HEALTHCHECK_") {
-                cmd.env_remove(k);
-            }
-        }
     }
 
     /// Start a daemon in the foreground (its own process group, killed at exit).
     fn daemon(&self, name: &str, program: &str, args: &[String]) -> u32 {
-        let mut cmd = Command::new(program);
+        let mut cmd = command(program);
         cmd.args(args).arg("--no-chdir");
         self.env(&mut cmd);
         spawn_server(cmd, None, &self.dir.join(format!("{name}.log")))
@@ -58,7 +50,7 @@ impl Chassis {
 
     /// Our binary with the chassis' environment and `extra` variables.
     fn ours(&self, extra: &[(&str, &str)], args: &[&str]) -> Run {
-        let mut cmd = Command::new(common::bin());
+        let mut cmd = command(util::bin());
         self.env(&mut cmd);
         cmd.envs(extra.iter().copied())
             .args(["--timeout", "5"])
@@ -68,7 +60,7 @@ impl Chassis {
 
     /// A reference tool (ovs-appctl, ovn-appctl, ovs-vsctl...) with the chassis' environment.
     fn tool(&self, program: &str, args: &[&str]) -> (bool, String) {
-        let mut cmd = Command::new(program);
+        let mut cmd = command(program);
         self.env(&mut cmd);
         let out = cmd.args(args).output().unwrap();
         (
@@ -107,25 +99,13 @@ impl Chassis {
 
 /// A free port among kolla-ansible's relay ports 16641..16649.
 fn relay_port() -> u16 {
-    (16641..=16649)
-        .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
-        .expect("a free port in 16641..16649 for the southbound relay")
+    free_port_among(16641..=16649).expect("a free port in 16641..16649 for the southbound relay")
 }
 
 fn create_db(dir: &Path, name: &str, schema: &str) -> String {
-    let path = dir.join("db").join(name);
-    let out = Command::new("ovsdb-tool")
-        .arg("create")
-        .arg(&path)
-        .arg(schema)
-        .output()
-        .expect("ovsdb-tool (install openvswitch-common: bash tests/setup/install.sh)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    path.to_string_lossy().into_owned()
+    let path = dir.join("db").join(name).to_string_lossy().into_owned();
+    ovsdb_tool(&["create", &path, schema]);
+    path
 }
 
 fn start() -> Chassis {
@@ -261,12 +241,12 @@ fn start() -> Chassis {
 
 /// TripleO's original ovn-controller script, with the given port arguments.
 fn tripleo_ovn_controller(chassis: &Chassis, args: &[&str]) -> bool {
-    let mut cmd = Command::new("bash");
+    let mut cmd = command("bash");
     chassis.env(&mut cmd);
     let out = cmd
-        .arg(format!("{TRIPLEO}/ovn-controller"))
+        .arg(original("tripleo/ovn-controller"))
         .args(args)
-        .env("HEALTHCHECK_SCRIPTS", TRIPLEO)
+        .env("HEALTHCHECK_SCRIPTS", original("tripleo"))
         .output()
         .expect("bash");
     out.status.success()
@@ -351,7 +331,7 @@ fn ovn_controller_through_a_southbound_relay() {
 
     // The relay stops: ovn-controller is no longer connected, and says so.
     signal(chassis.relay_pid, nix::sys::signal::Signal::SIGKILL);
-    common::wait_for("ovn-controller to notice", Duration::from_secs(30), || {
+    util::wait_for("ovn-controller to notice", Duration::from_secs(30), || {
         !chassis.ours(&deep, &["ovn-controller"]).healthy()
     });
     let r = chassis.ours(&deep, &["ovn-controller"]);
@@ -381,7 +361,7 @@ fn ovn_controller_through_a_southbound_relay() {
 
     // The relay is back: connected again (ovn-controller retries with back-off).
     chassis.start_relay();
-    common::wait_for(
+    util::wait_for(
         "ovn-controller to reconnect",
         Duration::from_secs(60),
         || chassis.ours(&deep, &["ovn-controller"]).healthy(),
@@ -441,9 +421,9 @@ fn ovn_northd_answers_its_version() {
         || chassis.ours(&root_env, &["ovn-dbs"]).healthy(),
     );
     let original = || {
-        let mut cmd = Command::new("bash");
+        let mut cmd = command("bash");
         chassis.env(&mut cmd);
-        cmd.arg(format!("{TRIPLEO}/ovn-dbs"))
+        cmd.arg(original("tripleo/ovn-dbs"))
             .status()
             .unwrap()
             .success()
@@ -458,7 +438,7 @@ fn ovn_northd_answers_its_version() {
     );
 
     signal(northd, nix::sys::signal::Signal::SIGKILL);
-    common::wait_for("ovn-northd gone", Duration::from_secs(10), || {
+    util::wait_for("ovn-northd gone", Duration::from_secs(10), || {
         !chassis.ours(&root_env, &["ovn-dbs"]).healthy()
     });
     assert!(!original());

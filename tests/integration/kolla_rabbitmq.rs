@@ -5,18 +5,15 @@
 //! application stopped and started again. Both verdicts must agree in each; the time
 //! each takes is printed (the numbers that count are `make bench`'s).
 
-mod common;
-mod probe_support;
-
-use common::{free_port, run_cmd, Run};
-use probe_support::rabbitmq::{start_rabbitmq_with_plugins, RabbitMq};
-use probe_support::*;
-use std::path::{Path, PathBuf};
+use crate::util;
+use crate::util::rabbitmq::{start_rabbitmq_with_plugins, RabbitMq};
+use crate::util::servers::{scratch_dir, wait_ready};
+use crate::util::*;
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
 const PASSWORD: &str = "Kolla-rmq-pw-8sQ2";
-const KOLLA_SCRIPT: &str = "/var/cache/openstack-healthcheck/originals/kolla/healthcheck_rabbitmq";
 
 struct Broker {
     server: RabbitMq,
@@ -47,8 +44,7 @@ fn start() -> Broker {
     );
     let server = start_rabbitmq_with_plugins(&dir, &conf, "[rabbitmq_management].\n");
     let links = dir.join("bin");
-    std::fs::create_dir_all(&links).unwrap();
-    std::os::unix::fs::symlink(common::bin(), links.join("healthcheck_rabbitmq")).unwrap();
+    link_to_bin(&links, "healthcheck_rabbitmq");
     // kolla's image has RabbitMQ's own CLI in PATH; Debian's /usr/sbin wrapper would
     // reset HOME (where this broker's Erlang cookie is) to the rabbitmq user's.
     let diagnostics = links.join("rabbitmq-diagnostics");
@@ -81,16 +77,11 @@ fn with_broker_env(cmd: &mut Command, broker: &Broker) {
     for (k, v) in &broker.server.env {
         cmd.env(k, v);
     }
-    for (k, _) in std::env::vars() {
-        if k.starts_with("HEALTHCHECK_") {
-            cmd.env_remove(k);
-        }
-    }
 }
 
 /// Our drop-in, called by kolla's name, with the broker's environment.
 fn ours(broker: &Broker) -> Run {
-    let mut cmd = Command::new(broker.links.join("healthcheck_rabbitmq"));
+    let mut cmd = command(broker.links.join("healthcheck_rabbitmq"));
     with_broker_env(&mut cmd, broker);
     run_cmd(cmd)
 }
@@ -98,7 +89,7 @@ fn ours(broker: &Broker) -> Run {
 /// A command as the `rabbitmq` user with the broker's environment (the Erlang cookie
 /// in its HOME is the rabbitmq user's).
 fn as_rabbitmq(broker: &Broker, program: &str, args: &[&str]) -> Command {
-    let mut cmd = Command::new("setpriv");
+    let mut cmd = command("setpriv");
     cmd.args([
         "--reuid",
         "rabbitmq",
@@ -114,17 +105,14 @@ fn as_rabbitmq(broker: &Broker, program: &str, args: &[&str]) -> Command {
 
 /// kolla's script: exit code and its output.
 fn kollas(broker: &Broker) -> (bool, String, Duration) {
-    assert!(
-        Path::new(KOLLA_SCRIPT).exists(),
-        "{KOLLA_SCRIPT} missing: bash tests/setup/install.sh"
-    );
+    let script = original("kolla/healthcheck_rabbitmq");
     let start = std::time::Instant::now();
     let path = format!(
         "{}:{}",
         broker.links.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let out = as_rabbitmq(broker, "bash", &[KOLLA_SCRIPT])
+    let out = as_rabbitmq(broker, "bash", &[&script])
         .env("PATH", path)
         .output()
         .unwrap();
@@ -134,17 +122,6 @@ fn kollas(broker: &Broker) -> (bool, String, Duration) {
         String::from_utf8_lossy(&out.stderr)
     );
     (out.status.success(), text, start.elapsed())
-}
-
-fn rabbitmqctl(broker: &Broker, args: &[&str]) {
-    let out = as_rabbitmq(broker, "/usr/lib/rabbitmq/bin/rabbitmqctl", args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "rabbitmqctl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// Both verdicts agree with `healthy`; ours says `needle`. Prints the time of each.
@@ -182,9 +159,11 @@ fn kollas_script_and_the_drop_in_agree() {
     let r = ours(&broker);
     assert!(!r.line().contains(PASSWORD), "{r:?}");
 
-    rabbitmqctl(&broker, &["set_vm_memory_high_watermark", "0.0000001"]);
+    broker
+        .server
+        .rabbitmqctl(&["set_vm_memory_high_watermark", "0.0000001"]);
     // The alarm is raised by the memory monitor's next pass (about a second).
-    common::wait_for("the memory alarm", Duration::from_secs(30), || {
+    util::wait_for("the memory alarm", Duration::from_secs(30), || {
         !ours(&broker).healthy()
     });
     side_by_side(
@@ -194,13 +173,15 @@ fn kollas_script_and_the_drop_in_agree() {
         "check_local_alarms failed (HTTP 503)",
     );
 
-    rabbitmqctl(&broker, &["set_vm_memory_high_watermark", "0.4"]);
-    common::wait_for("the alarm cleared", Duration::from_secs(30), || {
+    broker
+        .server
+        .rabbitmqctl(&["set_vm_memory_high_watermark", "0.4"]);
+    util::wait_for("the alarm cleared", Duration::from_secs(30), || {
         ours(&broker).healthy()
     });
     side_by_side(&broker, "alarm cleared", true, "check_local_alarms");
 
-    rabbitmqctl(&broker, &["stop_app"]);
+    broker.server.rabbitmqctl(&["stop_app"]);
     side_by_side(
         &broker,
         "application stopped",
@@ -208,8 +189,8 @@ fn kollas_script_and_the_drop_in_agree() {
         "connection refused (broker or its application stopped?)",
     );
 
-    rabbitmqctl(&broker, &["start_app"]);
-    common::wait_for("the application back", Duration::from_secs(60), || {
+    broker.server.rabbitmqctl(&["start_app"]);
+    util::wait_for("the application back", Duration::from_secs(60), || {
         ours(&broker).healthy()
     });
     side_by_side(&broker, "application started again", true, "vhost / open");
@@ -221,8 +202,7 @@ fn what_is_left_unchecked_is_said() {
     let dir = scratch_dir("kolla-rabbitmq-bare");
     let server = start_rabbitmq_with_plugins(&dir, "", "[].\n");
     let links = dir.join("bin");
-    std::fs::create_dir_all(&links).unwrap();
-    std::os::unix::fs::symlink(common::bin(), links.join("healthcheck_rabbitmq")).unwrap();
+    link_to_bin(&links, "healthcheck_rabbitmq");
     let broker = Broker {
         server,
         management_port: 0,

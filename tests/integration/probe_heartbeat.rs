@@ -3,13 +3,10 @@
 //! names and types, trimmed to what a row needs). Each test sets the heartbeats of its
 //! own rows, relative to the database's clock, just before it checks them.
 
-mod common;
-mod probe_support;
-
-use common::{free_port, run, Run};
-use probe_support::mariadb::{start_mariadb, MariaDb};
-use probe_support::*;
-use std::process::Command;
+use crate::util::mariadb::{start_mariadb, MariaDb};
+use crate::util::probes::assert_secret_absent;
+use crate::util::servers::{scratch_dir, wait_ready};
+use crate::util::*;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -83,20 +80,6 @@ fn db() -> &'static MariaDb {
     })
 }
 
-/// Run SQL as the server's root (unix socket authentication: the tests run as root).
-fn sql(statement: &str) {
-    let out = Command::new("mariadb")
-        .arg(format!("--socket={}", db().socket))
-        .args(["-u", "root", "-e", statement])
-        .output()
-        .expect("mariadb client (install mariadb-client: bash tests/setup/install.sh)");
-    assert!(
-        out.status.success(),
-        "{statement}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// Set the heartbeat of a services row (`base` nova) or an agents row (neutron) to
 /// `age` seconds before the database's clock.
 fn beat(base: &str, binary: &str, host: &str, age: u32) {
@@ -105,7 +88,7 @@ fn beat(base: &str, binary: &str, host: &str, age: u32) {
     } else {
         ("services", "updated_at")
     };
-    sql(&format!(
+    db().sql(&format!(
         "UPDATE {base}.{table} SET {column} = UTC_TIMESTAMP() - INTERVAL {age} SECOND \
          WHERE `binary` = '{binary}' AND host = '{host}'"
     ));
