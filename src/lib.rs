@@ -13,5 +13,6 @@ pub mod proc;
 pub mod proto;
 pub mod secrets;
 pub mod services;
+pub mod system;
 pub mod util;
 pub mod verdict;

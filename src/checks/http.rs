@@ -10,7 +10,7 @@ mod url;
 
 pub use url::Url;
 
-use crate::context::{env_flag, Context};
+use crate::context::Context;
 use crate::net::tls::{self, Stream, TlsOptions};
 use crate::net::{self, Connection, Endpoint};
 use crate::proto::http1;
@@ -139,8 +139,8 @@ pub(crate) fn fetch_inner(
     if let Some(auth) = url.basic_auth() {
         headers.push(("Authorization".into(), auth));
     }
-    let proxy = if env_flag("HEALTHCHECK_USE_PROXY") {
-        url::proxy_for(&url)?
+    let proxy = if ctx.system.flag("HEALTHCHECK_USE_PROXY") {
+        url::proxy_for(&url, &ctx.system)?
     } else {
         None
     };
@@ -177,7 +177,7 @@ pub(crate) fn fetch_inner(
         None => url.path.clone(),
     };
     let mut stream = if url.https {
-        let config = tls::client_config(&opts.tls())?;
+        let config = tls::client_config(&opts.tls(), &ctx.system)?;
         Stream::Tls(Box::new(tls::connect(conn, &url.host, config)?))
     } else {
         Stream::Plain(conn)

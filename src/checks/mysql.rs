@@ -25,7 +25,7 @@ pub fn probe(opts: &MysqlOptions, ctx: &Context) -> Checked {
             "--defaults-file FILE is required: the user and password come from its [client] group";
         return Checked::new("", Err(why.into()));
     };
-    let client = match mycnf::read_defaults_file(file) {
+    let client = match mycnf::read_defaults_file(&ctx.system.given, file) {
         Ok(o) => o,
         Err(e) => return Checked::new("", Err(e)),
     };
@@ -33,7 +33,7 @@ pub fn probe(opts: &MysqlOptions, ctx: &Context) -> Checked {
         Ok(ep) => ep,
         Err(e) => return Checked::new("", Err(e)),
     };
-    let user = match client.user.clone().or_else(os_user_name) {
+    let user = match client.user.clone().or_else(|| os_user_name(&ctx.system)) {
         Some(u) => u,
         None => {
             return Checked::new(

@@ -194,7 +194,7 @@ pub fn connect(ep: &Endpoint, ctx: &Context) -> Result<Connection, String> {
                 ),
             })
         }
-        Endpoint::Unix(path) => UnixStream::connect(path)
+        Endpoint::Unix(path) => connect_unix(path, ctx)
             .map(|s| Connection {
                 conn: Conn::Unix(s),
                 peer: None,
@@ -214,6 +214,18 @@ pub fn connect(ep: &Endpoint, ctx: &Context) -> Result<Connection, String> {
                 .map_err(|e| format!("connect to @{name}: {}", io_reason(&e)))
         }
     }
+}
+
+/// Connect to the unix socket at `path` of the checked system: as given on this machine,
+/// or through its root (the socket file found inside it, then reached by its descriptor, so
+/// the host never resolves the container's path itself).
+fn connect_unix(path: &str, ctx: &Context) -> io::Result<UnixStream> {
+    let root = &ctx.system.given;
+    if root.is_host() {
+        return UnixStream::connect(path);
+    }
+    let socket_file = root.open_path(path)?;
+    UnixStream::connect(crate::system::root::fd_path(&socket_file))
 }
 
 /// Read until `done(buffer)` says the reply is complete, the peer closes, the

@@ -8,6 +8,7 @@
 
 use super::{Connection, Endpoint};
 use crate::context::Context;
+use crate::system::{Root, System};
 use crate::util::io_reason;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{ring, CryptoProvider};
@@ -29,25 +30,28 @@ pub struct TlsOptions {
     pub client_key: Option<String>,
 }
 
-/// The system CA bundle, used by `verify` without a CA file (`SSL_CERT_FILE` overrides).
-fn system_ca_file() -> String {
-    std::env::var("SSL_CERT_FILE")
-        .unwrap_or_else(|_| "/etc/ssl/certs/ca-certificates.crt".to_string())
+/// The checked system's CA bundle, used by `verify` without a CA file (its `SSL_CERT_FILE`
+/// overrides).
+fn system_ca_file(sys: &System) -> String {
+    sys.var("SSL_CERT_FILE")
+        .unwrap_or_else(|| "/etc/ssl/certs/ca-certificates.crt".to_string())
 }
 
 fn provider() -> Arc<CryptoProvider> {
     Arc::new(ring::default_provider())
 }
 
-/// Build the client configuration for `opts`; file problems are one-line errors.
-pub fn client_config(opts: &TlsOptions) -> Result<Arc<ClientConfig>, String> {
+/// Build the client configuration for `opts`, its files read on `sys`; file problems are
+/// one-line errors.
+pub fn client_config(opts: &TlsOptions, sys: &System) -> Result<Arc<ClientConfig>, String> {
+    let root = &sys.given;
     let builder = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("TLS setup: {e}"))?;
     let builder = if opts.verify {
-        let path = opts.ca_file.clone().unwrap_or_else(system_ca_file);
+        let path = opts.ca_file.clone().unwrap_or_else(|| system_ca_file(sys));
         let mut roots = rustls::RootCertStore::empty();
-        for cert in read_certs(&path)? {
+        for cert in read_certs(root, &path)? {
             roots
                 .add(cert)
                 .map_err(|e| format!("CA file {path}: unusable certificate: {e}"))?;
@@ -60,9 +64,15 @@ pub fn client_config(opts: &TlsOptions) -> Result<Arc<ClientConfig>, String> {
     };
     let config = match (&opts.client_cert, &opts.client_key) {
         (Some(cert), key) => {
-            let chain = read_certs(cert)?;
+            let chain = read_certs(root, cert)?;
             let key_path = key.as_deref().unwrap_or(cert);
-            let key = PrivateKeyDer::from_pem_file(key_path).map_err(|e| {
+            let key_pem = root.read(key_path).map_err(|e| {
+                format!(
+                    "client key {key_path}: no usable PEM private key ({})",
+                    io_reason(&e)
+                )
+            })?;
+            let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| {
                 format!(
                     "client key {key_path}: no usable PEM private key ({})",
                     pem_reason(e)
@@ -80,9 +90,11 @@ pub fn client_config(opts: &TlsOptions) -> Result<Arc<ClientConfig>, String> {
     Ok(Arc::new(config))
 }
 
-fn read_certs(path: &str) -> Result<Vec<CertificateDer<'static>>, String> {
-    let certs: Vec<_> = CertificateDer::pem_file_iter(path)
-        .map_err(|e| format!("cannot read certificates from {path}: {}", pem_reason(e)))?
+fn read_certs(root: &Root, path: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+    let pem = root
+        .read(path)
+        .map_err(|e| format!("cannot read certificates from {path}: {}", io_reason(&e)))?;
+    let certs: Vec<_> = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<_, _>>()
         .map_err(|e| format!("bad PEM in {path}: {}", pem_reason(e)))?;
     if certs.is_empty() {
@@ -227,7 +239,9 @@ pub fn open(
     tls: Option<&TlsOptions>,
     ctx: &Context,
 ) -> Result<Stream, String> {
-    let config = tls.map(client_config).transpose()?;
+    let config = tls
+        .map(|opts| client_config(opts, &ctx.system))
+        .transpose()?;
     let conn = super::connect(endpoint, ctx)?;
     let Some(config) = config else {
         return Ok(Stream::Plain(conn));

@@ -9,6 +9,7 @@ pub mod plan;
 pub mod table;
 
 use crate::context::Context;
+use crate::system::System;
 use crate::verdict::Checked;
 pub use plan::Plan;
 pub use table::{Image, Service, Spec, SERVICES};
@@ -36,19 +37,20 @@ pub fn find(name: &str) -> Option<&'static Service> {
     SERVICES.iter().find(|s| s.name == name)
 }
 
-/// Run a service's check with its ARGS.
+/// Run a service's check with its ARGS on the context's system.
 pub fn run(service: &Service, args: &[String], ctx: &Context) -> Checked {
-    match plan::plan(&service.spec, args, &plan::LiveProcesses) {
+    let sys = &ctx.system;
+    match plan::plan(&service.spec, args, sys, &plan::LiveProcesses(sys)) {
         Ok(plan) => execute::execute(&plan, ctx),
         Err(reason) => Checked::new("", Err(reason)),
     }
 }
 
-/// What `service ARGS` would check (URL, ports, socket...), without probing anything:
-/// the configuration files are read (under `HEALTHCHECK_ROOT`) and the branches taken.
-pub fn resolve_target(service: &str, args: &[String]) -> Result<String, String> {
+/// What `service ARGS` would check on `sys` (URL, ports, socket...), without probing
+/// anything: the configuration files are read and the branches taken.
+pub fn resolve_target(sys: &System, service: &str, args: &[String]) -> Result<String, String> {
     let service = find(service).ok_or_else(|| format!("unknown service {service:?}"))?;
-    plan::plan(&service.spec, args, &plan::LiveProcesses).map(|p| p.to_string())
+    plan::plan(&service.spec, args, sys, &plan::LiveProcesses(sys)).map(|p| p.to_string())
 }
 
 /// Every node of a spec tree, depth first.

@@ -4,7 +4,7 @@
 use super::plan::infra::{memcached_address, socat_bind};
 use super::plan::{plan, Processes};
 use super::*;
-use crate::config::testing::{with_root, Tree};
+use crate::config::testing::Tree;
 
 /// Drop-in names as the command line hands them to `list`.
 const KOLLA_NAMES: &[&str] = &["healthcheck_curl", "healthcheck_port"];
@@ -21,9 +21,9 @@ impl Processes for Running {
 const NOTHING: Running = Running(&[]);
 
 fn resolve(tree: &Tree, name: &str, args: &[&str], procs: &Running) -> Result<String, String> {
-    let _root = with_root(&tree.0);
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    plan(&find(name).expect("known service").spec, &args, procs).map(|p| p.to_string())
+    let sys = tree.system();
+    plan(&find(name).expect("known service").spec, &args, &sys, procs).map(|p| p.to_string())
 }
 
 const VHOST: &str = "<VirtualHost 172.17.1.10:5000>\n  ServerName ctl.internalapi\n  SSLEngine on\n  WSGIScriptAlias /identity \"/x\"\n</VirtualHost>\n";
@@ -575,16 +575,16 @@ fn resolve_target_reads_the_live_tree() {
         "/etc/httpd/conf.d/10-octavia_wsgi.conf",
         "<VirtualHost *:9876>\nServerName o\n</VirtualHost>\n",
     );
-    let _root = with_root(&tree.0);
+    let sys = tree.system();
     assert_eq!(
-        resolve_target("octavia-api", &[]).unwrap(),
+        resolve_target(&sys, "octavia-api", &[]).unwrap(),
         "http http://o:9876/"
     );
     assert_eq!(
-        resolve_target("cinder-volume", &["5672".into()]).unwrap(),
+        resolve_target(&sys, "cinder-volume", &["5672".into()]).unwrap(),
         "port cinder-volume 5672 (RabbitMQ)"
     );
-    assert!(resolve_target("no-such", &[])
+    assert!(resolve_target(&sys, "no-such", &[])
         .unwrap_err()
         .contains("unknown service"));
 }
