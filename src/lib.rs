@@ -1,6 +1,7 @@
 //! The check engine as a library: the binary (`main.rs`) is a thin shell around
 //! [`cli::run`], and the fuzz targets and integration tests reach the parsers here.
 
+pub mod agent;
 pub mod checks;
 pub mod cli;
 pub mod config;

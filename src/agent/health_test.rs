@@ -149,7 +149,10 @@ mod tests {
             HealthTest::Command(s(&["/openstack/healthcheck", "5672"]))
         );
         assert_eq!(
-            parse(Some(&s(&["CMD-SHELL", "healthcheck_curl http://10.0.0.1:8774 "]))),
+            parse(Some(&s(&[
+                "CMD-SHELL",
+                "healthcheck_curl http://10.0.0.1:8774 "
+            ]))),
             HealthTest::Command(s(&["healthcheck_curl", "http://10.0.0.1:8774"]))
         );
         assert!(matches!(parse(Some(&s(&["CMD"]))), HealthTest::Other(_)));
@@ -157,8 +160,14 @@ mod tests {
             parse(Some(&s(&["CMD-SHELL", "/openstack/healthcheck || exit 1"]))),
             HealthTest::Other(why) if why.contains("'|'")
         ));
-        assert!(matches!(parse(Some(&s(&["SHELL", "x"]))), HealthTest::Other(_)));
-        assert!(matches!(parse(Some(&s(&["CMD-SHELL", "  "]))), HealthTest::Other(_)));
+        assert!(matches!(
+            parse(Some(&s(&["SHELL", "x"]))),
+            HealthTest::Other(_)
+        ));
+        assert!(matches!(
+            parse(Some(&s(&["CMD-SHELL", "  "]))),
+            HealthTest::Other(_)
+        ));
     }
 
     #[test]

@@ -161,6 +161,16 @@ impl Root {
         self.metadata(path).is_ok()
     }
 
+    /// Whether something (a dangling symlink too) is at `path`.
+    pub fn lexists(&self, path: &str) -> bool {
+        match self {
+            Root::Host => std::fs::symlink_metadata(path).is_ok(),
+            Root::InRoot(r) => r
+                .open(path, OFlag::O_PATH | OFlag::O_NOFOLLOW, Mode::empty())
+                .is_ok(),
+        }
+    }
+
     /// Whether `path` is a regular file (symlinks followed).
     pub fn is_file(&self, path: &str) -> bool {
         self.metadata(path).is_ok_and(|m| m.is_file())
@@ -341,6 +351,7 @@ mod tests {
             );
             assert!(r.is_file("/etc/absolute.conf"));
             assert!(!r.exists("/etc/missing"));
+            assert!(r.lexists("/etc/magic") && !r.exists("/etc/magic"));
             let mut names = r.read_dir_names("/etc").unwrap();
             names.sort();
             assert_eq!(

@@ -33,7 +33,9 @@ pub fn get(socket: &str, path: &str, timeout: Duration) -> Result<Vec<u8>, Strin
         .read_to_end(&mut reply)
         .map_err(|e| format!("{socket}: reading the reply to GET {path}: {}", reason(&e)))?;
     if reply.len() > REPLY_LIMIT {
-        return Err(format!("{socket}: reply to GET {path} longer than {REPLY_LIMIT} bytes"));
+        return Err(format!(
+            "{socket}: reply to GET {path} longer than {REPLY_LIMIT} bytes"
+        ));
     }
     let (status, body) = parse_reply(&reply).map_err(|e| format!("{socket}: GET {path}: {e}"))?;
     if status != 200 {
@@ -106,10 +108,14 @@ mod tests {
         let (status, body) =
             parse_reply(b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n[]trailing").unwrap();
         assert_eq!((status, body), (200, &b"[]"[..]));
-        let (status, body) = parse_reply(b"HTTP/1.1 404 Not Found\r\n\r\n{\"message\":\"no\"}").unwrap();
+        let (status, body) =
+            parse_reply(b"HTTP/1.1 404 Not Found\r\n\r\n{\"message\":\"no\"}").unwrap();
         assert_eq!((status, body), (404, &b"{\"message\":\"no\"}"[..]));
         assert!(parse_reply(b"HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\n[]").is_err());
-        assert!(parse_reply(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n[]\r\n0\r\n\r\n").is_err());
+        assert!(parse_reply(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n[]\r\n0\r\n\r\n"
+        )
+        .is_err());
         assert!(parse_reply(b"SSH-2.0\r\n\r\n").is_err());
         assert!(parse_reply(b"HTTP/1.0 200 OK\r\n").is_err());
     }
