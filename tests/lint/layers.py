@@ -12,7 +12,12 @@ main.rs, `openstack_healthcheck::TO`. It fails, one line per violation and exit 
   - proto -> checks|verdict|services|cli|output: protocol clients return what the peer
     said, the verdict is the checks';
   - checks -> cli|services: checks are called by both and know neither;
-  - net|proc|config -> checks|proto|services|cli: the plumbing knows no check.
+  - net|proc|config -> checks|proto|services|cli|agent: the plumbing knows no check;
+  - agent -> cli: the host agent sits beside services, below the command line (which
+    hands it the way to run a command line);
+  - anything but cli -> agent: only the command line starts the agent;
+  - system -> any layer above it: the checked system (root, environment, processes) is
+    what every layer reads through, and reads nothing of theirs.
 
 Python 3 standard library only. Usage: layers.py [SRC_DIR] (default: src/ of this checkout).
 """
@@ -37,8 +42,23 @@ FORBIDDEN = [
     ),
     (
         {"net", "proc", "config"},
-        {"checks", "proto", "services", "cli"},
+        {"checks", "proto", "services", "cli", "agent"},
         "the plumbing (net, proc, config) knows no check and no protocol",
+    ),
+    (
+        {"agent"},
+        {"cli"},
+        "the host agent sits below the command line, which hands it how to run a check",
+    ),
+    (
+        {"checks", "proto", "services", "net", "proc", "config", "context", "output", "verdict"},
+        {"agent"},
+        "only the command line starts the host agent",
+    ),
+    (
+        {"system"},
+        {"agent", "cli", "services", "checks", "proto", "net", "proc", "config", "context", "output"},
+        "the checked system is read by every layer and reads none of them",
     ),
 ]
 

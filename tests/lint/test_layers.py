@@ -55,6 +55,23 @@ class LayersTest(unittest.TestCase):
         self.assertTrue(found[0].startswith("import cycle a -> b -> c -> a"), found)
         self.assertIn("src/b/inner.rs:1", found[0])
 
+    def test_the_agent_sits_below_the_cli_and_above_the_checks(self):
+        tree = make(
+            self,
+            {
+                "lib.rs": "pub mod agent;\npub mod cli;\npub mod checks;\npub mod system;\n",
+                "agent/mod.rs": "use crate::cli::embedded;\nuse crate::system::System;\n",
+                "cli/mod.rs": "use crate::agent;\n",
+                "checks/mod.rs": "use crate::agent::state;\n",
+                "system/mod.rs": "use crate::checks::port;\n",
+            },
+        )
+        found = "\n".join(tree.violations())
+        self.assertIn("forbidden edge agent -> cli", found)
+        self.assertIn("forbidden edge checks -> agent", found)
+        self.assertIn("forbidden edge system -> checks", found)
+        self.assertNotIn("forbidden edge cli -> agent", found)
+
     def test_forbidden_edges_fail_one_line_each(self):
         tree = make(
             self,
