@@ -20,7 +20,8 @@
 #   label     memcached without a health test, label openstack.healthcheck.check=memcached
 #   foreign   health tests that are not ours (`/openstack/healthcheck || exit 1`, `true`):
 #             reported with "healthy": null
-# and `status` (table and --format json) on the state file.
+# and `status` (table and --format json) on the state file; for podman also through its API
+# socket (`podman system service`) instead of its command.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -229,6 +230,27 @@ sys.exit(0 if a == b and a["checked_at"].endswith("Z") else 1)' "$state"; then
         pass "$engine status --format json: the state file as it is"
     else
         fail "$engine status --format json differs from the state file"
+    fi
+    if [ "$engine" = podman ]; then
+        # podman's API service instead of its command: the command out of PATH, the socket named.
+        sock=$work/podman.sock
+        podman system service --time=120 "unix://$sock" >/dev/null 2>&1 &
+        service=$!
+        for _ in $(seq 1 50); do [ -S "$sock" ] && break; sleep 0.2; done
+        if env PATH=/usr/sbin:/sbin CONTAINER_HOST="unix://$sock" DOCKER_HOST=unix:///nonexistent.sock \
+            "$binary" agent --once --state-file "$work/api.json" >/dev/null 2>&1 &&
+            "$PY" - "$work/api.json" "$p-netns" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+c = [c for c in s["containers"] if c["name"] == sys.argv[2]]
+sys.exit(0 if c and c[0]["healthy"] is True and not s["errors"] else 1)
+PY
+        then
+            pass "podman API socket: the agent lists and inspects through podman system service"
+        else
+            fail "podman API socket: $(cat "$work/api.json" 2>/dev/null)"
+        fi
+        kill "$service" 2>/dev/null; wait "$service" 2>/dev/null
     fi
     ids=$("$engine" ps -aq --filter "label=$LABEL")
     [ -z "$ids" ] || "$engine" rm -f $ids >/dev/null 2>&1
