@@ -25,7 +25,7 @@ pub const NEEDED: &[Needed] = &[
     Needed {
         bit: 21,
         name: "CAP_SYS_ADMIN",
-        why: "to enter the containers' network namespaces (setns)",
+        why: "to enter the containers' network namespaces with setns",
     },
 ];
 

@@ -276,6 +276,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn unix_sockets_are_reached_inside_the_root() {
+        use crate::system::{Root, System};
+        let dir = std::env::temp_dir().join(format!("ohc-net-root-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("run/real")).unwrap();
+        let listener = std::os::unix::net::UnixListener::bind(dir.join("run/real/s.sock")).unwrap();
+        // An absolute link as a container would have it: it must resolve inside the root.
+        std::os::unix::fs::symlink("/run/real", dir.join("run/linked")).unwrap();
+        let inside = System {
+            given: Root::under(&dir),
+            ..System::from_process()
+        };
+        let ctx = Context::on(
+            crate::deadline::Deadline::after(std::time::Duration::from_secs(5)),
+            false,
+            std::sync::Arc::new(inside),
+        );
+        assert!(connect(&Endpoint::Unix("/run/linked/s.sock".into()), &ctx).is_ok());
+        assert!(listener.accept().is_ok());
+        let err = connect(&Endpoint::Unix("/run/none.sock".into()), &ctx)
+            .err()
+            .unwrap();
+        assert!(
+            err.contains("unix:/run/none.sock") && err.contains("not found"),
+            "{err}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn parses_endpoints() {
         let tcp = |h: &str, p| Endpoint::Tcp {
             host: h.into(),

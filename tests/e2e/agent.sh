@@ -17,6 +17,8 @@
 #   symlink   redis whose /etc/redis/redis.conf is an absolute symlink to a path that also
 #             exists on the host with a decoy (wrong port and password): the agent must read
 #             the container's file, never the host's
+#   mysql     mariadb, the image's /openstack/healthcheck: the password from /root/.my.cnf and
+#             the unix socket /run/mysqld/mysqld.sock, both reached inside the container's root
 #   label     memcached without a health test, label openstack.healthcheck.check=memcached
 #   foreign   health tests that are not ours (`/openstack/healthcheck || exit 1`, `true`):
 #             reported with "healthy": null
@@ -146,7 +148,7 @@ for engine in $engines; do
     docker) bash "$repo/tests/setup/dockerd.sh" ;;
     podman) bash "$repo/tests/setup/podman.sh" ;;
     esac || { fail "$engine: the engine does not run"; continue; }
-    if ! bash "$repo/tests/images/build.sh" --engine "$engine" memcached keystone redis >/dev/null; then
+    if ! bash "$repo/tests/images/build.sh" --engine "$engine" memcached keystone redis mariadb >/dev/null; then
         fail "$engine: building the images failed"
         continue
     fi
@@ -162,6 +164,7 @@ for engine in $engines; do
         --health-cmd "healthcheck_listen memcached $port" ohc-e2e-memcached:latest
     start "$engine" "$p-kolla" --health-cmd "healthcheck_curl http://localhost:5000/" ohc-e2e-keystone:latest
     start "$engine" "$p-symlink" ohc-e2e-redis:latest
+    start "$engine" "$p-mysql" ohc-e2e-mariadb:latest
     start "$engine" "$p-label" --no-healthcheck --label openstack.healthcheck.check=memcached ohc-e2e-memcached:latest
     start "$engine" "$p-foreign" --health-cmd "/openstack/healthcheck || exit 1" ohc-e2e-memcached:latest
     start "$engine" "$p-true" --health-cmd "true" ohc-e2e-memcached:latest
@@ -172,7 +175,7 @@ for engine in $engines; do
     # The redis config moves behind an absolute symlink to the decoy's path.
     "$engine" exec "$p-symlink" sh -c "mkdir -p $decoy_dir && mv /etc/redis/redis.conf $decoy_dir/redis.conf && ln -s $decoy_dir/redis.conf /etc/redis/redis.conf"
 
-    cases="netns hostnet kolla symlink label"
+    cases="netns hostnet kolla symlink mysql label"
     for c in $cases; do
         wait_case "$engine" "$c" up "$HEALTHY_TIMEOUT" || fail "$engine $c: the service never answered its own client"
     done
@@ -182,6 +185,7 @@ for engine in $engines; do
         [hostnet]="/bin/sh -c healthcheck_listen\ memcached\ $port"
         [kolla]="/bin/sh -c healthcheck_curl\ http://localhost:5000/"
         [symlink]="/openstack/healthcheck"
+        [mysql]="/openstack/healthcheck"
         [label]="/usr/bin/openstack-healthcheck memcached"
     )
     for phase in up down back; do
@@ -207,6 +211,12 @@ for engine in $engines; do
         pass "$engine symlink: the agent read the container's redis.conf through its absolute link, not the host's"
     else
         fail "$engine symlink: the agent's verdict does not come from the container's redis.conf: $out"
+    fi
+    # The services' passwords (redis.conf, /root/.my.cnf) never reach the state file.
+    if grep -qE 'e2e-redis-secret|e2e-mariadb-secret|host-decoy' "$state"; then
+        fail "$engine: a password from a container's config appears in the state file"
+    else
+        pass "$engine: no password from the containers' configs in the state file"
     fi
     for c in foreign true; do
         out=$(agent_entry "$p-$c")
@@ -256,6 +266,19 @@ PY
     [ -z "$ids" ] || "$engine" rm -f $ids >/dev/null 2>&1
     rm -rf "$decoy_dir"
 done
+# Without its capabilities the agent refuses to start, in one line, and writes nothing.
+if command -v setpriv >/dev/null; then
+    out=$(setpriv --bounding-set=-sys_admin,-sys_ptrace "$binary" agent --once --state-file "$work/nocaps.json" 2>&1)
+    rc=$?
+    if [ $rc = 1 ] && [ "$(wc -l <<<"$out")" = 1 ] && [[ $out == *"missing capabilities CAP_SYS_PTRACE"*CAP_SYS_ADMIN* ]] &&
+        [ ! -e "$work/nocaps.json" ]; then
+        pass "agent without CAP_SYS_PTRACE and CAP_SYS_ADMIN refuses to start: $out"
+    else
+        fail "agent without its capabilities: exit $rc, output: $out"
+    fi
+else
+    fail "setpriv (util-linux) is not installed"
+fi
 if [ -s "$work/agent.err" ]; then
     echo "--- the agent's change lines (stderr) of the last rounds:"
     tail -n 12 "$work/agent.err"
