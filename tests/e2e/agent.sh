@@ -50,8 +50,8 @@ HEALTHY_TIMEOUT=${E2E_HEALTHY_TIMEOUT:-120}
 
 cleanup() {
     for e in $engines; do
-        ids=$("$e" ps -aq --filter "label=$LABEL" 2>/dev/null) || continue
-        [ -z "$ids" ] || "$e" rm -f $ids >/dev/null 2>&1 || true
+        mapfile -t ids < <("$e" ps -aq --filter "label=$LABEL" 2>/dev/null)
+        [ ${#ids[@]} = 0 ] || "$e" rm -f "${ids[@]}" >/dev/null 2>&1 || true
     done
     rm -rf "$work" "$decoy_dir"
 }
@@ -135,6 +135,16 @@ compare() {
     fi
 }
 
+# cmd=(what case $1 runs inside its container): its health test, as the engine runs it.
+test_of() {
+    case $1 in
+    netns | symlink | mysql) cmd=(/openstack/healthcheck) ;;
+    hostnet) cmd=(/bin/sh -c "healthcheck_listen memcached $port") ;;
+    kolla) cmd=(/bin/sh -c "healthcheck_curl http://localhost:5000/") ;;
+    label) cmd=(/usr/bin/openstack-healthcheck memcached) ;;
+    esac
+}
+
 start() {
     local engine=$1 name=$2
     shift 2
@@ -170,7 +180,9 @@ for engine in $engines; do
     start "$engine" "$p-true" --health-cmd "true" ohc-e2e-memcached:latest
     # kolla's names in PATH, as the deploy role links them.
     for c in hostnet kolla; do
-        "$engine" exec "$p-$c" sh -c 'for n in healthcheck_listen healthcheck_curl; do ln -sf /usr/bin/openstack-healthcheck /usr/local/bin/$n; done'
+        for n in healthcheck_listen healthcheck_curl; do
+            "$engine" exec "$p-$c" ln -sf /usr/bin/openstack-healthcheck "/usr/local/bin/$n"
+        done
     done
     # The redis config moves behind an absolute symlink to the decoy's path.
     "$engine" exec "$p-symlink" sh -c "mkdir -p $decoy_dir && mv /etc/redis/redis.conf $decoy_dir/redis.conf && ln -s $decoy_dir/redis.conf /etc/redis/redis.conf"
@@ -179,15 +191,6 @@ for engine in $engines; do
     for c in $cases; do
         wait_case "$engine" "$c" up "$HEALTHY_TIMEOUT" || fail "$engine $c: the service never answered its own client"
     done
-    # What each case runs inside the container: its health test, as the engine would.
-    declare -A test_of=(
-        [netns]="/openstack/healthcheck"
-        [hostnet]="/bin/sh -c healthcheck_listen\ memcached\ $port"
-        [kolla]="/bin/sh -c healthcheck_curl\ http://localhost:5000/"
-        [symlink]="/openstack/healthcheck"
-        [mysql]="/openstack/healthcheck"
-        [label]="/usr/bin/openstack-healthcheck memcached"
-    )
     for phase in up down back; do
         want=true
         if [ $phase = down ]; then
@@ -200,7 +203,7 @@ for engine in $engines; do
         fi
         say "$engine: services $phase"
         for c in $cases; do
-            eval "cmd=(${test_of[$c]})"
+            test_of "$c"
             compare "$engine" "$c ($phase)" "$p-$c" "$want" "${cmd[@]}"
         done
     done
@@ -262,8 +265,8 @@ PY
         fi
         kill "$service" 2>/dev/null; wait "$service" 2>/dev/null
     fi
-    ids=$("$engine" ps -aq --filter "label=$LABEL")
-    [ -z "$ids" ] || "$engine" rm -f $ids >/dev/null 2>&1
+    mapfile -t ids < <("$engine" ps -aq --filter "label=$LABEL")
+    [ ${#ids[@]} = 0 ] || "$engine" rm -f "${ids[@]}" >/dev/null 2>&1
     rm -rf "$decoy_dir"
 done
 # Without its capabilities the agent refuses to start, in one line, and writes nothing.
