@@ -36,10 +36,3 @@ impl Context {
         }
     }
 }
-
-/// True when an environment flag of this process is set to a true-ish value (1, true, yes, on).
-pub fn env_flag(name: &str) -> bool {
-    std::env::var(name)
-        .map(|v| crate::system::is_true(&v))
-        .unwrap_or(false)
-}

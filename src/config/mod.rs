@@ -1,7 +1,8 @@
 //! In-process readers for the configuration files the checks take addresses from:
 //! oslo.config INI (`ini`), Apache vhosts (`vhost`), redis.conf (`redis_conf`),
 //! /etc/sysconfig-style `KEY=VALUE` files (`sysconfig`), /etc/passwd (`passwd`),
-//! qdrouterd.conf (`qdrouterd`) and MySQL/MariaDB option files (`mycnf`).
+//! qdrouterd.conf (`qdrouterd`), MySQL/MariaDB option files (`mycnf`) and RabbitMQ's
+//! rabbitmq.conf, enabled_plugins and definitions file (`rabbitmq`).
 //!
 //! Every parser is a pure function over `&str` (unit-tested and fuzzed); the only file
 //! system access is here, and every path a service check reads is read through a
@@ -13,6 +14,7 @@ pub mod ini;
 pub mod mycnf;
 pub mod passwd;
 pub mod qdrouterd;
+pub mod rabbitmq;
 pub mod redis_conf;
 pub mod sysconfig;
 pub mod vhost;

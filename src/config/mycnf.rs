@@ -5,7 +5,7 @@
 //! The service checks read the checked system's standard option files the same way (in
 //! its root), and also take the server's own socket from `[mysqld]`.
 
-use crate::system::Root;
+use crate::system::{Root, System};
 use std::path::Path;
 
 /// Groups a command-line client reads, in the clients' own order of precedence.
@@ -63,12 +63,69 @@ pub fn read_host_option_files(root: &Root, paths: &[&str]) -> Result<ClientOptio
 fn read_files(root: &Root, paths: &[String], files: Files) -> Result<ClientOptions, String> {
     let mut opts = ClientOptions::default();
     for path in paths {
-        read_into(root, path, &mut opts, 0, files)?;
+        read_into(root, path, &mut opts, 0, files, "")?;
     }
     if let Some(pw) = &opts.password {
         crate::secrets::remember(pw);
     }
     Ok(opts)
+}
+
+/// Which option files a client reads, as its `--no-defaults`, `--defaults-file`,
+/// `--defaults-extra-file` and `--defaults-group-suffix` choose them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Read no option file at all.
+    pub no_defaults: bool,
+    /// Read only this file (it must exist).
+    pub defaults_file: Option<String>,
+    /// Read this file after the global ones, before the user's (it must exist).
+    pub extra_file: Option<String>,
+    /// Also read the groups named with this suffix (`[client_hc]` for `_hc`).
+    pub group_suffix: Option<String>,
+}
+
+/// The client options a client of `sys` reads with `selection`: nothing with
+/// `no_defaults`; only the defaults file when one is named; else the system's `global`
+/// files (in its configuration root, missing ones skipped), the extra file, then
+/// `user_file` (the user's `~/.my.cnf`, skipped when missing), later values winning.
+/// Named files and the user's file are paths as the client sees them (`sys.given`).
+pub fn read_selected(
+    sys: &System,
+    selection: &Selection,
+    global: &[&str],
+    user_file: Option<&str>,
+) -> Result<ClientOptions, String> {
+    let mut opts = ClientOptions::default();
+    let suffix = selection.group_suffix.as_deref().unwrap_or("");
+    if selection.no_defaults {
+        return Ok(opts);
+    }
+    if let Some(file) = &selection.defaults_file {
+        read_into(&sys.given, file, &mut opts, 0, Files::AsGiven, suffix)?;
+    } else {
+        for path in global {
+            read_into(&sys.files, path, &mut opts, 0, Files::Standard, suffix)?;
+        }
+        if let Some(extra) = &selection.extra_file {
+            read_into(&sys.given, extra, &mut opts, 0, Files::AsGiven, suffix)?;
+        }
+        if let Some(user) = user_file {
+            read_into(&sys.given, user, &mut opts, 0, Files::Standard, suffix)?;
+        }
+    }
+    if let Some(pw) = &opts.password {
+        crate::secrets::remember(pw);
+    }
+    Ok(opts)
+}
+
+/// Whether a client reads `group`: one of [`CLIENT_GROUPS`], or one of them with the
+/// `--defaults-group-suffix`.
+fn client_group(group: &str, suffix: &str) -> bool {
+    CLIENT_GROUPS.iter().any(|base| {
+        group == *base || (!suffix.is_empty() && group.strip_prefix(base) == Some(suffix))
+    })
 }
 
 fn read_into(
@@ -77,6 +134,7 @@ fn read_into(
     opts: &mut ClientOptions,
     depth: usize,
     files: Files,
+    suffix: &str,
 ) -> Result<(), String> {
     if depth > MAX_INCLUDE_DEPTH {
         return Err(format!(
@@ -105,13 +163,15 @@ fn read_into(
     let text = String::from_utf8_lossy(&raw);
     for line in parse(&text) {
         match line {
-            Line::Include(file) => read_into(root, &resolve(path, &file), opts, depth + 1, files)?,
+            Line::Include(file) => {
+                read_into(root, &resolve(path, &file), opts, depth + 1, files, suffix)?
+            }
             Line::IncludeDir(dir) => {
                 for file in cnf_files(root, &resolve(path, &dir), files)? {
-                    read_into(root, &file, opts, depth + 1, files)?;
+                    read_into(root, &file, opts, depth + 1, files, suffix)?;
                 }
             }
-            Line::Option { group, key, value } if CLIENT_GROUPS.contains(&group.as_str()) => {
+            Line::Option { group, key, value } if client_group(&group, suffix) => {
                 apply(opts, &key, value, &root.shown(path))?;
             }
             Line::Option { group, key, value }
@@ -305,6 +365,57 @@ mod tests {
                 Line::IncludeDir("/etc/my.cnf.d".into()),
             ]
         );
+    }
+
+    #[test]
+    fn selections_choose_files_and_groups() {
+        let dir = std::env::temp_dir().join(format!("ohc-mycnf-sel-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let global = dir.join("global.cnf");
+        std::fs::write(&global, "[client]\nuser=global\nport=3307\n").unwrap();
+        let extra = dir.join("extra.cnf");
+        std::fs::write(&extra, "[client]\nuser=extra\n[client_hc]\npassword=p\n").unwrap();
+        let home = dir.join("home.cnf");
+        std::fs::write(&home, "[mariadb-client]\nsocket=/s\n").unwrap();
+        let globals = [global.to_str().unwrap()];
+        let home = home.to_string_lossy().into_owned();
+        let sys = System {
+            files: Root::Host,
+            ..System::from_process()
+        };
+        let mut sel = Selection {
+            extra_file: Some(extra.to_string_lossy().into_owned()),
+            ..Selection::default()
+        };
+        let opts = read_selected(&sys, &sel, &globals, Some(&home)).unwrap();
+        assert_eq!(opts.user.as_deref(), Some("extra"));
+        assert_eq!(
+            (opts.port, opts.socket.as_deref()),
+            (Some(3307), Some("/s"))
+        );
+        assert_eq!(opts.password, None);
+        sel.group_suffix = Some("_hc".into());
+        assert_eq!(
+            read_selected(&sys, &sel, &globals, Some(&home))
+                .unwrap()
+                .password
+                .as_deref(),
+            Some("p")
+        );
+        sel.defaults_file = Some(home.clone());
+        let only = read_selected(&sys, &sel, &globals, None).unwrap();
+        assert_eq!((only.user, only.port), (None, None));
+        sel.no_defaults = true;
+        assert_eq!(
+            read_selected(&sys, &sel, &globals, None).unwrap(),
+            ClientOptions::default()
+        );
+        let missing = Selection {
+            extra_file: Some(dir.join("absent.cnf").to_string_lossy().into_owned()),
+            ..Selection::default()
+        };
+        assert!(read_selected(&sys, &missing, &globals, None).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -32,26 +32,26 @@ pub struct TlsOptions {
 
 /// The checked system's CA bundle, used by `verify` without a CA file (its `SSL_CERT_FILE`
 /// overrides).
-fn system_ca_file(sys: &System) -> String {
+pub(crate) fn system_ca_file(sys: &System) -> String {
     sys.var("SSL_CERT_FILE")
         .unwrap_or_else(|| "/etc/ssl/certs/ca-certificates.crt".to_string())
 }
 
-fn provider() -> Arc<CryptoProvider> {
+/// The crypto provider of every TLS client here: ring.
+pub(crate) fn provider() -> Arc<CryptoProvider> {
     Arc::new(ring::default_provider())
 }
 
 /// Build the client configuration for `opts`, its files read on `sys`; file problems are
 /// one-line errors.
 pub fn client_config(opts: &TlsOptions, sys: &System) -> Result<Arc<ClientConfig>, String> {
-    let root = &sys.given;
     let builder = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("TLS setup: {e}"))?;
     let builder = if opts.verify {
         let path = opts.ca_file.clone().unwrap_or_else(|| system_ca_file(sys));
         let mut roots = rustls::RootCertStore::empty();
-        for cert in read_certs(root, &path)? {
+        for cert in read_certs(&sys.given, &path)? {
             roots
                 .add(cert)
                 .map_err(|e| format!("CA file {path}: unusable certificate: {e}"))?;
@@ -62,35 +62,62 @@ pub fn client_config(opts: &TlsOptions, sys: &System) -> Result<Arc<ClientConfig
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider())))
     };
-    let config = match (&opts.client_cert, &opts.client_key) {
-        (Some(cert), key) => {
-            let chain = read_certs(root, cert)?;
-            let key_path = key.as_deref().unwrap_or(cert);
-            let key_pem = root.read(key_path).map_err(|e| {
-                format!(
-                    "client key {key_path}: no usable PEM private key ({})",
-                    io_reason(&e)
-                )
-            })?;
-            let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| {
-                format!(
-                    "client key {key_path}: no usable PEM private key ({})",
-                    pem_reason(e)
-                )
-            })?;
-            builder
-                .with_client_auth_cert(chain, key)
-                .map_err(|e| format!("client certificate {cert}: {e}"))?
-        }
-        (None, Some(_)) => {
-            return Err("a client key was given without a client certificate (--cert)".into())
-        }
-        (None, None) => builder.with_no_client_auth(),
+    let config = match client_identity(opts, &sys.given)? {
+        Some(id) => builder
+            .with_client_auth_cert(id.chain, id.key)
+            .map_err(|e| format!("client certificate: {e}"))?,
+        None => builder.with_no_client_auth(),
     };
     Ok(Arc::new(config))
 }
 
-fn read_certs(root: &Root, path: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+/// A client certificate chain and its private key, as read from their files.
+pub(crate) struct ClientIdentity {
+    pub chain: Vec<CertificateDer<'static>>,
+    pub key: PrivateKeyDer<'static>,
+    /// The key file's PEM text, for clients that take the key in their own type (ureq).
+    pub key_pem: Vec<u8>,
+}
+
+/// The client certificate chain and key of `opts`, if any, read under `root` and checked
+/// to belong together (rustls compares the key with the certificate's public key), so a
+/// wrong pair is a one-line error before anything is connected.
+pub(crate) fn client_identity(
+    opts: &TlsOptions,
+    root: &Root,
+) -> Result<Option<ClientIdentity>, String> {
+    let (cert, key) = match (&opts.client_cert, &opts.client_key) {
+        (Some(cert), key) => (cert, key.as_deref().unwrap_or(cert)),
+        (None, Some(_)) => {
+            return Err("a client key was given without a client certificate (--cert)".into())
+        }
+        (None, None) => return Ok(None),
+    };
+    let chain = read_certs(root, cert)?;
+    let key_pem = root.read(key).map_err(|e| {
+        format!(
+            "client key {key}: no usable PEM private key ({})",
+            io_reason(&e)
+        )
+    })?;
+    let key_der = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| {
+        format!(
+            "client key {key}: no usable PEM private key ({})",
+            pem_reason(e)
+        )
+    })?;
+    rustls::sign::CertifiedKey::from_der(chain.clone(), key_der.clone_key(), &provider())
+        .map_err(|e| format!("client certificate {cert} with key {key}: {e}"))?;
+    Ok(Some(ClientIdentity {
+        chain,
+        key: key_der,
+        key_pem,
+    }))
+}
+
+/// The PEM certificates in `path` under `root`; none, or an unreadable file, is an error
+/// naming it.
+pub(crate) fn read_certs(root: &Root, path: &str) -> Result<Vec<CertificateDer<'static>>, String> {
     let pem = root
         .read(path)
         .map_err(|e| format!("cannot read certificates from {path}: {}", io_reason(&e)))?;
@@ -154,7 +181,8 @@ fn handshake_error(e: &io::Error, deadline: crate::deadline::Deadline) -> String
     }
 }
 
-fn tls_reason(e: &rustls::Error) -> String {
+/// A rustls error as a short reason a person can act on.
+pub(crate) fn tls_reason(e: &rustls::Error) -> String {
     use rustls::{CertificateError, Error};
     match e {
         Error::InvalidCertificate(CertificateError::UnknownIssuer) => {

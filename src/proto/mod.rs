@@ -1,8 +1,8 @@
 //! Native protocol clients, one module per protocol, each speaking just enough to
-//! prove the service answers (MySQL, AMQP, memcached, Redis, OVSDB, etcd, HAProxy,
-//! libvirt). They return what the peer said, typed, or why the exchange failed; the
-//! verdict on it is the matching module of `checks`. The HTTP GET is `checks::http`'s
-//! (its HTTP/1.1 parser is here in `http1`); `exchange` and `framed` are the
+//! prove the service answers (HTTP, MySQL, AMQP, memcached, Redis, OVSDB, etcd,
+//! HAProxy, libvirt, Open vSwitch's unixctl control sockets). They return what the peer
+//! said, typed, or why the exchange failed; the verdict on it is the matching module of
+//! `checks`. `exchange` and `framed` are the
 //! request/reply and framed-stream helpers the clients share.
 
 pub mod amqp;
@@ -10,9 +10,10 @@ pub mod etcd;
 pub mod exchange;
 pub mod framed;
 pub mod haproxy;
-pub mod http1;
+pub mod http;
 pub mod libvirt;
 pub mod memcached;
 pub mod mysql;
 pub mod ovsdb;
 pub mod redis;
+pub mod unixctl;

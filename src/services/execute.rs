@@ -3,8 +3,8 @@
 
 use super::plan::Plan;
 use crate::checks::{
-    amqp, amqp1, collectd, cron, etcd, http, libvirt, listen, memcached, multipathd, mysql, ovsdb,
-    port, process, redis, socket, swift_recon, tcp,
+    amqp, amqp1, collectd, cron, etcd, http, libvirt, listen, memcached, multipathd, mysql, ovn,
+    ovsdb, port, process, redis, socket, swift_recon, tcp,
 };
 use crate::context::Context;
 use crate::net::Endpoint;
@@ -42,7 +42,7 @@ pub fn execute(plan: &Plan, ctx: &Context) -> Checked {
             password,
         } => on(
             endpoint,
-            mysql::select1(endpoint, user, password.as_deref(), false, ctx),
+            mysql::select1(endpoint, user, password.as_deref(), None, ctx),
         ),
         Plan::Amqp { endpoint } => on(endpoint, amqp::handshake(endpoint, None, None, ctx)),
         Plan::Amqp1 { endpoint } => amqp1::header(endpoint, ctx),
@@ -51,6 +51,24 @@ pub fn execute(plan: &Plan, ctx: &Context) -> Checked {
                 .iter()
                 .map(|(ep, db)| (ep.to_string(), ovsdb::list_dbs(ep, Some(db), ctx))),
         ),
+        Plan::OvnController { rundirs, ovs_db } => ovn::controller(
+            &ovn::Chassis {
+                rundirs: rundirs.iter().map(std::path::PathBuf::from).collect(),
+                ovs_db: ovs_db.clone(),
+            },
+            ctx,
+        ),
+        Plan::OvnControllerPort { ports, ovs_db } => {
+            let mut checked = port::check("ovn-controller", ports, ctx);
+            checked.outcome = checked.outcome.map_err(|reason| {
+                let hint = ovn::remote_hint(ovs_db, ports, ctx)
+                    .map(|h| format!(" ({h})"))
+                    .unwrap_or_default();
+                format!("no connection to OVN southbound DB: {reason}{hint}")
+            });
+            checked
+        }
+        Plan::NorthdVersion { endpoint } => on(endpoint, ovn::northd_version(endpoint, ctx)),
         Plan::Connect { endpoint, what } => {
             let mut checked = tcp::connect(endpoint, ctx);
             checked.outcome = checked

@@ -100,6 +100,7 @@ pub fn kind(spec: &Spec) -> &'static str {
         Spec::Mysql => "mysql",
         Spec::Rabbitmq => "rabbitmq",
         Spec::OvnDbs => "ovn-dbs",
+        Spec::OvnController { .. } => "ovn-controller",
         Spec::Qdrouterd => "qdrouterd",
         Spec::Collectd => "collectd",
         Spec::Iscsid => "iscsid",
@@ -153,6 +154,10 @@ fn facts(spec: &Spec) -> (Vec<u16>, Vec<&'static str>, Vec<String>) {
             files.push(path.to_string());
         }
         Spec::Process { pattern } => processes.push(*pattern),
+        Spec::OvnController { ports: p } => {
+            ports.extend_from_slice(p);
+            processes.push("ovn-controller");
+        }
         Spec::SwiftReplication { conf, cache, .. } => {
             files.extend([conf.to_string(), cache.to_string()])
         }

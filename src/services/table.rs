@@ -102,8 +102,12 @@ pub enum Spec {
     Mysql,
     /// AMQP 0-9-1 handshake on the port of /etc/rabbitmq/rabbitmq-env.conf (5672).
     Rabbitmq,
-    /// OVSDB list_dbs on the OVN NB/SB database sockets, else the ovn-northd control socket.
+    /// OVSDB list_dbs on the OVN NB/SB database sockets, else ovn-northd's `version` over
+    /// its control socket.
     OvnDbs,
+    /// ovn-controller: TripleO's port check on `ports` (ARGS replace them); with
+    /// `HEALTHCHECK_DEEP=ovn` its own `connection-status` over its control socket.
+    OvnController { ports: &'static [u16] },
     /// AMQP 1.0 protocol header exchange with the first listener of qdrouterd.conf.
     Qdrouterd,
     /// collectd's unixsock plugin answers LISTVAL.
@@ -677,13 +681,13 @@ pub static SERVICES: &[Service] = &[
     Service {
         name: "ovn-controller",
         image: kolla("ovn-controller"),
-        summary: "ovn-controller connected to the OVN southbound DB (6642)",
-        spec: Spec::Port { process: "ovn-controller", ports: OVN_SB, peer: "OVN southbound DB" },
+        summary: "ovn-controller connected to the OVN southbound DB (6642); HEALTHCHECK_DEEP=ovn: its own connection-status",
+        spec: Spec::OvnController { ports: OVN_SB },
     },
     Service {
         name: "ovn-dbs",
         image: kolla("ovn-northd"),
-        summary: "OVN NB/SB ovsdb-servers answer list_dbs, else ovn-northd's control socket accepts",
+        summary: "OVN NB/SB ovsdb-servers answer list_dbs, else ovn-northd answers version on its control socket",
         spec: Spec::OvnDbs,
     },
     Service {

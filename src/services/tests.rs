@@ -5,6 +5,7 @@ use super::plan::infra::{memcached_address, socat_bind};
 use super::plan::{plan, Processes};
 use super::*;
 use crate::config::testing::Tree;
+use crate::system::{Env, System};
 
 /// Drop-in names as the command line hands them to `list`.
 const KOLLA_NAMES: &[&str] = &["healthcheck_curl", "healthcheck_port"];
@@ -509,13 +510,69 @@ fn ovn_dbs_sockets_then_northd() {
     tree.write("/var/run/ovn/ovn-northd.4242.ctl", "");
     assert!(resolve(&tree, "ovn-dbs", &[], &NOTHING)
         .unwrap()
-        .contains("ovn-northd.4242.ctl (ovn-northd control socket)"));
+        .ends_with("ovn-northd.4242.ctl version (ovn-northd)"));
     tree.write("/run/ovn/ovnsb_db.sock", "");
     let target = resolve(&tree, "ovn-dbs", &[], &NOTHING).unwrap();
     assert!(
         target.starts_with("ovsdb unix:") && target.ends_with("ovnsb_db.sock=OVN_Southbound"),
         "{target}"
     );
+}
+
+#[test]
+fn deep_checks_are_named_areas_or_all() {
+    use super::plan::deep_value_names;
+    assert!(deep_value_names("ovn", "ovn"));
+    assert!(deep_value_names("rpc, OVN", "ovn"));
+    assert!(deep_value_names("all", "ovn"));
+    assert!(deep_value_names("rpc ovn", "ovn"));
+    assert!(!deep_value_names("rpc", "ovn"));
+    assert!(!deep_value_names("", "ovn"));
+    assert!(!deep_value_names("ovn-controller", "ovn"));
+}
+
+#[test]
+fn ovn_controller_port_check_knows_the_local_ovsdb() {
+    let tree = Tree::new("svc-ovn-controller");
+    tree.write("/run/openvswitch/db.sock", "");
+    let spec = &find("ovn-controller").unwrap().spec;
+    let sys = System {
+        env: Env::from_assignments(&["PATH=/usr/bin"]),
+        ..tree.system()
+    };
+    match plan(spec, &["16641".to_string()], &sys, &NOTHING).unwrap() {
+        Plan::OvnControllerPort { ports, ovs_db } => {
+            assert_eq!(ports, vec![16641]);
+            assert!(
+                ovs_db.to_string().ends_with("/run/openvswitch/db.sock"),
+                "{ovs_db}"
+            );
+        }
+        other => panic!("expected the port check, got {other}"),
+    }
+}
+
+#[test]
+fn ovn_deep_checks_and_run_directories_come_from_the_checked_system() {
+    let tree = Tree::new("svc-ovn-deep");
+    let spec = &find("ovn-controller").unwrap().spec;
+    // The checked system's environment decides, not this process's.
+    let sys = System {
+        env: Env::from_assignments(&["HEALTHCHECK_DEEP=ovn", "OVS_RUNDIR=/srv/ovs/"]),
+        ..tree.system()
+    };
+    match plan(spec, &[], &sys, &NOTHING).unwrap() {
+        Plan::OvnController { rundirs, ovs_db } => {
+            assert_eq!(rundirs[0], "/srv/ovs");
+            let tree_dir = tree.0.to_string_lossy();
+            assert!(
+                rundirs[1..].iter().all(|d| d.starts_with(&*tree_dir)),
+                "standard run directories are in the root: {rundirs:?}"
+            );
+            assert_eq!(ovs_db.to_string(), "unix:/srv/ovs/db.sock");
+        }
+        other => panic!("expected the deep check, got {other}"),
+    }
 }
 
 #[test]

@@ -7,11 +7,14 @@ use crate::common::free_port;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// A started broker: its directory, AMQP port and the pid of its process group leader.
+/// A started broker: its directory, AMQP port, the pid of its process group leader,
+/// and the environment it was started with (which its CLI tools need too: node name,
+/// epmd port, HOME with the Erlang cookie, its files).
 pub struct RabbitMq {
     pub dir: PathBuf,
     pub port: u16,
     pub pid: u32,
+    pub env: Vec<(String, String)>,
 }
 
 impl RabbitMq {
@@ -41,9 +44,14 @@ impl RabbitMq {
 /// for AMQP on a free loopback port. Returns without waiting: the caller waits with
 /// the check it cares about. The broker is stopped when the test binary exits.
 pub fn start_rabbitmq(dir: &Path, conf: &str) -> RabbitMq {
+    start_rabbitmq_with_plugins(dir, conf, "[].\n")
+}
+
+/// [`start_rabbitmq`] with `plugins` as its enabled_plugins file (`[rabbitmq_management].`).
+pub fn start_rabbitmq_with_plugins(dir: &Path, conf: &str, plugins: &str) -> RabbitMq {
     let (port, dist_port, epmd_port) = (free_port(), free_port(), free_port());
     std::fs::write(dir.join("rabbitmq.conf"), conf).unwrap();
-    std::fs::write(dir.join("enabled_plugins"), "[].\n").unwrap();
+    std::fs::write(dir.join("enabled_plugins"), plugins).unwrap();
     for sub in ["home", "mnesia", "log"] {
         std::fs::create_dir_all(dir.join(sub)).unwrap();
     }
@@ -53,31 +61,37 @@ pub fn start_rabbitmq(dir: &Path, conf: &str) -> RabbitMq {
     spawn_server(epmd, Some("rabbitmq"), &dir.join("epmd.log"));
     let mut server = Command::new("/usr/lib/rabbitmq/bin/rabbitmq-server");
     let path = |sub: &str| dir.join(sub).to_string_lossy().into_owned();
-    server
-        .env("HOME", path("home"))
-        .env("ERL_EPMD_PORT", epmd_port.to_string())
-        .env(
+    let env: Vec<(String, String)> = [
+        ("HOME", path("home")),
+        ("ERL_EPMD_PORT", epmd_port.to_string()),
+        (
             "RABBITMQ_NODENAME",
             format!("ohc-{}-{port}@localhost", std::process::id()),
-        )
-        .env("RABBITMQ_NODE_IP_ADDRESS", "127.0.0.1")
-        .env("RABBITMQ_NODE_PORT", port.to_string())
-        .env("RABBITMQ_DIST_PORT", dist_port.to_string())
-        .env(
+        ),
+        ("RABBITMQ_NODE_IP_ADDRESS", "127.0.0.1".into()),
+        ("RABBITMQ_NODE_PORT", port.to_string()),
+        ("RABBITMQ_DIST_PORT", dist_port.to_string()),
+        (
             "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS",
-            "-kernel inet_dist_use_interface {127,0,0,1}",
-        )
-        .env("RABBITMQ_MNESIA_BASE", path("mnesia"))
-        .env("RABBITMQ_LOG_BASE", path("log"))
-        .env("RABBITMQ_PID_FILE", path("rabbitmq.pid"))
-        .env("RABBITMQ_CONFIG_FILE", path("rabbitmq.conf"))
-        .env("RABBITMQ_FEATURE_FLAGS_FILE", path("feature_flags"))
-        .env("RABBITMQ_ENABLED_PLUGINS_FILE", path("enabled_plugins"));
+            "-kernel inet_dist_use_interface {127,0,0,1}".into(),
+        ),
+        ("RABBITMQ_MNESIA_BASE", path("mnesia")),
+        ("RABBITMQ_LOG_BASE", path("log")),
+        ("RABBITMQ_PID_FILE", path("rabbitmq.pid")),
+        ("RABBITMQ_CONFIG_FILE", path("rabbitmq.conf")),
+        ("RABBITMQ_FEATURE_FLAGS_FILE", path("feature_flags")),
+        ("RABBITMQ_ENABLED_PLUGINS_FILE", path("enabled_plugins")),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    server.envs(env.iter().map(|(k, v)| (k, v)));
     let log = dir.join("server.log");
     let pid = spawn_server(server, Some("rabbitmq"), &log);
     RabbitMq {
         dir: dir.to_path_buf(),
         port,
         pid,
+        env,
     }
 }

@@ -224,7 +224,7 @@ impl Discovery {
 /// Whether what is known of `c` still holds: its init process runs, started when it did,
 /// and is the pid the list gives (when it gives one).
 fn still_current(c: &Container, listed_pid: Option<u32>) -> bool {
-    listed_pid.map_or(true, |pid| pid == c.pid) && start_time(c.pid) == Some(c.start_time)
+    listed_pid.is_none_or(|pid| pid == c.pid) && start_time(c.pid) == Some(c.start_time)
 }
 
 /// `unix:///path` or `/path` as a socket path; `None` for other schemes (tcp://, ssh://).

@@ -20,6 +20,7 @@ mod process;
 mod redis;
 mod socket;
 mod tcp;
+mod unixctl;
 
 use crate::context::Context;
 use crate::verdict::Checked;
@@ -51,6 +52,7 @@ pub fn all() -> &'static [&'static ProbeKind] {
         &memcached::PROBE,
         &redis::PROBE,
         &ovsdb::PROBE,
+        &unixctl::PROBE,
         &etcd::PROBE,
         &haproxy::PROBE,
         &libvirt::PROBE,

@@ -6,7 +6,7 @@
 use super::{connectable, Plan};
 use crate::config::{self, mycnf, qdrouterd, redis_conf, sysconfig, wrap_ipv6};
 use crate::net::Endpoint;
-use crate::system::Root;
+use crate::system::{Root, System};
 
 /// A unix socket of `root` we connect to ourselves, like the config files: the path as the
 /// connection resolves it (under `HEALTHCHECK_ROOT`, or inside a container's root).
@@ -249,16 +249,16 @@ pub fn ovn_dbs(root: &Root) -> Result<Plan, String> {
     if !servers.is_empty() {
         return Ok(Plan::Ovsdb { servers });
     }
-    // No database here: ovn-northd alone (what the original asked with ovs-appctl).
+    // No database here: ovn-northd alone, asked for its version as the original did
+    // with `ovs-appctl -t ovn-northd version`.
     for dir in OVN_RUN_DIRS {
         let Some(pid) = config::read_optional(root, &format!("{dir}/ovn-northd.pid"))? else {
             continue;
         };
         let ctl = format!("{dir}/ovn-northd.{}.ctl", pid.trim());
         if config::exists(root, &ctl) {
-            return Ok(Plan::Connect {
+            return Ok(Plan::NorthdVersion {
                 endpoint: socket_under_root(root, &ctl),
-                what: "ovn-northd control socket",
             });
         }
     }
@@ -266,6 +266,42 @@ pub fn ovn_dbs(root: &Root) -> Result<Plan, String> {
         "no OVN database socket (ovnnb_db.sock, ovnsb_db.sock) nor ovn-northd control socket in {}",
         OVN_RUN_DIRS.join(", ")
     ))
+}
+
+/// Where Open vSwitch's own run directory is, newest layout first.
+const OVS_RUN_DIRS: &[&str] = &["/run/openvswitch", "/var/run/openvswitch"];
+
+/// The local Open vSwitch database of `sys`: its `OVS_RUNDIR`'s `db.sock` when that is set
+/// (as for the OVS tools), else the first run directory that has one.
+pub fn ovs_db(sys: &System) -> Endpoint {
+    if let Some(dir) = env_dir(sys, "OVS_RUNDIR") {
+        return Endpoint::Unix(format!("{dir}/db.sock"));
+    }
+    let root = &sys.files;
+    let path = first_existing(root, OVS_RUN_DIRS.iter().map(|d| format!("{d}/db.sock")))
+        .unwrap_or_else(|| format!("{}/db.sock", OVS_RUN_DIRS[1]));
+    socket_under_root(root, &path)
+}
+
+/// ovn-controller's control socket is named by its pidfile in OVN's run directory
+/// (`OVN_RUNDIR` when set, as for `ovn-appctl`); ovs-vswitchd's in Open vSwitch's. The
+/// directories are paths as connections and pidfile reads take them (`sys.given`): the
+/// standard ones in the configuration root, the environment's as named.
+pub fn ovn_controller(sys: &System) -> Plan {
+    let mut rundirs: Vec<String> = ["OVN_RUNDIR", "OVS_RUNDIR"]
+        .iter()
+        .filter_map(|name| env_dir(sys, name))
+        .collect();
+    rundirs.extend(OVN_RUN_DIRS.iter().map(|d| sys.files.as_given(d)));
+    Plan::OvnController {
+        rundirs,
+        ovs_db: ovs_db(sys),
+    }
+}
+
+/// A run directory named by the checked system's environment, as the OVS/OVN tools take it.
+fn env_dir(sys: &System, name: &str) -> Option<String> {
+    sys.var(name).map(|v| v.trim_end_matches('/').to_string())
 }
 
 const QDROUTERD_CONF: &str = "/etc/qpid-dispatch/qdrouterd.conf";

@@ -69,6 +69,22 @@ pub enum Plan {
     Ovsdb {
         servers: Vec<(Endpoint, &'static str)>,
     },
+    /// ovn-controller's own `connection-status` over its control socket, found through its
+    /// pidfile in `rundirs`; the southbound endpoint is read from `ovs_db` (HEALTHCHECK_DEEP=ovn).
+    OvnController {
+        rundirs: Vec<String>,
+        ovs_db: Endpoint,
+    },
+    /// TripleO's port check of ovn-controller; when it fails, the reason names
+    /// `external_ids:ovn-remote` from `ovs_db` if that is on another port.
+    OvnControllerPort {
+        ports: Vec<u16>,
+        ovs_db: Endpoint,
+    },
+    /// ovn-northd answers `version` on its control socket.
+    NorthdVersion {
+        endpoint: Endpoint,
+    },
     /// A socket that must accept a connection; `what` names it.
     Connect {
         endpoint: Endpoint,
@@ -131,6 +147,15 @@ impl fmt::Display for Plan {
                     .collect();
                 write!(f, "ovsdb {}", list.join(","))
             }
+            Plan::OvnController { rundirs, ovs_db } => write!(
+                f,
+                "unixctl ovn-controller connection-status (pidfile in {}; ovn-remote from {ovs_db})",
+                rundirs.join(", ")
+            ),
+            Plan::OvnControllerPort { ports, .. } => {
+                write!(f, "port ovn-controller {} (OVN southbound DB)", join(ports))
+            }
+            Plan::NorthdVersion { endpoint } => write!(f, "unixctl {endpoint} version (ovn-northd)"),
             Plan::Connect { endpoint, what } => write!(f, "connect {endpoint} ({what})"),
             Plan::Collectd { endpoint } => write!(f, "collectd {endpoint}"),
             Plan::Multipathd { endpoint } => write!(f, "multipathd {endpoint}"),
@@ -320,6 +345,16 @@ pub fn plan(
         Spec::Mysql => infra::mysql(root),
         Spec::Rabbitmq => infra::rabbitmq(root),
         Spec::OvnDbs => infra::ovn_dbs(root),
+        Spec::OvnController { ports } => {
+            if deep_checks(sys, "ovn") {
+                Ok(infra::ovn_controller(sys))
+            } else {
+                Ok(Plan::OvnControllerPort {
+                    ports: ports_or(args, ports)?,
+                    ovs_db: infra::ovs_db(sys),
+                })
+            }
+        }
         Spec::Qdrouterd => infra::qdrouterd_listener(root),
         Spec::Collectd => Ok(Plan::Collectd {
             endpoint: infra::socket_under_root(root, "/var/run/collectd-socket"),
@@ -342,6 +377,25 @@ pub fn plan(
             })
         }
     }
+}
+
+/// The environment variable that turns on the checks that ask a service itself rather
+/// than mirror the TripleO script: a comma-separated list of areas (`ovn`, ...) or `all`.
+pub const DEEP_ENV: &str = "HEALTHCHECK_DEEP";
+
+/// Whether the checked system's `HEALTHCHECK_DEEP` names `area` (or `all`).
+pub fn deep_checks(sys: &System, area: &str) -> bool {
+    sys.var(DEEP_ENV)
+        .is_some_and(|value| deep_value_names(&value, area))
+}
+
+/// Whether a `HEALTHCHECK_DEEP` value names `area`: words separated by commas or
+/// spaces, case-insensitive, `all` naming every area.
+pub fn deep_value_names(value: &str, area: &str) -> bool {
+    value
+        .split([',', ' '])
+        .map(str::trim)
+        .any(|word| word.eq_ignore_ascii_case(area) || word.eq_ignore_ascii_case("all"))
 }
 
 const VHOST_DIR: &str = "/etc/httpd/conf.d";
