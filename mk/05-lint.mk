@@ -1,6 +1,7 @@
 # Static checks of the source tree. lint-layers: no import cycle between the top-level
 # modules of src/ and none of the forbidden edges (clap outside src/cli/, protocol
-# clients reaching for verdicts, ...), see tests/lint/layers.py; its own tests run first.
+# clients reaching for verdicts, ...) and no read of the environment or of files that
+# bypasses the checked system (ctx.system), see tests/lint/layers.py; its own tests run first.
 VENV_BIN ?= $(CACHE)/venv/bin
 LINT_PYTHON ?= /usr/bin/python3
 

@@ -162,6 +162,43 @@ class LayersTest(unittest.TestCase):
         self.assertEqual(tree.violations(), [])
         self.assertEqual(tree.edges(), {("proto", "net")})
 
+    def test_global_reads_go_through_the_system(self):
+        tree = make(
+            self,
+            {
+                "lib.rs": "",
+                "checks/mod.rs": (
+                    "pub mod x;\n"
+                    "#[cfg(test)]\nmod tests;\n"
+                    "fn a() { let _ = std::env::var(\"HOME\"); }\n"
+                    "use std::fs;\nfn b() { fs::read_to_string(\"/etc/x\").ok(); }\n"
+                    "fn c(p: &std::path::Path) -> bool { p.exists() }\n"
+                    "fn d(ctx: &Context) -> bool { ctx.system.given.exists(\"/x\") }\n"
+                    "// std::env::var in a comment, and \"std::fs::read\" in a string\n"
+                    "#[cfg(test)]\nmod inline {\n    fn t() { std::fs::read(\"/x\").ok(); }\n}\n"
+                ),
+                "checks/x.rs": "use std::fs::File;\nfn f() { File::open(\"/x\").ok(); }\n",
+                "checks/tests.rs": "fn t() { std::env::var(\"X\").ok(); }\n",
+                "system/mod.rs": "fn v() { std::env::var(\"X\").ok(); }\n",
+                "services/plan/infra.rs": (
+                    'fn h() { std::fs::read_to_string("/proc/sys/kernel/hostname").ok(); }\n'
+                    'fn i() { std::fs::read_to_string("/etc/other").ok(); }\n'
+                ),
+            },
+        )
+        found = [f.split(": read it")[0] for f in tree.violations()]
+        self.assertEqual(
+            found,
+            [
+                "src/checks/mod.rs:4: environment read outside src/system/",
+                "src/checks/mod.rs:6: file read outside src/system/",
+                "src/checks/mod.rs:7: path test outside src/system/",
+                "src/checks/x.rs:1: file read outside src/system/",
+                "src/checks/x.rs:2: file read outside src/system/",
+                "src/services/plan/infra.rs:2: file read outside src/system/",
+            ],
+        )
+
     def test_this_repository_passes(self):
         src = Path(__file__).resolve().parents[2] / "src"
         found, edges = layers.violations(src)
