@@ -16,6 +16,7 @@ pub mod tcp;
 pub mod amqp;
 pub mod etcd;
 pub mod haproxy;
+pub mod heartbeat;
 pub mod libvirt;
 pub mod mariadb;
 pub mod memcached;
@@ -24,6 +25,7 @@ pub mod ovn;
 pub mod ovsdb;
 pub mod rabbitmq;
 pub mod redis;
+pub mod rpc;
 pub mod unixctl;
 
 // Service-specific checks used by the services table (not probe kinds of their own).

@@ -38,6 +38,8 @@ const WATCHDOG_GRACE: Duration = Duration::from_millis(300);
 pub struct Globals {
     pub format: Option<Format>,
     pub timeout: Option<Duration>,
+    /// `--deep MODE`: the RPC workers' opt-in deep checks (else `HEALTHCHECK_DEEP`).
+    pub deep: Option<services::DeepMode>,
 }
 
 /// What a command line produced: a verdict to render, or text that is no verdict (help,
@@ -113,7 +115,8 @@ fn main_command_with(with_agent: bool) -> Command {
         .after_help(
             "Run a service's check:  openstack-healthcheck [--format json] [--timeout S] SERVICE [ARGS...]\n\
              List services:          openstack-healthcheck list\n\
-             Environment: HEALTHCHECK_TIMEOUT, HEALTHCHECK_CURL_MAX_TIME, HEALTHCHECK_DEBUG=1, HEALTHCHECK_USE_PROXY=1",
+             Environment: HEALTHCHECK_TIMEOUT, HEALTHCHECK_CURL_MAX_TIME, HEALTHCHECK_DEBUG=1, HEALTHCHECK_USE_PROXY=1,\n\
+             HEALTHCHECK_DEEP=rpc|heartbeat|all (the RPC workers' deep checks, as --deep)",
         )
         .arg(
             Arg::new("format")
@@ -128,6 +131,18 @@ fn main_command_with(with_agent: bool) -> Command {
                 .global(true)
                 .value_name("SECONDS")
                 .help("Deadline for the whole check (default: HEALTHCHECK_TIMEOUT, else 10)"),
+        )
+        .arg(
+            Arg::new("deep")
+                .long("deep")
+                .global(true)
+                .value_name("MODE")
+                .value_parser(PossibleValuesParser::new(services::DeepMode::NAMES))
+                .help(
+                    "RPC workers: add the deep checks to the port check: rpc (ping the \
+                     service's own queue), heartbeat (its row in its database), all \
+                     (default: HEALTHCHECK_DEEP, else off)",
+                ),
         )
         .subcommand(probe)
         .subcommand(
@@ -276,6 +291,7 @@ fn run_main(rest: Vec<String>, inv: &Invocation) -> Ran {
             let merged = Globals {
                 format: more.format.or(globals.format),
                 timeout: more.timeout.or(globals.timeout),
+                deep: more.deep.or(globals.deep),
             };
             run_service(service, &args, &merged, inv)
         }
@@ -320,8 +336,18 @@ fn run_service(name: &str, args: &[String], globals: &Globals, inv: &Invocation)
             format,
         );
     };
+    let deep = match globals.deep {
+        Some(mode) => mode,
+        None => match inv.system.var(services::plan::DEEP_ENV) {
+            Some(v) => match services::DeepMode::from_env(&v) {
+                Ok(mode) => mode,
+                Err(e) => return usage_failure(name, &format!("HEALTHCHECK_DEEP: {e}"), format),
+            },
+            None => services::DeepMode::Off,
+        },
+    };
     run_check(service.name, service.uses_http(), globals, inv, |ctx| {
-        services::run(service, args, ctx)
+        services::run(service, args, deep, ctx)
     })
 }
 
@@ -408,10 +434,18 @@ fn globals_from(m: &clap::ArgMatches) -> Result<Globals, String> {
         .get_one::<String>("timeout")
         .map(|t| parse_seconds(t))
         .transpose()?;
-    Ok(Globals { format, timeout })
+    let deep = m
+        .get_one::<String>("deep")
+        .map(|d| services::DeepMode::parse(d))
+        .transpose()?;
+    Ok(Globals {
+        format,
+        timeout,
+        deep,
+    })
 }
 
-/// Take leading `--format X` / `--timeout S` (also `--opt=value`) off a service's
+/// Take leading `--format X` / `--timeout S` / `--deep MODE` (also `--opt=value`) off a service's
 /// argument list; the rest belongs to the service.
 pub fn split_globals(args: &[String]) -> Result<(Globals, Vec<String>), String> {
     let mut g = Globals::default();
@@ -421,7 +455,7 @@ pub fn split_globals(args: &[String]) -> Result<(Globals, Vec<String>), String> 
             Some((k, v)) if k.starts_with("--") => (k.to_string(), Some(v.to_string())),
             _ => (args[i].clone(), None),
         };
-        if key != "--format" && key != "--timeout" {
+        if key != "--format" && key != "--timeout" && key != "--deep" {
             break;
         }
         let value = match inline {
@@ -433,10 +467,10 @@ pub fn split_globals(args: &[String]) -> Result<(Globals, Vec<String>), String> 
                     .ok_or_else(|| format!("{key} needs a value"))?
             }
         };
-        if key == "--format" {
-            g.format = Some(Format::parse(&value)?);
-        } else {
-            g.timeout = Some(parse_seconds(&value)?);
+        match key.as_str() {
+            "--format" => g.format = Some(Format::parse(&value)?),
+            "--deep" => g.deep = Some(services::DeepMode::parse(&value)?),
+            _ => g.timeout = Some(parse_seconds(&value)?),
         }
         i += 1;
     }

@@ -12,7 +12,63 @@ use crate::context::Context;
 use crate::system::System;
 use crate::verdict::Checked;
 pub use plan::Plan;
-pub use table::{Image, Service, Spec, SERVICES};
+pub use table::{Deep, Image, Service, Spec, SERVICES};
+
+/// Which opt-in deep checks to add to the RPC workers' port checks (`HEALTHCHECK_DEEP`
+/// or `--deep`): `rpc` (ping the service's own queue), `heartbeat` (its row in its
+/// database), `all`; off by default, which keeps tripleo-common's verdicts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DeepMode {
+    #[default]
+    Off,
+    Rpc,
+    Heartbeat,
+    All,
+}
+
+impl DeepMode {
+    pub const NAMES: &'static [&'static str] = &["off", "rpc", "heartbeat", "all"];
+
+    pub fn parse(text: &str) -> Result<DeepMode, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "" | "off" | "none" | "0" => Ok(DeepMode::Off),
+            "rpc" => Ok(DeepMode::Rpc),
+            "heartbeat" => Ok(DeepMode::Heartbeat),
+            "all" => Ok(DeepMode::All),
+            _ => Err(format!(
+                "deep check {text:?} unknown: one of {}",
+                DeepMode::NAMES.join(", ")
+            )),
+        }
+    }
+
+    /// The mode a `HEALTHCHECK_DEEP` value asks for. The variable is a list of areas (words
+    /// separated by commas or spaces, as [`plan::deep_checks`] reads it): `rpc`, `heartbeat`
+    /// and `all` are this mode's, and the other areas' words (`ovn`) are taken and leave it
+    /// as it is; any other word is an error.
+    pub fn from_env(value: &str) -> Result<DeepMode, String> {
+        let mut mode = DeepMode::Off;
+        for word in value.split([',', ' ']).filter(|w| !w.trim().is_empty()) {
+            if plan::OTHER_DEEP_AREAS.contains(&word.trim().to_ascii_lowercase().as_str()) {
+                continue;
+            }
+            mode = match (mode, DeepMode::parse(word)?) {
+                (DeepMode::Off, new) | (new, DeepMode::Off) => new,
+                (a, b) if a == b => a,
+                _ => DeepMode::All,
+            };
+        }
+        Ok(mode)
+    }
+
+    pub fn rpc(self) -> bool {
+        matches!(self, DeepMode::Rpc | DeepMode::All)
+    }
+
+    pub fn heartbeat(self) -> bool {
+        matches!(self, DeepMode::Heartbeat | DeepMode::All)
+    }
+}
 
 impl Service {
     /// Whether the check is HTTP (its default budget is `HEALTHCHECK_CURL_MAX_TIME`).
@@ -37,13 +93,25 @@ pub fn find(name: &str) -> Option<&'static Service> {
     SERVICES.iter().find(|s| s.name == name)
 }
 
-/// Run a service's check with its ARGS on the context's system.
-pub fn run(service: &Service, args: &[String], ctx: &Context) -> Checked {
+/// Run a service's check with its ARGS on the context's system, and the deep checks `deep`
+/// asks for where the service has them.
+pub fn run(service: &Service, args: &[String], deep: DeepMode, ctx: &Context) -> Checked {
     let sys = &ctx.system;
     match plan::plan(&service.spec, args, sys, &plan::LiveProcesses(sys)) {
-        Ok(plan) => execute::execute(&plan, ctx),
+        Ok(plan) => execute::execute_with(&plan, deep, ctx),
         Err(reason) => Checked::new("", Err(reason)),
     }
+}
+
+/// The deep checks anywhere in a spec tree (nova-compute's sits in a branch).
+pub fn deep_of(spec: &Spec) -> Option<&'static Deep> {
+    let mut found = None;
+    walk(spec, &mut |s| {
+        if let Spec::Deep { deep, .. } = s {
+            found = Some(*deep);
+        }
+    });
+    found
 }
 
 /// What `service ARGS` would check on `sys` (URL, ports, socket...), without probing
@@ -70,6 +138,7 @@ pub fn walk(spec: &Spec, visit: &mut dyn FnMut(&Spec)) {
             walk(otherwise, visit);
         }
         Spec::FirstHealthy(alternatives) => alternatives.iter().for_each(|s| walk(s, visit)),
+        Spec::Deep { check, .. } => walk(check, visit),
         _ => {}
     }
 }
@@ -106,6 +175,8 @@ pub fn kind(spec: &Spec) -> &'static str {
         Spec::Iscsid => "iscsid",
         Spec::Multipathd => "multipathd",
         Spec::Libvirt => "libvirt",
+        // The default check is the one underneath; `list` names the deep ones apart.
+        Spec::Deep { check, .. } => kind(check),
     }
 }
 
@@ -172,7 +243,8 @@ fn facts(spec: &Spec) -> (Vec<u16>, Vec<&'static str>, Vec<String>) {
 
 /// `list`: a table of the services (name, kolla image, what it checks) followed by kolla's
 /// drop-in names, or, with `json`, one object
-/// `{"services": [{name, image, image_note, check, summary, ports, processes, files, http}],
+/// `{"services": [{name, image, image_note, check, summary, ports, processes, files, http,
+/// deep}],
 /// "kolla_names": [...]}`. Packaging and the Ansible collection take every service name,
 /// image and drop-in name from here, so the binary is the one list there is. The drop-in
 /// names are the command line's (`cli::dispatch`), handed down so this layer stays below it.
@@ -194,10 +266,27 @@ pub fn list(json: bool, kolla_names: &[&str]) -> String {
                 "processes": processes,
                 "files": files,
                 "http": s.uses_http(),
+                "deep": deep_of(&s.spec).map(deep_json),
             })
         })
         .collect();
     serde_json::json!({ "services": services, "kolla_names": kolla_names }).to_string()
+}
+
+/// What `list --format json` says of a service's deep checks (null when it has none).
+fn deep_json(d: &Deep) -> serde_json::Value {
+    serde_json::json!({
+        "configs": d.configs,
+        "rpc": d.rpc_topic.map(|topic| serde_json::json!({
+            "topic": topic,
+            "exchange": d.exchange,
+            "server_backends_key": d.backends_key,
+        })),
+        "heartbeat": d.heartbeat.map(|binary| serde_json::json!({
+            "service": binary,
+            "table": crate::checks::heartbeat::table_for(binary).name,
+        })),
+    })
 }
 
 /// `list` for people: aligned columns under a header, then the drop-in names on one line.

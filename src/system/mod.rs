@@ -89,6 +89,13 @@ impl System {
     }
 }
 
+/// The host name of the checked system: the kernel's, of the UTS namespace the calling
+/// thread is in (the host agent's worker enters a container's before its check runs), not
+/// a file of its root. What `$(hostname)` and oslo.config's `host` default to.
+pub fn host_name() -> std::io::Result<String> {
+    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|text| text.trim().to_string())
+}
+
 /// Whether a flag's value means "on" (1, true, yes, on; any case).
 pub fn is_true(value: &str) -> bool {
     matches!(

@@ -115,12 +115,6 @@ GLOBAL_READS_ALLOWED = [
         "the checker's own state directory (HEALTHCHECK_STATE_DIR), not the checked system's",
     ),
     (
-        "services/plan/infra.rs",
-        "/proc/sys/kernel/hostname",
-        "the host name of the calling thread's UTS namespace, which the agent's worker "
-        "enters for a container",
-    ),
-    (
         "cli/dispatch.rs",
         "std::env::var(\"PATH\")",
         "the command line's own argv[0] is found in this process's PATH",

@@ -180,9 +180,9 @@ class LayersTest(unittest.TestCase):
                 "checks/x.rs": "use std::fs::File;\nfn f() { File::open(\"/x\").ok(); }\n",
                 "checks/tests.rs": "fn t() { std::env::var(\"X\").ok(); }\n",
                 "system/mod.rs": "fn v() { std::env::var(\"X\").ok(); }\n",
-                "services/plan/infra.rs": (
-                    'fn h() { std::fs::read_to_string("/proc/sys/kernel/hostname").ok(); }\n'
-                    'fn i() { std::fs::read_to_string("/etc/other").ok(); }\n'
+                "cli/dispatch.rs": (
+                    'fn p() { let path = std::env::var("PATH").ok(); }\n'
+                    'fn h() { let home = std::env::var("HOME").ok(); }\n'
                 ),
             },
         )
@@ -195,7 +195,7 @@ class LayersTest(unittest.TestCase):
                 "src/checks/mod.rs:7: path test outside src/system/",
                 "src/checks/x.rs:1: file read outside src/system/",
                 "src/checks/x.rs:2: file read outside src/system/",
-                "src/services/plan/infra.rs:2: file read outside src/system/",
+                "src/cli/dispatch.rs:2: environment read outside src/system/",
             ],
         )
 

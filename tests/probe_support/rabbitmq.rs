@@ -33,6 +33,34 @@ impl RabbitMq {
         text.trim().parse().unwrap()
     }
 
+    /// Run rabbitmqctl against this broker (as `rabbitmq`, with the broker's environment,
+    /// so the same node name and Erlang cookie) and return its standard output; panics
+    /// when it fails.
+    pub fn rabbitmqctl(&self, args: &[&str]) -> String {
+        use std::os::unix::process::CommandExt;
+        let (uid, gid) = super::passwd_ids("rabbitmq");
+        let node = self
+            .env
+            .iter()
+            .find(|(k, _)| k == "RABBITMQ_NODENAME")
+            .map(|(_, v)| v.clone())
+            .expect("the broker's node name");
+        let out = Command::new("/usr/lib/rabbitmq/bin/rabbitmqctl")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .args(["-n", &node])
+            .args(args)
+            .uid(uid)
+            .gid(gid)
+            .output()
+            .expect("rabbitmqctl (install rabbitmq-server: bash tests/setup/install.sh)");
+        assert!(
+            out.status.success(),
+            "rabbitmqctl {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// Stop the broker now (the script and the Erlang VM it started).
     pub fn kill(&self) {
         let group = nix::unistd::Pid::from_raw(self.pid as i32);

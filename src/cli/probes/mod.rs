@@ -9,6 +9,7 @@ mod amqp;
 mod etcd;
 mod filemod;
 mod haproxy;
+mod heartbeat;
 mod http;
 mod libvirt;
 mod listen;
@@ -18,6 +19,7 @@ mod ovsdb;
 mod port;
 mod process;
 mod redis;
+mod rpc;
 mod socket;
 mod tcp;
 mod unixctl;
@@ -49,6 +51,8 @@ pub fn all() -> &'static [&'static ProbeKind] {
         &process::PROBE,
         &mysql::PROBE,
         &amqp::PROBE,
+        &rpc::PROBE,
+        &heartbeat::PROBE,
         &memcached::PROBE,
         &redis::PROBE,
         &ovsdb::PROBE,

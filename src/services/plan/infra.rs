@@ -163,13 +163,12 @@ pub fn socat_bind(spec: &str) -> (Option<String>, Option<u16>) {
 /// The host name (`$(hostname)` in the script): the kernel's, not a file of the checked tree
 /// (of the calling thread's UTS namespace: the host agent's workers enter the container's).
 fn local_hostname() -> Result<String, String> {
-    let text = std::fs::read_to_string("/proc/sys/kernel/hostname").map_err(|e| {
+    crate::system::host_name().map_err(|e| {
         format!(
             "no bind address in {CLUSTERCHECK_CONF} and no host name: {}",
             crate::util::io_reason(&e)
         )
-    })?;
-    Ok(text.trim().to_string())
+    })
 }
 
 /// MySQL option files in the order the clients read them (later wins): RHEL's and

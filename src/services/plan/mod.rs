@@ -10,7 +10,7 @@ pub mod infra;
 use crate::checks::{cron, multipathd};
 use crate::config::{self, ini, vhost, wrap_ipv6};
 use crate::net::Endpoint;
-use crate::services::table::{IniUrl, Spec};
+use crate::services::table::{Deep, IniUrl, Spec};
 use crate::system::{Root, System};
 use std::fmt;
 use std::time::Duration;
@@ -101,6 +101,12 @@ pub enum Plan {
     },
     /// Alternatives tried in order (each may have failed to resolve).
     FirstHealthy(Vec<Result<Plan, String>>),
+    /// `base`, and the deep checks when asked for; their settings are read from the
+    /// service's config files only then, so the default check never depends on them.
+    Deep {
+        base: Box<Plan>,
+        deep: &'static Deep,
+    },
     NotApplicable(String),
 }
 
@@ -171,6 +177,9 @@ impl fmt::Display for Plan {
                 write!(f, "{}", list.join(" | "))
             }
             Plan::NotApplicable(why) => write!(f, "not applicable: {why}"),
+            // What the default check resolves to, as before deep checks existed;
+            // `list --format json` names the deep ones.
+            Plan::Deep { base, .. } => write!(f, "{base}"),
         }
     }
 }
@@ -237,6 +246,10 @@ pub fn plan(
                 .collect(),
         )),
         Spec::NotApplicable(why) => Ok(Plan::NotApplicable(why.to_string())),
+        Spec::Deep { check, deep } => Ok(Plan::Deep {
+            base: Box::new(plan(check, args, sys, procs)?),
+            deep,
+        }),
         Spec::Vhost { conf } => {
             let path = format!("{VHOST_DIR}/{conf}");
             let text = config::read_required(root, &path)?;
@@ -382,6 +395,9 @@ pub fn plan(
 /// The environment variable that turns on the checks that ask a service itself rather
 /// than mirror the TripleO script: a comma-separated list of areas (`ovn`, ...) or `all`.
 pub const DEEP_ENV: &str = "HEALTHCHECK_DEEP";
+
+/// The areas of `HEALTHCHECK_DEEP` besides the RPC workers' (`DeepMode`'s).
+pub const OTHER_DEEP_AREAS: &[&str] = &["ovn"];
 
 /// Whether the checked system's `HEALTHCHECK_DEEP` names `area` (or `all`).
 pub fn deep_checks(sys: &System, area: &str) -> bool {
