@@ -550,6 +550,55 @@ mod tests {
     }
 
     #[test]
+    fn a_containers_option_files_and_environment() {
+        let tree = crate::config::testing::Tree::new("mariadb-container");
+        tree.write("/etc/mysql/my.cnf", "[client]\nport=3307\n");
+        tree.write("/home/db/.my.cnf", "[client]\nuser=hc\n");
+        tree.write(
+            "/var/lib/mysql/.my-healthcheck.cnf",
+            "[client]\npassword=Mdb-hc-pw\n",
+        );
+        let sys = tree.container(&["HOME=/home/db", "MYSQL_UNIX_PORT=/run/db.sock"]);
+        let state = ShState::initial(&sys, None);
+        assert_eq!(
+            state.files.extra_file.as_deref(),
+            Some("/var/lib/mysql/.my-healthcheck.cnf")
+        );
+        let client = Client::from_state(&state, &sys).unwrap();
+        assert_eq!(client.user, "hc");
+        assert_eq!(client.options.password.as_deref(), Some("Mdb-hc-pw"));
+        assert_eq!(client.socket(), Endpoint::Unix("/run/db.sock".into()));
+        assert_eq!(
+            client.tcp_localhost(),
+            Endpoint::Tcp {
+                host: "localhost".into(),
+                port: 3307
+            }
+        );
+        // The upgrade lock file and `--su`'s user are the container's; the check does not
+        // switch this process (the system has a user of its own).
+        tree.write("/var/lib/mysql/mysql_upgrade_info", "10.11");
+        assert!(upgrade_unlocked(&sys.given, DEFAULT_DATADIR)
+            .unwrap()
+            .contains("mysql_upgrade_info not locked"));
+        tree.write(
+            "/etc/passwd",
+            "root:x:0:0::/root:/bin/sh\nmysql:x:999:999::/:/bin/false\n",
+        );
+        let ctx = Context::on(
+            crate::deadline::Deadline::after(std::time::Duration::from_secs(1)),
+            false,
+            std::sync::Arc::new(sys),
+        );
+        let euid = nix::unistd::geteuid();
+        assert!(switch_user("mysql", &ctx).is_ok());
+        assert_eq!(nix::unistd::geteuid(), euid);
+        assert!(switch_user("nobody-here", &ctx)
+            .unwrap_err()
+            .contains("no user"));
+    }
+
+    #[test]
     fn the_upgrade_lock() {
         let dir = std::env::temp_dir().join(format!("ohc-upgrade-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

@@ -349,6 +349,53 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_containers_files_and_environment() {
+        let tree = crate::config::testing::Tree::new("rabbitmq-container");
+        tree.write(
+            "/etc/custom/rabbit.conf",
+            "listeners.tcp.1 = 0.0.0.0:5673\nload_definitions = /etc/custom/defs.json\n",
+        );
+        tree.write(
+            "/etc/custom/plugins",
+            "[rabbitmq_management,rabbitmq_prometheus].\n",
+        );
+        tree.write(
+            "/etc/custom/defs.json",
+            r#"{"users":[{"name":"mon","password":"Rmq-defs-pw","tags":"monitoring"}],
+                "vhosts":[{"name":"/"},{"name":"nova"}]}"#,
+        );
+        tree.write("/run/secrets/rmq", "Rmq-env-pw\n");
+        let sys = tree.container(&[
+            "RABBITMQ_CONFIG_FILE=/etc/custom/rabbit",
+            "RABBITMQ_ENABLED_PLUGINS_FILE=/etc/custom/plugins",
+        ]);
+        let broker = broker_from_files(&sys).unwrap();
+        assert_eq!(broker.amqp[0].0.to_string(), "127.0.0.1:5673");
+        assert_eq!(broker.management.as_deref(), Some("http://127.0.0.1:15672"));
+        assert_eq!(broker.login.as_ref().unwrap().0, "mon");
+        assert_eq!(broker.vhosts, ["/", "nova"]);
+        // The container's own login variables win, the password read inside its root.
+        let sys = tree.container(&[
+            "RABBITMQ_CONFIG_FILE=/etc/custom/rabbit.conf",
+            "HEALTHCHECK_RABBITMQ_USER=ops",
+            "HEALTHCHECK_RABBITMQ_PASSWORD_FILE=/run/secrets/rmq",
+        ]);
+        let broker = broker_from_files(&sys).unwrap();
+        assert_eq!(
+            broker.login,
+            Some(("ops".to_string(), "Rmq-env-pw".to_string()))
+        );
+        assert_eq!(
+            broker.management, None,
+            "the default plugins file is absent"
+        );
+        // Without the variables, the defaults are read in the root: none there.
+        let broker = broker_from_files(&tree.container(&["RABBITMQ_NODE_PORT=5680"])).unwrap();
+        assert_eq!(broker.amqp[0].0.to_string(), "127.0.0.1:5680");
+        assert!(broker.login.is_none());
+    }
+
+    #[test]
     fn wildcards_mean_loopback() {
         assert_eq!(loopback_for(None), "127.0.0.1");
         assert_eq!(loopback_for(Some("0.0.0.0")), "127.0.0.1");

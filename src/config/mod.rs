@@ -128,6 +128,21 @@ pub(crate) mod testing {
         pub fn system(&self) -> System {
             System::with_root(&self.0)
         }
+
+        /// The tree as a container's system, as the host agent sees one: every path (the
+        /// checks' own and those given as arguments) inside the tree, the environment
+        /// `env` (`KEY=VALUE`) and nothing of this process's, a user of its own.
+        pub fn container(&self, env: &[&str]) -> System {
+            let dir = std::fs::File::open(&self.0).unwrap();
+            let root = Root::open_dir(std::os::fd::OwnedFd::from(dir), "/");
+            System {
+                files: root.clone(),
+                given: root,
+                env: crate::system::Env::from_assignments(env),
+                uid: Some(0),
+                ..System::from_process()
+            }
+        }
     }
 
     impl Drop for Tree {

@@ -166,6 +166,32 @@ mod tests {
     }
 
     #[test]
+    fn a_containers_run_directories() {
+        let tree = crate::config::testing::Tree::new("unixctl-container");
+        tree.write("/srv/ovn/ovn-controller.pid", "31\n");
+        tree.write("/var/run/openvswitch/ovs-vswitchd.pid", "7\n");
+        let sys = tree.container(&["OVN_RUNDIR=/srv/ovn"]);
+        let dirs = default_rundirs(&sys);
+        assert_eq!(
+            dirs,
+            [
+                PathBuf::from("/srv/ovn"),
+                PathBuf::from("/var/run/openvswitch")
+            ]
+        );
+        assert_eq!(
+            socket_for("ovn-controller", &dirs, &sys.given).unwrap(),
+            Endpoint::Unix("/srv/ovn/ovn-controller.31.ctl".into())
+        );
+        assert_eq!(
+            socket_for("ovs-vswitchd", &dirs, &sys.given).unwrap(),
+            Endpoint::Unix("/var/run/openvswitch/ovs-vswitchd.7.ctl".into())
+        );
+        // On the host, the same names are not found: the pidfiles are the container's.
+        assert!(socket_for("ovn-controller", &dirs, &Root::Host).is_err());
+    }
+
+    #[test]
     fn targets_resolve_through_pidfiles() {
         let dir = std::env::temp_dir().join(format!("ohc-unixctl-{}", std::process::id()));
         let (ovn, ovs) = (dir.join("ovn"), dir.join("ovs"));
