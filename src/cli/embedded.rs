@@ -127,4 +127,25 @@ mod tests {
         assert!(!verdict.healthy);
         assert!(line.starts_with('{'), "{line}");
     }
+
+    #[test]
+    fn deep_checks_come_from_the_containers_environment() {
+        // The container's HEALTHCHECK_DEEP is read, whatever this process's is: a bad word
+        // there fails the container's check, and naming the areas is the same list as --deep.
+        let in_container = |deep: &str| {
+            let sys = System {
+                env: crate::system::Env::from_assignments(&[deep]),
+                ..System::from_process()
+            };
+            CLI.run(&s(&["nova-conductor", "1"]), Arc::new(sys))
+        };
+        let (verdict, line) = in_container("HEALTHCHECK_DEEP=rpc,deeper");
+        assert!(!verdict.healthy);
+        assert!(
+            line.contains("HEALTHCHECK_DEEP") && line.contains("\"deeper\" unknown"),
+            "{line}"
+        );
+        let (_, line) = in_container("HEALTHCHECK_DEEP=ovn, heartbeat");
+        assert!(!line.contains("HEALTHCHECK_DEEP"), "{line}");
+    }
 }

@@ -24,7 +24,14 @@ const NOTHING: Running = Running(&[]);
 fn resolve(tree: &Tree, name: &str, args: &[&str], procs: &Running) -> Result<String, String> {
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     let sys = tree.system();
-    plan(&find(name).expect("known service").spec, &args, &sys, procs).map(|p| p.to_string())
+    plan(
+        &find(name).expect("known service").spec,
+        &args,
+        DeepMode::OFF,
+        &sys,
+        procs,
+    )
+    .map(|p| p.to_string())
 }
 
 const VHOST: &str = "<VirtualHost 172.17.1.10:5000>\n  ServerName ctl.internalapi\n  SSLEngine on\n  WSGIScriptAlias /identity \"/x\"\n</VirtualHost>\n";
@@ -520,32 +527,6 @@ fn ovn_dbs_sockets_then_northd() {
 }
 
 #[test]
-fn deep_checks_are_named_areas_or_all() {
-    use super::plan::deep_value_names;
-    assert!(deep_value_names("ovn", "ovn"));
-    assert!(deep_value_names("rpc, OVN", "ovn"));
-    assert!(deep_value_names("all", "ovn"));
-    assert!(deep_value_names("rpc ovn", "ovn"));
-    assert!(!deep_value_names("rpc", "ovn"));
-    assert!(!deep_value_names("", "ovn"));
-    assert!(!deep_value_names("ovn-controller", "ovn"));
-}
-
-#[test]
-fn one_deep_variable_serves_every_area() {
-    // HEALTHCHECK_DEEP names OVN's area and the RPC workers' modes in one list.
-    assert_eq!(DeepMode::from_env("ovn").unwrap(), DeepMode::Off);
-    assert_eq!(DeepMode::from_env("rpc").unwrap(), DeepMode::Rpc);
-    assert_eq!(DeepMode::from_env("ovn, RPC").unwrap(), DeepMode::Rpc);
-    assert_eq!(DeepMode::from_env("rpc heartbeat").unwrap(), DeepMode::All);
-    assert_eq!(DeepMode::from_env("all").unwrap(), DeepMode::All);
-    assert_eq!(DeepMode::from_env(" ").unwrap(), DeepMode::Off);
-    assert!(DeepMode::from_env("ovn,deeper")
-        .unwrap_err()
-        .contains("deep check \"deeper\" unknown"));
-}
-
-#[test]
 fn ovn_controller_port_check_knows_the_local_ovsdb() {
     let tree = Tree::new("svc-ovn-controller");
     tree.write("/run/openvswitch/db.sock", "");
@@ -554,7 +535,7 @@ fn ovn_controller_port_check_knows_the_local_ovsdb() {
         env: Env::from_assignments(&["PATH=/usr/bin"]),
         ..tree.system()
     };
-    match plan(spec, &["16641".to_string()], &sys, &NOTHING).unwrap() {
+    match plan(spec, &["16641".to_string()], DeepMode::OFF, &sys, &NOTHING).unwrap() {
         Plan::OvnControllerPort { ports, ovs_db } => {
             assert_eq!(ports, vec![16641]);
             assert!(
@@ -570,12 +551,13 @@ fn ovn_controller_port_check_knows_the_local_ovsdb() {
 fn ovn_deep_checks_and_run_directories_come_from_the_checked_system() {
     let tree = Tree::new("svc-ovn-deep");
     let spec = &find("ovn-controller").unwrap().spec;
-    // The checked system's environment decides, not this process's.
+    // The checked system's environment names the run directory, not this process's.
     let sys = System {
-        env: Env::from_assignments(&["HEALTHCHECK_DEEP=ovn", "OVS_RUNDIR=/srv/ovs/"]),
+        env: Env::from_assignments(&["OVS_RUNDIR=/srv/ovs/"]),
         ..tree.system()
     };
-    match plan(spec, &[], &sys, &NOTHING).unwrap() {
+    let ovn = DeepMode::parse("ovn").unwrap();
+    match plan(spec, &[], ovn, &sys, &NOTHING).unwrap() {
         Plan::OvnController { rundirs, ovs_db } => {
             assert_eq!(rundirs[0], "/srv/ovs");
             let tree_dir = tree.0.to_string_lossy();
@@ -648,14 +630,14 @@ fn resolve_target_reads_the_live_tree() {
     );
     let sys = tree.system();
     assert_eq!(
-        resolve_target(&sys, "octavia-api", &[]).unwrap(),
+        resolve_target(&sys, "octavia-api", &[], DeepMode::OFF).unwrap(),
         "http http://o:9876/"
     );
     assert_eq!(
-        resolve_target(&sys, "cinder-volume", &["5672".into()]).unwrap(),
+        resolve_target(&sys, "cinder-volume", &["5672".into()], DeepMode::OFF).unwrap(),
         "port cinder-volume 5672 (RabbitMQ)"
     );
-    assert!(resolve_target(&sys, "no-such", &[])
+    assert!(resolve_target(&sys, "no-such", &[], DeepMode::OFF)
         .unwrap_err()
         .contains("unknown service"));
 }
@@ -847,30 +829,45 @@ fn deep_checks_resolve_without_reading_their_configs() {
     let sys = tree.system();
     let args = vec!["5672".to_string()];
     let spec = &find("nova-conductor").unwrap().spec;
-    let Plan::Deep { base, deep } = plan(spec, &args, &sys, &NOTHING).unwrap() else {
+    let Plan::Deep { base, deep } = plan(spec, &args, DeepMode::OFF, &sys, &NOTHING).unwrap()
+    else {
         panic!("nova-conductor has deep checks")
     };
     assert_eq!(base.to_string(), "port nova-conductor 5672 (RabbitMQ)");
     assert_eq!(deep.rpc_topic, Some("conductor"));
     let compute = &find("nova-compute").unwrap().spec;
     assert!(matches!(
-        plan(compute, &[], &sys, &Running(&["nova-compute"])).unwrap(),
+        plan(
+            compute,
+            &[],
+            DeepMode::OFF,
+            &sys,
+            &Running(&["nova-compute"])
+        )
+        .unwrap(),
         Plan::Deep { .. }
     ));
     // The migration target (sshd) branch has none.
     assert!(matches!(
-        plan(compute, &[], &sys, &NOTHING).unwrap(),
+        plan(compute, &[], DeepMode::OFF, &sys, &NOTHING).unwrap(),
         Plan::Listen { .. }
     ));
 }
 
 #[test]
-fn deep_modes() {
-    assert_eq!(DeepMode::parse("RPC").unwrap(), DeepMode::Rpc);
-    assert_eq!(DeepMode::parse("").unwrap(), DeepMode::Off);
-    assert!(DeepMode::parse("all").unwrap().rpc() && DeepMode::parse("all").unwrap().heartbeat());
-    assert!(!DeepMode::Heartbeat.rpc());
-    assert!(DeepMode::parse("deeper")
-        .unwrap_err()
-        .contains("one of off, rpc, heartbeat, all"));
+fn deep_modes_are_lists_of_areas_or_all() {
+    let rpc = DeepMode::parse("RPC").unwrap();
+    assert!(rpc.rpc() && !rpc.heartbeat() && !rpc.ovn());
+    assert!(DeepMode::parse("").unwrap().is_off());
+    assert!(DeepMode::parse("off").unwrap().is_off());
+    assert_eq!(DeepMode::parse("all").unwrap(), DeepMode::ALL);
+    let two = DeepMode::parse("rpc, OVN").unwrap();
+    assert!(two.rpc() && two.ovn() && !two.heartbeat());
+    assert_eq!(DeepMode::parse("rpc ovn").unwrap(), two);
+    assert!(!DeepMode::parse("heartbeat").unwrap().rpc());
+    let err = DeepMode::parse("rpc,ovn-controller").unwrap_err();
+    assert!(
+        err.contains("\"ovn-controller\" unknown") && err.contains("off, rpc, heartbeat, ovn, all"),
+        "{err}"
+    );
 }

@@ -11,6 +11,7 @@ use crate::checks::{cron, multipathd};
 use crate::config::{self, ini, vhost, wrap_ipv6};
 use crate::net::Endpoint;
 use crate::services::table::{Deep, IniUrl, Spec};
+use crate::services::DeepMode;
 use crate::system::{Root, System};
 use std::fmt;
 use std::time::Duration;
@@ -198,10 +199,12 @@ impl Processes for LiveProcesses<'_> {
     }
 }
 
-/// Resolve `spec` with the service's `args`, reading the configuration files of `sys`.
+/// Resolve `spec` with the service's `args` and the deep checks `deep`, reading the
+/// configuration files of `sys`.
 pub fn plan(
     spec: &Spec,
     args: &[String],
+    deep: DeepMode,
     sys: &System,
     procs: &dyn Processes,
 ) -> Result<Plan, String> {
@@ -218,6 +221,7 @@ pub fn plan(
                 otherwise
             },
             args,
+            deep,
             sys,
             procs,
         ),
@@ -226,8 +230,8 @@ pub fn plan(
             then,
             otherwise,
         } => match args.split_first() {
-            Some((first, rest)) if first == value => plan(then, rest, sys, procs),
-            _ => plan(otherwise, args, sys, procs),
+            Some((first, rest)) if first == value => plan(then, rest, deep, sys, procs),
+            _ => plan(otherwise, args, deep, sys, procs),
         },
         Spec::IfFileContains {
             file,
@@ -237,18 +241,22 @@ pub fn plan(
         } => {
             let contains =
                 config::read_optional(root, file)?.is_some_and(|content| content.contains(text));
-            plan(if contains { then } else { otherwise }, args, sys, procs)
+            let branch = if contains { then } else { otherwise };
+            plan(branch, args, deep, sys, procs)
         }
         Spec::FirstHealthy(alternatives) => Ok(Plan::FirstHealthy(
             alternatives
                 .iter()
-                .map(|s| plan(s, args, sys, procs))
+                .map(|s| plan(s, args, deep, sys, procs))
                 .collect(),
         )),
         Spec::NotApplicable(why) => Ok(Plan::NotApplicable(why.to_string())),
-        Spec::Deep { check, deep } => Ok(Plan::Deep {
-            base: Box::new(plan(check, args, sys, procs)?),
-            deep,
+        Spec::Deep {
+            check,
+            deep: checks,
+        } => Ok(Plan::Deep {
+            base: Box::new(plan(check, args, deep, sys, procs)?),
+            deep: checks,
         }),
         Spec::Vhost { conf } => {
             let path = format!("{VHOST_DIR}/{conf}");
@@ -359,7 +367,7 @@ pub fn plan(
         Spec::Rabbitmq => infra::rabbitmq(root),
         Spec::OvnDbs => infra::ovn_dbs(root),
         Spec::OvnController { ports } => {
-            if deep_checks(sys, "ovn") {
+            if deep.ovn() {
                 Ok(infra::ovn_controller(sys))
             } else {
                 Ok(Plan::OvnControllerPort {
@@ -390,28 +398,6 @@ pub fn plan(
             })
         }
     }
-}
-
-/// The environment variable that turns on the checks that ask a service itself rather
-/// than mirror the TripleO script: a comma-separated list of areas (`ovn`, ...) or `all`.
-pub const DEEP_ENV: &str = "HEALTHCHECK_DEEP";
-
-/// The areas of `HEALTHCHECK_DEEP` besides the RPC workers' (`DeepMode`'s).
-pub const OTHER_DEEP_AREAS: &[&str] = &["ovn"];
-
-/// Whether the checked system's `HEALTHCHECK_DEEP` names `area` (or `all`).
-pub fn deep_checks(sys: &System, area: &str) -> bool {
-    sys.var(DEEP_ENV)
-        .is_some_and(|value| deep_value_names(&value, area))
-}
-
-/// Whether a `HEALTHCHECK_DEEP` value names `area`: words separated by commas or
-/// spaces, case-insensitive, `all` naming every area.
-pub fn deep_value_names(value: &str, area: &str) -> bool {
-    value
-        .split([',', ' '])
-        .map(str::trim)
-        .any(|word| word.eq_ignore_ascii_case(area) || word.eq_ignore_ascii_case("all"))
 }
 
 const VHOST_DIR: &str = "/etc/httpd/conf.d";
