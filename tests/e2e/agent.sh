@@ -22,7 +22,8 @@
 #   label     memcached without a health test, label openstack.healthcheck.check=memcached
 #   foreign   health tests that are not ours (`/openstack/healthcheck || exit 1`, `true`):
 #             reported with "healthy": null
-# and `status` (table and --format json) on the state file; for podman also through its API
+# an agent left running through the phases (--interval 2) logs one line per change of state,
+# not one per round; and `status` (table and --format json) on the state file; for podman also through its API
 # socket (`podman system service`) instead of its command.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -36,7 +37,8 @@ while [ $# -gt 0 ]; do
     *) echo "usage: $0 [--engines \"docker podman\"]" >&2; exit 2 ;;
     esac
 done
-binary=$repo/target/release/openstack-healthcheck
+# The release binary: BIN from make, or the path make would give it.
+binary=${BIN:-$(make -s --no-print-directory -C "$repo" print-bin)}
 [ -x "$binary" ] || { echo "no binary at $binary: run 'make build' first" >&2; exit 1; }
 
 RUN=ohc-agent-$$-$RANDOM
@@ -145,6 +147,39 @@ test_of() {
     esac
 }
 
+# The long-running agent ($live) logged one line per change of a container's state over
+# the phases (healthy, unhealthy, healthy again), not one per round, one for a test that is
+# not ours, and one when a container goes away.
+live_log_lines() {
+    local engine=$1 c lines got gone_id
+    gone_id=$("$engine" inspect -f '{{.Id}}' "$p-true")
+    "$engine" rm -f "$p-true" >/dev/null
+    sleep 5
+    kill "$live"
+    wait "$live" 2>/dev/null
+    local log=$work/live-$engine.err
+    for c in $cases; do
+        lines=$(grep -F ": $p-$c ($engine): " "$log")
+        got=$(sed -E 's/.*\): (healthy|unhealthy|not checked by the agent): .*/\1/' <<<"$lines" | paste -sd,)
+        if [ "$got" = healthy,unhealthy,healthy ]; then
+            pass "$engine $c: the running agent logged its 3 changes, not each round"
+        else
+            fail "$engine $c: change lines were $got, wanted healthy,unhealthy,healthy: $lines"
+        fi
+    done
+    got=$(grep -cF ": $p-foreign ($engine): not checked by the agent: not ours" "$log")
+    if [ "$got" = 1 ]; then
+        pass "$engine foreign: one line for a test that is not ours"
+    else
+        fail "$engine foreign: $got lines for a test that is not ours: $(grep -F "$p-foreign" "$log")"
+    fi
+    if grep -qF "container ${gone_id:0:12} is gone" "$log"; then
+        pass "$engine: a removed container is logged once as gone"
+    else
+        fail "$engine: no line for the removed container ${gone_id:0:12}: $(tail -n 3 "$log")"
+    fi
+}
+
 start() {
     local engine=$1 name=$2
     shift 2
@@ -191,6 +226,9 @@ for engine in $engines; do
     for c in $cases; do
         wait_case "$engine" "$c" up "$HEALTHY_TIMEOUT" || fail "$engine $c: the service never answered its own client"
     done
+    # A long-running agent through the phases below, for its change lines.
+    "$binary" agent --interval 2 --state-file "$work/live-$engine.json" >/dev/null 2>"$work/live-$engine.err" &
+    live=$!
     for phase in up down back; do
         want=true
         if [ $phase = down ]; then
@@ -207,6 +245,8 @@ for engine in $engines; do
             compare "$engine" "$c ($phase)" "$p-$c" "$want" "${cmd[@]}"
         done
     done
+
+    live_log_lines "$engine"
 
     # The decoy on the host was never what the agent read: the verdict names the container's port.
     out=$(agent_entry "$p-symlink")
