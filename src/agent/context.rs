@@ -36,6 +36,13 @@ pub fn prepare(
     hints: HintStore,
     checker_cmdlines: Vec<String>,
 ) -> Result<Prepared, String> {
+    if c.start_time == super::discover::NOT_VISIBLE {
+        return Err(format!(
+            "its init process (pid {}) is not visible to the agent: the agent must run in \
+             the host's PID namespace",
+            c.pid
+        ));
+    }
     let proc_dir = format!("/proc/{}", c.pid);
     let open = |what: &str| -> Result<File, String> {
         File::open(format!("{proc_dir}/{what}")).map_err(|e| {

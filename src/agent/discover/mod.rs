@@ -81,6 +81,26 @@ pub trait Engine {
     fn list(&self) -> Result<Vec<Listed>, String>;
     /// The inspect objects of `ids` (in any order; a container gone meanwhile may be missing).
     fn inspect(&self, ids: &[String]) -> Result<Vec<Value>, String>;
+    /// A cheap token that changes whenever the engine's running containers may have changed
+    /// (started, stopped, restarted), where asking the engine itself is dear: while it stays
+    /// the same, the last list is used again, for at most [`RELIST_ROUNDS`] rounds. `None`:
+    /// ask every round.
+    fn fingerprint(&self) -> Option<String> {
+        None
+    }
+}
+
+/// How many rounds a list may be used again while the engine's fingerprint stays the same:
+/// what the fingerprint cannot see (a rename, a container initialised before it started)
+/// shows within that many rounds.
+pub const RELIST_ROUNDS: u32 = 10;
+
+/// An engine's last list, kept while its fingerprint does not change.
+struct LastList {
+    fingerprint: String,
+    listed: Vec<Listed>,
+    /// Rounds that used it again.
+    reused: u32,
 }
 
 /// A container from its inspect object; `Err` when it is not running or lacks what the
@@ -152,6 +172,7 @@ pub fn parse_start_time(stat: &str) -> Option<u64> {
 #[derive(Default)]
 pub struct Discovery {
     known: HashMap<String, Container>,
+    last_lists: HashMap<Runtime, LastList>,
 }
 
 /// What one round of discovery found.
@@ -173,7 +194,7 @@ impl Discovery {
         let mut listed_ids = Vec::new();
         for engine in engines {
             let runtime = engine.runtime();
-            let listed = match engine.list() {
+            let listed = match self.list(engine.as_ref()) {
                 Ok(listed) => listed,
                 Err(e) => {
                     // Keep what is known of this engine's containers out of the round: we
@@ -202,10 +223,10 @@ impl Discovery {
                         let Ok(mut c) = from_inspect(runtime, object) else {
                             continue; // stopped meanwhile
                         };
-                        let Some(start) = start_time(c.pid) else {
-                            continue; // its process is gone
-                        };
-                        c.start_time = start;
+                        // A process the agent cannot see (stopped meanwhile, or in a PID
+                        // namespace other than the agent's) is remembered as such, so it is
+                        // not inspected again every round, and reported as one it cannot check.
+                        c.start_time = start_time(c.pid).unwrap_or(NOT_VISIBLE);
                         self.known.insert(c.id.clone(), c.clone());
                         found.containers.push(c);
                     }
@@ -221,10 +242,43 @@ impl Discovery {
     }
 }
 
-/// Whether what is known of `c` still holds: its init process runs, started when it did,
-/// and is the pid the list gives (when it gives one).
+impl Discovery {
+    /// The engine's running containers: its last list again while its fingerprint stays the
+    /// same (and for at most [`RELIST_ROUNDS`] rounds), else a new one.
+    fn list(&mut self, engine: &dyn Engine) -> Result<Vec<Listed>, String> {
+        let runtime = engine.runtime();
+        let Some(fingerprint) = engine.fingerprint() else {
+            self.last_lists.remove(&runtime);
+            return engine.list();
+        };
+        if let Some(last) = self.last_lists.get_mut(&runtime) {
+            if last.fingerprint == fingerprint && last.reused < RELIST_ROUNDS {
+                last.reused += 1;
+                return Ok(last.listed.clone());
+            }
+        }
+        self.last_lists.remove(&runtime);
+        let listed = engine.list()?;
+        self.last_lists.insert(
+            runtime,
+            LastList {
+                fingerprint,
+                listed: listed.clone(),
+                reused: 0,
+            },
+        );
+        Ok(listed)
+    }
+}
+
+/// The start time of a container whose init process the agent could not see.
+pub const NOT_VISIBLE: u64 = u64::MAX;
+
+/// Whether what is known of `c` still holds: its init process runs, started when it did (or
+/// is still not visible), and is the pid the list gives (when it gives one).
 fn still_current(c: &Container, listed_pid: Option<u32>) -> bool {
-    listed_pid.is_none_or(|pid| pid == c.pid) && start_time(c.pid) == Some(c.start_time)
+    listed_pid.is_none_or(|pid| pid == c.pid)
+        && start_time(c.pid).unwrap_or(NOT_VISIBLE) == c.start_time
 }
 
 /// `unix:///path` or `/path` as a socket path; `None` for other schemes (tcp://, ssh://).
@@ -318,11 +372,25 @@ mod tests {
         assert_eq!(unix_socket_from("tcp://10.0.0.1:2375"), None);
     }
 
-    /// An engine answering from memory, counting inspections.
+    /// An engine answering from memory, counting lists and inspections.
     struct Fake {
         listed: Vec<Listed>,
         objects: Vec<Value>,
         inspections: std::cell::Cell<usize>,
+        lists: std::cell::Cell<usize>,
+        fingerprint: std::cell::RefCell<Option<String>>,
+    }
+
+    impl Fake {
+        fn new(listed: Vec<Listed>, objects: Vec<Value>) -> Fake {
+            Fake {
+                listed,
+                objects,
+                inspections: Default::default(),
+                lists: Default::default(),
+                fingerprint: Default::default(),
+            }
+        }
     }
 
     impl Engine for Fake {
@@ -330,7 +398,11 @@ mod tests {
             Runtime::Docker
         }
         fn list(&self) -> Result<Vec<Listed>, String> {
+            self.lists.set(self.lists.get() + 1);
             Ok(self.listed.clone())
+        }
+        fn fingerprint(&self) -> Option<String> {
+            self.fingerprint.borrow().clone()
         }
         fn inspect(&self, ids: &[String]) -> Result<Vec<Value>, String> {
             self.inspections.set(self.inspections.get() + ids.len());
@@ -351,14 +423,13 @@ mod tests {
             "Id": "c1", "Name": "/one", "State": {"Running": true, "Pid": me},
             "Config": {"Healthcheck": {"Test": ["CMD", "x"]}}
         });
-        let engine = Fake {
-            listed: vec![Listed {
+        let engine = Fake::new(
+            vec![Listed {
                 id: "c1".into(),
                 pid: None,
             }],
-            objects: vec![object],
-            inspections: std::cell::Cell::new(0),
-        };
+            vec![object],
+        );
         let engines: Vec<Box<dyn Engine>> = vec![Box::new(engine)];
         let mut discovery = Discovery::default();
         for round in 0..3 {
@@ -370,5 +441,82 @@ mod tests {
         let stale = discovery.known.get_mut("c1").unwrap();
         stale.start_time += 1;
         assert_eq!(discovery.round(&engines).inspected, 1);
+    }
+
+    #[test]
+    fn a_process_out_of_sight_is_inspected_once() {
+        // The engine says it runs, with a pid this process cannot see (above pid_max).
+        let object = serde_json::json!({
+            "Id": "c2", "Name": "/elsewhere", "State": {"Running": true, "Pid": 4_194_305},
+            "Config": {}
+        });
+        let listed = vec![Listed {
+            id: "c2".into(),
+            pid: Some(4_194_305),
+        }];
+        let engine = Fake::new(listed, vec![object]);
+        let engines: Vec<Box<dyn Engine>> = vec![Box::new(engine)];
+        let mut discovery = Discovery::default();
+        for round in 0..3 {
+            let found = discovery.round(&engines);
+            assert_eq!(found.containers.len(), 1, "reported, round {round}");
+            assert_eq!(found.containers[0].start_time, NOT_VISIBLE);
+            assert_eq!(found.inspected, usize::from(round == 0), "round {round}");
+        }
+    }
+
+    #[test]
+    fn lists_again_when_the_fingerprint_changes_or_the_list_is_old() {
+        let me = std::process::id();
+        let object = serde_json::json!({
+            "Id": "c1", "Name": "/one", "State": {"Running": true, "Pid": me},
+            "Config": {}
+        });
+        let listed = vec![Listed {
+            id: "c1".into(),
+            pid: Some(me),
+        }];
+        let engine = std::rc::Rc::new(Fake::new(listed, vec![object]));
+        struct Shared(std::rc::Rc<Fake>);
+        impl Engine for Shared {
+            fn runtime(&self) -> Runtime {
+                self.0.runtime()
+            }
+            fn list(&self) -> Result<Vec<Listed>, String> {
+                self.0.list()
+            }
+            fn inspect(&self, ids: &[String]) -> Result<Vec<Value>, String> {
+                self.0.inspect(ids)
+            }
+            fn fingerprint(&self) -> Option<String> {
+                self.0.fingerprint()
+            }
+        }
+        let engines: Vec<Box<dyn Engine>> = vec![Box::new(Shared(engine.clone()))];
+        let mut discovery = Discovery::default();
+        // No fingerprint: a list every round.
+        for _ in 0..3 {
+            assert_eq!(discovery.round(&engines).containers.len(), 1);
+        }
+        assert_eq!(engine.lists.get(), 3);
+        // The same fingerprint: the last list again, up to RELIST_ROUNDS rounds.
+        *engine.fingerprint.borrow_mut() = Some("conmon 1".into());
+        for _ in 0..=RELIST_ROUNDS {
+            assert_eq!(discovery.round(&engines).containers.len(), 1);
+        }
+        assert_eq!(engine.lists.get(), 4);
+        assert_eq!(discovery.round(&engines).containers.len(), 1);
+        assert_eq!(engine.lists.get(), 5, "a list too old is asked again");
+        // A new fingerprint: a new list at once.
+        *engine.fingerprint.borrow_mut() = Some("conmon 1 2".into());
+        discovery.round(&engines);
+        assert_eq!(engine.lists.get(), 6);
+        discovery.round(&engines);
+        assert_eq!(engine.lists.get(), 6);
+        assert_eq!(
+            engine.inspections.get(),
+            1,
+            "the container was inspected once"
+        );
     }
 }
