@@ -7,8 +7,9 @@
 # - lint-python: pyflakes on our own Python outside the collection (bench/, tests/); the
 #   collection's is ansible-test sanity's.
 # - lint-layers: no import cycle between the top-level modules of src/ and none of the
-#   forbidden edges (clap outside src/cli/, protocol clients reaching for verdicts, ...),
-#   see tests/lint/layers.py; its own tests run first.
+#   forbidden edges (clap outside src/cli/, protocol clients reaching for verdicts, ...)
+#   and no read of the environment or of files that bypasses the checked system
+#   (ctx.system), see tests/lint/layers.py; its own tests run first.
 # - lint-test-binary: the Rust integration tests stay one test binary (tests/integration/):
 #   cargo would make any other tests/*.rs or tests/*/main.rs a binary of its own, linked
 #   on its own.

@@ -1,6 +1,7 @@
 //! The check engine as a library: the binary (`main.rs`) is a thin shell around
 //! [`cli::run`], and the fuzz targets and integration tests reach the parsers here.
 
+pub mod agent;
 pub mod checks;
 pub mod cli;
 pub mod config;
@@ -13,5 +14,6 @@ pub mod proc;
 pub mod proto;
 pub mod secrets;
 pub mod services;
+pub mod system;
 pub mod util;
 pub mod verdict;

@@ -12,14 +12,17 @@ pub fn remember(secret: &str) {
         return;
     }
     if let Ok(mut known) = KNOWN.lock() {
-        known.push(secret.to_string());
+        // The host agent reads the same secrets every round: keep each once.
+        if !known.iter().any(|k| k == secret) {
+            known.push(secret.to_string());
+        }
     }
 }
 
-/// Read a secret from a file: the first line, without its line ending. The file's
-/// content is remembered for redaction; the error never quotes the content.
-pub fn read_secret_file(path: &str) -> Result<String, String> {
-    let raw = std::fs::read(path).map_err(|e| {
+/// Read a secret from a file of `root`: the first line, without its line ending. The
+/// file's content is remembered for redaction; the error never quotes the content.
+pub fn read_secret_file(root: &crate::system::Root, path: &str) -> Result<String, String> {
+    let raw = root.read(path).map_err(|e| {
         format!(
             "cannot read secret file {path}: {}",
             crate::util::io_reason(&e)

@@ -29,7 +29,7 @@ pub fn probe(opts: &AmqpOptions, ctx: &Context) -> Checked {
         None,
         Some(amqp::DEFAULT_PORT),
         |endpoint| {
-            let login = login_from(opts)?;
+            let login = login_from(opts, ctx)?;
             let tls = tls_from(opts)?;
             handshake(endpoint, login.as_ref(), tls.as_ref(), ctx)
         },
@@ -78,7 +78,7 @@ fn tls_from(opts: &AmqpOptions) -> Result<Option<TlsOptions>, String> {
 }
 
 /// The credentials, the password read from its file.
-fn login_from(opts: &AmqpOptions) -> Result<Option<Login>, String> {
+fn login_from(opts: &AmqpOptions, ctx: &Context) -> Result<Option<Login>, String> {
     match (&opts.user, &opts.password_file) {
         (None, None) => Ok(None),
         (Some(_), None) => Err(
@@ -87,7 +87,7 @@ fn login_from(opts: &AmqpOptions) -> Result<Option<Login>, String> {
         ),
         (None, Some(_)) => Err("--password-file needs --user USER".into()),
         (Some(user), Some(file)) => {
-            let password = crate::secrets::read_secret_file(file)?;
+            let password = crate::secrets::read_secret_file(&ctx.system.given, file)?;
             Ok(Some(Login {
                 user: user.clone(),
                 password,

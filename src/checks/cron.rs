@@ -7,6 +7,7 @@
 
 use crate::config;
 use crate::context::Context;
+use crate::system::Root;
 use crate::verdict::Checked;
 
 /// The crontab directory of RHEL-family images, and of Debian's cron as a fallback.
@@ -23,8 +24,8 @@ pub fn count_entries(text: &str) -> usize {
         .count()
 }
 
-/// The crontab path of `user`; rejects names that would leave the spool directory.
-pub fn crontab_path(user: &str) -> Result<String, String> {
+/// The crontab path of `user` in `root`; rejects names that would leave the spool directory.
+pub fn crontab_path(root: &Root, user: &str) -> Result<String, String> {
     if user.is_empty() || user.contains('/') || user == "." || user == ".." {
         return Err(format!("not a user name: {user:?}"));
     }
@@ -32,14 +33,14 @@ pub fn crontab_path(user: &str) -> Result<String, String> {
     let found = SPOOL_DIRS
         .iter()
         .map(|d| format!("{d}/{user}"))
-        .find(|p| config::host_path(p).is_file());
+        .find(|p| root.is_file(p));
     Ok(found.unwrap_or(first))
 }
 
-/// Check the crontab at `path` (read under `HEALTHCHECK_ROOT`).
+/// Check the crontab at `path` (read in the checked system's root).
 pub fn check(path: &str, ctx: &Context) -> Checked {
     ctx.trace(format_args!("reading crontab {path}"));
-    let outcome = config::read_required(path).and_then(|text| {
+    let outcome = config::read_required(&ctx.system.files, path).and_then(|text| {
         let n = count_entries(&text);
         if n >= MIN_ENTRIES {
             Ok(format!("{n} crontab entries"))
@@ -65,8 +66,8 @@ mod tests {
 
     #[test]
     fn user_names_stay_in_the_spool() {
-        assert!(crontab_path("../etc/shadow").is_err());
-        assert!(crontab_path("").is_err());
-        assert!(crontab_path("..").is_err());
+        assert!(crontab_path(&Root::Host, "../etc/shadow").is_err());
+        assert!(crontab_path(&Root::Host, "").is_err());
+        assert!(crontab_path(&Root::Host, "..").is_err());
     }
 }

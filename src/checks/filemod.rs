@@ -2,6 +2,7 @@
 
 use crate::context::Context;
 use crate::deadline::parse_seconds;
+use crate::system::Root;
 use crate::verdict::{Checked, Outcome};
 use std::time::{Duration, SystemTime};
 
@@ -14,13 +15,16 @@ pub fn check_args(path: &str, seconds: &str, ctx: &Context) -> Checked {
 }
 
 /// Healthy when `path` exists and was modified within `max_age`.
-pub fn check(path: &str, max_age: Duration, _ctx: &Context) -> Checked {
-    Checked::new(path, outcome(path, max_age, SystemTime::now()))
+pub fn check(path: &str, max_age: Duration, ctx: &Context) -> Checked {
+    Checked::new(
+        path,
+        outcome(&ctx.system.given, path, max_age, SystemTime::now()),
+    )
 }
 
-fn outcome(path: &str, max_age: Duration, now: SystemTime) -> Outcome {
+fn outcome(root: &Root, path: &str, max_age: Duration, now: SystemTime) -> Outcome {
     // Like the originals' `test -f`: a regular file, symlinks followed.
-    let meta = match std::fs::metadata(path) {
+    let meta = match root.metadata(path) {
         Ok(meta) if meta.is_file() => meta,
         Ok(_) => return Err(format!("{path} is not a regular file")),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -58,18 +62,18 @@ mod tests {
         std::fs::write(&path, b"x").unwrap();
         let p = path.to_str().unwrap();
         let now = SystemTime::now();
-        assert!(outcome(p, Duration::from_secs(60), now).is_ok());
+        assert!(outcome(&Root::Host, p, Duration::from_secs(60), now).is_ok());
         let later = now + Duration::from_secs(120);
-        assert!(outcome(p, Duration::from_secs(60), later)
+        assert!(outcome(&Root::Host, p, Duration::from_secs(60), later)
             .unwrap_err()
             .contains("more than 60s"));
         let earlier = now - Duration::from_secs(3600);
-        assert!(outcome(p, Duration::from_secs(1), earlier).is_ok());
+        assert!(outcome(&Root::Host, p, Duration::from_secs(1), earlier).is_ok());
         std::fs::remove_file(&path).unwrap();
-        assert!(outcome(p, Duration::from_secs(60), now)
+        assert!(outcome(&Root::Host, p, Duration::from_secs(60), now)
             .unwrap_err()
             .contains("does not exist"));
-        assert!(outcome("/", Duration::from_secs(60), now)
+        assert!(outcome(&Root::Host, "/", Duration::from_secs(60), now)
             .unwrap_err()
             .contains("not a regular file"));
     }

@@ -14,6 +14,7 @@ use crate::config::{db_url, mycnf};
 use crate::context::Context;
 use crate::net::Endpoint;
 use crate::proto::mysql::{self, Session};
+use crate::system::System;
 use crate::verdict::{Checked, Outcome};
 
 /// Options of `probe heartbeat` (and of the services' deep heartbeat check).
@@ -72,7 +73,7 @@ pub fn table_for(service: &str) -> Table {
 pub fn probe(opts: &HeartbeatOptions, ctx: &Context) -> Checked {
     let table = table_for(&opts.service);
     ctx.trace(format_args!("reading {}", opts.configs.join(", ")));
-    let (conf, _) = match load_configs(&opts.configs) {
+    let (conf, _) = match load_configs(&ctx.system, &opts.configs) {
         Ok(c) => c,
         Err(e) => return Checked::new(opts.service.clone(), Err(format!("cannot tell: {e}"))),
     };
@@ -92,7 +93,7 @@ pub fn probe(opts: &HeartbeatOptions, ctx: &Context) -> Checked {
         Ok(d) => d,
         Err(e) => return Checked::new(target, Err(e)),
     };
-    let db = match database(&conf) {
+    let db = match database(&conf, &ctx.system) {
         Ok(db) => db,
         Err(e) => return Checked::new(target, Err(format!("cannot tell: {e}"))),
     };
@@ -134,8 +135,9 @@ struct Database {
 
 /// `[database] connection` as PyMySQL reads it: the URL's values, then those of its
 /// `read_default_file` (`[client]` group) for what the URL leaves out; TCP to the host
-/// (`localhost` included, as PyMySQL does) unless a unix socket is named.
-fn database(conf: &crate::config::ini::Ini) -> Result<Database, String> {
+/// (`localhost` included, as PyMySQL does) unless a unix socket is named. Files and sockets
+/// it names are of `sys`'s configuration root.
+fn database(conf: &crate::config::ini::Ini, sys: &System) -> Result<Database, String> {
     let text = conf
         .get_exact("database", "connection")
         .filter(|c| !c.is_empty())
@@ -152,7 +154,7 @@ fn database(conf: &crate::config::ini::Ini) -> Result<Database, String> {
         .clone()
         .ok_or("the database URL names no database")?;
     let defaults = match url.query_value("read_default_file") {
-        Some(file) => mycnf::read_defaults_file(&crate::config::host_path_string(file))?,
+        Some(file) => mycnf::read_defaults_file(&sys.given, &sys.files.as_given(file))?,
         None => mycnf::ClientOptions::default(),
     };
     let user = url
@@ -167,7 +169,7 @@ fn database(conf: &crate::config::ini::Ini) -> Result<Database, String> {
         .map(str::to_string)
         .or_else(|| url.host.is_none().then_some(defaults.socket).flatten());
     let endpoint = match (socket, url.host.clone().or(defaults.host)) {
-        (Some(path), _) => Endpoint::Unix(crate::config::host_path_string(&path)),
+        (Some(path), _) => Endpoint::Unix(sys.files.as_given(&path)),
         (None, host) => Endpoint::Tcp {
             host: host.unwrap_or_else(|| "localhost".into()),
             port: url.port.or(defaults.port).unwrap_or(mysql::DEFAULT_PORT),

@@ -10,7 +10,7 @@ mod curl;
 
 pub use crate::proto::http::Url;
 
-use crate::context::{env_flag, Context};
+use crate::context::Context;
 use crate::net::tls::TlsOptions;
 use crate::proto::http::{self as client, url};
 use crate::verdict::Checked;
@@ -139,8 +139,8 @@ pub(crate) fn fetch_inner(
     if let Some(auth) = url.basic_auth() {
         headers.push(("Authorization".into(), auth));
     }
-    let proxy = if env_flag("HEALTHCHECK_USE_PROXY") {
-        url::proxy_for(&url)?
+    let proxy = if ctx.system.flag("HEALTHCHECK_USE_PROXY") {
+        url::proxy_for(&url, &ctx.system)?
     } else {
         None
     };

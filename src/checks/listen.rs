@@ -28,6 +28,7 @@ fn outcome(process: &str, ports: &[u16], ctx: &Context) -> Outcome {
         ctx,
     )?;
     let (processes, holdings) = holders(
+        &ctx.system,
         "listen",
         process,
         &candidates.iter().map(|(_, s)| s.inode).collect(),
@@ -43,7 +44,7 @@ fn outcome(process: &str, ports: &[u16], ctx: &Context) -> Outcome {
             transport.name()
         ));
     }
-    if let Some(reason) = holdings.cannot_tell(!candidates.is_empty()) {
+    if let Some(reason) = holdings.cannot_tell(&ctx.system, !candidates.is_empty()) {
         return Err(reason);
     }
     let others = if candidates.is_empty() {

@@ -19,8 +19,9 @@ use crate::config::{mycnf, passwd};
 use crate::context::Context;
 use crate::net::Endpoint;
 use crate::proto::mysql::{os_user_name, packet::ServerError, OpenError, Session};
+use crate::system::{Root, System};
 use crate::verdict::{Checked, Outcome};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The client's compiled-in socket on Debian (and kolla's Debian/Ubuntu images).
 const DEFAULT_SOCKET: &str = "/run/mysqld/mysqld.sock";
@@ -94,10 +95,11 @@ struct ShState {
 }
 
 impl ShState {
-    /// The script's start: `/var/lib/mysql/.my-healthcheck.cnf` is the extra file if it exists.
-    fn initial(unix_user: Option<String>) -> ShState {
-        let cnf = Path::new(DEFAULT_DATADIR).join(HEALTHCHECK_CNF);
-        let extra_file = cnf.is_file().then(|| cnf.to_string_lossy().into_owned());
+    /// The script's start: `/var/lib/mysql/.my-healthcheck.cnf` is the extra file if it
+    /// exists on `sys`.
+    fn initial(sys: &System, unix_user: Option<String>) -> ShState {
+        let cnf = format!("{DEFAULT_DATADIR}/{HEALTHCHECK_CNF}");
+        let extra_file = sys.given.is_file(&cnf).then_some(cnf);
         ShState {
             files: mycnf::Selection {
                 extra_file,
@@ -118,7 +120,7 @@ pub fn healthcheck_sh(steps: &[ShStep], ctx: &Context) -> Checked {
             Err("At least one argument required".into()),
         );
     }
-    let mut state = ShState::initial(None);
+    let mut state = ShState::initial(&ctx.system, None);
     let mut passed: Vec<String> = Vec::new();
     let mut connected = false;
     let mut target = String::new();
@@ -138,7 +140,7 @@ pub fn healthcheck_sh(steps: &[ShStep], ctx: &Context) -> Checked {
                 if let Err(e) = switch_user(user, ctx) {
                     return Checked::new(target, Err(e));
                 }
-                state = ShState::initial(Some(user.clone()));
+                state = ShState::initial(&ctx.system, Some(user.clone()));
             }
             ShStep::Test(test) => {
                 let (on, outcome) = run_test(*test, &state, ctx);
@@ -180,7 +182,7 @@ fn set(files: &mut mycnf::Selection, change: impl FnOnce(&mut mycnf::Selection))
 
 /// One test: the endpoint it asked (for the verdict's target) and its outcome.
 fn run_test(test: ShTest, state: &ShState, ctx: &Context) -> (String, Outcome) {
-    let client = match Client::from_state(state) {
+    let client = match Client::from_state(state, &ctx.system) {
         Ok(c) => c,
         Err(e) => return (String::new(), Err(e)),
     };
@@ -211,7 +213,7 @@ fn run_test(test: ShTest, state: &ShState, ctx: &Context) -> (String, Outcome) {
         ShTest::GaleraReady => client
             .value(&socket, WSREP_READY, ctx)
             .and_then(|v| expect(v, |v| v == "ON", "wsrep_ready is not ON")),
-        ShTest::MariadbUpgrade => upgrade_unlocked(&state.datadir),
+        ShTest::MariadbUpgrade => upgrade_unlocked(&ctx.system.given, &state.datadir),
     };
     (on, outcome)
 }
@@ -299,12 +301,13 @@ fn reached(error: &ServerError) -> bool {
 }
 
 /// `mariadbupgrade`: nobody holds the lock of the upgrade info file (mariadb-upgrade runs
-/// holding it). A file that is missing or unreadable passes, as in the script.
-fn upgrade_unlocked(datadir: &str) -> Outcome {
-    use nix::fcntl::{Flock, FlockArg};
+/// holding it) in `datadir` of `root`. A file that is missing or unreadable passes, as in
+/// the script.
+fn upgrade_unlocked(root: &Root, datadir: &str) -> Outcome {
+    use nix::fcntl::{Flock, FlockArg, OFlag};
     for name in ["mariadb_upgrade_info", "mysql_upgrade_info"] {
         let path = Path::new(datadir).join(name);
-        let Ok(file) = std::fs::File::open(&path) else {
+        let Ok(file) = root.open(&path.to_string_lossy(), OFlag::O_RDONLY) else {
             continue;
         };
         // Dropping the lock releases it at once: the check only asks whether it is free.
@@ -323,21 +326,30 @@ fn upgrade_unlocked(datadir: &str) -> Outcome {
 struct Client {
     options: mycnf::ClientOptions,
     user: String,
+    /// `MYSQL_UNIX_PORT` and `MYSQL_TCP_PORT` of the checked system.
+    env_socket: Option<String>,
+    env_port: Option<String>,
 }
 
 impl Client {
-    fn from_state(state: &ShState) -> Result<Client, String> {
-        let user_file = home_option_file();
+    /// The client of `state` on `sys`: its option files, and the environment it reads.
+    fn from_state(state: &ShState, sys: &System) -> Result<Client, String> {
+        let user_file = home_option_file(sys);
         let options =
-            mycnf::read_selected(&state.files, GLOBAL_OPTION_FILES, user_file.as_deref())?;
+            mycnf::read_selected(sys, &state.files, GLOBAL_OPTION_FILES, user_file.as_deref())?;
         let user = options
             .user
             .clone()
             .filter(|u| !u.is_empty())
             .or_else(|| state.unix_user.clone())
-            .or_else(os_user_name)
+            .or_else(|| os_user_name(sys))
             .ok_or("no user in the option files and no unix user name")?;
-        Ok(Client { options, user })
+        Ok(Client {
+            options,
+            user,
+            env_socket: sys.var("MYSQL_UNIX_PORT"),
+            env_port: sys.var("MYSQL_TCP_PORT"),
+        })
     }
 
     /// The client's socket: the option files', else `MYSQL_UNIX_PORT`, else the default.
@@ -347,7 +359,7 @@ impl Client {
             .socket
             .clone()
             .filter(|s| !s.is_empty())
-            .or_else(|| env_value("MYSQL_UNIX_PORT"))
+            .or_else(|| self.env_socket.clone())
             .unwrap_or_else(|| DEFAULT_SOCKET.into());
         Endpoint::Unix(path)
     }
@@ -357,7 +369,7 @@ impl Client {
         let port = self
             .options
             .port
-            .or_else(|| env_value("MYSQL_TCP_PORT").and_then(|p| p.parse().ok()))
+            .or_else(|| self.env_port.as_deref().and_then(|p| p.parse().ok()))
             .unwrap_or(DEFAULT_PORT);
         Endpoint::Tcp {
             host: "localhost".into(),
@@ -391,23 +403,31 @@ fn first_value(rows: Result<Vec<Vec<Option<String>>>, String>) -> Result<Option<
         .and_then(|row| row.into_iter().next().flatten()))
 }
 
-/// The user's own option file, `$HOME/.my.cnf`.
-fn home_option_file() -> Option<PathBuf> {
-    env_value("HOME").map(|home| Path::new(&home).join(".my.cnf"))
-}
-
-fn env_value(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
+/// The user's own option file, `$HOME/.my.cnf` of the checked system.
+fn home_option_file(sys: &System) -> Option<String> {
+    sys.var("HOME")
+        .map(|home| format!("{}/.my.cnf", home.trim_end_matches('/')))
 }
 
 /// Become the unix user `name`, as the script's `exec gosu USER` does: needs root,
-/// unless we already are that user.
+/// unless we already are that user. On a system that is not this process's own (the
+/// host agent checking a container: [`System::uid`] is set), the user must exist there and
+/// the rest of the run takes its name as the default SQL user, but this process keeps its
+/// identity: the agent's other checks share it.
 fn switch_user(name: &str, ctx: &Context) -> Result<(), String> {
     use nix::unistd::{geteuid, setgid, setgroups, setuid, Gid, Uid};
-    let text = crate::config::read_required("/etc/passwd")?;
+    let sys = &ctx.system;
+    let text = crate::config::read_required(&sys.given, "/etc/passwd")?;
     let accounts = passwd::parse(&text);
     let account = passwd::by_name(&accounts, name)
         .ok_or_else(|| format!("--su: no user {name:?} in /etc/passwd"))?;
+    if sys.uid.is_some() {
+        ctx.trace(format_args!(
+            "--su {name}: checking as {name} (uid {}) without switching this process",
+            account.uid
+        ));
+        return Ok(());
+    }
     if geteuid().as_raw() == account.uid {
         return Ok(());
     }
@@ -435,17 +455,20 @@ pub fn kolla_synced(ctx: &Context) -> Checked {
         datadir: DEFAULT_DATADIR.into(),
         unix_user: None,
     };
-    let mut client = match Client::from_state(&state) {
+    let sys = &ctx.system;
+    let mut client = match Client::from_state(&state, sys) {
         Ok(c) => c,
         Err(e) => return Checked::new("", Err(e)),
     };
-    client.user = env_value("MYSQL_USERNAME").unwrap_or_else(|| KOLLA_DEFAULT_USER.into());
+    client.user = sys
+        .var("MYSQL_USERNAME")
+        .unwrap_or_else(|| KOLLA_DEFAULT_USER.into());
     // Like the client: a host other than localhost (option files, else MYSQL_HOST) means TCP.
     let host = client
         .options
         .host
         .clone()
-        .or_else(|| env_value("MYSQL_HOST"));
+        .or_else(|| sys.var("MYSQL_HOST"));
     let endpoint = match (host, client.tcp_localhost()) {
         (Some(host), Endpoint::Tcp { port, .. }) if !host.is_empty() && host != "localhost" => {
             Endpoint::Tcp { host, port }
@@ -527,20 +550,71 @@ mod tests {
     }
 
     #[test]
+    fn a_containers_option_files_and_environment() {
+        let tree = crate::config::testing::Tree::new("mariadb-container");
+        tree.write("/etc/mysql/my.cnf", "[client]\nport=3307\n");
+        tree.write("/home/db/.my.cnf", "[client]\nuser=hc\n");
+        tree.write(
+            "/var/lib/mysql/.my-healthcheck.cnf",
+            "[client]\npassword=Mdb-hc-pw\n",
+        );
+        let sys = tree.container(&["HOME=/home/db", "MYSQL_UNIX_PORT=/run/db.sock"]);
+        let state = ShState::initial(&sys, None);
+        assert_eq!(
+            state.files.extra_file.as_deref(),
+            Some("/var/lib/mysql/.my-healthcheck.cnf")
+        );
+        let client = Client::from_state(&state, &sys).unwrap();
+        assert_eq!(client.user, "hc");
+        assert_eq!(client.options.password.as_deref(), Some("Mdb-hc-pw"));
+        assert_eq!(client.socket(), Endpoint::Unix("/run/db.sock".into()));
+        assert_eq!(
+            client.tcp_localhost(),
+            Endpoint::Tcp {
+                host: "localhost".into(),
+                port: 3307
+            }
+        );
+        // The upgrade lock file and `--su`'s user are the container's; the check does not
+        // switch this process (the system has a user of its own).
+        tree.write("/var/lib/mysql/mysql_upgrade_info", "10.11");
+        assert!(upgrade_unlocked(&sys.given, DEFAULT_DATADIR)
+            .unwrap()
+            .contains("mysql_upgrade_info not locked"));
+        tree.write(
+            "/etc/passwd",
+            "root:x:0:0::/root:/bin/sh\nmysql:x:999:999::/:/bin/false\n",
+        );
+        let ctx = Context::on(
+            crate::deadline::Deadline::after(std::time::Duration::from_secs(1)),
+            false,
+            std::sync::Arc::new(sys),
+        );
+        let euid = nix::unistd::geteuid();
+        assert!(switch_user("mysql", &ctx).is_ok());
+        assert_eq!(nix::unistd::geteuid(), euid);
+        assert!(switch_user("nobody-here", &ctx)
+            .unwrap_err()
+            .contains("no user"));
+    }
+
+    #[test]
     fn the_upgrade_lock() {
         let dir = std::env::temp_dir().join(format!("ohc-upgrade-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let datadir = dir.to_str().unwrap();
-        assert!(upgrade_unlocked(datadir)
+        assert!(upgrade_unlocked(&Root::Host, datadir)
             .unwrap()
             .starts_with("no upgrade info"));
         let info = dir.join("mysql_upgrade_info");
         std::fs::write(&info, "10.11.19-MariaDB").unwrap();
-        assert!(upgrade_unlocked(datadir).is_ok());
+        assert!(upgrade_unlocked(&Root::Host, datadir).is_ok());
         let holder = std::fs::File::open(&info).unwrap();
         nix::fcntl::Flock::lock(holder, nix::fcntl::FlockArg::LockExclusive)
             .map(|locked| {
-                assert!(upgrade_unlocked(datadir).unwrap_err().contains("is locked"));
+                assert!(upgrade_unlocked(&Root::Host, datadir)
+                    .unwrap_err()
+                    .contains("is locked"));
                 drop(locked);
             })
             .unwrap();

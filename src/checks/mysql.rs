@@ -9,6 +9,7 @@ use crate::config::mycnf;
 use crate::context::Context;
 use crate::net::Endpoint;
 use crate::proto::mysql::{endpoint_from, os_user_name, Session};
+use crate::system::Root;
 use crate::verdict::{Checked, Outcome};
 
 /// Options of `probe mysql`.
@@ -66,7 +67,7 @@ pub fn probe(opts: &MysqlOptions, ctx: &Context) -> Checked {
             "--defaults-file FILE is required: the user and password come from its [client] group";
         return Checked::new("", Err(why.into()));
     };
-    let client = match mycnf::read_defaults_file(file) {
+    let client = match mycnf::read_defaults_file(&ctx.system.given, file) {
         Ok(o) => o,
         Err(e) => return Checked::new("", Err(e)),
     };
@@ -74,7 +75,7 @@ pub fn probe(opts: &MysqlOptions, ctx: &Context) -> Checked {
         Ok(ep) => ep,
         Err(e) => return Checked::new("", Err(e)),
     };
-    let user = match client.user.clone().or_else(os_user_name) {
+    let user = match client.user.clone().or_else(|| os_user_name(&ctx.system)) {
         Some(u) => u,
         None => {
             return Checked::new(
@@ -92,16 +93,17 @@ pub fn probe(opts: &MysqlOptions, ctx: &Context) -> Checked {
     );
     if opts.galera == Some(GaleraRole::Starting) {
         let datadir = opts.datadir.as_deref().unwrap_or(DEFAULT_DATADIR);
-        outcome = outcome.or_else(|why| state_transfer_running(datadir, why));
+        outcome = outcome.or_else(|why| state_transfer_running(&ctx.system.given, datadir, why));
     }
     Checked::new(endpoint.to_string(), outcome)
 }
 
-/// A joiner's server may not answer while a state transfer fills its data directory:
-/// that is starting, not failing, as long as the transfer's marker is there.
-fn state_transfer_running(datadir: &str, why: String) -> Outcome {
+/// A joiner's server may not answer while a state transfer fills its data directory
+/// (`datadir` of `root`): that is starting, not failing, as long as the transfer's marker
+/// is there.
+fn state_transfer_running(root: &Root, datadir: &str, why: String) -> Outcome {
     let marker = std::path::Path::new(datadir).join(SST_MARKER);
-    if marker.exists() {
+    if root.exists(&marker.to_string_lossy()) {
         Ok(format!(
             "Galera state transfer in progress ({} exists): {why}",
             marker.display()
@@ -452,11 +454,11 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let datadir = dir.to_str().unwrap();
         assert_eq!(
-            state_transfer_running(datadir, "connection refused".into()).unwrap_err(),
+            state_transfer_running(&Root::Host, datadir, "connection refused".into()).unwrap_err(),
             "connection refused"
         );
         std::fs::write(dir.join(SST_MARKER), "").unwrap();
-        let ok = state_transfer_running(datadir, "connection refused".into()).unwrap();
+        let ok = state_transfer_running(&Root::Host, datadir, "connection refused".into()).unwrap();
         assert!(ok.starts_with("Galera state transfer in progress"), "{ok}");
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(GaleraRole::parse("alive"), Ok(GaleraRole::Alive));

@@ -33,7 +33,7 @@ pub struct Chassis {
 /// `ofproto/list` with the integration bridge in it. The reason names the southbound
 /// endpoint from `external_ids:ovn-remote`.
 pub fn controller(chassis: &Chassis, ctx: &Context) -> Checked {
-    let endpoint = match ctl::socket_for("ovn-controller", &chassis.rundirs) {
+    let endpoint = match ctl::socket_for("ovn-controller", &chassis.rundirs, &ctx.system.given) {
         Ok(ep) => ep,
         Err(e) => return Checked::new("ovn-controller", Err(e)),
     };
@@ -82,7 +82,7 @@ fn vswitchd_bridges(
     bridge: &str,
     ctx: &Context,
 ) -> Result<Option<String>, String> {
-    let Ok(endpoint) = ctl::socket_for("ovs-vswitchd", rundirs) else {
+    let Ok(endpoint) = ctl::socket_for("ovs-vswitchd", rundirs, &ctx.system.given) else {
         ctx.trace("no ovs-vswitchd pidfile: the integration bridge is not checked");
         return Ok(None);
     };

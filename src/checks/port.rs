@@ -55,6 +55,7 @@ fn outcome(process: &str, ports: &[u16], ctx: &Context) -> Outcome {
     let candidates = inet_candidates(ports, true, established, udp_states, ctx)?;
     // `hinted` has asked the remembered process already: scan without asking it again.
     let (processes, holdings) = scan_holders(
+        &ctx.system,
         "port",
         process,
         &candidates.iter().map(|(_, s)| s.inode).collect(),
@@ -64,7 +65,7 @@ fn outcome(process: &str, ports: &[u16], ctx: &Context) -> Outcome {
             return Ok(found_phrase(owner, *transport, socket));
         }
     }
-    if let Some(reason) = holdings.cannot_tell(!candidates.is_empty()) {
+    if let Some(reason) = holdings.cannot_tell(&ctx.system, !candidates.is_empty()) {
         return Err(reason);
     }
     Err(format!(
@@ -113,7 +114,7 @@ fn hinted(
     udp_states: u32,
     ctx: &Context,
 ) -> Option<String> {
-    let (owner, held) = hinted_holder("port", process)?;
+    let (owner, held) = hinted_holder(&ctx.system, "port", process)?;
     for (transport, states) in [(Transport::Tcp, tcp_states), (Transport::Udp, udp_states)] {
         for ipv6 in [false, true] {
             let query = InetQuery {

@@ -2,19 +2,20 @@
 
 use crate::context::Context;
 use crate::proc::{describe, matching_processes};
+use crate::system::System;
 use crate::verdict::Checked;
 
 /// Healthy when a process whose command line (or comm) matches `pattern` runs.
 pub fn check(pattern: &str, ctx: &Context) -> Checked {
-    let outcome = matching_processes(pattern).map(|found| {
+    let outcome = matching_processes(&ctx.system, pattern).map(|found| {
         ctx.trace(format_args!("processes matching '{pattern}': {found:?}"));
         format!("{} runs", describe(&found))
     });
     Checked::new(pattern, outcome)
 }
 
-/// Whether a process matching `pattern` runs (not the checker itself, not a zombie).
-/// An invalid pattern matches nothing.
-pub fn running(pattern: &str) -> bool {
-    matching_processes(pattern).is_ok()
+/// Whether a process of `sys` matching `pattern` runs (not the checker itself, not a
+/// zombie). An invalid pattern matches nothing.
+pub fn running(sys: &System, pattern: &str) -> bool {
+    matching_processes(sys, pattern).is_ok()
 }

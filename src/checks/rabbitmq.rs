@@ -24,6 +24,7 @@ use crate::net::tls::TlsOptions;
 use crate::net::Endpoint;
 use crate::proto::amqp::{self, Login};
 use crate::proto::exchange::printable;
+use crate::system::System;
 use crate::verdict::{Checked, Outcome};
 
 const CONF: &str = "/etc/rabbitmq/rabbitmq.conf";
@@ -52,35 +53,28 @@ pub struct Broker {
 
 /// `healthcheck_rabbitmq`: the broker of this container, as its files describe it.
 pub fn kolla(ctx: &Context) -> Checked {
-    match broker_from_files() {
+    match broker_from_files(&ctx.system) {
         Ok(broker) => check(&broker, ctx),
         Err(e) => Checked::new("", Err(e)),
     }
 }
 
-/// A file named by a RabbitMQ environment variable (as the broker and its tools take
-/// it), else the default path under `HEALTHCHECK_ROOT`.
-fn file_of(var: &str, default: &str) -> String {
-    std::env::var(var)
-        .ok()
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| config::host_path_string(default))
+/// A file named by a RabbitMQ environment variable of `sys` (as the broker and its tools
+/// take it), else the default path in its configuration root; either way a path as
+/// `sys.given` reads it.
+fn file_of(sys: &System, var: &str, default: &str) -> String {
+    sys.var(var).unwrap_or_else(|| sys.files.as_given(default))
 }
 
-fn read(path: &str) -> Result<Option<String>, String> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(Some(text)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!(
-            "cannot read {path}: {}",
-            crate::util::io_reason(&e)
-        )),
-    }
+/// The text of the file at `path` of `sys` (a path as given); `None` when it is missing.
+fn read(sys: &System, path: &str) -> Result<Option<String>, String> {
+    config::read_optional(&sys.given, path)
 }
 
-/// Read rabbitmq.conf, rabbitmq-env.conf, enabled_plugins and the definitions file.
-pub fn broker_from_files() -> Result<Broker, String> {
-    let conf_path = file_of("RABBITMQ_CONFIG_FILE", CONF);
+/// Read rabbitmq.conf, rabbitmq-env.conf, enabled_plugins and the definitions file of `sys`.
+pub fn broker_from_files(sys: &System) -> Result<Broker, String> {
+    let read = |path: &str| read(sys, path);
+    let conf_path = file_of(sys, "RABBITMQ_CONFIG_FILE", CONF);
     // RABBITMQ_CONFIG_FILE may name the file without its .conf suffix.
     let conf_text = match read(&conf_path)? {
         Some(text) => Some(text),
@@ -92,8 +86,12 @@ pub fn broker_from_files() -> Result<Broker, String> {
         None => conf::RabbitmqConf::default(),
     };
     let mut notes = Vec::new();
-    let amqp = amqp_listeners(&rabbit)?;
-    let plugins = read(&file_of("RABBITMQ_ENABLED_PLUGINS_FILE", ENABLED_PLUGINS))?;
+    let amqp = amqp_listeners(&rabbit, sys)?;
+    let plugins = read(&file_of(
+        sys,
+        "RABBITMQ_ENABLED_PLUGINS_FILE",
+        ENABLED_PLUGINS,
+    ))?;
     let management_on = plugins
         .as_deref()
         .is_some_and(|p| conf::plugin_enabled(p, MANAGEMENT_PLUGIN));
@@ -116,7 +114,7 @@ pub fn broker_from_files() -> Result<Broker, String> {
     let definitions_path = rabbit
         .definitions
         .clone()
-        .unwrap_or_else(|| config::host_path_string(DEFINITIONS));
+        .unwrap_or_else(|| sys.files.as_given(DEFINITIONS));
     let definitions = match read(&definitions_path) {
         Ok(Some(text)) => conf::parse_definitions(&text)
             .map_err(|e| notes.push(format!("{definitions_path}: {e}")))
@@ -127,7 +125,7 @@ pub fn broker_from_files() -> Result<Broker, String> {
             conf::Definitions::default()
         }
     };
-    let login = match login_from_environment()? {
+    let login = match login_from_environment(sys)? {
         Some(login) => Some(login),
         None => definitions
             .check_user()
@@ -149,26 +147,29 @@ pub fn broker_from_files() -> Result<Broker, String> {
     })
 }
 
-/// `HEALTHCHECK_RABBITMQ_USER` with the password in `HEALTHCHECK_RABBITMQ_PASSWORD_FILE`.
-fn login_from_environment() -> Result<Option<(String, String)>, String> {
-    let user = std::env::var("HEALTHCHECK_RABBITMQ_USER")
-        .ok()
-        .filter(|v| !v.is_empty());
-    let file = std::env::var("HEALTHCHECK_RABBITMQ_PASSWORD_FILE")
-        .ok()
-        .filter(|v| !v.is_empty());
+/// `HEALTHCHECK_RABBITMQ_USER` with the password in `HEALTHCHECK_RABBITMQ_PASSWORD_FILE`
+/// (both of `sys`; the file read as given).
+fn login_from_environment(sys: &System) -> Result<Option<(String, String)>, String> {
+    let user = sys.var("HEALTHCHECK_RABBITMQ_USER");
+    let file = sys.var("HEALTHCHECK_RABBITMQ_PASSWORD_FILE");
     match (user, file) {
         (None, None) => Ok(None),
-        (Some(user), Some(file)) => Ok(Some((user, crate::secrets::read_secret_file(&file)?))),
+        (Some(user), Some(file)) => Ok(Some((
+            user,
+            crate::secrets::read_secret_file(&sys.given, &file)?,
+        ))),
         _ => Err(
             "HEALTHCHECK_RABBITMQ_USER and HEALTHCHECK_RABBITMQ_PASSWORD_FILE go together".into(),
         ),
     }
 }
 
-/// The AMQP listeners: rabbitmq.conf's, else the node port of the environment or
+/// The AMQP listeners: rabbitmq.conf's, else the node port of `sys`'s environment or
 /// rabbitmq-env.conf (5672), on the node address (loopback for a wildcard).
-fn amqp_listeners(rabbit: &conf::RabbitmqConf) -> Result<Vec<(Endpoint, bool)>, String> {
+fn amqp_listeners(
+    rabbit: &conf::RabbitmqConf,
+    sys: &System,
+) -> Result<Vec<(Endpoint, bool)>, String> {
     let endpoint = |l: &conf::Listener| Endpoint::Tcp {
         host: loopback_for(l.ip.as_deref()),
         port: l.port,
@@ -176,14 +177,17 @@ fn amqp_listeners(rabbit: &conf::RabbitmqConf) -> Result<Vec<(Endpoint, bool)>, 
     let mut listeners: Vec<(Endpoint, bool)> = match &rabbit.tcp {
         Some(tcp) => tcp.iter().map(|l| (endpoint(l), false)).collect(),
         None => {
-            let env_file = config::read_optional(ENV_CONF)?;
+            let root = &sys.files;
+            let env_file = config::read_optional(root, ENV_CONF)?;
             let vars = match env_file {
-                Some(text) => sysconfig::parse(&text).map_err(|e| config::in_file(ENV_CONF, e))?,
+                Some(text) => {
+                    sysconfig::parse(&text).map_err(|e| config::in_file(root, ENV_CONF, e))?
+                }
                 None => Vec::new(),
             };
             let var = |name: &str| {
-                std::env::var(format!("RABBITMQ_{name}"))
-                    .ok()
+                sys.env
+                    .var(&format!("RABBITMQ_{name}"))
                     .or_else(|| sysconfig::get(&vars, name).map(str::to_string))
                     .or_else(|| {
                         sysconfig::get(&vars, &format!("RABBITMQ_{name}")).map(str::to_string)
@@ -345,6 +349,53 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_containers_files_and_environment() {
+        let tree = crate::config::testing::Tree::new("rabbitmq-container");
+        tree.write(
+            "/etc/custom/rabbit.conf",
+            "listeners.tcp.1 = 0.0.0.0:5673\nload_definitions = /etc/custom/defs.json\n",
+        );
+        tree.write(
+            "/etc/custom/plugins",
+            "[rabbitmq_management,rabbitmq_prometheus].\n",
+        );
+        tree.write(
+            "/etc/custom/defs.json",
+            r#"{"users":[{"name":"mon","password":"Rmq-defs-pw","tags":"monitoring"}],
+                "vhosts":[{"name":"/"},{"name":"nova"}]}"#,
+        );
+        tree.write("/run/secrets/rmq", "Rmq-env-pw\n");
+        let sys = tree.container(&[
+            "RABBITMQ_CONFIG_FILE=/etc/custom/rabbit",
+            "RABBITMQ_ENABLED_PLUGINS_FILE=/etc/custom/plugins",
+        ]);
+        let broker = broker_from_files(&sys).unwrap();
+        assert_eq!(broker.amqp[0].0.to_string(), "127.0.0.1:5673");
+        assert_eq!(broker.management.as_deref(), Some("http://127.0.0.1:15672"));
+        assert_eq!(broker.login.as_ref().unwrap().0, "mon");
+        assert_eq!(broker.vhosts, ["/", "nova"]);
+        // The container's own login variables win, the password read inside its root.
+        let sys = tree.container(&[
+            "RABBITMQ_CONFIG_FILE=/etc/custom/rabbit.conf",
+            "HEALTHCHECK_RABBITMQ_USER=ops",
+            "HEALTHCHECK_RABBITMQ_PASSWORD_FILE=/run/secrets/rmq",
+        ]);
+        let broker = broker_from_files(&sys).unwrap();
+        assert_eq!(
+            broker.login,
+            Some(("ops".to_string(), "Rmq-env-pw".to_string()))
+        );
+        assert_eq!(
+            broker.management, None,
+            "the default plugins file is absent"
+        );
+        // Without the variables, the defaults are read in the root: none there.
+        let broker = broker_from_files(&tree.container(&["RABBITMQ_NODE_PORT=5680"])).unwrap();
+        assert_eq!(broker.amqp[0].0.to_string(), "127.0.0.1:5680");
+        assert!(broker.login.is_none());
+    }
+
+    #[test]
     fn wildcards_mean_loopback() {
         assert_eq!(loopback_for(None), "127.0.0.1");
         assert_eq!(loopback_for(Some("0.0.0.0")), "127.0.0.1");
@@ -357,14 +408,15 @@ mod tests {
         let rabbit =
             conf::parse_conf("listeners.tcp.1 = 0.0.0.0:5673\nlisteners.ssl.1 = 192.0.2.1:5671\n")
                 .unwrap();
-        let listeners = amqp_listeners(&rabbit).unwrap();
+        let sys = System::from_process();
+        let listeners = amqp_listeners(&rabbit, &sys).unwrap();
         assert_eq!(listeners[0].0.to_string(), "127.0.0.1:5673");
         assert_eq!(
             listeners[1],
             (Endpoint::parse("192.0.2.1:5671", None).unwrap(), true)
         );
         let none = conf::parse_conf("listeners.tcp = none\n").unwrap();
-        assert!(amqp_listeners(&none)
+        assert!(amqp_listeners(&none, &sys)
             .unwrap_err()
             .contains("no AMQP listener"));
     }

@@ -24,7 +24,7 @@ pub fn probe(opts: &RedisOptions, ctx: &Context) -> Checked {
     let password = match opts
         .password_file
         .as_deref()
-        .map(crate::secrets::read_secret_file)
+        .map(|f| crate::secrets::read_secret_file(&ctx.system.given, f))
         .transpose()
     {
         Ok(p) => p,

@@ -17,6 +17,7 @@ use crate::net::tls::TlsOptions;
 use crate::net::Endpoint;
 use crate::proto::amqp::{self, basic, Login, Session};
 use crate::proto::oslo_rpc::{self, CallError, Reply, Request, Target};
+use crate::system::System;
 use crate::verdict::{Checked, Outcome};
 use std::time::Duration;
 
@@ -57,7 +58,7 @@ pub struct Resolved {
 /// `probe rpc --config FILE... --topic TOPIC [--server HOST] [--exchange NAME]`.
 pub fn probe(opts: &RpcOptions, ctx: &Context) -> Checked {
     ctx.trace(format_args!("reading {}", opts.configs.join(", ")));
-    match resolve(opts) {
+    match resolve(opts, &ctx.system) {
         Ok(resolved) => {
             let target = format!("{} via {}", resolved.target.queue(), resolved.url);
             Checked::new(target, ping(&resolved, ctx))
@@ -66,13 +67,13 @@ pub fn probe(opts: &RpcOptions, ctx: &Context) -> Checked {
     }
 }
 
-/// Read the config files: brokers and logins from `transport_url`, the exchange, the
-/// server name, and TLS from `[oslo_messaging_rabbit]`.
-pub fn resolve(opts: &RpcOptions) -> Result<Resolved, String> {
+/// Read the config files of `sys`: brokers and logins from `transport_url`, the exchange,
+/// the server name, and TLS from `[oslo_messaging_rabbit]`.
+pub fn resolve(opts: &RpcOptions, sys: &System) -> Result<Resolved, String> {
     if opts.topic.is_empty() {
         return Err("no topic given".into());
     }
-    let (conf, first) = load_configs(&opts.configs)?;
+    let (conf, first) = load_configs(sys, &opts.configs)?;
     let url_text = conf
         .get("DEFAULT", "transport_url")
         .filter(|u| !u.is_empty())
@@ -149,7 +150,7 @@ pub fn resolve(opts: &RpcOptions) -> Result<Resolved, String> {
     }
     Ok(Resolved {
         brokers,
-        tls: tls_options(&conf)?,
+        tls: tls_options(&conf, sys)?,
         target: Target {
             exchange,
             topic: opts.topic.clone(),
@@ -271,8 +272,9 @@ fn verdict(
 
 /// TLS as `[oslo_messaging_rabbit]` asks: `ssl`, then `ssl_ca_file` (the chain is
 /// verified, and the host name only with `ssl_enforce_hostname_verification`, as
-/// oslo.messaging does), `ssl_cert_file` and `ssl_key_file`.
-fn tls_options(conf: &ini::Ini) -> Result<Option<TlsOptions>, String> {
+/// oslo.messaging does), `ssl_cert_file` and `ssl_key_file`: files of `sys`'s
+/// configuration root, as the TLS client reads them (`sys.given`).
+fn tls_options(conf: &ini::Ini, sys: &System) -> Result<Option<TlsOptions>, String> {
     const SECTION: &str = "oslo_messaging_rabbit";
     if !oslo_bool(conf, SECTION, "ssl")? {
         return Ok(None);
@@ -280,7 +282,7 @@ fn tls_options(conf: &ini::Ini) -> Result<Option<TlsOptions>, String> {
     let file = |key: &str| {
         conf.get_exact(SECTION, key)
             .filter(|v| !v.is_empty())
-            .map(|v| crate::config::host_path_string(&v))
+            .map(|v| sys.files.as_given(&v))
     };
     let ca_file = file("ssl_ca_file");
     Ok(Some(TlsOptions {
@@ -304,21 +306,19 @@ fn oslo_bool(conf: &ini::Ini, section: &str, key: &str) -> Result<bool, String> 
     }
 }
 
-/// Read the config files in order (each with its `.d` directory), later values winning.
-/// Returns the merged file and the first file's path. The first file must exist (the
-/// check cannot guess a broker or a database); a later one that does not is skipped, as
-/// an agent's own `.ini` may be absent.
-pub fn load_configs(configs: &[String]) -> Result<(ini::Ini, String), String> {
+/// Read the config files of `sys` in order (each with its `.d` directory), later values
+/// winning. Returns the merged file and the first file's path. The first file must exist
+/// (the check cannot guess a broker or a database); a later one that does not is skipped,
+/// as an agent's own `.ini` may be absent.
+pub fn load_configs(sys: &System, configs: &[String]) -> Result<(ini::Ini, String), String> {
+    let root = &sys.files;
     let first = configs.first().cloned().ok_or("no config file given")?;
-    if !crate::config::exists(&first) && !crate::config::exists(&format!("{first}.d")) {
-        return Err(format!(
-            "{} does not exist",
-            crate::config::host_path_string(&first)
-        ));
+    if !crate::config::exists(root, &first) && !crate::config::exists(root, &format!("{first}.d")) {
+        return Err(format!("{} does not exist", root.shown(&first)));
     }
     let mut merged = ini::Ini::default();
     for path in configs {
-        merged.merge(ini::load(path)?);
+        merged.merge(ini::load(root, path)?);
     }
     Ok((merged, first))
 }
@@ -338,17 +338,16 @@ fn file_stem(path: &str) -> String {
     name.strip_suffix(".conf").unwrap_or(name).to_string()
 }
 
-/// This machine's host name, the kernel's (what oslo.config's `host` defaults to).
+/// The checked system's host name, the kernel's (what oslo.config's `host` defaults to).
 pub fn local_hostname() -> Result<String, String> {
-    let text = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map_err(|e| format!("cannot read the host name: {}", crate::util::io_reason(&e)))?;
-    Ok(text.trim().to_string())
+    crate::system::host_name()
+        .map_err(|e| format!("cannot read the host name: {}", crate::util::io_reason(&e)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::testing::{with_root, Tree};
+    use crate::config::testing::Tree;
 
     fn opts(configs: &[&str], topic: &str) -> RpcOptions {
         RpcOptions {
@@ -366,8 +365,8 @@ mod tests {
             "[DEFAULT]\ntransport_url = rabbit://nova:Ru-pw%21@ctl-0:5671,ctl-1/prod\nhost = cmp-1\n\
              [oslo_messaging_rabbit]\nssl = True\nssl_ca_file = /etc/pki/ca.pem\n",
         );
-        let _g = with_root(&tree.0);
-        let r = resolve(&opts(&["/etc/nova/nova.conf"], "conductor")).unwrap();
+        let sys = tree.system();
+        let r = resolve(&opts(&["/etc/nova/nova.conf"], "conductor"), &sys).unwrap();
         assert_eq!(
             r.target.exchange, "nova",
             "the project's default: the file's name"
@@ -397,17 +396,17 @@ mod tests {
             "/etc/cinder/cinder.conf.d/90-host.conf",
             "[DEFAULT]\nhost = st-2\n",
         );
-        let _g = with_root(&tree.0);
+        let sys = tree.system();
         let mut o = opts(&["/etc/cinder/cinder.conf"], "cinder-volume");
         o.backends_key = Some("enabled_backends".into());
-        let r = resolve(&o).unwrap();
+        let r = resolve(&o, &sys).unwrap();
         assert_eq!(r.target.exchange, "openstack");
         assert_eq!(r.target.queue(), "cinder-volume.st-2@lvm-1");
         assert_eq!(r.brokers[0].1.vhost, "/");
         assert!(r.tls.is_none());
         o.server = Some("other".into());
         o.exchange = Some("cinder".into());
-        let r = resolve(&o).unwrap();
+        let r = resolve(&o, &sys).unwrap();
         assert_eq!(r.target.queue(), "cinder-volume.other");
         assert_eq!(r.target.exchange, "cinder");
     }
@@ -428,27 +427,27 @@ mod tests {
             "/etc/d.conf",
             "[DEFAULT]\ntransport_url = rabbit://u:Ru-ssl-pw@mq/\n[oslo_messaging_rabbit]\nssl = maybe\n",
         );
-        let _g = with_root(&tree.0);
-        assert!(resolve(&opts(&["/etc/a.conf"], "t"))
+        let sys = tree.system();
+        assert!(resolve(&opts(&["/etc/a.conf"], "t"), &sys)
             .unwrap_err()
             .contains("no transport_url in [DEFAULT] of /etc/a.conf"));
-        let err = resolve(&opts(&["/etc/b.conf"], "t")).unwrap_err();
+        let err = resolve(&opts(&["/etc/b.conf"], "t"), &sys).unwrap_err();
         assert!(
             err.contains("amqp://") && !err.contains("Rpc-cfg-secret"),
             "{err}"
         );
-        let err = resolve(&opts(&["/etc/c.conf"], "t")).unwrap_err();
+        let err = resolve(&opts(&["/etc/c.conf"], "t"), &sys).unwrap_err();
         assert!(
             err.contains("56x72") && !err.contains("Rpc-cfg-secret2"),
             "{err}"
         );
-        assert!(resolve(&opts(&["/etc/d.conf"], "t"))
+        assert!(resolve(&opts(&["/etc/d.conf"], "t"), &sys)
             .unwrap_err()
             .contains("ssl is not a boolean"));
-        assert!(resolve(&opts(&["/etc/missing.conf"], "t"))
+        assert!(resolve(&opts(&["/etc/missing.conf"], "t"), &sys)
             .unwrap_err()
             .contains("does not exist"));
-        assert!(resolve(&opts(&[], "t"))
+        assert!(resolve(&opts(&[], "t"), &sys)
             .unwrap_err()
             .contains("no config file"));
     }

@@ -8,6 +8,7 @@
 use crate::context::Context;
 use crate::proc::sockets::{query_unix, UnixSocket};
 use crate::proc::{cannot_tell, describe, holders, matching_processes};
+use crate::system::Root;
 use crate::verdict::{Checked, Outcome};
 
 /// Healthy when a process matching `process` holds the unix socket `path` (or `@abstract`).
@@ -25,13 +26,14 @@ struct Wanted {
 }
 
 impl Wanted {
-    fn new(path: &str) -> Wanted {
+    /// The socket at `path`, its file (if any) looked up in `root`.
+    fn new(root: &Root, path: &str) -> Wanted {
         if let Some(abstract_name) = path.strip_prefix('@') {
             let mut name = vec![0u8];
             name.extend_from_slice(abstract_name.as_bytes());
             return Wanted { name, file: None };
         }
-        let file = std::fs::metadata(path).ok().map(|meta| {
+        let file = root.metadata(path).ok().map(|meta| {
             use std::os::unix::fs::MetadataExt;
             let dev = meta.dev();
             // unix_diag reports the kernel's dev_t: major in the bits above 20, minor below.
@@ -54,7 +56,7 @@ fn outcome(process: &str, path: &str, ctx: &Context) -> Outcome {
     if path.is_empty() || path == "@" {
         return Err("no socket path given".into());
     }
-    let wanted = Wanted::new(path);
+    let wanted = Wanted::new(&ctx.system.given, path);
     let sockets = query_unix(&ctx.deadline).map_err(cannot_tell)?;
     let candidates: Vec<&UnixSocket> = sockets.iter().filter(|s| wanted.matches(s)).collect();
     ctx.trace(format_args!(
@@ -62,13 +64,14 @@ fn outcome(process: &str, path: &str, ctx: &Context) -> Outcome {
         candidates.len()
     ));
     if candidates.is_empty() {
-        let processes = matching_processes(process)?;
+        let processes = matching_processes(&ctx.system, process)?;
         return Err(format!(
             "no unix socket bound to {path} (checked {})",
             describe(&processes)
         ));
     }
     let (processes, holdings) = holders(
+        &ctx.system,
         "socket",
         process,
         &candidates.iter().map(|s| s.inode).collect(),
@@ -76,7 +79,7 @@ fn outcome(process: &str, path: &str, ctx: &Context) -> Outcome {
     if let Some(owner) = candidates.iter().find_map(|s| holdings.owner_of(s.inode)) {
         return Ok(format!("{} holds the unix socket {path}", owner.label()));
     }
-    if let Some(reason) = holdings.cannot_tell(!candidates.is_empty()) {
+    if let Some(reason) = holdings.cannot_tell(&ctx.system, !candidates.is_empty()) {
         return Err(reason);
     }
     Err(format!(
@@ -91,7 +94,7 @@ mod tests {
 
     #[test]
     fn abstract_names() {
-        let w = Wanted::new("@ISCSIADM_ABSTRACT_NAMESPACE");
+        let w = Wanted::new(&Root::Host, "@ISCSIADM_ABSTRACT_NAMESPACE");
         assert_eq!(w.name, b"\0ISCSIADM_ABSTRACT_NAMESPACE");
         assert!(w.matches(&UnixSocket {
             inode: 1,

@@ -30,7 +30,7 @@ pub fn check(cache: &str, interval: Duration, ctx: &Context) -> Checked {
         "reading recon cache {cache}, interval {}s",
         interval.as_secs()
     ));
-    let outcome = config::read_required(cache).and_then(|text| replication_last(&text)).and_then(|last| {
+    let outcome = config::read_required(&ctx.system.files, cache).and_then(|text| replication_last(&text)).and_then(|last| {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
         let age = now - last;
         if age <= interval.as_secs_f64() {

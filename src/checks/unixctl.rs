@@ -26,7 +26,11 @@ pub struct UnixctlOptions {
 
 /// `probe unixctl TARGET COMMAND [ARGS...] [--expect TEXT]`.
 pub fn probe(opts: &UnixctlOptions, ctx: &Context) -> Checked {
-    let endpoint = match unixctl::socket_for(&opts.target, &unixctl::default_rundirs()) {
+    let endpoint = match unixctl::socket_for(
+        &opts.target,
+        &unixctl::default_rundirs(&ctx.system),
+        &ctx.system.given,
+    ) {
         Ok(ep) => ep,
         Err(e) => return Checked::new(opts.target.as_str(), Err(e)),
     };

@@ -4,7 +4,12 @@
 //! `/openstack/healthcheck -> /usr/share/openstack-healthcheck/nova-api -> /usr/bin/openstack-healthcheck`,
 //! so the name that says which check to run may sit anywhere along a symlink chain:
 //! we walk the chain from the called path and stop at the first name we know.
+//!
+//! The walk goes through a [`Root`]: this machine's file system for a command line, a
+//! container's root for the host agent, which asks the same question of a container's
+//! health test (names looked up in the container's PATH, links followed inside its root).
 
+use crate::system::Root;
 use std::path::{Path, PathBuf};
 
 /// The name the main binary is installed under; any other unknown name falls back to it.
@@ -36,8 +41,21 @@ pub enum Personality {
 /// Longest symlink chain followed before giving up (the kernel's own limit is 40).
 const MAX_HOPS: usize = 16;
 
-/// Decide the personality from argv[0]. `is_service` says whether a name is a known service.
+/// Decide the personality from argv[0] on this machine (PATH from the environment).
+/// `is_service` says whether a name is a known service.
 pub fn personality(argv0: &str, is_service: &dyn Fn(&str) -> bool) -> Personality {
+    let path = std::env::var("PATH").ok();
+    personality_in(argv0, is_service, &Root::Host, path.as_deref())
+}
+
+/// Decide the personality from argv[0] in `root`: a name without a slash is looked up in
+/// `path` (a PATH value) there, and links are followed inside it.
+pub fn personality_in(
+    argv0: &str,
+    is_service: &dyn Fn(&str) -> bool,
+    root: &Root,
+    path: Option<&str>,
+) -> Personality {
     let classify = |name: &str| -> Option<Personality> {
         if name == MAIN_NAME {
             Some(Personality::Main)
@@ -49,19 +67,19 @@ pub fn personality(argv0: &str, is_service: &dyn Fn(&str) -> bool) -> Personalit
             None
         }
     };
-    let mut path = locate(argv0);
+    let mut at = PathBuf::from(locate_in(argv0, root, path));
     for _ in 0..MAX_HOPS {
-        if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
+        if let Some(name) = at.file_name().and_then(|n| n.to_str()) {
             if let Some(p) = classify(name) {
                 return p;
             }
         }
-        match std::fs::read_link(&path) {
+        match root.read_link(&at.to_string_lossy()) {
             Ok(next) => {
-                path = if next.is_absolute() {
+                at = if next.is_absolute() {
                     next
                 } else {
-                    path.parent().unwrap_or_else(|| Path::new("/")).join(next)
+                    at.parent().unwrap_or_else(|| Path::new("/")).join(next)
                 }
             }
             Err(_) => break,
@@ -70,20 +88,40 @@ pub fn personality(argv0: &str, is_service: &dyn Fn(&str) -> bool) -> Personalit
     Personality::Main
 }
 
-/// argv[0] as a path: as given when it has a slash, else looked up in PATH like a shell does.
-fn locate(argv0: &str) -> PathBuf {
+/// argv[0] as a path in `root`: as given when it has a slash, else looked up in `path` (a
+/// PATH value) like a shell does; unchanged when not found.
+pub fn locate_in(argv0: &str, root: &Root, path: Option<&str>) -> String {
     if argv0.contains('/') {
-        return PathBuf::from(argv0);
+        return argv0.to_string();
     }
-    if let Some(paths) = std::env::var_os("PATH") {
-        for dir in std::env::split_paths(&paths) {
-            let candidate = dir.join(argv0);
-            if candidate.symlink_metadata().is_ok() {
-                return candidate;
-            }
+    for dir in path.unwrap_or("").split(':').filter(|d| !d.is_empty()) {
+        let candidate = format!("{}/{argv0}", dir.trim_end_matches('/'));
+        if root.lexists(&candidate) {
+            return candidate;
         }
     }
-    PathBuf::from(argv0)
+    argv0.to_string()
+}
+
+/// Whether the file at `path` of `root` (links followed inside it) is this project's
+/// binary: an ELF file holding the main name and every kolla drop-in name, which each build
+/// carries (they are its dispatch table). kolla's own `healthcheck_*` are shell scripts and
+/// fail the first test. `Err` says what the file is instead.
+pub fn is_this_binary(root: &Root, path: &str) -> Result<(), String> {
+    let content = root
+        .read(path)
+        .map_err(|e| format!("{path}: {}", crate::util::io_reason(&e)))?;
+    if !content.starts_with(b"\x7fELF") {
+        return Err(format!(
+            "{path} is not this project's binary (not an ELF file)"
+        ));
+    }
+    let holds = |needle: &[u8]| content.windows(needle.len()).any(|w| w == needle);
+    if holds(MAIN_NAME.as_bytes()) && KOLLA_NAMES.iter().all(|n| holds(n.as_bytes())) {
+        Ok(())
+    } else {
+        Err(format!("{path} is another program"))
+    }
 }
 
 #[cfg(test)]
@@ -137,6 +175,74 @@ mod tests {
             personality(dir.join("loop-a").to_str().unwrap(), &svc),
             Personality::Main
         );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn walks_links_and_path_inside_a_root() {
+        let dir = std::env::temp_dir().join(format!("ohc-dispatch-root-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for d in [
+            "usr/bin",
+            "usr/share/openstack-healthcheck",
+            "openstack",
+            "usr/local/bin",
+        ] {
+            std::fs::create_dir_all(dir.join(d)).unwrap();
+        }
+        // An image's chain, with absolute links as images write them.
+        let elf = [
+            &b"\x7fELF"[..],
+            MAIN_NAME.as_bytes(),
+            KOLLA_NAMES.join(" ").as_bytes(),
+        ]
+        .concat();
+        std::fs::write(dir.join("usr/bin/openstack-healthcheck"), elf).unwrap();
+        symlink(
+            "/usr/bin/openstack-healthcheck",
+            dir.join("usr/share/openstack-healthcheck/nova-api"),
+        )
+        .unwrap();
+        symlink(
+            "/usr/share/openstack-healthcheck/nova-api",
+            dir.join("openstack/healthcheck"),
+        )
+        .unwrap();
+        symlink(
+            "/usr/bin/openstack-healthcheck",
+            dir.join("usr/local/bin/healthcheck_port"),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("usr/bin/healthcheck_curl"),
+            "#!/bin/bash\ncurl \"$@\"\n",
+        )
+        .unwrap();
+        let root = Root::under(&dir);
+        let path = Some("/usr/local/bin:/usr/bin");
+        assert_eq!(
+            personality_in("/openstack/healthcheck", &svc, &root, path),
+            Personality::Service("nova-api".into())
+        );
+        assert_eq!(
+            locate_in("healthcheck_port", &root, path),
+            "/usr/local/bin/healthcheck_port"
+        );
+        assert_eq!(
+            locate_in("healthcheck_curl", &root, path),
+            "/usr/bin/healthcheck_curl"
+        );
+        assert_eq!(locate_in("nothing", &root, path), "nothing");
+        assert!(is_this_binary(&root, "/openstack/healthcheck").is_ok());
+        assert!(is_this_binary(&root, "/usr/local/bin/healthcheck_port").is_ok());
+        // kolla's script under the same name is not ours.
+        let err = is_this_binary(&root, "/usr/bin/healthcheck_curl").unwrap_err();
+        assert!(err.contains("not an ELF"), "{err}");
+        std::fs::write(dir.join("usr/bin/other"), b"\x7fELF other").unwrap();
+        assert!(is_this_binary(&root, "/usr/bin/other")
+            .unwrap_err()
+            .contains("another program"));
+        assert!(is_this_binary(&root, "/usr/bin/none").is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -7,19 +7,27 @@
 //! `healthcheck_*` names (`kolla`). `probe <kind>` takes its arguments from the
 //! registry in `probes`. Every path ends in `(line, healthy)`; usage errors are
 //! unhealthy verdicts with a one-line reason, never clap's multi-line report.
+//!
+//! The same command lines run embedded in the host agent (`agent`, [`embedded`]): on a
+//! container's [`System`] instead of this machine's, without the watchdog or any exit.
 
 pub mod dispatch;
+pub mod embedded;
 pub mod kolla;
 pub mod probes;
 
-use crate::context::{env_flag, Context};
+use crate::agent;
+use crate::context::Context;
 use crate::deadline::{parse_seconds, Deadline, DEFAULT_TIMEOUT};
 use crate::output::{self, Format};
 use crate::services;
+use crate::system::System;
 use crate::verdict::{Checked, Verdict};
 use clap::builder::PossibleValuesParser;
-use clap::{Arg, Command};
-use dispatch::{personality, Personality, MAIN_NAME};
+use clap::{Arg, ArgAction, Command};
+use dispatch::{personality_in, Personality, MAIN_NAME};
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Grace the watchdog leaves after the deadline for a check to report by itself.
@@ -34,28 +42,67 @@ pub struct Globals {
     pub deep: Option<services::DeepMode>,
 }
 
+/// What a command line produced: a verdict to render, or text that is no verdict (help,
+/// `list`, `status`, the agent's summary) with its exit status.
+enum Ran {
+    Verdict(Verdict, Format),
+    Text(String, bool),
+}
+
+/// How a command line runs: on which system, and whether it owns the process (the
+/// command line) or runs embedded in the host agent.
+struct Invocation {
+    system: Arc<System>,
+    embedded: bool,
+}
+
+/// Run the command line `args` (argv[0] first) as this process: its line and exit status.
 pub fn run(args: Vec<String>) -> (String, bool) {
+    let invocation = Invocation {
+        system: Arc::new(System::from_process()),
+        embedded: false,
+    };
+    match run_on(args, &invocation) {
+        Ran::Verdict(verdict, format) => (output::render(&verdict, format), verdict.healthy),
+        Ran::Text(text, ok) => (text, ok),
+    }
+}
+
+fn run_on(args: Vec<String>, inv: &Invocation) -> Ran {
     let argv0 = args
         .first()
         .cloned()
         .unwrap_or_else(|| MAIN_NAME.to_string());
     let rest = args.get(1..).unwrap_or(&[]).to_vec();
-    match personality(&argv0, &|name| services::find(name).is_some()) {
+    let path = inv.system.var("PATH");
+    let called = personality_in(
+        &argv0,
+        &|name| services::find(name).is_some(),
+        &inv.system.given,
+        path.as_deref(),
+    );
+    match called {
         Personality::Service(name) => match split_globals(&rest) {
-            Ok((globals, rest)) => run_service(&name, &rest, &globals),
+            Ok((globals, rest)) => run_service(&name, &rest, &globals, inv),
             Err(e) => usage_failure(&name, &e, Format::default()),
         },
         // kolla's scripts take no options of ours: every argument is theirs.
-        Personality::Kolla(name) => {
-            run_check(&name, kolla::uses_http(&name), &Globals::default(), |ctx| {
-                kolla::run(&name, &rest, ctx)
-            })
-        }
-        Personality::Main => run_main(rest),
+        Personality::Kolla(name) => run_check(
+            &name,
+            kolla::uses_http(&name),
+            &Globals::default(),
+            inv,
+            |ctx| kolla::run(&name, &rest, ctx),
+        ),
+        Personality::Main => run_main(rest, inv),
     }
 }
 
-fn main_command() -> Command {
+/// The main command; `agent` and `status` only `with_agent`. The tree is built for every
+/// `probe` run, and those two subcommands cost such a run about 5% more CPU (measured: page
+/// faults on the extra code), so [`run_main`] leaves them out when the command line names a
+/// probe or a service.
+fn main_command_with(with_agent: bool) -> Command {
     let mut probe = Command::new("probe")
         .about("Run one probe primitive")
         .subcommand_required(true);
@@ -106,23 +153,87 @@ fn main_command() -> Command {
                     .value_parser(PossibleValuesParser::new(output::names())),
             ),
         )
+        .subcommands(with_agent.then(agent_command))
+        .subcommands(with_agent.then(|| {
+            Command::new("status")
+                .about("Show the host agent's last round: one row per container (--format json: the state file)")
+                .arg(state_file_arg())
+        }))
         .allow_external_subcommands(true)
         .disable_help_subcommand(true)
 }
 
-fn run_main(rest: Vec<String>) -> (String, bool) {
+/// Whether the command line may name `agent` or `status` (or ask for help listing them):
+/// not when its first word after the global options is `probe` or a service.
+fn may_name_agent(rest: &[String]) -> bool {
+    let words = split_globals(rest)
+        .map(|(_, words)| words)
+        .unwrap_or_default();
+    match words.first().map(String::as_str) {
+        Some("probe") => false,
+        Some(word) => services::find(word).is_none(),
+        None => true,
+    }
+}
+
+fn agent_command() -> Command {
+    Command::new("agent")
+        .about("Run every container's check on this host from one process, in each container's context")
+        .long_about(
+            "Run every container's check on this host from one process: each round, the running \
+             containers of Docker and podman whose health test runs this binary (or whose label \
+             openstack.healthcheck.check names a check) are checked in-process, in the container's \
+             root, network namespace and environment, and the verdicts are written to the state \
+             file. Needs CAP_SYS_PTRACE, CAP_SYS_ADMIN and access to the engines' sockets (root).",
+        )
+        .arg(
+            Arg::new("interval")
+                .long("interval")
+                .value_name("SECONDS")
+                .help("Time between rounds, which also bounds a round's checks (default 30)"),
+        )
+        .arg(state_file_arg())
+        .arg(
+            Arg::new("once")
+                .long("once")
+                .action(ArgAction::SetTrue)
+                .help("Run one round, write the state file and exit 0 (whatever the verdicts)"),
+        )
+}
+
+fn state_file_arg() -> Arg {
+    Arg::new("state-file")
+        .long("state-file")
+        .value_name("PATH")
+        .help(concat!(
+            "The agent's state file (default ",
+            "/run/openstack-healthcheck/agent.json",
+            ")"
+        ))
+}
+
+fn state_file(m: &clap::ArgMatches) -> PathBuf {
+    m.get_one::<String>("state-file")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(agent::state::DEFAULT_STATE_FILE))
+}
+
+fn run_main(rest: Vec<String>, inv: &Invocation) -> Ran {
+    let with_agent = may_name_agent(&rest);
     let mut argv = vec![MAIN_NAME.to_string()];
     argv.extend(rest);
-    let matches = match main_command().try_get_matches_from(&argv) {
+    let matches = match main_command_with(with_agent).try_get_matches_from(&argv) {
         Ok(m) => m,
         Err(e) => {
             use clap::error::ErrorKind::{
                 DisplayHelp, DisplayHelpOnMissingArgumentOrSubcommand, DisplayVersion,
             };
-            if matches!(
-                e.kind(),
-                DisplayHelp | DisplayVersion | DisplayHelpOnMissingArgumentOrSubcommand
-            ) {
+            if !inv.embedded
+                && matches!(
+                    e.kind(),
+                    DisplayHelp | DisplayVersion | DisplayHelpOnMissingArgumentOrSubcommand
+                )
+            {
                 // Help is not a check: print it whole and exit 0 (or 1 if nothing was asked).
                 let _ = e.print();
                 std::process::exit(if e.kind() == DisplayHelpOnMissingArgumentOrSubcommand {
@@ -139,18 +250,31 @@ fn run_main(rest: Vec<String>) -> (String, bool) {
         Err(e) => return usage_failure(MAIN_NAME, &e, Format::default()),
     };
     match matches.subcommand() {
+        Some((not_a_check @ ("list" | "agent" | "status"), _)) if inv.embedded => usage_failure(
+            MAIN_NAME,
+            &format!("`{not_a_check}` is not a check"),
+            Format::default(),
+        ),
         Some(("list", sub)) => {
             let json = sub
                 .get_one::<String>("format")
                 .map(|s| s == "json")
                 .unwrap_or(false)
                 || globals.format.map(Format::name) == Some("json");
-            (services::list(json, dispatch::KOLLA_NAMES), true)
+            Ran::Text(services::list(json, dispatch::KOLLA_NAMES), true)
+        }
+        Some(("agent", sub)) => run_agent(sub),
+        Some(("status", sub)) => {
+            let json = globals.format.map(Format::name) == Some("json");
+            match agent::status(&state_file(sub), json) {
+                Ok(text) => Ran::Text(text, true),
+                Err(e) => Ran::Text(format!("openstack-healthcheck status: {e}"), false),
+            }
         }
         Some(("probe", sub)) => {
             let (kind_name, kind_matches) = sub.subcommand().expect("clap enforces a probe kind");
             let kind = probes::find(kind_name).expect("clap only accepts registered kinds");
-            run_check(kind.name, kind.http_budget, &globals, |ctx| {
+            run_check(kind.name, kind.http_budget, &globals, inv, |ctx| {
                 (kind.run)(kind_matches, ctx)
             })
         }
@@ -170,7 +294,7 @@ fn run_main(rest: Vec<String>) -> (String, bool) {
                 timeout: more.timeout.or(globals.timeout),
                 deep: more.deep.or(globals.deep),
             };
-            run_service(service, &args, &merged)
+            run_service(service, &args, &merged, inv)
         }
         None => usage_failure(
             MAIN_NAME,
@@ -180,7 +304,31 @@ fn run_main(rest: Vec<String>) -> (String, bool) {
     }
 }
 
-fn run_service(name: &str, args: &[String], globals: &Globals) -> (String, bool) {
+/// `agent`: its options, then the agent itself (which returns only with `--once`).
+fn run_agent(m: &clap::ArgMatches) -> Ran {
+    let mut options = agent::Options {
+        state_file: state_file(m),
+        once: m.get_flag("once"),
+        ..agent::Options::default()
+    };
+    if let Some(text) = m.get_one::<String>("interval") {
+        match parse_seconds(text) {
+            Ok(interval) => options.interval = interval,
+            Err(e) => {
+                return Ran::Text(
+                    format!("openstack-healthcheck agent: --interval: {e}"),
+                    false,
+                )
+            }
+        }
+    }
+    match agent::run(&options, &embedded::CLI) {
+        Ok(summary) => Ran::Text(summary, true),
+        Err(e) => Ran::Text(format!("openstack-healthcheck agent: {e}"), false),
+    }
+}
+
+fn run_service(name: &str, args: &[String], globals: &Globals, inv: &Invocation) -> Ran {
     let format = globals.format.unwrap_or_default();
     let Some(service) = services::find(name) else {
         return usage_failure(
@@ -191,48 +339,56 @@ fn run_service(name: &str, args: &[String], globals: &Globals) -> (String, bool)
     };
     let deep = match globals.deep {
         Some(mode) => mode,
-        None => match std::env::var("HEALTHCHECK_DEEP") {
-            Ok(v) => match services::DeepMode::parse(&v) {
+        None => match inv.system.var("HEALTHCHECK_DEEP") {
+            Some(v) => match services::DeepMode::parse(&v) {
                 Ok(mode) => mode,
                 Err(e) => return usage_failure(name, &format!("HEALTHCHECK_DEEP: {e}"), format),
             },
-            Err(_) => services::DeepMode::OFF,
+            None => services::DeepMode::OFF,
         },
     };
-    run_check(service.name, service.uses_http(), globals, |ctx| {
+    run_check(service.name, service.uses_http(), globals, inv, |ctx| {
         services::run(service, args, deep, ctx)
     })
 }
 
-/// Run one check under a deadline and a watchdog, and render its verdict.
+/// Run one check under a deadline (and, owning the process, a watchdog) on the
+/// invocation's system.
 fn run_check(
     check: &str,
     http_budget: bool,
     globals: &Globals,
+    inv: &Invocation,
     body: impl FnOnce(&Context) -> Checked,
-) -> (String, bool) {
+) -> Ran {
     let format = globals.format.unwrap_or_default();
-    let budget = match budget(globals, http_budget) {
+    let budget = match budget(globals, http_budget, &inv.system) {
         Ok(b) => b,
         Err(e) => return usage_failure(check, &e, format),
     };
     let deadline = Deadline::after(budget);
-    start_watchdog(check.to_string(), deadline, format);
-    let ctx = Context::new(deadline, env_flag("HEALTHCHECK_DEBUG"));
+    if !inv.embedded {
+        start_watchdog(check.to_string(), deadline, format);
+    }
+    // Embedded, a container's HEALTHCHECK_DEBUG would trace on the agent's stderr: not there.
+    let debug = !inv.embedded && inv.system.flag("HEALTHCHECK_DEBUG");
+    let ctx = Context::on(deadline, debug, inv.system.clone());
     let checked = body(&ctx);
-    let verdict = Verdict::from_checked(check, checked, deadline.elapsed());
-    (output::render(&verdict, format), verdict.healthy)
+    Ran::Verdict(
+        Verdict::from_checked(check, checked, deadline.elapsed()),
+        format,
+    )
 }
 
 /// The deadline: `--timeout`, else `HEALTHCHECK_TIMEOUT`, else for HTTP kolla's
-/// `HEALTHCHECK_CURL_MAX_TIME`, else the default.
-fn budget(globals: &Globals, http: bool) -> Result<Duration, String> {
+/// `HEALTHCHECK_CURL_MAX_TIME`, else the default (variables of the checked system).
+fn budget(globals: &Globals, http: bool, sys: &System) -> Result<Duration, String> {
     if let Some(t) = globals.timeout {
         return Ok(t);
     }
     let from_env = |name: &str| -> Result<Option<Duration>, String> {
-        match std::env::var(name) {
-            Ok(v) if !v.trim().is_empty() => parse_seconds(&v)
+        match sys.var(name) {
+            Some(v) if !v.trim().is_empty() => parse_seconds(&v)
                 .map(Some)
                 .map_err(|e| format!("{name}: {e}")),
             _ => Ok(None),
@@ -259,9 +415,8 @@ fn start_watchdog(check: String, deadline: Deadline, format: Format) {
     crate::exit::arm_watchdog(after, &output::render(&verdict, format));
 }
 
-fn usage_failure(check: &str, reason: &str, format: Format) -> (String, bool) {
-    let verdict = Verdict::failure(check, "", reason, Duration::ZERO);
-    (output::render(&verdict, format), false)
+fn usage_failure(check: &str, reason: &str, format: Format) -> Ran {
+    Ran::Verdict(Verdict::failure(check, "", reason, Duration::ZERO), format)
 }
 
 fn clap_reason(e: &clap::Error) -> String {
@@ -343,6 +498,20 @@ mod tests {
 
     #[test]
     fn command_is_well_formed() {
-        main_command().debug_assert();
+        main_command_with(true).debug_assert();
+        main_command_with(false).debug_assert();
+    }
+
+    #[test]
+    fn agent_subcommands_only_where_they_can_be_named() {
+        assert!(!may_name_agent(&s(&["probe", "tcp", "x:1"])));
+        assert!(!may_name_agent(&s(&[
+            "--format", "json", "probe", "tcp", "x:1"
+        ])));
+        assert!(!may_name_agent(&s(&["redis"])));
+        assert!(may_name_agent(&s(&["agent", "--once"])));
+        assert!(may_name_agent(&s(&["--format", "json", "status"])));
+        assert!(may_name_agent(&s(&["--help"])));
+        assert!(may_name_agent(&s(&[])));
     }
 }

@@ -7,6 +7,7 @@
 //! with `--config-dir`. (MySQL option files, with their includes and bare flags, are
 //! read by `config::mycnf`.)
 
+use crate::system::Root;
 use std::collections::HashMap;
 
 /// The section every lookup falls back to.
@@ -150,16 +151,16 @@ pub fn unquote(value: &str) -> &str {
     }
 }
 
-/// Load `path` (under `HEALTHCHECK_ROOT`) and then `path.d/*.conf` in name order.
+/// Load `path` (of `root`) and then `path.d/*.conf` in name order.
 /// A missing file (and no `.d` directory) gives an empty `Ini`, so lookups fall back to
 /// their defaults as `get_config_val` did; an unreadable or malformed file is an error.
-pub fn load(path: &str) -> Result<Ini, String> {
+pub fn load(root: &Root, path: &str) -> Result<Ini, String> {
     let mut ini = Ini::default();
     let conf_d = format!("{path}.d");
-    let files = std::iter::once(path.to_string()).chain(super::conf_d_files(&conf_d)?);
+    let files = std::iter::once(path.to_string()).chain(super::conf_d_files(root, &conf_d)?);
     for file in files {
-        if let Some(text) = super::read_optional(&file)? {
-            let parsed = parse(&text).map_err(|e| super::in_file(&file, e))?;
+        if let Some(text) = super::read_optional(root, &file)? {
+            let parsed = parse(&text).map_err(|e| super::in_file(root, &file, e))?;
             ini.merge(parsed);
         }
     }
@@ -278,12 +279,12 @@ pipeline = catch_errors
             "[DEFAULT]\nbind_port = 1111\nbind_host = 10.0.0.2\n",
         );
         tree.write("/etc/broken.conf", "[DEFAULT\n");
-        let _g = crate::config::testing::with_root(&tree.0);
-        let ini = load("/etc/glance/glance-api.conf").unwrap();
+        let root = tree.root();
+        let ini = load(&root, "/etc/glance/glance-api.conf").unwrap();
         assert_eq!(ini.get("DEFAULT", "bind_port").as_deref(), Some("9999"));
         assert_eq!(ini.get("DEFAULT", "bind_host").as_deref(), Some("10.0.0.2"));
-        assert_eq!(load("/etc/missing.conf").unwrap(), Ini::default());
-        let err = load("/etc/broken.conf").unwrap_err();
+        assert_eq!(load(&root, "/etc/missing.conf").unwrap(), Ini::default());
+        let err = load(&root, "/etc/broken.conf").unwrap_err();
         assert!(
             err.contains("broken.conf") && err.contains("line 1"),
             "{err}"

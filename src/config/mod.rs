@@ -7,9 +7,10 @@
 //! `transport_url` (`transport_url`) and SQLAlchemy's database URL (`db_url`).
 //!
 //! Every parser is a pure function over `&str` (unit-tested and fuzzed); the only file
-//! system access is here, and every path a service check reads goes through
-//! [`host_path`], so `HEALTHCHECK_ROOT` can point the checks at another tree: a test's
-//! temporary directory, or a container's root file system seen from the host.
+//! system access is here, and every path a service check reads is read through a
+//! [`Root`] (the check's `System::files`), so the checks can read another tree: a test's
+//! temporary directory (`HEALTHCHECK_ROOT`), or a container's root file system seen from
+//! the host agent, every path resolved inside it.
 
 pub mod db_url;
 pub mod ini;
@@ -22,68 +23,59 @@ pub mod sysconfig;
 pub mod transport_url;
 pub mod vhost;
 
+use crate::system::Root;
 use crate::util::io_reason;
-use std::path::PathBuf;
 
-/// The environment variable naming the root the absolute paths of the checks are read under.
-pub const ROOT_ENV: &str = "HEALTHCHECK_ROOT";
+pub use crate::system::ROOT_ENV;
 
-/// `path` (absolute, as the original scripts name it) under `HEALTHCHECK_ROOT`, or
-/// unchanged when that is unset, empty or `/`.
-pub fn host_path(path: &str) -> PathBuf {
-    match std::env::var(ROOT_ENV) {
-        Ok(root) if !root.is_empty() && root != "/" => {
-            PathBuf::from(root.trim_end_matches('/')).join(path.trim_start_matches('/'))
-        }
-        _ => PathBuf::from(path),
-    }
-}
-
-/// `path` under the root, as text (for messages and for the socket paths we connect to).
-pub fn host_path_string(path: &str) -> String {
-    host_path(path).to_string_lossy().into_owned()
-}
-
-/// Read a text file under the root. `Ok(None)` when it does not exist (the originals
-/// fall back to defaults then); any other failure is an error naming the file.
-pub fn read_optional(path: &str) -> Result<Option<String>, String> {
-    let full = host_path(path);
-    match std::fs::read(&full) {
+/// Read a text file of `root`. `Ok(None)` when it does not exist (the originals fall back
+/// to defaults then); any other failure is an error naming the file.
+pub fn read_optional(root: &Root, path: &str) -> Result<Option<String>, String> {
+    match root.read(path) {
         Ok(bytes) => String::from_utf8(bytes)
             .map(Some)
-            .map_err(|_| format!("{}: not UTF-8 text", full.display())),
+            .map_err(|_| format!("{}: not UTF-8 text", root.shown(path))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!("cannot read {}: {}", full.display(), io_reason(&e))),
+        Err(e) => Err(format!(
+            "cannot read {}: {}",
+            root.shown(path),
+            io_reason(&e)
+        )),
     }
 }
 
-/// Read a text file under the root that must exist.
-pub fn read_required(path: &str) -> Result<String, String> {
-    read_optional(path)?.ok_or_else(|| format!("{} does not exist", host_path(path).display()))
+/// Read a text file of `root` that must exist.
+pub fn read_required(root: &Root, path: &str) -> Result<String, String> {
+    read_optional(root, path)?.ok_or_else(|| format!("{} does not exist", root.shown(path)))
 }
 
-/// A parse error of the file at `path`, prefixed with where that file is (under the root).
-pub fn in_file(path: &str, reason: impl std::fmt::Display) -> String {
-    format!("{}: {reason}", host_path(path).display())
+/// A parse error of the file at `path`, prefixed with where that file is.
+pub fn in_file(root: &Root, path: &str, reason: impl std::fmt::Display) -> String {
+    format!("{}: {reason}", root.shown(path))
 }
 
-/// Whether `path` exists under the root.
-pub fn exists(path: &str) -> bool {
-    host_path(path).exists()
+/// Whether `path` exists in `root`.
+pub fn exists(root: &Root, path: &str) -> bool {
+    root.exists(path)
 }
 
-/// The `*.conf` files of a directory under the root, sorted by name; empty when the
-/// directory does not exist.
-pub fn conf_d_files(dir: &str) -> Result<Vec<String>, String> {
-    let full = host_path(dir);
-    let entries = match std::fs::read_dir(&full) {
+/// The `*.conf` files of a directory of `root`, sorted by name; empty when the directory
+/// does not exist.
+pub fn conf_d_files(root: &Root, dir: &str) -> Result<Vec<String>, String> {
+    let entries = match root.read_dir_names(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(format!("cannot list {}: {}", full.display(), io_reason(&e))),
+        Err(e) => {
+            return Err(format!(
+                "cannot list {}: {}",
+                root.shown(dir),
+                io_reason(&e)
+            ))
+        }
     };
     let mut names: Vec<String> = entries
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .into_iter()
+        .map(|n| n.to_string_lossy().into_owned())
         .filter(|n| n.ends_with(".conf") && !n.starts_with('.'))
         .collect();
     names.sort();
@@ -104,27 +96,8 @@ pub fn wrap_ipv6(host: &str) -> String {
 
 #[cfg(test)]
 pub(crate) mod testing {
-    //! A lock for unit tests that set `HEALTHCHECK_ROOT` (the environment is per process).
-    use std::sync::{Mutex, MutexGuard};
-
-    static ROOT_LOCK: Mutex<()> = Mutex::new(());
-
-    /// Point `HEALTHCHECK_ROOT` at `root` for as long as the guard lives.
-    pub struct RootGuard {
-        _lock: MutexGuard<'static, ()>,
-    }
-
-    pub fn with_root(root: &std::path::Path) -> RootGuard {
-        let lock = ROOT_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-        std::env::set_var(super::ROOT_ENV, root);
-        RootGuard { _lock: lock }
-    }
-
-    impl Drop for RootGuard {
-        fn drop(&mut self) {
-            std::env::remove_var(super::ROOT_ENV);
-        }
-    }
+    //! Temporary trees for unit tests, read as a root the way `HEALTHCHECK_ROOT` is.
+    use crate::system::{Root, System};
 
     /// A temporary tree for a unit test, removed on drop.
     pub struct Tree(pub std::path::PathBuf);
@@ -144,6 +117,31 @@ pub(crate) mod testing {
             let full = self.0.join(path.trim_start_matches('/'));
             std::fs::create_dir_all(full.parent().unwrap()).unwrap();
             std::fs::write(full, text).unwrap();
+        }
+
+        /// The tree as a root (`HEALTHCHECK_ROOT=<tree>`).
+        pub fn root(&self) -> Root {
+            Root::under(&self.0)
+        }
+
+        /// This machine's system with its configuration files read from the tree.
+        pub fn system(&self) -> System {
+            System::with_root(&self.0)
+        }
+
+        /// The tree as a container's system, as the host agent sees one: every path (the
+        /// checks' own and those given as arguments) inside the tree, the environment
+        /// `env` (`KEY=VALUE`) and nothing of this process's, a user of its own.
+        pub fn container(&self, env: &[&str]) -> System {
+            let dir = std::fs::File::open(&self.0).unwrap();
+            let root = Root::open_dir(std::os::fd::OwnedFd::from(dir), "/");
+            System {
+                files: root.clone(),
+                given: root,
+                env: crate::system::Env::from_assignments(env),
+                uid: Some(0),
+                ..System::from_process()
+            }
         }
     }
 
@@ -166,18 +164,21 @@ mod tests {
         tree.write("/etc/a.conf.d/20-b.conf", "");
         tree.write("/etc/a.conf.d/10-a.conf", "");
         tree.write("/etc/a.conf.d/ignored.txt", "");
-        let _g = with_root(&tree.0);
-        assert_eq!(host_path("/etc/a.conf"), tree.0.join("etc/a.conf"));
-        assert_eq!(read_required("/etc/a.conf").unwrap(), "x");
-        assert_eq!(read_optional("/etc/missing").unwrap(), None);
-        assert!(read_required("/etc/missing")
+        let root = tree.root();
+        assert_eq!(
+            root.shown("/etc/a.conf"),
+            tree.0.join("etc/a.conf").to_string_lossy()
+        );
+        assert_eq!(read_required(&root, "/etc/a.conf").unwrap(), "x");
+        assert_eq!(read_optional(&root, "/etc/missing").unwrap(), None);
+        assert!(read_required(&root, "/etc/missing")
             .unwrap_err()
             .contains("does not exist"));
         assert_eq!(
-            conf_d_files("/etc/a.conf.d").unwrap(),
+            conf_d_files(&root, "/etc/a.conf.d").unwrap(),
             vec!["/etc/a.conf.d/10-a.conf", "/etc/a.conf.d/20-b.conf"]
         );
-        assert!(conf_d_files("/etc/none.d").unwrap().is_empty());
+        assert!(conf_d_files(&root, "/etc/none.d").unwrap().is_empty());
     }
 
     #[test]

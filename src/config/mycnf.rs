@@ -2,10 +2,11 @@
 //! `mysql`/`mariadb` clients read them with `--defaults-file`: the `[client]`,
 //! `[client-server]`, `[client-mariadb]`, `[mysql]` and `[mariadb-client]` groups,
 //! later lines winning, `!include FILE` and `!includedir DIR` (`*.cnf`, sorted).
-//! The service checks read the host's standard option files the same way, under
-//! `HEALTHCHECK_ROOT`, and also take the server's own socket from `[mysqld]`.
+//! The service checks read the checked system's standard option files the same way (in
+//! its root), and also take the server's own socket from `[mysqld]`.
 
-use std::path::{Path, PathBuf};
+use crate::system::{Root, System};
+use std::path::Path;
 
 /// Groups a command-line client reads, in the clients' own order of precedence.
 const CLIENT_GROUPS: &[&str] = &[
@@ -41,28 +42,28 @@ pub struct ClientOptions {
 enum Files {
     /// As given, every named file must exist (`--defaults-file`).
     AsGiven,
-    /// Absolute names under `HEALTHCHECK_ROOT`, missing files and directories skipped,
-    /// as the clients skip the standard option files that are not there.
-    OnHost,
+    /// The standard option files of the checked system: missing files and directories
+    /// are skipped, as the clients skip the standard option files that are not there.
+    Standard,
 }
 
-/// Read the client options of an option file and its includes. The password is
-/// registered with the redaction list as soon as it is read.
-pub fn read_defaults_file(path: &str) -> Result<ClientOptions, String> {
-    read_files(&[Path::new(path).to_path_buf()], Files::AsGiven)
+/// Read the client options of an option file (as given, in `root`) and its includes. The
+/// password is registered with the redaction list as soon as it is read.
+pub fn read_defaults_file(root: &Root, path: &str) -> Result<ClientOptions, String> {
+    read_files(root, &[path.to_string()], Files::AsGiven)
 }
 
-/// Read the host's option files `paths` (absolute, in the clients' order, later
-/// winning) under `HEALTHCHECK_ROOT`, with their includes; missing ones are skipped.
-pub fn read_host_option_files(paths: &[&str]) -> Result<ClientOptions, String> {
-    let paths: Vec<PathBuf> = paths.iter().map(|p| crate::config::host_path(p)).collect();
-    read_files(&paths, Files::OnHost)
+/// Read the standard option files `paths` of `root` (absolute, in the clients' order,
+/// later winning) with their includes; missing ones are skipped.
+pub fn read_host_option_files(root: &Root, paths: &[&str]) -> Result<ClientOptions, String> {
+    let paths: Vec<String> = paths.iter().map(|p| p.to_string()).collect();
+    read_files(root, &paths, Files::Standard)
 }
 
-fn read_files(paths: &[PathBuf], files: Files) -> Result<ClientOptions, String> {
+fn read_files(root: &Root, paths: &[String], files: Files) -> Result<ClientOptions, String> {
     let mut opts = ClientOptions::default();
     for path in paths {
-        read_into(path, &mut opts, 0, files, "")?;
+        read_into(root, path, &mut opts, 0, files, "")?;
     }
     if let Some(pw) = &opts.password {
         crate::secrets::remember(pw);
@@ -84,14 +85,16 @@ pub struct Selection {
     pub group_suffix: Option<String>,
 }
 
-/// The client options a client reads with `selection`: nothing with `no_defaults`; only
-/// the defaults file when one is named; else the host's `global` files (under
-/// `HEALTHCHECK_ROOT`, missing ones skipped), the extra file, then `user_file` (the
-/// user's `~/.my.cnf`, skipped when missing), later values winning.
+/// The client options a client of `sys` reads with `selection`: nothing with
+/// `no_defaults`; only the defaults file when one is named; else the system's `global`
+/// files (in its configuration root, missing ones skipped), the extra file, then
+/// `user_file` (the user's `~/.my.cnf`, skipped when missing), later values winning.
+/// Named files and the user's file are paths as the client sees them (`sys.given`).
 pub fn read_selected(
+    sys: &System,
     selection: &Selection,
     global: &[&str],
-    user_file: Option<&Path>,
+    user_file: Option<&str>,
 ) -> Result<ClientOptions, String> {
     let mut opts = ClientOptions::default();
     let suffix = selection.group_suffix.as_deref().unwrap_or("");
@@ -99,17 +102,16 @@ pub fn read_selected(
         return Ok(opts);
     }
     if let Some(file) = &selection.defaults_file {
-        read_into(Path::new(file), &mut opts, 0, Files::AsGiven, suffix)?;
+        read_into(&sys.given, file, &mut opts, 0, Files::AsGiven, suffix)?;
     } else {
         for path in global {
-            let path = crate::config::host_path(path);
-            read_into(&path, &mut opts, 0, Files::OnHost, suffix)?;
+            read_into(&sys.files, path, &mut opts, 0, Files::Standard, suffix)?;
         }
         if let Some(extra) = &selection.extra_file {
-            read_into(Path::new(extra), &mut opts, 0, Files::AsGiven, suffix)?;
+            read_into(&sys.given, extra, &mut opts, 0, Files::AsGiven, suffix)?;
         }
         if let Some(user) = user_file {
-            read_into(user, &mut opts, 0, Files::OnHost, suffix)?;
+            read_into(&sys.given, user, &mut opts, 0, Files::Standard, suffix)?;
         }
     }
     if let Some(pw) = &opts.password {
@@ -127,7 +129,8 @@ fn client_group(group: &str, suffix: &str) -> bool {
 }
 
 fn read_into(
-    path: &Path,
+    root: &Root,
+    path: &str,
     opts: &mut ClientOptions,
     depth: usize,
     files: Files,
@@ -136,12 +139,12 @@ fn read_into(
     if depth > MAX_INCLUDE_DEPTH {
         return Err(format!(
             "{}: !include nested more than {MAX_INCLUDE_DEPTH} deep (a loop?)",
-            path.display()
+            root.shown(path)
         ));
     }
-    let raw = match std::fs::read(path) {
+    let raw = match root.read(path) {
         Ok(raw) => raw,
-        Err(e) if files == Files::OnHost && e.kind() == std::io::ErrorKind::NotFound => {
+        Err(e) if files == Files::Standard && e.kind() == std::io::ErrorKind::NotFound => {
             return Ok(())
         }
         Err(e) => {
@@ -152,7 +155,7 @@ fn read_into(
             };
             return Err(format!(
                 "cannot read {what} {}: {}",
-                path.display(),
+                root.shown(path),
                 crate::util::io_reason(&e)
             ));
         }
@@ -161,15 +164,15 @@ fn read_into(
     for line in parse(&text) {
         match line {
             Line::Include(file) => {
-                read_into(&resolve(path, &file, files), opts, depth + 1, files, suffix)?
+                read_into(root, &resolve(path, &file), opts, depth + 1, files, suffix)?
             }
             Line::IncludeDir(dir) => {
-                for file in cnf_files(&resolve(path, &dir, files), files)? {
-                    read_into(&file, opts, depth + 1, files, suffix)?;
+                for file in cnf_files(root, &resolve(path, &dir), files)? {
+                    read_into(root, &file, opts, depth + 1, files, suffix)?;
                 }
             }
             Line::Option { group, key, value } if client_group(&group, suffix) => {
-                apply(opts, &key, value, path)?;
+                apply(opts, &key, value, &root.shown(path))?;
             }
             Line::Option { group, key, value }
                 if key == "socket" && SERVER_GROUPS.contains(&group.as_str()) =>
@@ -186,7 +189,7 @@ fn apply(
     opts: &mut ClientOptions,
     key: &str,
     value: Option<String>,
-    path: &Path,
+    shown_path: &str,
 ) -> Result<(), String> {
     match key {
         "user" => opts.user = value,
@@ -194,48 +197,51 @@ fn apply(
         "host" => opts.host = value,
         "socket" => opts.socket = value,
         "port" => {
-            opts.port = match value {
-                None => None,
-                Some(v) => Some(v.parse().ok().filter(|p| *p != 0).ok_or_else(|| {
-                    format!("{}: port = {v:?} is not a port number", path.display())
-                })?),
-            }
+            opts.port =
+                match value {
+                    None => None,
+                    Some(v) => Some(v.parse().ok().filter(|p| *p != 0).ok_or_else(|| {
+                        format!("{shown_path}: port = {v:?} is not a port number")
+                    })?),
+                }
         }
         _ => {}
     }
     Ok(())
 }
 
-/// Relative include paths are relative to the including file's directory; absolute
-/// ones on the host are under `HEALTHCHECK_ROOT`.
-fn resolve(from: &Path, target: &str, files: Files) -> PathBuf {
-    match from.parent() {
-        Some(dir) if Path::new(target).is_relative() => dir.join(target),
-        _ if files == Files::OnHost => crate::config::host_path(target),
-        _ => PathBuf::from(target),
+/// Relative include paths are relative to the including file's directory; absolute ones
+/// are in the same root.
+fn resolve(from: &str, target: &str) -> String {
+    match Path::new(from).parent() {
+        Some(dir) if Path::new(target).is_relative() => {
+            dir.join(target).to_string_lossy().into_owned()
+        }
+        _ => target.to_string(),
     }
 }
 
-fn cnf_files(dir: &Path, files: Files) -> Result<Vec<PathBuf>, String> {
-    let entries = match std::fs::read_dir(dir) {
+fn cnf_files(root: &Root, dir: &str, files: Files) -> Result<Vec<String>, String> {
+    let entries = match root.read_dir_names(dir) {
         Ok(entries) => entries,
-        Err(e) if files == Files::OnHost && e.kind() == std::io::ErrorKind::NotFound => {
+        Err(e) if files == Files::Standard && e.kind() == std::io::ErrorKind::NotFound => {
             return Ok(Vec::new())
         }
         Err(e) => {
             return Err(format!(
                 "cannot read !includedir {}: {}",
-                dir.display(),
+                root.shown(dir),
                 crate::util::io_reason(&e)
             ))
         }
     };
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "cnf") && p.is_file())
+    let mut found: Vec<String> = entries
+        .into_iter()
+        .map(|name| Path::new(dir).join(name).to_string_lossy().into_owned())
+        .filter(|p| Path::new(p).extension().is_some_and(|x| x == "cnf") && root.is_file(p))
         .collect();
-    files.sort();
-    Ok(files)
+    found.sort();
+    Ok(found)
 }
 
 /// One meaningful line of an option file.
@@ -372,11 +378,16 @@ mod tests {
         let home = dir.join("home.cnf");
         std::fs::write(&home, "[mariadb-client]\nsocket=/s\n").unwrap();
         let globals = [global.to_str().unwrap()];
+        let home = home.to_string_lossy().into_owned();
+        let sys = System {
+            files: Root::Host,
+            ..System::from_process()
+        };
         let mut sel = Selection {
             extra_file: Some(extra.to_string_lossy().into_owned()),
             ..Selection::default()
         };
-        let opts = read_selected(&sel, &globals, Some(&home)).unwrap();
+        let opts = read_selected(&sys, &sel, &globals, Some(&home)).unwrap();
         assert_eq!(opts.user.as_deref(), Some("extra"));
         assert_eq!(
             (opts.port, opts.socket.as_deref()),
@@ -385,25 +396,25 @@ mod tests {
         assert_eq!(opts.password, None);
         sel.group_suffix = Some("_hc".into());
         assert_eq!(
-            read_selected(&sel, &globals, Some(&home))
+            read_selected(&sys, &sel, &globals, Some(&home))
                 .unwrap()
                 .password
                 .as_deref(),
             Some("p")
         );
-        sel.defaults_file = Some(home.to_string_lossy().into_owned());
-        let only = read_selected(&sel, &globals, None).unwrap();
+        sel.defaults_file = Some(home.clone());
+        let only = read_selected(&sys, &sel, &globals, None).unwrap();
         assert_eq!((only.user, only.port), (None, None));
         sel.no_defaults = true;
         assert_eq!(
-            read_selected(&sel, &globals, None).unwrap(),
+            read_selected(&sys, &sel, &globals, None).unwrap(),
             ClientOptions::default()
         );
         let missing = Selection {
             extra_file: Some(dir.join("absent.cnf").to_string_lossy().into_owned()),
             ..Selection::default()
         };
-        assert!(read_selected(&missing, &globals, None).is_err());
+        assert!(read_selected(&sys, &missing, &globals, None).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -422,17 +433,21 @@ mod tests {
         )
         .unwrap();
         std::fs::write(dir.join("conf.d/ignored.txt"), "[client]\nuser=c\n").unwrap();
-        let opts = read_defaults_file(dir.join("my.cnf").to_str().unwrap()).unwrap();
+        let opts = read_defaults_file(&Root::Host, dir.join("my.cnf").to_str().unwrap()).unwrap();
         assert_eq!(opts.user.as_deref(), Some("b"));
         assert_eq!(opts.password.as_deref(), Some("x y"));
         assert_eq!(opts.port, Some(1));
         assert_eq!(opts.host.as_deref(), Some("db"));
         std::fs::write(dir.join("loop.cnf"), "!include loop.cnf\n").unwrap();
-        assert!(read_defaults_file(dir.join("loop.cnf").to_str().unwrap())
-            .unwrap_err()
-            .contains("loop"));
+        assert!(
+            read_defaults_file(&Root::Host, dir.join("loop.cnf").to_str().unwrap())
+                .unwrap_err()
+                .contains("loop")
+        );
         std::fs::write(dir.join("badport.cnf"), "[client]\nport=x\n").unwrap();
-        assert!(read_defaults_file(dir.join("badport.cnf").to_str().unwrap()).is_err());
+        assert!(
+            read_defaults_file(&Root::Host, dir.join("badport.cnf").to_str().unwrap()).is_err()
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -37,9 +37,9 @@ pub fn by_uid(accounts: &[Account], uid: u32) -> Option<&Account> {
     accounts.iter().find(|a| a.uid == uid)
 }
 
-/// The name of `uid` from /etc/passwd under `HEALTHCHECK_ROOT`, for messages.
-pub fn user_name(uid: u32) -> Option<String> {
-    let text = super::read_optional("/etc/passwd").ok()??;
+/// The name of `uid` from the /etc/passwd of `root`, for messages.
+pub fn user_name(root: &crate::system::Root, uid: u32) -> Option<String> {
+    let text = super::read_optional(root, "/etc/passwd").ok()??;
     by_uid(&parse(&text), uid).map(|a| a.name.clone())
 }
 

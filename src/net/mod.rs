@@ -178,7 +178,7 @@ pub fn connect(ep: &Endpoint, ctx: &Context) -> Result<Connection, String> {
                 deadline,
             })
         }
-        Endpoint::Unix(path) => UnixStream::connect(path)
+        Endpoint::Unix(path) => connect_unix(path, ctx)
             .map(|s| Connection {
                 conn: Conn::Unix(s),
                 peer: None,
@@ -198,6 +198,18 @@ pub fn connect(ep: &Endpoint, ctx: &Context) -> Result<Connection, String> {
                 .map_err(|e| format!("connect to @{name}: {}", io_reason(&e)))
         }
     }
+}
+
+/// Connect to the unix socket at `path` of the checked system: as given on this machine,
+/// or through its root (the socket file found inside it, then reached by its descriptor, so
+/// the host never resolves the container's path itself).
+fn connect_unix(path: &str, ctx: &Context) -> io::Result<UnixStream> {
+    let root = &ctx.system.given;
+    if root.is_host() {
+        return UnixStream::connect(path);
+    }
+    let socket_file = root.open_path(path)?;
+    UnixStream::connect(crate::system::root::fd_path(&socket_file))
 }
 
 /// Connect to the first of `addrs` that accepts within the deadline (`what` names
@@ -280,6 +292,36 @@ pub fn read_until(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unix_sockets_are_reached_inside_the_root() {
+        use crate::system::{Root, System};
+        let dir = std::env::temp_dir().join(format!("ohc-net-root-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("run/real")).unwrap();
+        let listener = std::os::unix::net::UnixListener::bind(dir.join("run/real/s.sock")).unwrap();
+        // An absolute link as a container would have it: it must resolve inside the root.
+        std::os::unix::fs::symlink("/run/real", dir.join("run/linked")).unwrap();
+        let inside = System {
+            given: Root::under(&dir),
+            ..System::from_process()
+        };
+        let ctx = Context::on(
+            crate::deadline::Deadline::after(std::time::Duration::from_secs(5)),
+            false,
+            std::sync::Arc::new(inside),
+        );
+        assert!(connect(&Endpoint::Unix("/run/linked/s.sock".into()), &ctx).is_ok());
+        assert!(listener.accept().is_ok());
+        let err = connect(&Endpoint::Unix("/run/none.sock".into()), &ctx)
+            .err()
+            .unwrap();
+        assert!(
+            err.contains("unix:/run/none.sock") && err.contains("not found"),
+            "{err}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn parses_endpoints() {

@@ -1,11 +1,13 @@
 //! Name resolution without glibc's NSS, which a static binary in an empty root
-//! cannot load: IP literals never touch a resolver; names come from /etc/hosts.
+//! cannot load: IP literals never touch a resolver; names come from /etc/hosts (the
+//! checked system's: a container's own, seen from the host agent).
 //! DNS over UDP to the servers in /etc/resolv.conf (see [`dns`]) is the fallback
 //! for names the hosts file does not know.
 
 pub mod dns;
 
 use crate::context::Context;
+use crate::system::System;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 /// Resolve `host` to socket addresses on `port`: an IP literal as is, else /etc/hosts,
@@ -15,7 +17,14 @@ pub fn resolve(host: &str, port: u16, ctx: &Context) -> Result<Vec<SocketAddr>, 
     if let Ok(ip) = host.parse::<IpAddr>() {
         return Ok(vec![SocketAddr::new(ip, port)]);
     }
-    let hosts = std::fs::read_to_string(hosts_path()).unwrap_or_default();
+    let sys = &ctx.system;
+    let read = |path: &str| {
+        sys.given
+            .read(path)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default()
+    };
+    let hosts = read(&hosts_path(sys));
     let mut found = lookup_hosts(&hosts, host);
     if found.is_empty() && host.eq_ignore_ascii_case("localhost") {
         found = vec![
@@ -26,10 +35,10 @@ pub fn resolve(host: &str, port: u16, ctx: &Context) -> Result<Vec<SocketAddr>, 
     if !found.is_empty() {
         ctx.trace(format_args!(
             "resolved {host} via {}: {found:?}",
-            hosts_path()
+            hosts_path(sys)
         ));
     } else {
-        let conf = std::fs::read_to_string(resolv_conf_path()).unwrap_or_default();
+        let conf = read(&resolv_conf_path(sys));
         found = dns::lookup(host, &conf, ctx.deadline)?;
         ctx.trace(format_args!("resolved {host} via DNS: {found:?}"));
     }
@@ -39,12 +48,14 @@ pub fn resolve(host: &str, port: u16, ctx: &Context) -> Result<Vec<SocketAddr>, 
         .collect())
 }
 
-fn hosts_path() -> String {
-    std::env::var("HEALTHCHECK_HOSTS_FILE").unwrap_or_else(|_| "/etc/hosts".to_string())
+fn hosts_path(sys: &System) -> String {
+    sys.var("HEALTHCHECK_HOSTS_FILE")
+        .unwrap_or_else(|| "/etc/hosts".to_string())
 }
 
-fn resolv_conf_path() -> String {
-    std::env::var("HEALTHCHECK_RESOLV_CONF").unwrap_or_else(|_| "/etc/resolv.conf".to_string())
+fn resolv_conf_path(sys: &System) -> String {
+    sys.var("HEALTHCHECK_RESOLV_CONF")
+        .unwrap_or_else(|| "/etc/resolv.conf".to_string())
 }
 
 /// Addresses for `name` in a hosts file's text, in file order (IPv4 first on ties

@@ -8,6 +8,7 @@
 
 use super::{Connection, Endpoint};
 use crate::context::Context;
+use crate::system::{Root, System};
 use crate::util::io_reason;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{ring, CryptoProvider};
@@ -33,10 +34,11 @@ pub struct TlsOptions {
     pub client_key: Option<String>,
 }
 
-/// The system CA bundle, used by `verify` without a CA file (`SSL_CERT_FILE` overrides).
-pub(crate) fn system_ca_file() -> String {
-    std::env::var("SSL_CERT_FILE")
-        .unwrap_or_else(|_| "/etc/ssl/certs/ca-certificates.crt".to_string())
+/// The checked system's CA bundle, used by `verify` without a CA file (its `SSL_CERT_FILE`
+/// overrides).
+pub(crate) fn system_ca_file(sys: &System) -> String {
+    sys.var("SSL_CERT_FILE")
+        .unwrap_or_else(|| "/etc/ssl/certs/ca-certificates.crt".to_string())
 }
 
 /// The crypto provider of every TLS client here: ring.
@@ -44,15 +46,16 @@ pub(crate) fn provider() -> Arc<CryptoProvider> {
     Arc::new(ring::default_provider())
 }
 
-/// Build the client configuration for `opts`; file problems are one-line errors.
-pub fn client_config(opts: &TlsOptions) -> Result<Arc<ClientConfig>, String> {
+/// Build the client configuration for `opts`, its files read on `sys`; file problems are
+/// one-line errors.
+pub fn client_config(opts: &TlsOptions, sys: &System) -> Result<Arc<ClientConfig>, String> {
     let builder = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("TLS setup: {e}"))?;
     let builder = if opts.verify {
-        let path = opts.ca_file.clone().unwrap_or_else(system_ca_file);
+        let path = opts.ca_file.clone().unwrap_or_else(|| system_ca_file(sys));
         let mut roots = rustls::RootCertStore::empty();
-        for cert in read_certs(&path)? {
+        for cert in read_certs(&sys.given, &path)? {
             roots
                 .add(cert)
                 .map_err(|e| format!("CA file {path}: unusable certificate: {e}"))?;
@@ -75,21 +78,30 @@ pub fn client_config(opts: &TlsOptions) -> Result<Arc<ClientConfig>, String> {
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider())))
     };
-    let config = match client_identity(opts)? {
-        Some((chain, key)) => builder
-            .with_client_auth_cert(chain, key)
+    let config = match client_identity(opts, &sys.given)? {
+        Some(id) => builder
+            .with_client_auth_cert(id.chain, id.key)
             .map_err(|e| format!("client certificate: {e}"))?,
         None => builder.with_no_client_auth(),
     };
     Ok(Arc::new(config))
 }
 
-/// The client certificate chain and key of `opts`, if any, read and checked to belong
-/// together (rustls compares the key with the certificate's public key), so a wrong
-/// pair is a one-line error before anything is connected.
+/// A client certificate chain and its private key, as read from their files.
+pub(crate) struct ClientIdentity {
+    pub chain: Vec<CertificateDer<'static>>,
+    pub key: PrivateKeyDer<'static>,
+    /// The key file's PEM text, for clients that take the key in their own type (ureq).
+    pub key_pem: Vec<u8>,
+}
+
+/// The client certificate chain and key of `opts`, if any, read under `root` and checked
+/// to belong together (rustls compares the key with the certificate's public key), so a
+/// wrong pair is a one-line error before anything is connected.
 pub(crate) fn client_identity(
     opts: &TlsOptions,
-) -> Result<Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>, String> {
+    root: &Root,
+) -> Result<Option<ClientIdentity>, String> {
     let (cert, key) = match (&opts.client_cert, &opts.client_key) {
         (Some(cert), key) => (cert, key.as_deref().unwrap_or(cert)),
         (None, Some(_)) => {
@@ -97,8 +109,14 @@ pub(crate) fn client_identity(
         }
         (None, None) => return Ok(None),
     };
-    let chain = read_certs(cert)?;
-    let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| {
+    let chain = read_certs(root, cert)?;
+    let key_pem = root.read(key).map_err(|e| {
+        format!(
+            "client key {key}: no usable PEM private key ({})",
+            io_reason(&e)
+        )
+    })?;
+    let key_der = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| {
         format!(
             "client key {key}: no usable PEM private key ({})",
             pem_reason(e)
@@ -106,13 +124,20 @@ pub(crate) fn client_identity(
     })?;
     rustls::sign::CertifiedKey::from_der(chain.clone(), key_der.clone_key(), &provider())
         .map_err(|e| format!("client certificate {cert} with key {key}: {e}"))?;
-    Ok(Some((chain, key_der)))
+    Ok(Some(ClientIdentity {
+        chain,
+        key: key_der,
+        key_pem,
+    }))
 }
 
-/// The PEM certificates in `path`; none, or an unreadable file, is an error naming it.
-pub(crate) fn read_certs(path: &str) -> Result<Vec<CertificateDer<'static>>, String> {
-    let certs: Vec<_> = CertificateDer::pem_file_iter(path)
-        .map_err(|e| format!("cannot read certificates from {path}: {}", pem_reason(e)))?
+/// The PEM certificates in `path` under `root`; none, or an unreadable file, is an error
+/// naming it.
+pub(crate) fn read_certs(root: &Root, path: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+    let pem = root
+        .read(path)
+        .map_err(|e| format!("cannot read certificates from {path}: {}", io_reason(&e)))?;
+    let certs: Vec<_> = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<_, _>>()
         .map_err(|e| format!("bad PEM in {path}: {}", pem_reason(e)))?;
     if certs.is_empty() {
@@ -308,7 +333,9 @@ pub fn open(
     tls: Option<&TlsOptions>,
     ctx: &Context,
 ) -> Result<Stream, String> {
-    let config = tls.map(client_config).transpose()?;
+    let config = tls
+        .map(|opts| client_config(opts, &ctx.system))
+        .transpose()?;
     let conn = super::connect(endpoint, ctx)?;
     let Some(config) = config else {
         return Ok(Stream::Plain(conn));

@@ -2,6 +2,7 @@
 //! compared as integers (never as substrings, which is how TripleO matched inode 0 of
 //! TIME_WAIT rows against any inode containing a 0).
 
+use crate::system::Root;
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -54,11 +55,12 @@ pub fn socket_inodes(proc_root: &Path, pid: u32, uid: u32) -> Result<BTreeSet<u6
     Ok(inodes)
 }
 
-/// A user's name from /etc/passwd (read directly: no NSS in a static binary), else the number.
-pub fn user_name(uid: u32) -> String {
-    std::fs::read_to_string("/etc/passwd")
+/// A user's name from the /etc/passwd of `root` (read directly: no NSS in a static binary),
+/// else the number.
+pub fn user_name(root: &Root, uid: u32) -> String {
+    root.read("/etc/passwd")
         .ok()
-        .and_then(|text| passwd_name(&text, uid))
+        .and_then(|bytes| passwd_name(&String::from_utf8_lossy(&bytes), uid))
         .unwrap_or_else(|| uid.to_string())
 }
 
@@ -72,11 +74,12 @@ pub fn passwd_name(passwd: &str, uid: u32) -> Option<String> {
     })
 }
 
-/// The explanation for a process whose fds we may not read; says what to do about it.
-pub fn unreadable_reason(pid: u32, uid: u32) -> String {
+/// The explanation for a process whose fds we may not read; says what to do about it. The
+/// user's name comes from the /etc/passwd of `root` (the checked system's).
+pub fn unreadable_reason(root: &Root, pid: u32, uid: u32) -> String {
     format!(
         "cannot tell: /proc/{pid}/fd of pid {pid} (user {}) unreadable: run the check as root or as that user",
-        user_name(uid)
+        user_name(root, uid)
     )
 }
 

@@ -8,15 +8,19 @@
 //! holding one of the sockets) exactly as the scan would check it, so a stale or planted
 //! hint can cost a scan but never change a verdict.
 //!
-//! Hints live in `$HEALTHCHECK_STATE_DIR`, else `<tmp>/openstack-healthcheck-<euid>`, a
-//! directory we create 0700 and use only when it is ours and not a symlink.
-//! `HEALTHCHECK_NO_HINTS=1` turns them off (the benchmark's cold rows).
+//! Where hints live is the checked system's [`HintStore`]: for the command line, files in
+//! `$HEALTHCHECK_STATE_DIR`, else `<tmp>/openstack-healthcheck-<euid>`, a directory we
+//! create 0700 and use only when it is ours and not a symlink; for the host agent, memory it
+//! keeps per container (the pids are the host's, and the process is rechecked in the
+//! container's PID namespace). `HEALTHCHECK_NO_HINTS=1` turns them off (the benchmark's
+//! cold rows).
 
+use crate::system::{HintStore, System};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::PathBuf;
 
-fn enabled() -> bool {
-    !crate::context::env_flag("HEALTHCHECK_NO_HINTS")
+fn enabled(sys: &System) -> bool {
+    !sys.flag("HEALTHCHECK_NO_HINTS")
 }
 
 /// The hint directory, created if needed; `None` when it is unsafe or cannot be made.
@@ -32,28 +36,42 @@ fn dir() -> Option<PathBuf> {
     (meta.is_dir() && meta.uid() == euid && private).then_some(dir)
 }
 
-/// The hint file for one question (check kind and pattern), named by a stable hash.
-fn file(kind: &str, pattern: &str) -> Option<PathBuf> {
+/// The name of one question (check kind and pattern), by a stable hash.
+fn key(kind: &str, pattern: &str) -> String {
     // FNV-1a: stable across builds and runs, unlike std's randomly seeded hasher.
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for b in kind.bytes().chain([0]).chain(pattern.bytes()) {
         hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
     }
-    Some(dir()?.join(format!("{kind}-{hash:016x}")))
+    format!("{kind}-{hash:016x}")
+}
+
+/// The hint file for one question.
+fn file(kind: &str, pattern: &str) -> Option<PathBuf> {
+    Some(dir()?.join(key(kind, pattern)))
 }
 
 /// The pid remembered for this question, if any.
-pub fn recall(kind: &str, pattern: &str) -> Option<u32> {
-    if !enabled() {
+pub fn recall(sys: &System, kind: &str, pattern: &str) -> Option<u32> {
+    if !enabled(sys) {
         return None;
     }
-    parse(&std::fs::read(file(kind, pattern)?).ok()?)
+    match &sys.hints {
+        HintStore::Files => parse(&std::fs::read(file(kind, pattern)?).ok()?),
+        HintStore::Memory(map) => map.lock().ok()?.get(&key(kind, pattern)).copied(),
+    }
 }
 
-/// Remember `pid` for this question (atomically: write a temporary file, then rename).
-/// Failing to write only costs the next run a scan, so errors are ignored.
-pub fn remember(kind: &str, pattern: &str, pid: u32) {
-    if !enabled() || recall(kind, pattern) == Some(pid) {
+/// Remember `pid` for this question (in a file atomically: write a temporary file, then
+/// rename). Failing to write only costs the next run a scan, so errors are ignored.
+pub fn remember(sys: &System, kind: &str, pattern: &str, pid: u32) {
+    if !enabled(sys) || recall(sys, kind, pattern) == Some(pid) {
+        return;
+    }
+    if let HintStore::Memory(map) = &sys.hints {
+        if let Ok(mut map) = map.lock() {
+            map.insert(key(kind, pattern), pid);
+        }
         return;
     }
     let Some(path) = file(kind, pattern) else {

@@ -12,16 +12,17 @@ pub mod process;
 pub mod sockets;
 
 use crate::context::Context;
+use crate::system::System;
 use pattern::Pattern;
 use process::ProcessInfo;
 use sockets::{query_inet, InetQuery, InetSocket, Transport};
 use std::collections::BTreeSet;
 use std::path::Path;
 
-/// The live processes matching `pattern` (never the checker), or why there are none.
-pub fn matching_processes(pattern: &str) -> Result<Vec<ProcessInfo>, String> {
+/// The live processes of `sys` matching `pattern` (never the checker), or why there are none.
+pub fn matching_processes(sys: &System, pattern: &str) -> Result<Vec<ProcessInfo>, String> {
     let compiled = Pattern::parse(pattern)?;
-    let found = process::find_matching(&compiled);
+    let found = process::find_matching(&sys.procs, &compiled);
     if found.is_empty() {
         return Err(format!("no process matching '{pattern}'"));
     }
@@ -33,11 +34,12 @@ pub fn matching_processes(pattern: &str) -> Result<Vec<ProcessInfo>, String> {
 /// longer does is every process scanned. `processes` is what was examined: the hinted one
 /// alone on the fast path, every match after a scan.
 pub fn holders(
+    sys: &System,
     kind: &str,
     pattern: &str,
     wanted: &BTreeSet<u64>,
 ) -> Result<(Vec<ProcessInfo>, Holdings), String> {
-    if let Some((found, held)) = hinted_holder(kind, pattern) {
+    if let Some((found, held)) = hinted_holder(sys, kind, pattern) {
         if held
             .iter()
             .any(|inode| *inode != 0 && wanted.contains(inode))
@@ -49,29 +51,39 @@ pub fn holders(
             return Ok((vec![found], holdings));
         }
     }
-    scan_holders(kind, pattern, wanted)
+    scan_holders(sys, kind, pattern, wanted)
 }
 
 /// [`holders`] without the hint: scan every matching process, and remember the owner found
 /// for the next run. For a caller that has already tried the hinted process itself.
 pub fn scan_holders(
+    sys: &System,
     kind: &str,
     pattern: &str,
     wanted: &BTreeSet<u64>,
 ) -> Result<(Vec<ProcessInfo>, Holdings), String> {
-    let processes = matching_processes(pattern)?;
+    let processes = matching_processes(sys, pattern)?;
     let holdings = Holdings::read(&processes, wanted.iter().copied());
     if let Some(owner) = wanted.iter().find_map(|inode| holdings.owner_of(*inode)) {
-        hint::remember(kind, pattern, owner.pid);
+        hint::remember(sys, kind, pattern, owner.pid);
     }
     Ok((processes, holdings))
 }
 
-/// The process remembered for this question ([`hint`]) if it still matches `pattern` and is
-/// not the checker, with the socket inodes it holds now.
-pub fn hinted_holder(kind: &str, pattern: &str) -> Option<(ProcessInfo, BTreeSet<u64>)> {
-    let pid = hint::recall(kind, pattern)?;
-    let found = process::recheck(Path::new("/proc"), pid, &Pattern::parse(pattern).ok()?)?;
+/// The process remembered for this question ([`hint`]) if it still is in the scope of `sys`,
+/// matches `pattern` and is not the checker, with the socket inodes it holds now.
+pub fn hinted_holder(
+    sys: &System,
+    kind: &str,
+    pattern: &str,
+) -> Option<(ProcessInfo, BTreeSet<u64>)> {
+    let pid = hint::recall(sys, kind, pattern)?;
+    let found = process::recheck(
+        Path::new("/proc"),
+        &sys.procs,
+        pid,
+        &Pattern::parse(pattern).ok()?,
+    )?;
     let held = fds::socket_inodes(Path::new("/proc"), found.pid, found.uid).ok()?;
     Some((found, held))
 }
@@ -140,14 +152,15 @@ impl Holdings {
 
     /// The "cannot tell" reason when a candidate socket is left that no readable process holds
     /// and some matching process could not be inspected: it may be that one's. With no
-    /// candidate at all, the answer is "no" whoever could be read.
-    pub fn cannot_tell(&self, unowned_candidates: bool) -> Option<String> {
+    /// candidate at all, the answer is "no" whoever could be read. User names come from the
+    /// checked system's own /etc/passwd.
+    pub fn cannot_tell(&self, sys: &System, unowned_candidates: bool) -> Option<String> {
         if !unowned_candidates {
             return None;
         }
         self.unreadable
             .first()
-            .map(|p| fds::unreadable_reason(p.pid, p.uid))
+            .map(|p| fds::unreadable_reason(&sys.given, p.pid, p.uid))
     }
 }
 

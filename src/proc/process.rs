@@ -3,9 +3,11 @@
 //!
 //! A process matches when PATTERN occurs in its command line (arguments joined by spaces, as
 //! `pgrep -f` sees it) or in its 15-character `comm` (as `pgrep` without `-f`, `ss -p` and `lsof`
-//! show it, e.g. `neutron-openvsw`).
+//! show it, e.g. `neutron-openvsw`). A [`ProcScope`] with a PID namespace keeps the processes
+//! of that namespace only (a container's, seen from the host).
 
 use super::pattern::Pattern;
+use crate::system::ProcScope;
 use std::path::Path;
 
 /// One process as the checks need it.
@@ -158,14 +160,16 @@ fn pids(proc_root: &Path) -> Vec<u32> {
 /// running `sh -c 'healthcheck_port nova-conductor 5672'` carries the pattern in its own
 /// command line, and so does every process that waits for us), and other runs of the very
 /// same check (podman without a kill timeout piles them up).
-struct Checker {
+struct Checker<'a> {
     own_pid: u32,
     ancestors: Vec<u32>,
     own_cmdline: String,
+    /// The scope's own checker command lines (a container's health test, run by its engine).
+    also: &'a [String],
 }
 
-impl Checker {
-    fn current(proc_root: &Path) -> Checker {
+impl<'a> Checker<'a> {
+    fn current(proc_root: &Path, scope: &'a ProcScope) -> Checker<'a> {
         let own_pid = std::process::id();
         let mut ancestors = Vec::new();
         let mut pid = own_pid;
@@ -190,6 +194,7 @@ impl Checker {
             own_pid,
             ancestors,
             own_cmdline,
+            also: &scope.checker_cmdlines,
         }
     }
 
@@ -197,31 +202,62 @@ impl Checker {
         process.pid == self.own_pid
             || self.ancestors.contains(&process.pid)
             || process.cmdline == self.own_cmdline
+            || self.also.contains(&process.cmdline)
     }
 }
 
-/// Process `pid` if it still is what a scan would find: alive, matching `pattern`, not the checker.
-pub fn recheck(proc_root: &Path, pid: u32, pattern: &Pattern) -> Option<ProcessInfo> {
+/// The PID namespace of process `pid`: the inode in its `ns/pid` link (`pid:[4026531836]`).
+pub fn pid_namespace(proc_root: &Path, pid: u32) -> Option<u64> {
+    let link = std::fs::read_link(proc_root.join(pid.to_string()).join("ns/pid")).ok()?;
+    let text = link.to_str()?;
+    text.strip_prefix("pid:[")?.strip_suffix(']')?.parse().ok()
+}
+
+/// Whether process `pid` is in `scope` (every process is when it names no namespace).
+fn in_scope(proc_root: &Path, scope: &ProcScope, pid: u32) -> bool {
+    match scope.pid_namespace {
+        None => true,
+        Some(ns) => pid_namespace(proc_root, pid) == Some(ns),
+    }
+}
+
+/// Process `pid` if it still is what a scan would find: in the scope, alive, matching
+/// `pattern`, not the checker.
+pub fn recheck(
+    proc_root: &Path,
+    scope: &ProcScope,
+    pid: u32,
+    pattern: &Pattern,
+) -> Option<ProcessInfo> {
     let mut buf = vec![0u8; CMDLINE_CAP];
-    if !matches_pattern(&proc_root.join(pid.to_string()), pattern, &mut buf) {
+    if !matches_pattern(&proc_root.join(pid.to_string()), pattern, &mut buf)
+        || !in_scope(proc_root, scope, pid)
+    {
         return None;
     }
     let (info, _) = read_process(proc_root, pid)?;
-    (!Checker::current(proc_root).is_checker(&info)).then_some(info)
+    (!Checker::current(proc_root, scope).is_checker(&info)).then_some(info)
 }
 
-/// Every live process matching `pattern` (command line or comm), the checker excluded, by pid.
-pub fn find_matching(pattern: &Pattern) -> Vec<ProcessInfo> {
-    find_matching_in(Path::new("/proc"), pattern)
+/// Every live process of `scope` matching `pattern` (command line or comm), the checker
+/// excluded, by pid.
+pub fn find_matching(scope: &ProcScope, pattern: &Pattern) -> Vec<ProcessInfo> {
+    find_matching_in(Path::new("/proc"), scope, pattern)
 }
 
-pub fn find_matching_in(proc_root: &Path, pattern: &Pattern) -> Vec<ProcessInfo> {
-    let checker = Checker::current(proc_root);
+pub fn find_matching_in(
+    proc_root: &Path,
+    scope: &ProcScope,
+    pattern: &Pattern,
+) -> Vec<ProcessInfo> {
+    let checker = Checker::current(proc_root, scope);
     let mut buf = vec![0u8; CMDLINE_CAP];
-    // Cheap test first (cmdline, then comm); the full record (status) only for matches.
+    // Cheap test first (cmdline, then comm); the namespace and the full record (status)
+    // only for matches.
     let mut found: Vec<ProcessInfo> = pids(proc_root)
         .into_iter()
         .filter(|pid| matches_pattern(&proc_root.join(pid.to_string()), pattern, &mut buf))
+        .filter(|pid| in_scope(proc_root, scope, *pid))
         .filter_map(|pid| read_process(proc_root, pid).map(|(info, _)| info))
         .filter(|p| !checker.is_checker(p))
         .collect();
@@ -274,8 +310,43 @@ mod tests {
         // The test binary's own command line matches its own name, but it is the checker.
         let me = std::fs::read_to_string("/proc/self/comm").unwrap();
         let pattern = Pattern::parse(me.trim()).unwrap();
-        assert!(find_matching(&pattern)
+        assert!(find_matching(&ProcScope::default(), &pattern)
             .iter()
             .all(|p| p.pid != std::process::id()));
+    }
+
+    #[test]
+    fn scope_keeps_one_pid_namespace() {
+        let mine = pid_namespace(Path::new("/proc"), std::process::id()).unwrap();
+        let mut child = std::process::Command::new("sleep")
+            .arg("987.654321")
+            .spawn()
+            .unwrap();
+        let pattern = Pattern::parse("sleep 987.654321").unwrap();
+        // Until the child has exec'd, its command line is this test's.
+        for _ in 0..200 {
+            let cmdline =
+                std::fs::read(format!("/proc/{}/cmdline", child.id())).unwrap_or_default();
+            if join_cmdline(&cmdline).contains("987.654321") {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let scope = |ns, also: &[&str]| ProcScope {
+            pid_namespace: ns,
+            checker_cmdlines: also.iter().map(|s| s.to_string()).collect(),
+        };
+        let here = find_matching(&scope(Some(mine), &[]), &pattern);
+        let elsewhere = find_matching(&scope(Some(mine.wrapping_add(1)), &[]), &pattern);
+        let as_checker = find_matching(&scope(None, &["sleep 987.654321"]), &pattern);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert_eq!(here.len(), 1, "{here:?}");
+        assert_eq!(here[0].pid, child.id());
+        assert!(elsewhere.is_empty(), "{elsewhere:?}");
+        assert!(
+            as_checker.is_empty(),
+            "the scope's checker lines are excluded"
+        );
     }
 }

@@ -12,6 +12,7 @@ use crate::config::mycnf;
 use crate::context::Context;
 use crate::net::Endpoint;
 use crate::proto::framed::Framed;
+use crate::system::System;
 use auth::Channel;
 use packet::{caps, AuthReply, QueryReply};
 
@@ -288,14 +289,14 @@ impl Session {
     }
 }
 
-/// The clients' default user: `$USER`, else the effective user's name from
-/// /etc/passwd (read directly: no NSS in a static binary).
-pub fn os_user_name() -> Option<String> {
-    if let Some(user) = std::env::var("USER").ok().filter(|u| !u.is_empty()) {
+/// The clients' default user: `$USER` of the checked system, else the name of the user
+/// the check runs as, from its /etc/passwd (read directly: no NSS in a static binary).
+pub fn os_user_name(sys: &System) -> Option<String> {
+    if let Some(user) = sys.var("USER") {
         return Some(user);
     }
-    let uid = nix::unistd::geteuid().as_raw().to_string();
-    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    let uid = sys.effective_uid().to_string();
+    let passwd = String::from_utf8(sys.given.read("/etc/passwd").ok()?).ok()?;
     passwd.lines().find_map(|line| {
         let fields: Vec<&str> = line.split(':').collect();
         (fields.len() > 2 && fields[2] == uid).then(|| fields[0].to_string())

@@ -13,6 +13,7 @@ use crate::context::Context;
 use crate::net::Endpoint;
 use crate::proto::exchange::{self, printable};
 use crate::proto::ovsdb;
+use crate::system::{Root, System};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
@@ -68,15 +69,14 @@ pub fn reply_from(message: &Value) -> Result<Reply, String> {
     }
 }
 
-/// The run directories `ovs-appctl`/`ovn-appctl` use: `OVN_RUNDIR` (else `/var/run/ovn`)
-/// and `OVS_RUNDIR` (else `/var/run/openvswitch`), OVN's first.
-pub fn default_rundirs() -> Vec<PathBuf> {
+/// The run directories `ovs-appctl`/`ovn-appctl` use on `sys`: its `OVN_RUNDIR` (else
+/// `/var/run/ovn`) and `OVS_RUNDIR` (else `/var/run/openvswitch`), OVN's first; paths as
+/// `sys.given` reads them (the defaults in the configuration root).
+pub fn default_rundirs(sys: &System) -> Vec<PathBuf> {
     let from_env = |name: &str, default: &str| {
-        std::env::var(name)
-            .ok()
-            .filter(|v| !v.is_empty())
+        sys.var(name)
             .map(PathBuf::from)
-            .unwrap_or_else(|| crate::config::host_path(default))
+            .unwrap_or_else(|| PathBuf::from(sys.files.as_given(default)))
     };
     vec![
         from_env("OVN_RUNDIR", "/var/run/ovn"),
@@ -85,8 +85,9 @@ pub fn default_rundirs() -> Vec<PathBuf> {
 }
 
 /// The control socket `target` names: a path when it has a slash, else the socket of
-/// the daemon whose pidfile `<dir>/<target>.pid` is in the first of `rundirs` that has one.
-pub fn socket_for(target: &str, rundirs: &[PathBuf]) -> Result<Endpoint, String> {
+/// the daemon whose pidfile `<dir>/<target>.pid` is in the first of `rundirs` that has one
+/// (pidfiles read in `root`, the checked system's paths as given).
+pub fn socket_for(target: &str, rundirs: &[PathBuf], root: &Root) -> Result<Endpoint, String> {
     if target.is_empty() {
         return Err("empty unixctl target".into());
     }
@@ -100,8 +101,8 @@ pub fn socket_for(target: &str, rundirs: &[PathBuf]) -> Result<Endpoint, String>
     }
     for dir in rundirs {
         let pidfile = dir.join(format!("{target}.pid"));
-        let text = match std::fs::read_to_string(&pidfile) {
-            Ok(text) => text,
+        let text = match root.read(&pidfile.to_string_lossy()) {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => {
                 return Err(format!(
@@ -165,6 +166,32 @@ mod tests {
     }
 
     #[test]
+    fn a_containers_run_directories() {
+        let tree = crate::config::testing::Tree::new("unixctl-container");
+        tree.write("/srv/ovn/ovn-controller.pid", "31\n");
+        tree.write("/var/run/openvswitch/ovs-vswitchd.pid", "7\n");
+        let sys = tree.container(&["OVN_RUNDIR=/srv/ovn"]);
+        let dirs = default_rundirs(&sys);
+        assert_eq!(
+            dirs,
+            [
+                PathBuf::from("/srv/ovn"),
+                PathBuf::from("/var/run/openvswitch")
+            ]
+        );
+        assert_eq!(
+            socket_for("ovn-controller", &dirs, &sys.given).unwrap(),
+            Endpoint::Unix("/srv/ovn/ovn-controller.31.ctl".into())
+        );
+        assert_eq!(
+            socket_for("ovs-vswitchd", &dirs, &sys.given).unwrap(),
+            Endpoint::Unix("/var/run/openvswitch/ovs-vswitchd.7.ctl".into())
+        );
+        // On the host, the same names are not found: the pidfiles are the container's.
+        assert!(socket_for("ovn-controller", &dirs, &Root::Host).is_err());
+    }
+
+    #[test]
     fn targets_resolve_through_pidfiles() {
         let dir = std::env::temp_dir().join(format!("ohc-unixctl-{}", std::process::id()));
         let (ovn, ovs) = (dir.join("ovn"), dir.join("ovs"));
@@ -175,24 +202,24 @@ mod tests {
         std::fs::write(ovn.join("broken.pid"), "x\n").unwrap();
         let dirs = [ovn.clone(), ovs.clone()];
         assert_eq!(
-            socket_for("ovs-vswitchd", &dirs).unwrap(),
+            socket_for("ovs-vswitchd", &dirs, &Root::Host).unwrap(),
             Endpoint::Unix(ovs.join("ovs-vswitchd.4242.ctl").display().to_string())
         );
         assert_eq!(
-            socket_for("ovn-controller", &dirs).unwrap(),
+            socket_for("ovn-controller", &dirs, &Root::Host).unwrap(),
             Endpoint::Unix(ovn.join("ovn-controller.17.ctl").display().to_string())
         );
         assert_eq!(
-            socket_for("/run/x.ctl", &dirs).unwrap(),
+            socket_for("/run/x.ctl", &dirs, &Root::Host).unwrap(),
             Endpoint::Unix("/run/x.ctl".into())
         );
-        assert!(socket_for("broken", &dirs)
+        assert!(socket_for("broken", &dirs, &Root::Host)
             .unwrap_err()
             .contains("not a pid"));
-        let err = socket_for("ovn-northd", &dirs).unwrap_err();
+        let err = socket_for("ovn-northd", &dirs, &Root::Host).unwrap_err();
         assert!(err.contains("no ovn-northd.pid in"), "{err}");
-        assert!(socket_for("../etc", &dirs).is_ok()); // a path: it has a slash
-        assert!(socket_for("..", &dirs).is_err());
+        assert!(socket_for("../etc", &dirs, &Root::Host).is_ok()); // a path: it has a slash
+        assert!(socket_for("..", &dirs, &Root::Host).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -22,7 +22,7 @@ pub fn execute_with(plan: &Plan, deep: DeepMode, ctx: &Context) -> Checked {
     ctx.trace(format_args!("checking: {plan}"));
     match plan {
         Plan::Deep { base, deep: checks } => deep_checks(base, checks, deep, ctx),
-        Plan::Http { url } => http::get(url, &http_options(), ctx),
+        Plan::Http { url } => http::get(url, &http_options(ctx), ctx),
         Plan::Port {
             process,
             ports,
@@ -95,12 +95,10 @@ pub fn execute_with(plan: &Plan, deep: DeepMode, ctx: &Context) -> Checked {
 
 /// curl's options as TripleO's common.sh set them: `-k`, and its user agent unless
 /// `HEALTHCHECK_CURL_USER_AGENT` names another.
-fn http_options() -> http::HttpOptions {
+fn http_options(ctx: &Context) -> http::HttpOptions {
     let mut options = http::HttpOptions::default();
-    if let Ok(agent) = std::env::var("HEALTHCHECK_CURL_USER_AGENT") {
-        if !agent.is_empty() {
-            options.user_agent = agent;
-        }
+    if let Some(agent) = ctx.system.var("HEALTHCHECK_CURL_USER_AGENT") {
+        options.user_agent = agent;
     }
     options
 }

@@ -9,6 +9,7 @@ pub mod plan;
 pub mod table;
 
 use crate::context::Context;
+use crate::system::System;
 use crate::verdict::Checked;
 pub use plan::Plan;
 pub use table::{Deep, Image, Service, Spec, SERVICES};
@@ -99,10 +100,11 @@ pub fn find(name: &str) -> Option<&'static Service> {
     SERVICES.iter().find(|s| s.name == name)
 }
 
-/// Run a service's check with its ARGS, and the deep checks `deep` asks for where the
-/// service has them.
+/// Run a service's check with its ARGS on the context's system, and the deep checks `deep`
+/// asks for where the service has them.
 pub fn run(service: &Service, args: &[String], deep: DeepMode, ctx: &Context) -> Checked {
-    match plan::plan(&service.spec, args, deep, &plan::LiveProcesses) {
+    let sys = &ctx.system;
+    match plan::plan(&service.spec, args, deep, sys, &plan::LiveProcesses(sys)) {
         Ok(plan) => execute::execute_with(&plan, deep, ctx),
         Err(reason) => Checked::new("", Err(reason)),
     }
@@ -119,11 +121,16 @@ pub fn deep_of(spec: &Spec) -> Option<&'static Deep> {
     found
 }
 
-/// What `service ARGS` would check (URL, ports, socket...), without probing anything:
-/// the configuration files are read (under `HEALTHCHECK_ROOT`) and the branches taken.
-pub fn resolve_target(service: &str, args: &[String], deep: DeepMode) -> Result<String, String> {
+/// What `service ARGS` would check on `sys` (URL, ports, socket...) with the deep checks
+/// `deep`, without probing anything: the configuration files are read and the branches taken.
+pub fn resolve_target(
+    sys: &System,
+    service: &str,
+    args: &[String],
+    deep: DeepMode,
+) -> Result<String, String> {
     let service = find(service).ok_or_else(|| format!("unknown service {service:?}"))?;
-    plan::plan(&service.spec, args, deep, &plan::LiveProcesses).map(|p| p.to_string())
+    plan::plan(&service.spec, args, deep, sys, &plan::LiveProcesses(sys)).map(|p| p.to_string())
 }
 
 /// Every node of a spec tree, depth first.

@@ -4,7 +4,8 @@
 use super::plan::infra::{memcached_address, socat_bind};
 use super::plan::{plan, Processes};
 use super::*;
-use crate::config::testing::{with_root, Tree};
+use crate::config::testing::Tree;
+use crate::system::{Env, System};
 
 /// Drop-in names as the command line hands them to `list`.
 const KOLLA_NAMES: &[&str] = &["healthcheck_curl", "healthcheck_port"];
@@ -21,12 +22,13 @@ impl Processes for Running {
 const NOTHING: Running = Running(&[]);
 
 fn resolve(tree: &Tree, name: &str, args: &[&str], procs: &Running) -> Result<String, String> {
-    let _root = with_root(&tree.0);
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let sys = tree.system();
     plan(
         &find(name).expect("known service").spec,
         &args,
         DeepMode::OFF,
+        &sys,
         procs,
     )
     .map(|p| p.to_string())
@@ -528,9 +530,12 @@ fn ovn_dbs_sockets_then_northd() {
 fn ovn_controller_port_check_knows_the_local_ovsdb() {
     let tree = Tree::new("svc-ovn-controller");
     tree.write("/run/openvswitch/db.sock", "");
-    let guard = with_root(&tree.0);
     let spec = &find("ovn-controller").unwrap().spec;
-    match plan(spec, &["16641".to_string()], DeepMode::OFF, &NOTHING).unwrap() {
+    let sys = System {
+        env: Env::from_assignments(&["PATH=/usr/bin"]),
+        ..tree.system()
+    };
+    match plan(spec, &["16641".to_string()], DeepMode::OFF, &sys, &NOTHING).unwrap() {
         Plan::OvnControllerPort { ports, ovs_db } => {
             assert_eq!(ports, vec![16641]);
             assert!(
@@ -540,7 +545,30 @@ fn ovn_controller_port_check_knows_the_local_ovsdb() {
         }
         other => panic!("expected the port check, got {other}"),
     }
-    drop(guard);
+}
+
+#[test]
+fn ovn_deep_checks_and_run_directories_come_from_the_checked_system() {
+    let tree = Tree::new("svc-ovn-deep");
+    let spec = &find("ovn-controller").unwrap().spec;
+    // The checked system's environment names the run directory, not this process's.
+    let sys = System {
+        env: Env::from_assignments(&["OVS_RUNDIR=/srv/ovs/"]),
+        ..tree.system()
+    };
+    let ovn = DeepMode::parse("ovn").unwrap();
+    match plan(spec, &[], ovn, &sys, &NOTHING).unwrap() {
+        Plan::OvnController { rundirs, ovs_db } => {
+            assert_eq!(rundirs[0], "/srv/ovs");
+            let tree_dir = tree.0.to_string_lossy();
+            assert!(
+                rundirs[1..].iter().all(|d| d.starts_with(&*tree_dir)),
+                "standard run directories are in the root: {rundirs:?}"
+            );
+            assert_eq!(ovs_db.to_string(), "unix:/srv/ovs/db.sock");
+        }
+        other => panic!("expected the deep check, got {other}"),
+    }
 }
 
 #[test]
@@ -600,16 +628,16 @@ fn resolve_target_reads_the_live_tree() {
         "/etc/httpd/conf.d/10-octavia_wsgi.conf",
         "<VirtualHost *:9876>\nServerName o\n</VirtualHost>\n",
     );
-    let _root = with_root(&tree.0);
+    let sys = tree.system();
     assert_eq!(
-        resolve_target("octavia-api", &[], DeepMode::OFF).unwrap(),
+        resolve_target(&sys, "octavia-api", &[], DeepMode::OFF).unwrap(),
         "http http://o:9876/"
     );
     assert_eq!(
-        resolve_target("cinder-volume", &["5672".into()], DeepMode::OFF).unwrap(),
+        resolve_target(&sys, "cinder-volume", &["5672".into()], DeepMode::OFF).unwrap(),
         "port cinder-volume 5672 (RabbitMQ)"
     );
-    assert!(resolve_target("no-such", &[], DeepMode::OFF)
+    assert!(resolve_target(&sys, "no-such", &[], DeepMode::OFF)
         .unwrap_err()
         .contains("unknown service"));
 }
@@ -798,22 +826,30 @@ fn the_rpc_workers_carry_their_deep_checks_and_list_says_so() {
 fn deep_checks_resolve_without_reading_their_configs() {
     // The default check must not depend on the files the deep checks read.
     let tree = Tree::new("svc-deep");
-    let _root = with_root(&tree.0);
+    let sys = tree.system();
     let args = vec!["5672".to_string()];
     let spec = &find("nova-conductor").unwrap().spec;
-    let Plan::Deep { base, deep } = plan(spec, &args, DeepMode::OFF, &NOTHING).unwrap() else {
+    let Plan::Deep { base, deep } = plan(spec, &args, DeepMode::OFF, &sys, &NOTHING).unwrap()
+    else {
         panic!("nova-conductor has deep checks")
     };
     assert_eq!(base.to_string(), "port nova-conductor 5672 (RabbitMQ)");
     assert_eq!(deep.rpc_topic, Some("conductor"));
     let compute = &find("nova-compute").unwrap().spec;
     assert!(matches!(
-        plan(compute, &[], DeepMode::OFF, &Running(&["nova-compute"])).unwrap(),
+        plan(
+            compute,
+            &[],
+            DeepMode::OFF,
+            &sys,
+            &Running(&["nova-compute"])
+        )
+        .unwrap(),
         Plan::Deep { .. }
     ));
     // The migration target (sshd) branch has none.
     assert!(matches!(
-        plan(compute, &[], DeepMode::OFF, &NOTHING).unwrap(),
+        plan(compute, &[], DeepMode::OFF, &sys, &NOTHING).unwrap(),
         Plan::Listen { .. }
     ));
 }

@@ -12,7 +12,19 @@ main.rs, `openstack_healthcheck::TO`. It fails, one line per violation and exit 
   - proto -> checks|verdict|services|cli|output: protocol clients return what the peer
     said, the verdict is the checks';
   - checks -> cli|services: checks are called by both and know neither;
-  - net|proc|config -> checks|proto|services|cli: the plumbing knows no check.
+  - net|proc|config -> checks|proto|services|cli|agent: the plumbing knows no check;
+  - agent -> cli: the host agent sits beside services, below the command line (which
+    hands it the way to run a command line);
+  - anything but cli -> agent: only the command line starts the agent;
+  - system -> any layer above it: the checked system (root, environment, processes) is
+    what every layer reads through, and reads nothing of theirs;
+  - a global read outside src/system/ and the places in GLOBAL_READS_ALLOWED: the
+    environment (`std::env::var`...), files (`std::fs::read`..., `File::open`,
+    `OpenOptions`, `Path::exists`). A check reads the system it checks through its
+    Context (`ctx.system`: `files`/`given` for paths, `var`/`flag` for variables), so
+    the host agent can run it on a container's; a global read would look at the host's
+    (or the agent's own environment) instead. Test code (`#[cfg(test)]` items and the
+    files of `#[cfg(test)] mod NAME;`) is not checked.
 
 Python 3 standard library only. Usage: layers.py [SRC_DIR] (default: src/ of this checkout).
 """
@@ -37,13 +49,77 @@ FORBIDDEN = [
     ),
     (
         {"net", "proc", "config"},
-        {"checks", "proto", "services", "cli"},
+        {"checks", "proto", "services", "cli", "agent"},
         "the plumbing (net, proc, config) knows no check and no protocol",
+    ),
+    (
+        {"agent"},
+        {"cli"},
+        "the host agent sits below the command line, which hands it how to run a check",
+    ),
+    (
+        {"checks", "proto", "services", "net", "proc", "config", "context", "output", "verdict"},
+        {"agent"},
+        "only the command line starts the host agent",
+    ),
+    (
+        {"system"},
+        {"agent", "cli", "services", "checks", "proto", "net", "proc", "config", "context", "output"},
+        "the checked system is read by every layer and reads none of them",
     ),
 ]
 
 # Modules whose files may use clap: the CLI layer, and the binary's main.rs.
 CLAP_ALLOWED = {"cli", "main"}
+
+# Reads of this process's environment or of the host's files, which a check must make
+# through its System instead (see the module comment).
+GLOBAL_READS = [
+    (
+        re.compile(r"(?<![A-Za-z0-9_])(?:std\s*::\s*)?env\s*::\s*(?:var|var_os|vars|vars_os)\b"),
+        "environment read",
+    ),
+    (
+        re.compile(
+            r"(?<![A-Za-z0-9_])(?:std\s*::\s*)?fs\s*::\s*(?:read|read_to_string|read_dir|"
+            r"read_link|metadata|symlink_metadata|canonicalize|exists|File|OpenOptions)\b"
+        ),
+        "file read",
+    ),
+    (re.compile(r"(?<![A-Za-z0-9_])File\s*::\s*open\b"), "file read"),
+    (re.compile(r"(?<![A-Za-z0-9_])OpenOptions\s*::\s*new\b"), "file read"),
+    (re.compile(r"\.\s*(?:try_)?exists\s*\(\s*\)"), "path test"),
+]
+
+# Where a global read is right, with why. A directory (ending in /) covers its files; a
+# (file, text) pair allows only the lines of that file whose source contains the text.
+GLOBAL_READS_ALLOWED = [
+    ("system/", "", "the checked system itself: Root::Host and Env::Process are these reads"),
+    (
+        "agent/",
+        "",
+        "the host agent's own side: the host's /proc, the engines' sockets and state file, "
+        "its own PATH to find podman",
+    ),
+    (
+        "proc/process.rs",
+        "",
+        "/proc is read from the host's: a container's processes are those of its PID "
+        "namespace (ProcScope), not of its root",
+    ),
+    ("proc/fds.rs", "", "the host's /proc/PID/fd of a process already matched in scope"),
+    ("proc/sockets/procnet.rs", "", "/proc/net of the calling thread's network namespace"),
+    (
+        "proc/hint.rs",
+        "",
+        "the checker's own state directory (HEALTHCHECK_STATE_DIR), not the checked system's",
+    ),
+    (
+        "cli/dispatch.rs",
+        "std::env::var(\"PATH\")",
+        "the command line's own argv[0] is found in this process's PATH",
+    ),
+]
 
 IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
 PATH_START = re.compile(
@@ -180,6 +256,75 @@ def inline_modules_at(code):
             j += 1
         spans.append((m.end(), j, m.group(1)))
     return spans
+
+
+def test_code_spans(code):
+    """Spans of `code` that are test code: every item after `#[cfg(test)]` up to its
+    closing brace, and the names of `#[cfg(test)] mod NAME;` (whose files are tests)."""
+    spans, test_files = [], []
+    for m in re.finditer(r"#\s*\[\s*cfg\s*\(\s*test\s*\)\s*\]", code):
+        j = m.end()
+        while j < len(code) and code[j] not in "{;":
+            j += 1
+        if j >= len(code):
+            continue
+        if code[j] == ";":
+            declared = re.search(r"\bmod\s+(" + IDENT + r")\s*$", code[m.end() : j])
+            if declared:
+                test_files.append(declared.group(1))
+            continue
+        depth, k = 0, j
+        while k < len(code):
+            if code[k] == "{":
+                depth += 1
+            elif code[k] == "}":
+                depth -= 1
+                if depth == 0:
+                    break
+            k += 1
+        spans.append((m.start(), k))
+    return spans, test_files
+
+
+def global_read_allowed(rel, line_text):
+    for place, text, _why in GLOBAL_READS_ALLOWED:
+        if place.endswith("/"):
+            if rel.startswith(place):
+                return True
+        elif rel == place and text in line_text:
+            return True
+    return False
+
+
+def global_reads(src):
+    """Every global read outside the allowed places, as (path, line, kind)."""
+    src = Path(src)
+    texts, test_files = {}, set()
+    for path in sorted(src.rglob("*.rs")):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        code = strip_code(text)
+        spans, declared = test_code_spans(code)
+        texts[path] = (text, code, spans)
+        base = path.parent if path.name in ("mod.rs", "lib.rs", "main.rs") else path.with_suffix("")
+        for name in declared:
+            test_files.update({base / f"{name}.rs", base / name / "mod.rs"})
+    found = []
+    for path, (text, code, spans) in texts.items():
+        if path in test_files:
+            continue
+        rel = path.relative_to(src).as_posix()
+        lines = text.split("\n")
+        for pattern, kind in GLOBAL_READS:
+            for m in pattern.finditer(code):
+                # Strings are blanked in `code`: `root.exists("/x")` must not read as `exists()`.
+                if any(s <= m.start() < e for s, e in spans) or not pattern.match(
+                    text, m.start()
+                ):
+                    continue
+                line = code.count("\n", 0, m.start()) + 1
+                if not global_read_allowed(rel, lines[line - 1]):
+                    found.append((path, line, kind))
+    return sorted(set(found))
 
 
 def scan_file(src, path, known):
@@ -323,6 +468,11 @@ def violations(src):
                 found.append(
                     f"{where(path, line)}: forbidden edge {a} -> {b}{more}: {why}"
                 )
+    for path, line, kind in global_reads(src):
+        found.append(
+            f"{where(path, line)}: {kind} outside src/system/: read it through ctx.system "
+            "(files/given, var/flag), or allow the place in GLOBAL_READS_ALLOWED with why"
+        )
     for cycle in cycles(edges):
         steps = []
         for a, b in zip(cycle, cycle[1:]):
@@ -347,7 +497,8 @@ def main(argv):
         return 1
     modules = {m for edge in edges for m in edge}
     print(
-        f"layers: {len(edges)} edges between {len(modules)} top-level modules, no cycle, no forbidden edge"
+        f"layers: {len(edges)} edges between {len(modules)} top-level modules, no cycle, "
+        "no forbidden edge, no global read outside the system layer"
     )
     return 0
 

@@ -55,6 +55,23 @@ class LayersTest(unittest.TestCase):
         self.assertTrue(found[0].startswith("import cycle a -> b -> c -> a"), found)
         self.assertIn("src/b/inner.rs:1", found[0])
 
+    def test_the_agent_sits_below_the_cli_and_above_the_checks(self):
+        tree = make(
+            self,
+            {
+                "lib.rs": "pub mod agent;\npub mod cli;\npub mod checks;\npub mod system;\n",
+                "agent/mod.rs": "use crate::cli::embedded;\nuse crate::system::System;\n",
+                "cli/mod.rs": "use crate::agent;\n",
+                "checks/mod.rs": "use crate::agent::state;\n",
+                "system/mod.rs": "use crate::checks::port;\n",
+            },
+        )
+        found = "\n".join(tree.violations())
+        self.assertIn("forbidden edge agent -> cli", found)
+        self.assertIn("forbidden edge checks -> agent", found)
+        self.assertIn("forbidden edge system -> checks", found)
+        self.assertNotIn("forbidden edge cli -> agent", found)
+
     def test_forbidden_edges_fail_one_line_each(self):
         tree = make(
             self,
@@ -144,6 +161,43 @@ class LayersTest(unittest.TestCase):
         )
         self.assertEqual(tree.violations(), [])
         self.assertEqual(tree.edges(), {("proto", "net")})
+
+    def test_global_reads_go_through_the_system(self):
+        tree = make(
+            self,
+            {
+                "lib.rs": "",
+                "checks/mod.rs": (
+                    "pub mod x;\n"
+                    "#[cfg(test)]\nmod tests;\n"
+                    "fn a() { let _ = std::env::var(\"HOME\"); }\n"
+                    "use std::fs;\nfn b() { fs::read_to_string(\"/etc/x\").ok(); }\n"
+                    "fn c(p: &std::path::Path) -> bool { p.exists() }\n"
+                    "fn d(ctx: &Context) -> bool { ctx.system.given.exists(\"/x\") }\n"
+                    "// std::env::var in a comment, and \"std::fs::read\" in a string\n"
+                    "#[cfg(test)]\nmod inline {\n    fn t() { std::fs::read(\"/x\").ok(); }\n}\n"
+                ),
+                "checks/x.rs": "use std::fs::File;\nfn f() { File::open(\"/x\").ok(); }\n",
+                "checks/tests.rs": "fn t() { std::env::var(\"X\").ok(); }\n",
+                "system/mod.rs": "fn v() { std::env::var(\"X\").ok(); }\n",
+                "cli/dispatch.rs": (
+                    'fn p() { let path = std::env::var("PATH").ok(); }\n'
+                    'fn h() { let home = std::env::var("HOME").ok(); }\n'
+                ),
+            },
+        )
+        found = [f.split(": read it")[0] for f in tree.violations()]
+        self.assertEqual(
+            found,
+            [
+                "src/checks/mod.rs:4: environment read outside src/system/",
+                "src/checks/mod.rs:6: file read outside src/system/",
+                "src/checks/mod.rs:7: path test outside src/system/",
+                "src/checks/x.rs:1: file read outside src/system/",
+                "src/checks/x.rs:2: file read outside src/system/",
+                "src/cli/dispatch.rs:2: environment read outside src/system/",
+            ],
+        )
 
     def test_this_repository_passes(self):
         src = Path(__file__).resolve().parents[2] / "src"

@@ -12,6 +12,7 @@
 use super::{check_status, fetch_inner, parse_header, url, HttpOptions, HttpResponse};
 use crate::context::Context;
 use crate::deadline::{parse_seconds, Deadline};
+use crate::system::Root;
 use crate::verdict::Checked;
 
 const DEFAULT_WRITE_OUT: &str =
@@ -190,7 +191,7 @@ impl Invocation {
 
 /// Run kolla's `healthcheck_curl ARGS` with the process environment.
 pub fn run(args: &[String], ctx: &Context) -> Checked {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let env = |name: &str| ctx.system.var(name);
     let inv = match parse_args(args) {
         Ok(inv) => inv.with_env(&env),
         Err(e) => {
@@ -233,7 +234,7 @@ pub fn run(args: &[String], ctx: &Context) -> Checked {
         .as_ref()
         .ok()
         .filter(|r| r.status < 400)
-        .map(|r| save_body(inv.output.as_deref(), &r.body));
+        .map(|r| save_body(&ctx.system.given, inv.output.as_deref(), &r.body));
     let mut checked = check_status(&inv.url, fetched);
     if let Some(Err(e)) = save {
         checked.outcome = Err(e);
@@ -246,10 +247,10 @@ pub fn run(args: &[String], ctx: &Context) -> Checked {
 
 /// Write the body where `-o` / `HEALTHCHECK_CURL_OUTPUT` says (default: nowhere).
 /// `-` (stdout) is not honoured: the output contract is one line.
-fn save_body(output: Option<&str>, body: &[u8]) -> Result<(), String> {
+fn save_body(root: &Root, output: Option<&str>, body: &[u8]) -> Result<(), String> {
     match output {
         None | Some("/dev/null") | Some("-") => Ok(()),
-        Some(path) => std::fs::write(path, body).map_err(|e| {
+        Some(path) => root.write(path, body).map_err(|e| {
             format!(
                 "cannot write the body to {path}: {}",
                 crate::util::io_reason(&e)

@@ -5,10 +5,12 @@
 use super::{InetQuery, InetSocket, Transport};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-/// The /proc/net table for a transport and address family.
+/// The /proc/net table for a transport and address family, of the calling thread's network
+/// namespace (`/proc/net` is the process's: the host agent's workers enter containers'
+/// namespaces one thread at a time).
 pub fn table_path(transport: Transport, ipv6: bool) -> String {
     format!(
-        "/proc/net/{}{}",
+        "/proc/thread-self/net/{}{}",
         transport.name(),
         if ipv6 { "6" } else { "" }
     )

@@ -19,6 +19,7 @@ pub use url::{Proxy, Url};
 use crate::context::Context;
 use crate::deadline::Deadline;
 use crate::net::tls::{self, TlsOptions};
+use crate::system::System;
 use std::io::Read;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -65,7 +66,7 @@ pub fn get(req: &Get, ctx: &Context) -> Result<Response, String> {
     let url = req.url;
     // Certificate and key files are read, and their problems reported, before connecting.
     let tls_config = if url.https {
-        tls_config(req.tls)?
+        tls_config(req.tls, &ctx.system)?
     } else {
         TlsConfig::default()
     };
@@ -198,13 +199,16 @@ fn lock(progress: &Mutex<Progress>) -> std::sync::MutexGuard<'_, Progress> {
 /// certificates rarely name); with it, the chain and name are checked against the CA
 /// file (else the system bundle). A client certificate is checked against its key here:
 /// ureq would panic on a mismatched pair.
-fn tls_config(opts: &TlsOptions) -> Result<TlsConfig, String> {
+fn tls_config(opts: &TlsOptions, sys: &System) -> Result<TlsConfig, String> {
     let mut builder = TlsConfig::builder()
         .provider(TlsProvider::Rustls)
         .unversioned_rustls_crypto_provider(tls::provider());
     builder = if opts.verify {
-        let path = opts.ca_file.clone().unwrap_or_else(tls::system_ca_file);
-        let roots: Vec<Certificate<'static>> = tls::read_certs(&path)?
+        let path = opts
+            .ca_file
+            .clone()
+            .unwrap_or_else(|| tls::system_ca_file(sys));
+        let roots: Vec<Certificate<'static>> = tls::read_certs(&sys.given, &path)?
             .iter()
             .map(|der| Certificate::from_der(der).to_owned())
             .collect();
@@ -212,20 +216,18 @@ fn tls_config(opts: &TlsOptions) -> Result<TlsConfig, String> {
     } else {
         builder.disable_verification(true)
     };
-    if let Some((chain, _)) = tls::client_identity(opts)? {
+    if let Some(id) = tls::client_identity(opts, &sys.given)? {
         // The key again in ureq's own type (its key-kind type is not public, so it is
-        // read from the PEM file that `client_identity` just checked).
-        let key_path = opts.client_key.as_ref().or(opts.client_cert.as_ref());
-        let key = key_path
-            .and_then(|path| std::fs::read(path).ok())
-            .and_then(|pem| PrivateKey::from_pem(&pem).ok())
-            .ok_or_else(|| {
-                format!(
-                    "client key {}: unreadable",
-                    key_path.map(String::as_str).unwrap_or("")
-                )
-            })?;
-        let chain: Vec<Certificate<'static>> = chain
+        // parsed from the PEM text that `client_identity` just read and checked).
+        let key = PrivateKey::from_pem(&id.key_pem).map_err(|e| {
+            let key_path = opts.client_key.as_ref().or(opts.client_cert.as_ref());
+            format!(
+                "client key {}: unusable ({e})",
+                key_path.map(String::as_str).unwrap_or("")
+            )
+        })?;
+        let chain: Vec<Certificate<'static>> = id
+            .chain
             .iter()
             .map(|der| Certificate::from_der(der).to_owned())
             .collect();

@@ -170,10 +170,8 @@ impl Proxy {
 
 /// The proxy curl would use for `url` (`http_proxy`, `https_proxy`/`HTTPS_PROXY`,
 /// `all_proxy`/`ALL_PROXY`, minus `no_proxy`/`NO_PROXY`); only `http://` proxies.
-pub fn proxy_for(url: &Url) -> Result<Option<Proxy>, String> {
-    proxy_from(url, &|name| {
-        std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-    })
+pub fn proxy_for(url: &Url, sys: &crate::system::System) -> Result<Option<Proxy>, String> {
+    proxy_from(url, &|name| sys.var(name).filter(|v| !v.trim().is_empty()))
 }
 
 /// [`proxy_for`] with the environment passed in (for tests).

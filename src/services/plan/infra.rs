@@ -6,10 +6,12 @@
 use super::{connectable, Plan};
 use crate::config::{self, mycnf, qdrouterd, redis_conf, sysconfig, wrap_ipv6};
 use crate::net::Endpoint;
+use crate::system::{Root, System};
 
-/// A unix socket we connect to ourselves: under `HEALTHCHECK_ROOT` like the config files.
-pub fn socket_under_root(path: &str) -> Endpoint {
-    Endpoint::Unix(config::host_path_string(path))
+/// A unix socket of `root` we connect to ourselves, like the config files: the path as the
+/// connection resolves it (under `HEALTHCHECK_ROOT`, or inside a container's root).
+pub fn socket_under_root(root: &Root, path: &str) -> Endpoint {
+    Endpoint::Unix(root.as_given(path))
 }
 
 fn tcp(host: &str, port: u16) -> Endpoint {
@@ -19,26 +21,29 @@ fn tcp(host: &str, port: u16) -> Endpoint {
     }
 }
 
-/// The first of `paths` that exists under the root.
-fn first_existing<S: AsRef<str>>(paths: impl IntoIterator<Item = S>) -> Option<String> {
+/// The first of `paths` that exists in `root`.
+fn first_existing<S: AsRef<str>>(
+    root: &Root,
+    paths: impl IntoIterator<Item = S>,
+) -> Option<String> {
     paths
         .into_iter()
-        .find(|p| config::exists(p.as_ref()))
+        .find(|p| config::exists(root, p.as_ref()))
         .map(|p| p.as_ref().to_string())
 }
 
-fn load_sysconfig(path: &str) -> Result<sysconfig::Assignments, String> {
-    match config::read_optional(path)? {
-        Some(text) => sysconfig::parse(&text).map_err(|e| config::in_file(path, e)),
+fn load_sysconfig(root: &Root, path: &str) -> Result<sysconfig::Assignments, String> {
+    match config::read_optional(root, path)? {
+        Some(text) => sysconfig::parse(&text).map_err(|e| config::in_file(root, path, e)),
         None => Ok(Vec::new()),
     }
 }
 
 const REDIS_CONF: &str = "/etc/redis/redis.conf";
 
-pub fn redis() -> Result<Plan, String> {
-    let conf = match config::read_optional(REDIS_CONF)? {
-        Some(text) => redis_conf::parse(&text).map_err(|e| config::in_file(REDIS_CONF, e))?,
+pub fn redis(root: &Root) -> Result<Plan, String> {
+    let conf = match config::read_optional(root, REDIS_CONF)? {
+        Some(text) => redis_conf::parse(&text).map_err(|e| config::in_file(root, REDIS_CONF, e))?,
         None => redis_conf::RedisConf::default(),
     };
     if let Some(password) = &conf.requirepass {
@@ -54,8 +59,8 @@ pub fn redis() -> Result<Plan, String> {
 const MEMCACHED_CONF: &str = "/etc/sysconfig/memcached";
 const MEMCACHED_PORT: u16 = 11211;
 
-pub fn memcached() -> Result<Plan, String> {
-    let vars = load_sysconfig(MEMCACHED_CONF)?;
+pub fn memcached(root: &Root) -> Result<Plan, String> {
+    let vars = load_sysconfig(root, MEMCACHED_CONF)?;
     let options = sysconfig::get(&vars, "OPTIONS").unwrap_or("");
     let port = match sysconfig::get(&vars, "PORT").filter(|p| !p.is_empty()) {
         Some(p) => p
@@ -104,8 +109,8 @@ pub fn memcached_address(options: &str, port: u16) -> (String, u16) {
 
 const ETCD_CONF: &str = "/etc/etcd/etcd.conf";
 
-pub fn etcd() -> Result<Plan, String> {
-    let vars = load_sysconfig(ETCD_CONF)?;
+pub fn etcd(root: &Root) -> Result<Plan, String> {
+    let vars = load_sysconfig(root, ETCD_CONF)?;
     // etcd's own default when the file does not say.
     let urls = sysconfig::get(&vars, "ETCD_LISTEN_CLIENT_URLS").unwrap_or("http://127.0.0.1:2379");
     let urls: Vec<String> = urls
@@ -122,8 +127,8 @@ pub fn etcd() -> Result<Plan, String> {
 
 const CLUSTERCHECK_CONF: &str = "/etc/sysconfig/clustercheck";
 
-pub fn clustercheck() -> Result<Plan, String> {
-    let vars = load_sysconfig(CLUSTERCHECK_CONF)?;
+pub fn clustercheck(root: &Root) -> Result<Plan, String> {
+    let vars = load_sysconfig(root, CLUSTERCHECK_CONF)?;
     let bind = sysconfig::get(&vars, "TRIPLEO_SOCAT_BIND").unwrap_or("");
     let (addr, port) = socat_bind(bind);
     let host = match addr {
@@ -155,15 +160,15 @@ pub fn socat_bind(spec: &str) -> (Option<String>, Option<u16>) {
     (addr, port)
 }
 
-/// The host name (`$(hostname)` in the script): the kernel's, not a file of the checked tree.
+/// The host name (`$(hostname)` in the script): the kernel's, not a file of the checked tree
+/// (of the calling thread's UTS namespace: the host agent's workers enter the container's).
 fn local_hostname() -> Result<String, String> {
-    let text = std::fs::read_to_string("/proc/sys/kernel/hostname").map_err(|e| {
+    crate::system::host_name().map_err(|e| {
         format!(
             "no bind address in {CLUSTERCHECK_CONF} and no host name: {}",
             crate::util::io_reason(&e)
         )
-    })?;
-    Ok(text.trim().to_string())
+    })
 }
 
 /// MySQL option files in the order the clients read them (later wins): RHEL's and
@@ -174,8 +179,8 @@ const MY_CNF: &[&str] = &["/etc/my.cnf", "/etc/mysql/my.cnf", "/root/.my.cnf"];
 /// the answer when neither exists, so the reason names the path TripleO uses).
 const MYSQL_SOCKETS: &[&str] = &["/run/mysqld/mysqld.sock", "/var/lib/mysql/mysql.sock"];
 
-pub fn mysql() -> Result<Plan, String> {
-    let options = mycnf::read_host_option_files(MY_CNF)?;
+pub fn mysql(root: &Root) -> Result<Plan, String> {
+    let options = mycnf::read_host_option_files(root, MY_CNF)?;
     let password = options.password.filter(|p| !p.is_empty());
     let user = options
         .user
@@ -188,9 +193,9 @@ pub fn mysql() -> Result<Plan, String> {
                 .socket
                 .or(options.server_socket)
                 .filter(|s| !s.is_empty())
-                .or_else(|| first_existing(MYSQL_SOCKETS))
+                .or_else(|| first_existing(root, MYSQL_SOCKETS))
                 .unwrap_or_else(|| MYSQL_SOCKETS[MYSQL_SOCKETS.len() - 1].into());
-            socket_under_root(&socket)
+            socket_under_root(root, &socket)
         }
     };
     Ok(Plan::Mysql {
@@ -202,8 +207,8 @@ pub fn mysql() -> Result<Plan, String> {
 
 const RABBITMQ_ENV: &str = "/etc/rabbitmq/rabbitmq-env.conf";
 
-pub fn rabbitmq() -> Result<Plan, String> {
-    let vars = load_sysconfig(RABBITMQ_ENV)?;
+pub fn rabbitmq(root: &Root) -> Result<Plan, String> {
+    let vars = load_sysconfig(root, RABBITMQ_ENV)?;
     // rabbitmq-env.conf names its variables without the RABBITMQ_ prefix; accept both.
     let var = |name: &str| {
         sysconfig::get(&vars, name)
@@ -233,12 +238,12 @@ const OVN_DATABASES: &[(&str, &str)] = &[
     ("ovnsb_db.sock", "OVN_Southbound"),
 ];
 
-pub fn ovn_dbs() -> Result<Plan, String> {
+pub fn ovn_dbs(root: &Root) -> Result<Plan, String> {
     let in_run_dirs =
-        |name: &str| first_existing(OVN_RUN_DIRS.iter().map(|d| format!("{d}/{name}")));
+        |name: &str| first_existing(root, OVN_RUN_DIRS.iter().map(|d| format!("{d}/{name}")));
     let servers: Vec<(Endpoint, &'static str)> = OVN_DATABASES
         .iter()
-        .filter_map(|(sock, db)| in_run_dirs(sock).map(|p| (socket_under_root(&p), *db)))
+        .filter_map(|(sock, db)| in_run_dirs(sock).map(|p| (socket_under_root(root, &p), *db)))
         .collect();
     if !servers.is_empty() {
         return Ok(Plan::Ovsdb { servers });
@@ -246,13 +251,13 @@ pub fn ovn_dbs() -> Result<Plan, String> {
     // No database here: ovn-northd alone, asked for its version as the original did
     // with `ovs-appctl -t ovn-northd version`.
     for dir in OVN_RUN_DIRS {
-        let Some(pid) = config::read_optional(&format!("{dir}/ovn-northd.pid"))? else {
+        let Some(pid) = config::read_optional(root, &format!("{dir}/ovn-northd.pid"))? else {
             continue;
         };
         let ctl = format!("{dir}/ovn-northd.{}.ctl", pid.trim());
-        if config::exists(&ctl) {
+        if config::exists(root, &ctl) {
             return Ok(Plan::NorthdVersion {
-                endpoint: socket_under_root(&ctl),
+                endpoint: socket_under_root(root, &ctl),
             });
         }
     }
@@ -265,44 +270,44 @@ pub fn ovn_dbs() -> Result<Plan, String> {
 /// Where Open vSwitch's own run directory is, newest layout first.
 const OVS_RUN_DIRS: &[&str] = &["/run/openvswitch", "/var/run/openvswitch"];
 
-/// The local Open vSwitch database: `OVS_RUNDIR`'s `db.sock` when that is set (as for
-/// the OVS tools), else the first run directory that has one.
-pub fn ovs_db() -> Endpoint {
-    if let Some(dir) = env_dir("OVS_RUNDIR") {
+/// The local Open vSwitch database of `sys`: its `OVS_RUNDIR`'s `db.sock` when that is set
+/// (as for the OVS tools), else the first run directory that has one.
+pub fn ovs_db(sys: &System) -> Endpoint {
+    if let Some(dir) = env_dir(sys, "OVS_RUNDIR") {
         return Endpoint::Unix(format!("{dir}/db.sock"));
     }
-    let path = first_existing(OVS_RUN_DIRS.iter().map(|d| format!("{d}/db.sock")))
+    let root = &sys.files;
+    let path = first_existing(root, OVS_RUN_DIRS.iter().map(|d| format!("{d}/db.sock")))
         .unwrap_or_else(|| format!("{}/db.sock", OVS_RUN_DIRS[1]));
-    socket_under_root(&path)
+    socket_under_root(root, &path)
 }
 
 /// ovn-controller's control socket is named by its pidfile in OVN's run directory
-/// (`OVN_RUNDIR` when set, as for `ovn-appctl`); ovs-vswitchd's in Open vSwitch's.
-pub fn ovn_controller() -> Plan {
+/// (`OVN_RUNDIR` when set, as for `ovn-appctl`); ovs-vswitchd's in Open vSwitch's. The
+/// directories are paths as connections and pidfile reads take them (`sys.given`): the
+/// standard ones in the configuration root, the environment's as named.
+pub fn ovn_controller(sys: &System) -> Plan {
     let mut rundirs: Vec<String> = ["OVN_RUNDIR", "OVS_RUNDIR"]
         .iter()
-        .filter_map(|name| env_dir(name))
+        .filter_map(|name| env_dir(sys, name))
         .collect();
-    rundirs.extend(OVN_RUN_DIRS.iter().map(|d| config::host_path_string(d)));
+    rundirs.extend(OVN_RUN_DIRS.iter().map(|d| sys.files.as_given(d)));
     Plan::OvnController {
         rundirs,
-        ovs_db: ovs_db(),
+        ovs_db: ovs_db(sys),
     }
 }
 
-/// A run directory named by the environment, as the OVS/OVN tools take it.
-fn env_dir(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .filter(|v| !v.is_empty())
-        .map(|v| v.trim_end_matches('/').to_string())
+/// A run directory named by the checked system's environment, as the OVS/OVN tools take it.
+fn env_dir(sys: &System, name: &str) -> Option<String> {
+    sys.var(name).map(|v| v.trim_end_matches('/').to_string())
 }
 
 const QDROUTERD_CONF: &str = "/etc/qpid-dispatch/qdrouterd.conf";
 
-pub fn qdrouterd_listener() -> Result<Plan, String> {
-    let text = config::read_required(QDROUTERD_CONF)?;
-    let in_file = |e: String| config::in_file(QDROUTERD_CONF, e);
+pub fn qdrouterd_listener(root: &Root) -> Result<Plan, String> {
+    let text = config::read_required(root, QDROUTERD_CONF)?;
+    let in_file = |e: String| config::in_file(root, QDROUTERD_CONF, e);
     let blocks = qdrouterd::parse(&text).map_err(in_file)?;
     let (host, port) = qdrouterd::listener(&blocks).map_err(in_file)?;
     let endpoint = tcp(&host, port);

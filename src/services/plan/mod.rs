@@ -12,6 +12,7 @@ use crate::config::{self, ini, vhost, wrap_ipv6};
 use crate::net::Endpoint;
 use crate::services::table::{Deep, IniUrl, Spec};
 use crate::services::DeepMode;
+use crate::system::{Root, System};
 use std::fmt;
 use std::time::Duration;
 
@@ -189,22 +190,25 @@ pub trait Processes {
     fn running(&self, pattern: &str) -> bool;
 }
 
-/// The process table of this host (or container).
-pub struct LiveProcesses;
+/// The process table of the checked system (this host, or a container's PID namespace).
+pub struct LiveProcesses<'a>(pub &'a System);
 
-impl Processes for LiveProcesses {
+impl Processes for LiveProcesses<'_> {
     fn running(&self, pattern: &str) -> bool {
-        crate::checks::process::running(pattern)
+        crate::checks::process::running(self.0, pattern)
     }
 }
 
-/// Resolve `spec` with the service's `args`.
+/// Resolve `spec` with the service's `args` and the deep checks `deep`, reading the
+/// configuration files of `sys`.
 pub fn plan(
     spec: &Spec,
     args: &[String],
     deep: DeepMode,
+    sys: &System,
     procs: &dyn Processes,
 ) -> Result<Plan, String> {
+    let root = &sys.files;
     match spec {
         Spec::IfRunning {
             process,
@@ -218,6 +222,7 @@ pub fn plan(
             },
             args,
             deep,
+            sys,
             procs,
         ),
         Spec::IfArg {
@@ -225,8 +230,8 @@ pub fn plan(
             then,
             otherwise,
         } => match args.split_first() {
-            Some((first, rest)) if first == value => plan(then, rest, deep, procs),
-            _ => plan(otherwise, args, deep, procs),
+            Some((first, rest)) if first == value => plan(then, rest, deep, sys, procs),
+            _ => plan(otherwise, args, deep, sys, procs),
         },
         Spec::IfFileContains {
             file,
@@ -235,13 +240,14 @@ pub fn plan(
             otherwise,
         } => {
             let contains =
-                config::read_optional(file)?.is_some_and(|content| content.contains(text));
-            plan(if contains { then } else { otherwise }, args, deep, procs)
+                config::read_optional(root, file)?.is_some_and(|content| content.contains(text));
+            let branch = if contains { then } else { otherwise };
+            plan(branch, args, deep, sys, procs)
         }
         Spec::FirstHealthy(alternatives) => Ok(Plan::FirstHealthy(
             alternatives
                 .iter()
-                .map(|s| plan(s, args, deep, procs))
+                .map(|s| plan(s, args, deep, sys, procs))
                 .collect(),
         )),
         Spec::NotApplicable(why) => Ok(Plan::NotApplicable(why.to_string())),
@@ -249,24 +255,25 @@ pub fn plan(
             check,
             deep: checks,
         } => Ok(Plan::Deep {
-            base: Box::new(plan(check, args, deep, procs)?),
+            base: Box::new(plan(check, args, deep, sys, procs)?),
             deep: checks,
         }),
         Spec::Vhost { conf } => {
             let path = format!("{VHOST_DIR}/{conf}");
-            let text = config::read_required(&path)?;
-            let url = vhost::url_from_vhost(&text).map_err(|e| config::in_file(&path, e))?;
+            let text = config::read_required(root, &path)?;
+            let url = vhost::url_from_vhost(&text).map_err(|e| config::in_file(root, &path, e))?;
             Ok(Plan::Http { url })
         }
-        Spec::IniUrl(url) => ini_url(url),
+        Spec::IniUrl(url) => ini_url(root, url),
         Spec::IniHostListenPort {
             ini: file,
             host_key,
             vhost: vhost_file,
         } => {
-            let host = ini_host(&ini::load(file)?, "DEFAULT", host_key, "127.0.0.1");
-            let listen = config::read_required(vhost_file)?;
-            let port = vhost::listen_port(&listen).map_err(|e| config::in_file(vhost_file, e))?;
+            let host = ini_host(&ini::load(root, file)?, "DEFAULT", host_key, "127.0.0.1");
+            let listen = config::read_required(root, vhost_file)?;
+            let port =
+                vhost::listen_port(&listen).map_err(|e| config::in_file(root, vhost_file, e))?;
             Ok(Plan::Http {
                 url: format!("http://{}:{port}/", wrap_ipv6(&host)),
             })
@@ -276,7 +283,7 @@ pub fn plan(
             conf,
             default_port,
         } => {
-            let ini = ini::load(conf)?;
+            let ini = ini::load(root, conf)?;
             let host = ini_host(&ini, "DEFAULT", "bind_ip", "127.0.0.1");
             let port = ini_port(&ini, "DEFAULT", "bind_port", *default_port, conf)?;
             if ini
@@ -310,7 +317,7 @@ pub fn plan(
             key,
             default_port,
         } => {
-            let port = ini_port(&ini::load(file)?, section, key, *default_port, file)?;
+            let port = ini_port(&ini::load(root, file)?, section, key, *default_port, file)?;
             Ok(Plan::Port {
                 process: process.to_string(),
                 ports: vec![port],
@@ -333,7 +340,7 @@ pub fn plan(
             section,
             cache,
         } => {
-            let interval = ini::load(conf)?.get_or(section, "interval", "300");
+            let interval = ini::load(root, conf)?.get_or(section, "interval", "300");
             let secs: f64 = interval
                 .parse()
                 .ok()
@@ -349,29 +356,29 @@ pub fn plan(
         Spec::Cron => {
             let user = args.first().map(String::as_str).unwrap_or("root");
             Ok(Plan::Cron {
-                path: cron::crontab_path(user)?,
+                path: cron::crontab_path(root, user)?,
             })
         }
-        Spec::Redis => infra::redis(),
-        Spec::Memcached => infra::memcached(),
-        Spec::Etcd => infra::etcd(),
-        Spec::Clustercheck => infra::clustercheck(),
-        Spec::Mysql => infra::mysql(),
-        Spec::Rabbitmq => infra::rabbitmq(),
-        Spec::OvnDbs => infra::ovn_dbs(),
+        Spec::Redis => infra::redis(root),
+        Spec::Memcached => infra::memcached(root),
+        Spec::Etcd => infra::etcd(root),
+        Spec::Clustercheck => infra::clustercheck(root),
+        Spec::Mysql => infra::mysql(root),
+        Spec::Rabbitmq => infra::rabbitmq(root),
+        Spec::OvnDbs => infra::ovn_dbs(root),
         Spec::OvnController { ports } => {
             if deep.ovn() {
-                Ok(infra::ovn_controller())
+                Ok(infra::ovn_controller(sys))
             } else {
                 Ok(Plan::OvnControllerPort {
                     ports: ports_or(args, ports)?,
-                    ovs_db: infra::ovs_db(),
+                    ovs_db: infra::ovs_db(sys),
                 })
             }
         }
-        Spec::Qdrouterd => infra::qdrouterd_listener(),
+        Spec::Qdrouterd => infra::qdrouterd_listener(root),
         Spec::Collectd => Ok(Plan::Collectd {
-            endpoint: infra::socket_under_root("/var/run/collectd-socket"),
+            endpoint: infra::socket_under_root(root, "/var/run/collectd-socket"),
         }),
         Spec::Iscsid => Ok(Plan::Connect {
             endpoint: Endpoint::Abstract("ISCSIADM_ABSTRACT_NAMESPACE".into()),
@@ -384,10 +391,10 @@ pub fn plan(
             // The monolithic libvirtd's socket, else the modular virtqemud's (qemu:///system either way).
             let path = LIBVIRT_SOCKETS
                 .iter()
-                .find(|p| config::exists(p))
+                .find(|p| config::exists(root, p))
                 .unwrap_or(&LIBVIRT_SOCKETS[0]);
             Ok(Plan::Libvirt {
-                endpoint: infra::socket_under_root(path),
+                endpoint: infra::socket_under_root(root, path),
             })
         }
     }
@@ -440,8 +447,8 @@ fn ini_port(
         .ok_or_else(|| format!("{file} [{section}] {key} is not a port number: {text:?}"))
 }
 
-fn ini_url(spec: &IniUrl) -> Result<Plan, String> {
-    let ini = ini::load(spec.file)?;
+fn ini_url(root: &Root, spec: &IniUrl) -> Result<Plan, String> {
+    let ini = ini::load(root, spec.file)?;
     let host = ini_host(&ini, spec.section, spec.host_key, spec.default_host);
     let port = ini_port(
         &ini,
