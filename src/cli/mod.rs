@@ -13,7 +13,7 @@ pub mod kolla;
 pub mod probes;
 
 use crate::context::{env_flag, Context};
-use crate::deadline::{parse_seconds, Deadline, DEFAULT_TIMEOUT};
+use crate::deadline::{parse_max_time, parse_seconds, Deadline, DEFAULT_TIMEOUT};
 use crate::output::{self, Format};
 use crate::services;
 use crate::verdict::{Checked, Verdict};
@@ -198,25 +198,25 @@ fn run_check(
 }
 
 /// The deadline: `--timeout`, else `HEALTHCHECK_TIMEOUT`, else for HTTP kolla's
-/// `HEALTHCHECK_CURL_MAX_TIME`, else the default.
+/// `HEALTHCHECK_CURL_MAX_TIME` (where `0` is curl's "no limit": the default holds), else
+/// the default.
 fn budget(globals: &Globals, http: bool) -> Result<Duration, String> {
     if let Some(t) = globals.timeout {
         return Ok(t);
     }
-    let from_env = |name: &str| -> Result<Option<Duration>, String> {
-        match std::env::var(name) {
-            Ok(v) if !v.trim().is_empty() => parse_seconds(&v)
-                .map(Some)
-                .map_err(|e| format!("{name}: {e}")),
-            _ => Ok(None),
-        }
+    let from_env = |name: &str| -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.trim().is_empty())
     };
-    if let Some(t) = from_env("HEALTHCHECK_TIMEOUT")? {
-        return Ok(t);
+    if let Some(v) = from_env("HEALTHCHECK_TIMEOUT") {
+        return parse_seconds(&v).map_err(|e| format!("HEALTHCHECK_TIMEOUT: {e}"));
     }
     if http {
-        if let Some(t) = from_env("HEALTHCHECK_CURL_MAX_TIME")? {
-            return Ok(t);
+        if let Some(v) = from_env("HEALTHCHECK_CURL_MAX_TIME") {
+            if let Some(t) =
+                parse_max_time(&v).map_err(|e| format!("HEALTHCHECK_CURL_MAX_TIME: {e}"))?
+            {
+                return Ok(t);
+            }
         }
     }
     Ok(DEFAULT_TIMEOUT)

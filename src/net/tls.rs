@@ -123,6 +123,8 @@ pub fn connect(
     config: Arc<ClientConfig>,
 ) -> Result<TlsStream, String> {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
+    // An IPv6 zone names an interface of this host, not the server.
+    let bare = bare.split('%').next().unwrap_or(bare);
     // An IP literal gives an IpAddress name, for which rustls sends no SNI.
     let name = ServerName::try_from(bare.to_string())
         .map_err(|_| format!("{host:?} is not a valid TLS server name"))?;

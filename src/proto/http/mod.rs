@@ -82,6 +82,8 @@ pub fn get(req: &Get, ctx: &Context) -> Result<Response, String> {
         progress: Arc::clone(&progress),
         ctx: ctx.clone(),
         target: target.clone(),
+        host: url.host.clone(),
+        port: url.port,
         // HTTPS through a proxy is ureq's CONNECT tunnel; plain HTTP is ours (absolute form).
         plain_proxy: req.proxy.filter(|_| !url.https).cloned(),
         absolute_target: url.absolute(),
@@ -92,7 +94,7 @@ pub fn get(req: &Get, ctx: &Context) -> Result<Response, String> {
     };
     let budget = ctx
         .deadline
-        .remaining(&format!("before connecting to {}", url.authority()))?;
+        .remaining(&format!("before connecting to {}", url.shown_authority()))?;
     let config = ureq::config::Config::builder()
         // Every status is an answer to judge, and a redirect is not followed (curl --fail).
         .http_status_as_error(false)
@@ -159,7 +161,7 @@ pub fn get(req: &Get, ctx: &Context) -> Result<Response, String> {
     if let Some(peer) = progress.peer {
         ctx.trace(format_args!(
             "{}: HTTP {status} from {peer} ({} body bytes read)",
-            url.authority(),
+            url.shown_authority(),
             kept.len()
         ));
     }
