@@ -1224,3 +1224,126 @@ fn max_time_zero_means_no_limit_of_its_own() {
     assert!(r.line().contains("timed out after 1.0s"), "{r:?}");
     assert!(r.elapsed < Duration::from_millis(2500), "{r:?}");
 }
+
+/// Certificates curl -k takes and webpki would not all parse: X.509 v1 (EC and RSA),
+/// expired, for another name, self-signed; made with openssl in `dir`.
+fn odd_certificates(dir: &Path) {
+    let sh = r#"set -e
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 -out ec.key 2>/dev/null
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out rsa.key 2>/dev/null
+for k in ec rsa; do
+  openssl req -new -key $k.key -subj /CN=v1$k -out v1$k.csr 2>/dev/null
+  openssl x509 -req -in v1$k.csr -signkey $k.key -days 2 -out v1$k.pem 2>/dev/null
+  openssl x509 -in v1$k.pem -noout -text | grep -q 'Version: 1 '
+done
+mkdir -p ca && touch ca/index.txt && echo 01 > ca/serial
+printf '[ca]\ndefault_ca=d\n[d]\ndir=./ca\ndatabase=$dir/index.txt\nserial=$dir/serial\nnew_certs_dir=$dir\ndefault_md=sha256\npolicy=p\nunique_subject=no\n[p]\ncommonName=supplied\n[v3]\nbasicConstraints=CA:FALSE\n' > ca.cnf
+openssl req -new -key ec.key -subj /CN=expired -out expired.csr 2>/dev/null
+openssl ca -batch -config ca.cnf -selfsign -keyfile ec.key -in expired.csr -out expired.pem \
+  -startdate 20200101000000Z -enddate 20200102000000Z -extensions v3 2>/dev/null
+openssl req -x509 -new -key ec.key -subj /CN=elsewhere.example \
+  -addext subjectAltName=DNS:elsewhere.example -days 2 -out wrongname.pem 2>/dev/null"#;
+    let made = Command::new("bash")
+        .args(["-c", sh])
+        .current_dir(dir)
+        .status()
+        .expect("run openssl");
+    assert!(
+        made.success(),
+        "making test certificates with openssl failed"
+    );
+}
+
+#[test]
+fn without_verification_any_certificate_curl_k_takes_server_or_client() {
+    let dir = TempDir::new("http-odd-certs");
+    odd_certificates(dir.path());
+    let file = |name: &str| dir.path().join(name).display().to_string();
+    let s_server = |extra: &[String]| {
+        let port = free_port();
+        let mut cmd = Command::new("openssl");
+        cmd.args(["s_server", "-quiet", "-www", "-accept"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(extra);
+        (start_peer("openssl s_server", cmd, port), port)
+    };
+    let server_certs = [
+        ("v1ec.pem", "ec.key", None),
+        ("v1rsa.pem", "rsa.key", None),
+        ("v1rsa.pem", "rsa.key", Some("-tls1_2")),
+        ("v1ec.pem", "ec.key", Some("-tls1_2")),
+        ("expired.pem", "ec.key", None),
+        ("wrongname.pem", "ec.key", None),
+    ];
+    for (cert, key, version) in server_certs {
+        let mut args = vec!["-cert".to_string(), file(cert), "-key".into(), file(key)];
+        args.extend(version.map(String::from));
+        let (_server, port) = s_server(&args);
+        let https = format!("https://127.0.0.1:{port}/");
+        assert_eq!(
+            curl_exit(&https, &[], &[]),
+            0,
+            "curl -k with {cert} {version:?}"
+        );
+        let r = probe(&https, &[]);
+        assert_eq!(r.code, 0, "{cert} {version:?}: {r:?}");
+        // The other TLS client, AMQP's: the handshake passes, and the peer, which is no
+        // broker, never sends Connection.Start.
+        let r = run(&[
+            "--timeout",
+            "1",
+            "probe",
+            "amqp",
+            "--tls",
+            &format!("127.0.0.1:{port}"),
+        ]);
+        assert_eq!(r.code, 1, "{r:?}");
+        assert!(
+            r.line().contains("waiting for Connection.Start"),
+            "{cert} {version:?}: {r:?}"
+        );
+        // Asked to verify, the certificate is refused (it is no CA's).
+        let r = probe(&https, &["--cacert", &file("v1ec.pem")]);
+        assert_eq!(r.code, 1, "{cert}: {r:?}");
+        assert!(r.line().contains("TLS handshake failed"), "{cert}: {r:?}");
+    }
+    // An X.509 v1 client certificate, required and verified by the server.
+    for (client, key) in [("v1rsa.pem", "rsa.key"), ("v1ec.pem", "ec.key")] {
+        let (_server, port) = s_server(&[
+            "-cert".into(),
+            file("wrongname.pem"),
+            "-key".into(),
+            file("ec.key"),
+            "-Verify".into(),
+            "1".into(),
+            "-verify_return_error".into(),
+            "-CAfile".into(),
+            file(client),
+        ]);
+        let https = format!("https://127.0.0.1:{port}/");
+        let as_client = ["--cert", &file(client), "--key", &file(key)];
+        assert_eq!(curl_exit(&https, &as_client, &[]), 0, "curl with {client}");
+        let r = probe(&https, &as_client);
+        assert_eq!(r.code, 0, "{client}: {r:?}");
+        let r = probe(&https, &[]);
+        assert_eq!(r.code, 1, "no client certificate: {r:?}");
+        let r = run(&[
+            "--timeout",
+            "1",
+            "probe",
+            "amqp",
+            "--tls",
+            &format!("127.0.0.1:{port}"),
+            "--cert",
+            &file(client),
+            "--key",
+            &file(key),
+        ]);
+        assert!(r.line().contains("waiting for Connection.Start"), "{r:?}");
+        // A key that is not the certificate's: one clear line before connecting.
+        let other = if key == "ec.key" { "rsa.key" } else { "ec.key" };
+        let r = probe(&https, &["--cert", &file(client), "--key", &file(other)]);
+        assert_eq!(r.code, 1, "{r:?}");
+        assert!(r.line().contains("does not belong to the key"), "{r:?}");
+    }
+}

@@ -8,6 +8,12 @@
 //!   the one used, curl's `%{remote_ip}:%{remote_port}`, which ureq does not expose.
 //!   ureq's TCP transport is not public, so the socket's transport is here too: every
 //!   read and write, rustls' handshake included, ends at the deadline.
+//! - [`TlsConnector`]: TLS with the client configuration every probe uses
+//!   ([`crate::net::tls`]), which takes any certificate `curl -k` takes (X.509 v1
+//!   included) and presents a v1 client certificate; ureq's rustls link parses both
+//!   with webpki, which takes v3 only (and panics on a client certificate it refuses).
+//!   A server closing without TLS's close_notify ends the stream like a plain close:
+//!   the reply's framing says whether it was complete.
 //! - [`Recorder`], the last link, over the plain or TLS transport: counts what arrived
 //!   and keeps the start of the reply (for one-line errors and the reason phrase, which
 //!   ureq drops), bounds the reply head by bytes (ureq-proto refuses more than 128
@@ -31,6 +37,7 @@ use ureq::http::Uri;
 use ureq::unversioned::resolver::{self, ResolvedSocketAddrs};
 use ureq::unversioned::transport::{
     Buffers, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout, Transport,
+    TransportAdapter,
 };
 use ureq::{Error, Timeout};
 
@@ -273,6 +280,99 @@ impl Transport for TcpTransport {
     /// Never offered for reuse: one request per connection, `Connection: close`.
     fn is_open(&mut self) -> bool {
         false
+    }
+}
+
+/// Runs the TLS handshake over the connection to an `https://` target (see the module
+/// comment); other connections, and ones already under TLS, pass through.
+pub(super) struct TlsConnector {
+    pub hop: Hop,
+    /// The client configuration, read before connecting; `None` for plain HTTP.
+    pub config: Option<Arc<rustls::ClientConfig>>,
+}
+
+impl std::fmt::Debug for TlsConnector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsConnector").finish()
+    }
+}
+
+impl<In: Transport> Connector<In> for TlsConnector {
+    type Out = Either<In, TlsTransport>;
+
+    fn connect(
+        &self,
+        details: &ConnectionDetails,
+        chained: Option<In>,
+    ) -> Result<Option<Self::Out>, Error> {
+        let Some(transport) = chained else {
+            return Ok(None);
+        };
+        let config = match &self.config {
+            Some(config) if details.needs_tls() && !transport.is_tls() => config,
+            _ => return Ok(Some(Either::A(transport))),
+        };
+        // The server name is the URL's host (an IP literal gives no SNI), without a zone.
+        let host = self.hop.host.split('%').next().unwrap_or_default();
+        let name = rustls::pki_types::ServerName::try_from(host.to_string()).map_err(|_| {
+            self.hop
+                .fail(format!("{host:?} is not a valid TLS server name"))
+        })?;
+        let mut session = rustls::ClientConnection::new(Arc::clone(config), name)
+            .map_err(|e| self.hop.fail(format!("TLS setup: {e}")))?;
+        let mut socket = TransportAdapter::new(transport.boxed(), details.current_time.clone());
+        while session.is_handshaking() {
+            session.complete_io(&mut socket)?;
+        }
+        let config = details.config;
+        Ok(Some(Either::B(TlsTransport {
+            buffers: LazyBuffers::new(config.input_buffer_size(), config.output_buffer_size()),
+            stream: rustls::StreamOwned::new(session, socket),
+        })))
+    }
+}
+
+/// A TLS session over the (deadline-bound) connection.
+pub(super) struct TlsTransport {
+    buffers: LazyBuffers,
+    stream: rustls::StreamOwned<rustls::ClientConnection, TransportAdapter>,
+}
+
+impl std::fmt::Debug for TlsTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsTransport").finish()
+    }
+}
+
+impl Transport for TlsTransport {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        &mut self.buffers
+    }
+
+    fn transmit_output(&mut self, amount: usize, _timeout: NextTimeout) -> Result<(), Error> {
+        let output = &self.buffers.output()[..amount];
+        self.stream.write_all(output)?;
+        Ok(())
+    }
+
+    fn await_input(&mut self, _timeout: NextTimeout) -> Result<bool, Error> {
+        let input = self.buffers.input_append_buf();
+        let amount = match self.stream.read(input) {
+            Ok(n) => n,
+            // No close_notify: the end of the stream all the same (see the module comment).
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => 0,
+            Err(e) => return Err(e.into()),
+        };
+        self.buffers.input_appended(amount);
+        Ok(amount > 0)
+    }
+
+    fn is_open(&mut self) -> bool {
+        false
+    }
+
+    fn is_tls(&self) -> bool {
+        true
     }
 }
 
