@@ -172,24 +172,65 @@ pub fn connect(ep: &Endpoint, ctx: &Context) -> Result<Connection, String> {
                 deadline,
             })
         }
-        Endpoint::Unix(path) => UnixStream::connect(path)
-            .map(|s| Connection {
+        Endpoint::Unix(path) => {
+            let addr = nix::sys::socket::UnixAddr::new(path.as_str())
+                .map_err(|e| format!("unix socket path {path}: {e}"))?;
+            connect_unix(&addr, &ep.to_string(), ctx).map(|s| Connection {
                 conn: Conn::Unix(s),
                 peer: None,
                 deadline,
             })
-            .map_err(|e| format!("connect to unix:{path}: {}", io_reason(&e))),
+        }
         Endpoint::Abstract(name) => {
-            use std::os::linux::net::SocketAddrExt;
-            let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())
-                .map_err(|e| format!("abstract socket name @{name}: {}", io_reason(&e)))?;
-            UnixStream::connect_addr(&addr)
-                .map(|s| Connection {
-                    conn: Conn::Unix(s),
-                    peer: None,
-                    deadline,
-                })
-                .map_err(|e| format!("connect to @{name}: {}", io_reason(&e)))
+            let addr = nix::sys::socket::UnixAddr::new_abstract(name.as_bytes())
+                .map_err(|e| format!("abstract socket name @{name}: {e}"))?;
+            connect_unix(&addr, &ep.to_string(), ctx).map(|s| Connection {
+                conn: Conn::Unix(s),
+                peer: None,
+                deadline,
+            })
+        }
+    }
+}
+
+/// Connect a unix stream socket within the deadline. A unix connect blocks while the
+/// listener's backlog is full (a server that stopped accepting), with no timeout but
+/// the socket's send timeout: that is armed from the deadline first, and a connect it
+/// cuts short says so.
+fn connect_unix(
+    addr: &nix::sys::socket::UnixAddr,
+    shown: &str,
+    ctx: &Context,
+) -> Result<UnixStream, String> {
+    use nix::errno::Errno;
+    use nix::sys::socket::{self, sockopt, AddressFamily, SockFlag, SockType};
+    let left = ctx.deadline.remaining(&format!("connecting to {shown}"))?;
+    let fail = |e: Errno| format!("connect to {shown}: {}", io_reason(&io::Error::from(e)));
+    let fd = socket::socket(
+        AddressFamily::Unix,
+        SockType::Stream,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .map_err(fail)?;
+    let timeout = nix::sys::time::TimeVal::new(
+        left.as_secs().min(i64::MAX as u64) as i64,
+        left.subsec_micros().max(1) as _,
+    );
+    socket::setsockopt(&fd, sockopt::SendTimeout, &timeout).map_err(fail)?;
+    ctx.trace(format_args!("connecting to {shown}"));
+    loop {
+        use std::os::fd::AsRawFd;
+        match socket::connect(fd.as_raw_fd(), addr) {
+            Ok(()) => return Ok(UnixStream::from(fd)),
+            Err(Errno::EINTR) if !ctx.deadline.expired() => continue,
+            Err(Errno::EAGAIN | Errno::EINPROGRESS | Errno::ETIMEDOUT | Errno::EINTR) => {
+                return Err(format!(
+                    "timed out after {:.1}s connecting to {shown} (its listen backlog is full: the server does not accept)",
+                    ctx.deadline.budget().as_secs_f64()
+                ))
+            }
+            Err(e) => return Err(fail(e)),
         }
     }
 }
