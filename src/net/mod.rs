@@ -236,8 +236,8 @@ fn connect_unix(
 }
 
 /// Connect to the first of `addrs` that accepts within the deadline (`what` names
-/// them all in errors, e.g. `host:port`); returns the stream (Nagle off) and the
-/// address it reached.
+/// them all in errors, e.g. `host:port`), each address with its share of the time left;
+/// returns the stream (Nagle off) and the address it reached.
 pub fn connect_addrs(
     addrs: &[SocketAddr],
     what: &str,
@@ -246,8 +246,11 @@ pub fn connect_addrs(
     // Report the first failure (the address the hosts file lists first, usually
     // IPv4): for `localhost` a refused 127.0.0.1 says more than an unroutable ::1.
     let mut failures: Vec<String> = Vec::new();
-    for &addr in addrs {
-        let left = ctx.deadline.remaining(&format!("connecting to {what}"))?;
+    for (index, &addr) in addrs.iter().enumerate() {
+        // Each address gets its share of the time left, so one that never answers (a
+        // dropped SYN) cannot starve the next: with k still to try, 1/k of it.
+        let left = ctx.deadline.remaining(&format!("connecting to {what}"))?
+            / (addrs.len() - index) as u32;
         ctx.trace(format_args!("connecting to {addr}"));
         match TcpStream::connect_timeout(&addr, left) {
             Ok(s) => {
