@@ -131,7 +131,13 @@ fn apply(
 ) -> Result<(), String> {
     match key {
         "user" => opts.user = value,
-        "password" => opts.password = value,
+        "password" => {
+            // Known at once: a later line or file may fail and be quoted.
+            if let Some(pw) = &value {
+                crate::secrets::remember(pw);
+            }
+            opts.password = value
+        }
         "host" => opts.host = value,
         "socket" => opts.socket = value,
         "port" => {

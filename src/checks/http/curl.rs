@@ -194,12 +194,16 @@ pub fn run(args: &[String], ctx: &Context) -> Checked {
     let inv = match parse_args(args) {
         Ok(inv) => inv.with_env(&env),
         Err(e) => {
+            // The target shown is the URL, if one can be told (not whatever came last,
+            // which may be the value of `-u`).
             return Checked::new(
-                args.last()
+                args.iter()
+                    .rev()
+                    .find(|a| a.contains("://"))
                     .map(|a| url::redact_userinfo(a))
                     .unwrap_or_default(),
                 Err(e),
-            )
+            );
         }
     };
     // `--max-time` on the command line can only shorten the deadline already set
