@@ -213,7 +213,7 @@ pub fn plan(spec: &Spec, args: &[String], procs: &dyn Processes) -> Result<Plan,
             host_key,
             vhost: vhost_file,
         } => {
-            let host = ini_host(&ini::load(file)?, "DEFAULT", host_key, "127.0.0.1");
+            let host = ini_host(&ini::load(file)?, "DEFAULT", host_key, "127.0.0.1", file)?;
             let listen = config::read_required(vhost_file)?;
             let port = vhost::listen_port(&listen).map_err(|e| config::in_file(vhost_file, e))?;
             Ok(Plan::Http {
@@ -226,10 +226,11 @@ pub fn plan(spec: &Spec, args: &[String], procs: &dyn Processes) -> Result<Plan,
             default_port,
         } => {
             let ini = ini::load(conf)?;
-            let host = ini_host(&ini, "DEFAULT", "bind_ip", "127.0.0.1");
+            let host = ini_host(&ini, "DEFAULT", "bind_ip", "127.0.0.1", conf)?;
             let port = ini_port(&ini, "DEFAULT", "bind_port", *default_port, conf)?;
             if ini
                 .get("pipeline:main", "pipeline")
+                .map_err(|e| config::in_file(conf, e))?
                 .is_some_and(|p| p.contains("healthcheck"))
             {
                 Ok(Plan::Http {
@@ -282,7 +283,9 @@ pub fn plan(spec: &Spec, args: &[String], procs: &dyn Processes) -> Result<Plan,
             section,
             cache,
         } => {
-            let interval = ini::load(conf)?.get_or(section, "interval", "300");
+            let interval = ini::load(conf)?
+                .get_or(section, "interval", "300")
+                .map_err(|e| config::in_file(conf, e))?;
             let secs: f64 = interval
                 .parse()
                 .ok()
@@ -351,8 +354,17 @@ fn ports_or(args: &[String], defaults: &[u16]) -> Result<Vec<u16>, String> {
 }
 
 /// A host to connect to from an INI key: wildcard binds (0.0.0.0, ::) mean loopback.
-fn ini_host(ini: &ini::Ini, section: &str, key: &str, default: &str) -> String {
-    connectable(&ini.get_or(section, key, default))
+fn ini_host(
+    ini: &ini::Ini,
+    section: &str,
+    key: &str,
+    default: &str,
+    file: &str,
+) -> Result<String, String> {
+    let host = ini
+        .get_or(section, key, default)
+        .map_err(|e| config::in_file(file, e))?;
+    Ok(connectable(&host))
 }
 
 /// A bind address as an address to connect to.
@@ -372,7 +384,9 @@ fn ini_port(
     default: u16,
     file: &str,
 ) -> Result<u16, String> {
-    let text = ini.get_or(section, key, &default.to_string());
+    let text = ini
+        .get_or(section, key, &default.to_string())
+        .map_err(|e| config::in_file(file, e))?;
     text.parse::<u16>()
         .ok()
         .filter(|p| *p != 0)
@@ -381,7 +395,13 @@ fn ini_port(
 
 fn ini_url(spec: &IniUrl) -> Result<Plan, String> {
     let ini = ini::load(spec.file)?;
-    let host = ini_host(&ini, spec.section, spec.host_key, spec.default_host);
+    let host = ini_host(
+        &ini,
+        spec.section,
+        spec.host_key,
+        spec.default_host,
+        spec.file,
+    )?;
     let port = ini_port(
         &ini,
         spec.section,
@@ -389,10 +409,14 @@ fn ini_url(spec: &IniUrl) -> Result<Plan, String> {
         spec.default_port,
         spec.file,
     )?;
-    let https = spec
-        .https_flag
-        .and_then(|(section, key)| ini.get(section, key))
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    // A boolean as the service reads it (yes, on, 1... too), not only the original
+    // script's "true".
+    let https = match spec.https_flag {
+        Some((section, key)) => ini
+            .flag(section, key, false)
+            .map_err(|e| config::in_file(spec.file, e))?,
+        None => false,
+    };
     let proto = if https { "https" } else { "http" };
     Ok(Plan::Http {
         url: format!("{proto}://{}:{port}{}", wrap_ipv6(&host), spec.path),
