@@ -376,3 +376,108 @@ fn oslo_config_refuses_what_we_refuse() {
         assert!(ours_read(&file, &opts).is_err(), "we take {text:?}");
     }
 }
+
+/// Apache's own reading of a vhost file (`apache2 -S`, Debian's apache2-bin with mod_ssl
+/// and mod_wsgi): for each block, `ADDR:PORT` and the name it serves, in file order.
+/// `server_name` is the server's own, given outside the file as the main config would.
+fn apache_blocks(dir: &std::path::Path, vhost: &std::path::Path) -> Vec<(Vec<String>, String)> {
+    let modules = "/usr/lib/apache2/modules";
+    let conf = dir.join("httpd.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "ServerRoot {root}\nPidFile {root}/pid\nErrorLog /dev/null\n\
+             LoadModule mpm_prefork_module {modules}/mod_mpm_prefork.so\n\
+             LoadModule ssl_module {modules}/mod_ssl.so\n\
+             LoadModule wsgi_module {modules}/mod_wsgi.so\n\
+             LoadModule alias_module {modules}/mod_alias.so\n\
+             LoadModule authz_core_module {modules}/mod_authz_core.so\n\
+             Include {vhost}\n",
+            root = dir.display(),
+            vhost = vhost.display()
+        ),
+    )
+    .unwrap();
+    let out = Command::new("/usr/sbin/apache2")
+        .args(["-f", conf.to_str().unwrap(), "-S"])
+        .output()
+        .expect("apache2 (apache2-bin, libapache2-mod-wsgi-py3: tests/setup/packages)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "apache2 -S failed: {out:?}");
+    // "ADDR:PORT   NAME (FILE:LINE)", sorted by Apache; put back in file order.
+    let mut blocks: Vec<(usize, String, String)> = text
+        .lines()
+        .filter_map(|l| {
+            let (head, place) = l.trim_end().strip_suffix(')')?.rsplit_once(" (")?;
+            let line: usize = place.rsplit_once(':')?.1.parse().ok()?;
+            let mut words = head.split_whitespace();
+            Some((line, words.next()?.to_string(), words.next()?.to_string()))
+        })
+        .collect();
+    // One line per address of a block: one entry per block (its file line).
+    blocks.sort();
+    let mut out: Vec<(usize, Vec<String>, String)> = Vec::new();
+    for (line, address, name) in blocks {
+        match out.last_mut() {
+            Some((last, addresses, _)) if *last == line => addresses.push(address),
+            _ => out.push((line, vec![address], name)),
+        }
+    }
+    out.into_iter().map(|(_, a, n)| (a, n)).collect()
+}
+
+#[test]
+fn vhost_blocks_read_as_apache_reads_them() {
+    let dir = TempDir::new("vhost-apache");
+    let files = [
+        // A plain block redirecting to the SSL block of the application.
+        "Listen 8080\nServerName global.example\n<VirtualHost *:8080>\n  ServerName redirect.example\n  \
+         Redirect / https://api.example:13000/\n</VirtualHost>\n<VirtualHost 172.17.1.10:13000>\n  \
+         ServerName api.example\n  SSLEngine on\n  SSLCertificateFile /nonexistent.pem\n  WSGIScriptAlias /identity \"/var/www/x\"\n\
+         </VirtualHost>\n",
+        // A '*' block without a name takes the server's; directives in any case, continued lines.
+        "ServerName global.example\n<virtualhost *:8081>\n  WSGIScriptAlias /x \"/var/www/x\"\n</virtualhost>\n\
+         <VirtualHost 127.0.0.1:8082 [::1]:8083>\n  ServerName two.example:9999\n</VirtualHost>\n\
+         <VirtualHost *:8085>\n  SERVERNAME \\\n    continued.example\n</VirtualHost>\n",
+        // IPv6 and nested sections.
+        "ServerName global.example\n<VirtualHost [::1]:8774>\n  ServerName fd00-api.example\n  <Directory /var/www>\n    \
+         Require all granted\n  </Directory>\n  <IfModule mod_ssl.c>\n    SSLEngine off\n  </IfModule>\n\
+         WSGIScriptAlias / /var/www/x\n</VirtualHost>\n",
+    ];
+    let expected_urls = [
+        "https://api.example:13000/identity/",
+        "http://global.example:8081/x/",
+        "http://fd00-api.example:8774/",
+    ];
+    for (n, (text, url)) in files.iter().zip(expected_urls).enumerate() {
+        let vhost = dir.path().join(format!("{n}-vhost.conf"));
+        std::fs::write(&vhost, text).unwrap();
+        let apache = apache_blocks(dir.path(), &vhost);
+        let ours = vhost::parse_file(text).unwrap();
+        assert_eq!(
+            apache.len(),
+            ours.blocks.len(),
+            "{text}\napache: {apache:?}"
+        );
+        for ((addresses, name), block) in apache.iter().zip(&ours.blocks) {
+            let shown = if block.address.contains(':') {
+                format!("[{}]:{}", block.address, block.port)
+            } else {
+                format!("{}:{}", block.address, block.port)
+            };
+            // Apache lists every address of a block; ours is its first.
+            assert!(
+                addresses.contains(&shown),
+                "{shown} not in {addresses:?}: {text}"
+            );
+            let our_name = block
+                .server_name
+                .clone()
+                .or_else(|| (block.address == "*").then(|| ours.server_name.clone().unwrap()))
+                .unwrap();
+            let our_name = our_name.split(':').next().unwrap();
+            assert_eq!(name, our_name, "{text}");
+        }
+        assert_eq!(vhost::url_from_vhost(text).unwrap(), url, "{text}");
+    }
+}
