@@ -481,3 +481,53 @@ fn vhost_blocks_read_as_apache_reads_them() {
         assert_eq!(vhost::url_from_vhost(text).unwrap(), url, "{text}");
     }
 }
+
+/// Option-file lines in every shape of value, read by MariaDB's own `my_print_defaults`
+/// and by us: the same values, escapes, quotes and comments included.
+#[test]
+fn my_cnf_values_read_as_the_mariadb_client_reads_them() {
+    use openstack_healthcheck::config::mycnf;
+    let dir = TempDir::new("mycnf-side");
+    let text = r#"# a comment
+[client]
+user = a\\b
+host = x\ny
+socket = t\tz
+password = p\s w\"q\'r\x
+database = "quoted \"in\" \\ side"
+ssl_cipher = 'single \'q\' x'
+ssl_ca = "unbalanced
+ssl_key = "first"last"
+ssl_cert = trail\
+plugin_dir = a # comment
+init_command = "a # not comment" # comment
+bind_address = "
+max_allowed_packet = 'x'
+default_character_set =   spaced value   
+ssl_crl = back\\\\slashes\q
+prompt = 'it''s'
+no_beep
+[mysqld]
+socket = /not/for/the/client
+"#;
+    let file = dir.path().join("my.cnf");
+    std::fs::write(&file, text).unwrap();
+    let out = Command::new("my_print_defaults")
+        .arg(format!("--defaults-file={}", file.display()))
+        .arg("client")
+        .output()
+        .expect("my_print_defaults (mariadb-client: tests/setup/packages)");
+    assert!(out.status.success(), "{out:?}");
+    let theirs = String::from_utf8(out.stdout).unwrap();
+    let ours: String = mycnf::parse(text)
+        .into_iter()
+        .filter_map(|line| match line {
+            mycnf::Line::Option { group, key, value } if group == "client" => Some(match value {
+                Some(v) => format!("--{key}={v}\n"),
+                None => format!("--{key}\n"),
+            }),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ours, theirs);
+}
