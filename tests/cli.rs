@@ -248,6 +248,10 @@ fn a_secret_never_appears_in_any_output() {
         "/etc/my.cnf",
         &format!("[client]\npassword=\"{SECRET}\"\nhost=127.0.0.1\nport={refused}\n"),
     );
+    let nova_conf = file(
+        "nova.conf",
+        &format!("[DEFAULT]\ntransport_url = rabbit://nova:{SECRET}@127.0.0.1:{refused}/\nhost = compute-0\n"),
+    );
     let link = dir.path().join("healthcheck_curl");
     std::os::unix::fs::symlink(bin(), &link).unwrap();
     let main = std::path::Path::new(bin());
