@@ -454,6 +454,18 @@ fn a_secret_never_appears_in_any_output() {
         ),
         (
             main,
+            vec![
+                "probe".into(),
+                "rpc".into(),
+                "--config".into(),
+                nova_conf.clone(),
+                "--topic".into(),
+                "conductor".into(),
+            ],
+            vec![],
+        ),
+        (
+            main,
             vec!["mysql".into()],
             vec![("HEALTHCHECK_ROOT", root_text.as_str())],
         ),
