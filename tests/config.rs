@@ -531,3 +531,27 @@ socket = /not/for/the/client
         .collect();
     assert_eq!(ours, theirs);
 }
+
+/// `$my_ip` where the file does not set it: the default nova, ironic and the others give
+/// the option, this host's address as oslo.utils' `get_my_ipv4` finds it.
+#[test]
+fn an_unset_my_ip_is_the_hosts_address_as_oslo_utils_finds_it() {
+    let out = Command::new("/usr/bin/python3")
+        .args([
+            "-c",
+            "from oslo_utils import netutils; print(netutils.get_my_ipv4())",
+        ])
+        .output()
+        .expect("Debian's python3 with python3-oslo.utils (tests/setup/packages)");
+    assert!(out.status.success(), "{out:?}");
+    let theirs = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let parsed =
+        ini::parse("[DEFAULT]\nbind_host = $my_ip\n[vnc]\nserver_listen = ${my_ip}\n").unwrap();
+    assert_eq!(parsed.get("DEFAULT", "bind_host").unwrap().unwrap(), theirs);
+    assert_eq!(parsed.get("vnc", "server_listen").unwrap().unwrap(), theirs);
+    let parsed = ini::parse("[DEFAULT]\nmy_ip = 192.0.2.77\nbind_host = $my_ip\n").unwrap();
+    assert_eq!(
+        parsed.get("DEFAULT", "bind_host").unwrap().as_deref(),
+        Some("192.0.2.77")
+    );
+}

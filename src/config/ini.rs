@@ -19,6 +19,9 @@
 //!   naming it (oslo.config would use the option's registered default, which a reader
 //!   of the file cannot know), as is a loop. Group names in references are lower-case,
 //!   as every service registers them (oslo.config matches them as registered).
+//!   `$my_ip` unset in the file is the one default known here, the same in every
+//!   service that has the option: this host's primary IPv4 address, as oslo.utils
+//!   finds it ([`crate::net::primary_ipv4`]).
 //! - Booleans ([`Ini::flag`]) in every spelling oslo.config takes: true/false, yes/no,
 //!   on/off, 1/0, any case; anything else is an error, as it is for the service.
 //!
@@ -179,6 +182,8 @@ impl Ini {
         };
         match found {
             Some((found_in, value)) => self.interpolate(found_in, value, depth + 1),
+            // The one default every service that has the option shares: the host's address.
+            None if name == "my_ip" => Ok(crate::net::primary_ipv4()),
             None => Err(format!(
                 "${name} is not set in the file (the service would use the option's default, which is not known here)"
             )),

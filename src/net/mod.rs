@@ -99,6 +99,46 @@ pub fn split_host_port(text: &str) -> Result<(String, Option<u16>), String> {
     }
 }
 
+/// This host's primary IPv4 address as oslo.utils' `get_my_ipv4` finds it (the default
+/// of the `my_ip` option of nova, ironic and others): the source address the kernel
+/// would pick for a datagram to 192.0.2.0 (a UDP connect, which sends nothing); where
+/// there is no route, the first IPv4 address of the interface the default route goes
+/// out on, read from `/proc/net/route` and the interfaces' addresses; else `127.0.0.1`.
+pub fn primary_ipv4() -> String {
+    let routed = std::net::UdpSocket::bind("0.0.0.0:0").and_then(|socket| {
+        socket.connect("192.0.2.0:80")?;
+        socket.local_addr()
+    });
+    match routed {
+        Ok(local) => local.ip().to_string(),
+        Err(_) => default_route_ipv4(),
+    }
+}
+
+/// oslo.utils' fallback when no route is found: the default route's interface address.
+fn default_route_ipv4() -> String {
+    let routes = std::fs::read_to_string("/proc/net/route").unwrap_or_default();
+    let interface = routes
+        .lines()
+        .skip(1)
+        .filter_map(|row| {
+            let f: Vec<&str> = row.split_whitespace().collect();
+            // Iface, Destination, Gateway, Flags, RefCnt, Use, Metric, Mask...
+            let metric: u32 = f.get(6)?.parse().ok()?;
+            (f.get(1) == Some(&"00000000") && f.get(7) == Some(&"00000000"))
+                .then(|| (metric, f[0].to_string()))
+        })
+        .min()
+        .map(|(_, name)| name);
+    let address = interface.and_then(|name| {
+        nix::ifaddrs::getifaddrs().ok()?.find_map(|ifa| {
+            let ip = ifa.address?.as_sockaddr_in()?.ip();
+            (ifa.interface_name == name).then(|| ip.to_string())
+        })
+    });
+    address.unwrap_or_else(|| "127.0.0.1".to_string())
+}
+
 /// A connected stream whose reads and writes time out at the check's deadline.
 pub enum Conn {
     Tcp(TcpStream),
