@@ -66,6 +66,31 @@ pub fn parse_seconds(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
+/// The longest limit a curl-style `--max-time` is kept to: curl takes any number, and
+/// an `Instant` must not overflow.
+const LONGEST_LIMIT: Duration = Duration::from_secs(u32::MAX as u64);
+
+/// curl's `--max-time SECONDS` (and kolla's `HEALTHCHECK_CURL_MAX_TIME`): `0` means no
+/// limit of its own (`None`; the check's deadline still holds), any other non-negative
+/// number of seconds, fractions and more than a day included, is the limit.
+pub fn parse_max_time(text: &str) -> Result<Option<Duration>, String> {
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .ok()
+        .filter(|s: &f64| s.is_finite() && *s >= 0.0)
+        .ok_or_else(|| format!("not a number of seconds (0 for no limit): {text:?}"))?;
+    if secs == 0.0 {
+        return Ok(None);
+    }
+    Ok(Some(
+        Duration::try_from_secs_f64(secs)
+            .unwrap_or(LONGEST_LIMIT)
+            .min(LONGEST_LIMIT)
+            .max(Duration::from_millis(1)),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,6 +103,24 @@ mod tests {
         assert!(parse_seconds("0").is_err());
         assert!(parse_seconds("abc").is_err());
         assert!(parse_seconds("inf").is_err());
+    }
+
+    #[test]
+    fn curl_max_time() {
+        assert_eq!(parse_max_time("0").unwrap(), None);
+        assert_eq!(parse_max_time("0.0").unwrap(), None);
+        assert_eq!(
+            parse_max_time("2.5").unwrap(),
+            Some(Duration::from_millis(2500))
+        );
+        assert_eq!(
+            parse_max_time("172800").unwrap(),
+            Some(Duration::from_secs(172_800))
+        );
+        assert_eq!(parse_max_time("1e30").unwrap(), Some(LONGEST_LIMIT));
+        assert!(parse_max_time("-1").is_err());
+        assert!(parse_max_time("x").is_err());
+        assert!(parse_max_time("nan").is_err());
     }
 
     #[test]

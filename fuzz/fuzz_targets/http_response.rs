@@ -1,11 +1,14 @@
 //! HTTP replies come from whatever listens on the port. ureq parses them; what we still
 //! read of them ourselves (the scan that bounds the reply head and quotes its start in
 //! errors) must never panic, and must find the same end however the bytes are split
-//! across reads. URLs come from config files: parsing one must not panic either.
+//! across reads; unfolding a head keeps its length. URLs come from config files:
+//! parsing one must not panic either. Certificates come from the peer too: finding
+//! the public key in one must not panic, and must stay inside it.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
+use openstack_healthcheck::net::tls::certificate_spki;
 use openstack_healthcheck::proto::http::{
-    absolute_request_line, printable, scan_head, HeadScan, Url,
+    absolute_request_line, printable, scan_head, unfold, HeadScan, Url,
 };
 
 fuzz_target!(|data: &[u8]| {
@@ -31,4 +34,8 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(scan_head(data, split), whole);
     }
     assert!(!printable(data).contains('\n'));
+    assert_eq!(unfold(data).len(), data.len());
+    if let Some(spki) = certificate_spki(data) {
+        assert!(spki.len() < data.len());
+    }
 });

@@ -77,11 +77,11 @@ pub fn probe(opts: &HeartbeatOptions, ctx: &Context) -> Checked {
         Ok(c) => c,
         Err(e) => return Checked::new(opts.service.clone(), Err(format!("cannot tell: {e}"))),
     };
-    let host = match opts
-        .host
-        .clone()
-        .or_else(|| conf.get("DEFAULT", "host").filter(|h| !h.is_empty()))
-    {
+    let configured_host = match conf.get("DEFAULT", "host") {
+        Ok(h) => h.filter(|h| !h.is_empty()),
+        Err(e) => return Checked::new(opts.service.clone(), Err(format!("cannot tell: {e}"))),
+    };
+    let host = match opts.host.clone().or(configured_host) {
         Some(h) => h,
         None => match local_hostname() {
             Ok(h) => h,
@@ -107,7 +107,7 @@ pub fn probe(opts: &HeartbeatOptions, ctx: &Context) -> Checked {
 /// `[DEFAULT] service_down_time` / `agent_down_time`, in whole seconds.
 fn down_time(conf: &crate::config::ini::Ini, table: Table) -> Result<u64, String> {
     match conf
-        .get("DEFAULT", table.down_time_key)
+        .get("DEFAULT", table.down_time_key)?
         .filter(|v| !v.is_empty())
     {
         None => Ok(table.down_time_default),

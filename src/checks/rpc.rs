@@ -75,7 +75,7 @@ pub fn resolve(opts: &RpcOptions, sys: &System) -> Result<Resolved, String> {
     }
     let (conf, first) = load_configs(sys, &opts.configs)?;
     let url_text = conf
-        .get("DEFAULT", "transport_url")
+        .get("DEFAULT", "transport_url")?
         .filter(|u| !u.is_empty())
         .ok_or_else(|| {
             format!(
@@ -128,22 +128,21 @@ pub fn resolve(opts: &RpcOptions, sys: &System) -> Result<Resolved, String> {
     let exchange = opts
         .exchange
         .clone()
-        .or_else(|| {
-            conf.get("DEFAULT", "control_exchange")
-                .filter(|e| !e.is_empty())
-        })
+        .or(conf
+            .get("DEFAULT", "control_exchange")?
+            .filter(|e| !e.is_empty()))
         .or_else(|| opts.default_exchange.clone())
         .unwrap_or_else(|| file_stem(&first));
     let mut server = match &opts.server {
         Some(s) => s.clone(),
-        None => match conf.get("DEFAULT", "host").filter(|h| !h.is_empty()) {
+        None => match conf.get("DEFAULT", "host")?.filter(|h| !h.is_empty()) {
             Some(h) => h,
             None => local_hostname()?,
         },
     };
     if opts.server.is_none() {
         if let Some(key) = &opts.backends_key {
-            if let Some(backend) = first_listed(&conf, key) {
+            if let Some(backend) = first_listed(&conf, key)? {
                 server = format!("{server}@{backend}");
             }
         }
@@ -324,12 +323,13 @@ pub fn load_configs(sys: &System, configs: &[String]) -> Result<(ini::Ini, Strin
 }
 
 /// The first entry of a comma-separated list option.
-fn first_listed(conf: &ini::Ini, key: &str) -> Option<String> {
-    conf.get("DEFAULT", key)?
-        .split(',')
-        .map(str::trim)
-        .find(|b| !b.is_empty())
-        .map(str::to_string)
+fn first_listed(conf: &ini::Ini, key: &str) -> Result<Option<String>, String> {
+    Ok(conf.get("DEFAULT", key)?.and_then(|list| {
+        list.split(',')
+            .map(str::trim)
+            .find(|b| !b.is_empty())
+            .map(str::to_string)
+    }))
 }
 
 /// `/etc/nova/nova.conf` → `nova`.

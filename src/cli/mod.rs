@@ -18,7 +18,7 @@ pub mod probes;
 
 use crate::agent;
 use crate::context::Context;
-use crate::deadline::{parse_seconds, Deadline, DEFAULT_TIMEOUT};
+use crate::deadline::{parse_max_time, parse_seconds, Deadline, DEFAULT_TIMEOUT};
 use crate::output::{self, Format};
 use crate::services;
 use crate::system::System;
@@ -69,6 +69,8 @@ pub fn run(args: Vec<String>) -> (String, bool) {
 }
 
 fn run_on(args: Vec<String>, inv: &Invocation) -> Ran {
+    // Before anything can fail (and quote an argument), every secret on the command line.
+    remember_argument_secrets(&args);
     let argv0 = args
         .first()
         .cloned()
@@ -381,25 +383,24 @@ fn run_check(
 }
 
 /// The deadline: `--timeout`, else `HEALTHCHECK_TIMEOUT`, else for HTTP kolla's
-/// `HEALTHCHECK_CURL_MAX_TIME`, else the default (variables of the checked system).
+/// `HEALTHCHECK_CURL_MAX_TIME` (where `0` is curl's "no limit": the default holds), else
+/// the default (variables of the checked system).
 fn budget(globals: &Globals, http: bool, sys: &System) -> Result<Duration, String> {
     if let Some(t) = globals.timeout {
         return Ok(t);
     }
-    let from_env = |name: &str| -> Result<Option<Duration>, String> {
-        match sys.var(name) {
-            Some(v) if !v.trim().is_empty() => parse_seconds(&v)
-                .map(Some)
-                .map_err(|e| format!("{name}: {e}")),
-            _ => Ok(None),
-        }
-    };
-    if let Some(t) = from_env("HEALTHCHECK_TIMEOUT")? {
-        return Ok(t);
+    let from_env =
+        |name: &str| -> Option<String> { sys.var(name).filter(|v| !v.trim().is_empty()) };
+    if let Some(v) = from_env("HEALTHCHECK_TIMEOUT") {
+        return parse_seconds(&v).map_err(|e| format!("HEALTHCHECK_TIMEOUT: {e}"));
     }
     if http {
-        if let Some(t) = from_env("HEALTHCHECK_CURL_MAX_TIME")? {
-            return Ok(t);
+        if let Some(v) = from_env("HEALTHCHECK_CURL_MAX_TIME") {
+            if let Some(t) =
+                parse_max_time(&v).map_err(|e| format!("HEALTHCHECK_CURL_MAX_TIME: {e}"))?
+            {
+                return Ok(t);
+            }
         }
     }
     Ok(DEFAULT_TIMEOUT)
@@ -441,6 +442,63 @@ fn globals_from(m: &clap::ArgMatches) -> Result<Globals, String> {
         timeout,
         deep,
     })
+}
+
+/// Remember the secrets a command line can carry, whichever personality reads it and
+/// whatever fails first: credentials in URLs (any argument with an `@`: HTTP URLs, curl's
+/// scheme-less `user:pw@host`, transport URLs), curl's `-u`/`--user USER:PASSWORD` in
+/// every spelling (`-uVALUE`, bundled `-ku VALUE`, `--user=VALUE`), and the credentials of
+/// `-H`/`--header` lines that carry them (`Authorization`, `Proxy-Authorization`, and
+/// names with token, key, secret or password in them).
+pub fn remember_argument_secrets(args: &[String]) {
+    let mut i = 0;
+    while i < args.len() {
+        let arg = &args[i];
+        i += 1;
+        if arg.contains('@') {
+            crate::proto::http::url::remember_url_secrets(arg);
+        }
+        let next = args.get(i).map(String::as_str);
+        let value = |short: char, long: &str| -> Option<&str> {
+            if let Some(v) = arg.strip_prefix(&format!("{long}=")) {
+                return Some(v);
+            }
+            if arg == long {
+                return next;
+            }
+            // Short flags, bundled: the value follows the flag's letter, or is the next word.
+            let flags = arg.strip_prefix('-').filter(|f| !f.starts_with('-'))?;
+            let at = flags.find(short)?;
+            match &flags[at + short.len_utf8()..] {
+                "" => next,
+                inline => Some(inline),
+            }
+        };
+        if let Some(user) = value('u', "--user") {
+            if let Some((_, password)) = user.split_once(':') {
+                crate::secrets::remember(password);
+            }
+        }
+        if let Some(header) = value('H', "--header") {
+            if let Some((name, credentials)) = header.split_once(':') {
+                let name = name.trim().to_ascii_lowercase();
+                let credentials = credentials.trim();
+                if name.ends_with("authorization") {
+                    // `Basic xyz`: the scheme is no secret, what follows is.
+                    let token = credentials
+                        .split_once(' ')
+                        .map(|(_, t)| t.trim())
+                        .unwrap_or(credentials);
+                    crate::secrets::remember(token);
+                } else if ["token", "key", "secret", "password"]
+                    .iter()
+                    .any(|word| name.contains(word))
+                {
+                    crate::secrets::remember(credentials);
+                }
+            }
+        }
+    }
 }
 
 /// Take leading `--format X` / `--timeout S` / `--deep MODE` (also `--opt=value`) off a service's
@@ -494,6 +552,39 @@ mod tests {
         assert_eq!(rest.len(), 3);
         assert!(split_globals(&s(&["--format"])).is_err());
         assert!(split_globals(&s(&["--format", "xml"])).is_err());
+    }
+
+    #[test]
+    fn secrets_on_the_command_line_are_known_before_parsing() {
+        remember_argument_secrets(&s(&[
+            "healthcheck_curl",
+            "-L",
+            "-ksu",
+            "u:q1-bundled",
+            "--user=u:q2-long",
+            "-uu:q3-inline",
+            "-H",
+            "Authorization: Bearer q4-token",
+            "--header=X-Auth-Token: q5-header",
+            "http://u:q6-url@h/",
+            "rabbit://nova:q7-transport@ctl:5672/",
+        ]));
+        for n in 1..=7 {
+            let line = crate::secrets::redact(&format!(
+                "<{}>",
+                [
+                    "q1-bundled",
+                    "q2-long",
+                    "q3-inline",
+                    "q4-token",
+                    "q5-header",
+                    "q6-url",
+                    "q7-transport"
+                ][n - 1]
+            ));
+            assert_eq!(line, "<***>", "{n}");
+        }
+        assert_eq!(crate::secrets::redact("Bearer"), "Bearer");
     }
 
     #[test]

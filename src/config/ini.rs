@@ -1,11 +1,35 @@
-//! oslo.config-style INI files (what TripleO's `get_config_val` read with crudini):
-//! `[section]` headers, `key = value` or `key: value` (whichever separator comes first),
-//! `#`/`;` comment lines, indented lines continuing the previous value (joined with a
-//! newline), a blank line ending a value, one pair of matching quotes stripped, the last
-//! value of a key winning, and `[DEFAULT]` as the fallback of every section. A
-//! `FILE.d/*.conf` directory is read after the file, in name order, as oslo.config does
-//! with `--config-dir`. (MySQL option files, with their includes and bare flags, are
-//! read by `config::mycnf`.)
+//! oslo.config INI files, read as the services read them (oslo.config's own parser, which
+//! TripleO's `get_config_val` approximated with crudini):
+//!
+//! - `[section]` headers, the name as written between the brackets; `[DEFAULT]` is the
+//!   default group only spelled so (`[default]` is another group), every other group
+//!   name is case-insensitive (`[VNC]` is `vnc`), and sections of one group merge.
+//! - `key = value` or `key: value` (whichever separator comes first), keys as written
+//!   (case-sensitive); one pair of matching quotes around the whole value stripped
+//!   (a lone `"` is an empty value); no inline comments (`a # b` is the value).
+//! - A line starting with `#` or `;` is a comment and ends the value before it; a line
+//!   starting with a space or tab continues the value being read (joined with a
+//!   newline), whatever it holds, and is an error where no value is being read (after
+//!   a blank line, a comment or a header); a blank line ends a value.
+//! - The last value of a key wins, across sections of the group and across files.
+//! - Values are interpolated when read ([`Ini::get`]): `$name` and `${name}` are the
+//!   option `name` of the same group, else of `[DEFAULT]`; `${group.name}` (and
+//!   `$group.name`) the option of that group; `$$` and `\$` are a `$`; a `$` before
+//!   anything else stays. A reference to an option the file does not set is an error
+//!   naming it (oslo.config would use the option's registered default, which a reader
+//!   of the file cannot know), as is a loop. Group names in references are lower-case,
+//!   as every service registers them (oslo.config matches them as registered).
+//!   `$my_ip` unset in the file is the one default known here, the same in every
+//!   service that has the option: this host's primary IPv4 address, as oslo.utils
+//!   finds it ([`crate::net::primary_ipv4`]).
+//! - Booleans ([`Ini::flag`]) in every spelling oslo.config takes: true/false, yes/no,
+//!   on/off, 1/0, any case; anything else is an error, as it is for the service.
+//!
+//! `[DEFAULT]` is also the fallback of every lookup, as crudini gave it to the original
+//! scripts and as oslo.config gives it to options moved out of `[DEFAULT]`
+//! (`deprecated_group`). A `FILE.d/*.conf` directory is read after the file, in name
+//! order, as oslo.config does with `--config-dir`. (MySQL option files, with their
+//! includes and bare flags, are read by `config::mycnf`.)
 
 use crate::system::Root;
 use std::collections::HashMap;
@@ -13,34 +37,69 @@ use std::collections::HashMap;
 /// The section every lookup falls back to.
 pub const DEFAULT_SECTION: &str = "DEFAULT";
 
-/// A parsed INI file: section → key → value.
+/// Deepest chain of references followed (`a = $b`, `b = $c`...); deeper is a loop.
+const MAX_REFERENCE_DEPTH: usize = 32;
+
+/// A parsed INI file: group → key → raw value (before interpolation).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Ini {
     sections: HashMap<String, HashMap<String, String>>,
 }
 
+/// A group name as oslo.config normalises it: `DEFAULT` as is, any other lower-case.
+fn group_name(section: &str) -> String {
+    if section == DEFAULT_SECTION {
+        section.to_string()
+    } else {
+        section.to_lowercase()
+    }
+}
+
 impl Ini {
-    /// The value of `key` in `section`, else in `[DEFAULT]`.
-    pub fn get(&self, section: &str, key: &str) -> Option<String> {
-        self.get_exact(section, key)
-            .or_else(|| self.get_exact(DEFAULT_SECTION, key))
+    /// The value of `key` in `section`, else in `[DEFAULT]`, interpolated (see the
+    /// module documentation); an unresolvable reference is an error.
+    pub fn get(&self, section: &str, key: &str) -> Result<Option<String>, String> {
+        let group = group_name(section);
+        match self.raw_with_fallback(&group, key) {
+            Some((found_in, raw)) => self
+                .interpolate(found_in, raw, 0)
+                .map(Some)
+                .map_err(|e| format!("[{section}] {key} = {raw:?}: {e}")),
+            None => Ok(None),
+        }
     }
 
-    /// The value of `key` in `section` only, without the `[DEFAULT]` fallback.
+    /// The value of `key` in `section` only, without the `[DEFAULT]` fallback, as written.
     pub fn get_exact(&self, section: &str, key: &str) -> Option<String> {
-        self.sections.get(section).and_then(|s| s.get(key)).cloned()
+        self.raw(&group_name(section), key).map(str::to_string)
     }
 
     /// [`Ini::get`] with a default, like `get_config_val FILE SECTION KEY DEFAULT`.
     /// An empty value counts as unset, as it did for the shell callers.
-    pub fn get_or(&self, section: &str, key: &str, default: &str) -> String {
-        self.get(section, key)
+    pub fn get_or(&self, section: &str, key: &str, default: &str) -> Result<String, String> {
+        Ok(self
+            .get(section, key)?
             .filter(|v| !v.is_empty())
-            .unwrap_or_else(|| default.to_string())
+            .unwrap_or_else(|| default.to_string()))
+    }
+
+    /// A boolean option as oslo.config reads it (see the module documentation);
+    /// `default` when the file does not set it.
+    pub fn flag(&self, section: &str, key: &str, default: bool) -> Result<bool, String> {
+        let Some(value) = self.get(section, key)? else {
+            return Ok(default);
+        };
+        match value.to_ascii_lowercase().as_str() {
+            "true" | "yes" | "on" | "1" => Ok(true),
+            "false" | "no" | "off" | "0" => Ok(false),
+            _ => Err(format!(
+                "[{section}] {key} = {value:?} is not a boolean (true/false, yes/no, on/off, 1/0)"
+            )),
+        }
     }
 
     pub fn has_section(&self, section: &str) -> bool {
-        self.sections.contains_key(section)
+        self.sections.contains_key(&group_name(section))
     }
 
     /// Overlay `later` on this file: its values win (a later file of a config dir).
@@ -52,14 +111,108 @@ impl Ini {
 
     fn set(&mut self, section: &str, key: String, value: String) {
         self.sections
-            .entry(section.to_string())
+            .entry(group_name(section))
             .or_default()
             .insert(key, value);
     }
+
+    fn raw(&self, group: &str, key: &str) -> Option<&str> {
+        self.sections
+            .get(group)
+            .and_then(|s| s.get(key))
+            .map(String::as_str)
+    }
+
+    /// The raw value of `key` in `group`, else in `[DEFAULT]`, with the group it was found in.
+    fn raw_with_fallback<'a>(&'a self, group: &'a str, key: &str) -> Option<(&'a str, &'a str)> {
+        self.raw(group, key)
+            .map(|v| (group, v))
+            .or_else(|| self.raw(DEFAULT_SECTION, key).map(|v| (DEFAULT_SECTION, v)))
+    }
+
+    /// `raw` (a value of `group`) with its references replaced, as oslo.config's
+    /// `string.Template.safe_substitute` with its option lookup does.
+    fn interpolate(&self, group: &str, raw: &str, depth: usize) -> Result<String, String> {
+        if depth > MAX_REFERENCE_DEPTH {
+            return Err("the references loop".into());
+        }
+        let raw = raw.replace("\\$", "$$");
+        let mut out = String::with_capacity(raw.len());
+        let mut rest = raw.as_str();
+        while let Some(at) = rest.find('$') {
+            out.push_str(&rest[..at]);
+            let after = &rest[at + 1..];
+            if let Some(tail) = after.strip_prefix('$') {
+                out.push('$');
+                rest = tail;
+                continue;
+            }
+            let (name, tail) = match after.strip_prefix('{') {
+                Some(braced) => match braced.split_once('}') {
+                    Some((name, tail)) if is_reference(name) => (name, tail),
+                    _ => ("", after),
+                },
+                None => {
+                    let len = reference_len(after);
+                    (&after[..len], &after[len..])
+                }
+            };
+            if name.is_empty() {
+                // Not a reference: the `$` stays, as safe_substitute leaves it.
+                out.push('$');
+                rest = after;
+                continue;
+            }
+            out.push_str(&self.resolve(group, name, depth)?);
+            rest = tail;
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
+    /// The value a reference `name` (`opt` or `group.opt`) made from `group` stands for.
+    fn resolve(&self, group: &str, name: &str, depth: usize) -> Result<String, String> {
+        let found = match name.split_once('.') {
+            Some((other, opt)) => {
+                if other != other.to_lowercase() || other == "default" || other == DEFAULT_SECTION {
+                    return Err(format!("${{{name}}}: no group {other:?} (groups are referenced in lower case; [DEFAULT]'s options by their name alone)"));
+                }
+                self.raw(other, opt).map(|v| (other, v))
+            }
+            None => self.raw_with_fallback(group, name),
+        };
+        match found {
+            Some((found_in, value)) => self.interpolate(found_in, value, depth + 1),
+            // The one default every service that has the option shares: the host's address.
+            None if name == "my_ip" => Ok(crate::net::primary_ipv4()),
+            None => Err(format!(
+                "${name} is not set in the file (the service would use the option's default, which is not known here)"
+            )),
+        }
+    }
 }
 
-/// Parse oslo.config INI text: every line is a header, an assignment, a comment or a
-/// continuation. Errors name the line number and what is wrong.
+/// Whether `name` is what oslo.config's template takes for a reference:
+/// `[_a-z][._a-z0-9]*`, any case.
+fn is_reference(name: &str) -> bool {
+    !name.is_empty() && reference_len(name) == name.len()
+}
+
+/// The length of the reference at the start of `text` (0 if there is none).
+fn reference_len(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    match bytes.first() {
+        Some(b) if b.is_ascii_alphabetic() || *b == b'_' => {}
+        _ => return 0,
+    }
+    bytes
+        .iter()
+        .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_' || *b == b'.'))
+        .unwrap_or(bytes.len())
+}
+
+/// Parse oslo.config INI text, line by line as oslo.config's parser does (see the module
+/// documentation). Errors name the line number and what is wrong.
 pub fn parse(text: &str) -> Result<Ini, String> {
     let mut ini = Ini::default();
     let mut section: Option<String> = None;
@@ -76,21 +229,18 @@ pub fn parse(text: &str) -> Result<Ini, String> {
     for (index, raw) in text.lines().enumerate() {
         let lineno = index + 1;
         let line = raw.trim_end();
-        let trimmed = line.trim_start();
-        if trimmed.is_empty() {
+        if line.is_empty() {
             // A blank line ends a multi-line value.
             flush(&mut ini, &section, &mut pending);
             continue;
         }
-        if trimmed.starts_with('#') || trimmed.starts_with(';') {
-            continue;
-        }
         if line.starts_with([' ', '\t']) {
             match pending.as_mut() {
-                Some((_, lines)) => lines.push(trimmed.to_string()),
+                Some((_, lines)) => lines.push(line.trim_start().to_string()),
                 None => {
                     return Err(format!(
-                        "line {lineno}: indented line continues no value: {trimmed:?}"
+                        "line {lineno}: indented line continues no value: {:?}",
+                        line.trim_start()
                     ))
                 }
             }
@@ -101,10 +251,13 @@ pub fn parse(text: &str) -> Result<Ini, String> {
             let name = rest.strip_suffix(']').ok_or_else(|| {
                 format!("line {lineno}: section header without closing ']': {line:?}")
             })?;
-            if name.trim().is_empty() {
+            if name.is_empty() {
                 return Err(format!("line {lineno}: empty section name"));
             }
-            section = Some(name.trim().to_string());
+            section = Some(name.to_string());
+            continue;
+        }
+        if line.starts_with(['#', ';']) {
             continue;
         }
         let (key, value) = match split_assignment(line) {
@@ -138,16 +291,15 @@ fn split_assignment(line: &str) -> Option<(String, String)> {
     Some((key, unquote(value).to_string()))
 }
 
-/// `"x"` or `'x'` → `x`; anything else unchanged.
+/// `"x"` or `'x'` → `x` (and a lone quote → empty, as oslo.config strips it); anything
+/// else unchanged.
 pub fn unquote(value: &str) -> &str {
     let bytes = value.as_bytes();
-    if bytes.len() >= 2
-        && (bytes[0] == b'"' || bytes[0] == b'\'')
-        && bytes[bytes.len() - 1] == bytes[0]
-    {
-        &value[1..value.len() - 1]
-    } else {
-        value
+    match (bytes.first(), bytes.last()) {
+        (Some(&first), Some(&last)) if (first == b'"' || first == b'\'') && first == last => value
+            .get(1..value.len().saturating_sub(1).max(1))
+            .unwrap_or(""),
+        _ => value,
     }
 }
 
@@ -170,6 +322,10 @@ pub fn load(root: &Root, path: &str) -> Result<Ini, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn get(ini: &Ini, section: &str, key: &str) -> Option<String> {
+        ini.get(section, key).unwrap()
+    }
 
     const NOVA: &str = "\
 [DEFAULT]
@@ -195,24 +351,27 @@ pipeline = catch_errors
     fn sections_default_fallback_and_last_value_wins() {
         let ini = parse(NOVA).unwrap();
         assert_eq!(
-            ini.get("vnc", "novncproxy_host").as_deref(),
+            get(&ini, "vnc", "novncproxy_host").as_deref(),
             Some("fd00:fd00::12")
         );
-        assert_eq!(ini.get("vnc", "novncproxy_port").as_deref(), Some("6080"));
-        assert_eq!(ini.get("vnc", "ssl_only").as_deref(), Some("True"));
+        assert_eq!(get(&ini, "vnc", "novncproxy_port").as_deref(), Some("6080"));
+        assert_eq!(get(&ini, "vnc", "ssl_only").as_deref(), Some("True"));
         assert_eq!(ini.get_exact("vnc", "ssl_only"), None);
-        assert_eq!(ini.get("vnc", "enabled").as_deref(), Some("false"));
-        assert_eq!(ini.get("DEFAULT", "debug").as_deref(), Some("false"));
-        assert_eq!(ini.get("nosuch", "my_ip").as_deref(), Some("172.17.1.12"));
-        assert_eq!(ini.get("vnc", "missing"), None);
-        assert_eq!(ini.get_or("vnc", "missing", "127.0.0.1"), "127.0.0.1");
+        assert_eq!(get(&ini, "vnc", "enabled").as_deref(), Some("false"));
+        assert_eq!(get(&ini, "DEFAULT", "debug").as_deref(), Some("false"));
+        assert_eq!(get(&ini, "nosuch", "my_ip").as_deref(), Some("172.17.1.12"));
+        assert_eq!(get(&ini, "vnc", "missing"), None);
+        assert_eq!(
+            ini.get_or("vnc", "missing", "127.0.0.1").unwrap(),
+            "127.0.0.1"
+        );
     }
 
     #[test]
     fn continuation_lines_join_with_newlines() {
         let ini = parse(NOVA).unwrap();
         assert_eq!(
-            ini.get("pipeline:main", "pipeline").as_deref(),
+            get(&ini, "pipeline:main", "pipeline").as_deref(),
             Some("catch_errors\nhealthcheck proxy-logging\nproxy-server")
         );
     }
@@ -220,16 +379,16 @@ pipeline = catch_errors
     #[test]
     fn separator_is_the_first_of_equals_and_colon() {
         let ini = parse("[s]\nurl = http://h:1/x\ncolon: a=b\n").unwrap();
-        assert_eq!(ini.get("s", "url").as_deref(), Some("http://h:1/x"));
-        assert_eq!(ini.get("s", "colon").as_deref(), Some("a=b"));
+        assert_eq!(get(&ini, "s", "url").as_deref(), Some("http://h:1/x"));
+        assert_eq!(get(&ini, "s", "colon").as_deref(), Some("a=b"));
     }
 
     #[test]
     fn blank_line_ends_a_value_and_empty_values_count_as_unset_for_defaults() {
-        let ini = parse("[s]\na = 1\n\n  # indented comment\nb =\n").unwrap();
-        assert_eq!(ini.get("s", "a").as_deref(), Some("1"));
-        assert_eq!(ini.get("s", "b").as_deref(), Some(""));
-        assert_eq!(ini.get_or("s", "b", "dflt"), "dflt");
+        let ini = parse("[s]\na = 1\n\n# comment\nb =\n").unwrap();
+        assert_eq!(get(&ini, "s", "a").as_deref(), Some("1"));
+        assert_eq!(get(&ini, "s", "b").as_deref(), Some(""));
+        assert_eq!(ini.get_or("s", "b", "dflt").unwrap(), "dflt");
     }
 
     #[test]
@@ -259,8 +418,8 @@ pipeline = catch_errors
     fn merge_lets_later_files_win() {
         let mut a = parse("[DEFAULT]\nbind_port = 9292\nbind_host = ::\n").unwrap();
         a.merge(parse("[DEFAULT]\nbind_port = 9393\n").unwrap());
-        assert_eq!(a.get("DEFAULT", "bind_port").as_deref(), Some("9393"));
-        assert_eq!(a.get("DEFAULT", "bind_host").as_deref(), Some("::"));
+        assert_eq!(get(&a, "DEFAULT", "bind_port").as_deref(), Some("9393"));
+        assert_eq!(get(&a, "DEFAULT", "bind_host").as_deref(), Some("::"));
     }
 
     #[test]
@@ -281,8 +440,11 @@ pipeline = catch_errors
         tree.write("/etc/broken.conf", "[DEFAULT\n");
         let root = tree.root();
         let ini = load(&root, "/etc/glance/glance-api.conf").unwrap();
-        assert_eq!(ini.get("DEFAULT", "bind_port").as_deref(), Some("9999"));
-        assert_eq!(ini.get("DEFAULT", "bind_host").as_deref(), Some("10.0.0.2"));
+        assert_eq!(get(&ini, "DEFAULT", "bind_port").as_deref(), Some("9999"));
+        assert_eq!(
+            get(&ini, "DEFAULT", "bind_host").as_deref(),
+            Some("10.0.0.2")
+        );
         assert_eq!(load(&root, "/etc/missing.conf").unwrap(), Ini::default());
         let err = load(&root, "/etc/broken.conf").unwrap_err();
         assert!(

@@ -1,7 +1,9 @@
 //! Client options from a MySQL/MariaDB option file (`my.cnf` format), as the
 //! `mysql`/`mariadb` clients read them with `--defaults-file`: the `[client]`,
 //! `[client-server]`, `[client-mariadb]`, `[mysql]` and `[mariadb-client]` groups,
-//! later lines winning, `!include FILE` and `!includedir DIR` (`*.cnf`, sorted).
+//! later lines winning, `!include FILE` and `!includedir DIR` (`*.cnf`, sorted), each
+//! line read as the clients read it (comments, quotes and backslash escapes, in quoted
+//! and unquoted values alike: see [`parse`]).
 //! The service checks read the checked system's standard option files the same way (in
 //! its root), and also take the server's own socket from `[mysqld]`.
 
@@ -193,7 +195,13 @@ fn apply(
 ) -> Result<(), String> {
     match key {
         "user" => opts.user = value,
-        "password" => opts.password = value,
+        "password" => {
+            // Known at once: a later line or file may fail and be quoted.
+            if let Some(pw) = &value {
+                crate::secrets::remember(pw);
+            }
+            opts.password = value
+        }
         "host" => opts.host = value,
         "socket" => opts.socket = value,
         "port" => {
@@ -284,9 +292,13 @@ pub fn parse(text: &str) -> Vec<Line> {
                 .to_ascii_lowercase();
             continue;
         }
+        // As the clients read a line (mysys' search_default_file): a '#' outside quotes
+        // ends it, the key ends at the first '=', the value is trimmed, unquoted when it
+        // starts and ends with the same quote, and its backslash escapes read.
+        let line = remove_end_comment(line);
         let (key, value) = match line.split_once('=') {
-            Some((k, v)) => (k, Some(unquote(v.trim()))),
-            None => (strip_comment(line), None),
+            Some((k, v)) => (k, Some(option_value(v))),
+            None => (line, None),
         };
         let key = key.trim().to_ascii_lowercase().replace('-', "_");
         let key = key.strip_prefix("loose_").unwrap_or(&key).to_string();
@@ -299,41 +311,60 @@ pub fn parse(text: &str) -> Vec<Line> {
     out
 }
 
-/// A value: quoted ('...' or "...", with backslash escapes) up to its closing
-/// quote, else everything before a `#` comment, trimmed.
-fn unquote(value: &str) -> String {
-    let mut chars = value.chars();
-    let quote = match chars.next() {
-        Some(q @ ('"' | '\'')) => q,
-        _ => return strip_comment(value).trim_end().to_string(),
-    };
-    let mut out = String::new();
+/// The line up to a `#` that is outside quotes (a quote inside quotes may be escaped
+/// with a backslash), as mysys' `remove_end_comment` cuts it.
+fn remove_end_comment(line: &str) -> &str {
+    let mut quote: Option<char> = None;
     let mut escaped = false;
-    for c in chars {
-        if escaped {
-            out.push(match c {
-                'n' => '\n',
-                't' => '\t',
-                'r' => '\r',
-                'b' => '\u{8}',
-                's' => ' ',
-                other => other,
-            });
-            escaped = false;
-        } else if c == '\\' {
-            escaped = true;
-        } else if c == quote {
-            return out;
-        } else {
-            out.push(c);
+    for (at, c) in line.char_indices() {
+        if (c == '\'' || c == '"') && !escaped {
+            match quote {
+                None => quote = Some(c),
+                Some(q) if q == c => quote = None,
+                Some(_) => {}
+            }
         }
+        if quote.is_none() && c == '#' {
+            return &line[..at];
+        }
+        escaped = quote.is_some() && c == '\\' && !escaped;
     }
-    // No closing quote: the clients take the text as it stands.
-    value.to_string()
+    line
 }
 
-fn strip_comment(text: &str) -> &str {
-    text.split('#').next().unwrap_or("")
+/// An option's value as the clients read it: trimmed; one pair of quotes stripped when
+/// the value (two characters or more) starts and ends with the same one; then, quoted
+/// or not, `\n` `\t` `\r` `\b` `\s` (a space) `\"` `\'` `\\` read as what they
+/// stand for, any other backslash kept with what follows it, and a last backslash kept.
+fn option_value(raw: &str) -> String {
+    let value = raw.trim_matches(|c: char| c.is_ascii_whitespace() || c == '\u{b}');
+    let bytes = value.as_bytes();
+    let value = match bytes {
+        [first @ (b'"' | b'\''), .., last] if first == last => &value[1..value.len() - 1],
+        _ => value,
+    };
+    let mut out = String::with_capacity(value.len());
+    let mut chars = value.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' || chars.peek().is_none() {
+            out.push(c);
+            continue;
+        }
+        let next = chars.next().unwrap_or_default();
+        match next {
+            'n' => out.push('\n'),
+            't' => out.push('\t'),
+            'r' => out.push('\r'),
+            'b' => out.push('\u{8}'),
+            's' => out.push(' '),
+            '"' | '\'' | '\\' => out.push(next),
+            other => {
+                out.push('\\');
+                out.push(other);
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

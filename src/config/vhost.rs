@@ -1,20 +1,30 @@
 //! Apache vhost files (`/etc/httpd/conf.d/10-<name>_wsgi.conf`) → the URL TripleO's
 //! `get_url_from_vhost` curls: `PROTO://SERVERNAME:PORT/ALIAS`, where PROTO is https iff
-//! `SSLEngine on`, PORT comes from the first `<VirtualHost *:PORT>` / `<VirtualHost
-//! ADDR:PORT>`, and ALIAS is the path of the first `WSGIScriptAlias` with a `/` appended
-//! (none when it is `/` or already ends in `/`; `/` when there is no alias).
+//! `SSLEngine on`, PORT comes from the `<VirtualHost *:PORT>` / `<VirtualHost ADDR:PORT>`
+//! line, and ALIAS is the path of the first `WSGIScriptAlias` with a `/` appended (none
+//! when it is `/` or already ends in `/`; `/` when there is no alias).
+//!
+//! A file may hold several `<VirtualHost>` blocks (a plain one redirecting to an SSL one,
+//! one per address...). Each directive belongs to its block, as Apache reads it, and the
+//! block checked is the one the script's URL means: the block serving the WSGI
+//! application (the first with a `WSGIScriptAlias`), else the first block. The URL is
+//! made from that block's directives only. A `ServerName` outside every block is the
+//! server's own, which a `<VirtualHost *:PORT>` without one takes (as `apache2 -S`
+//! shows); a block on a specific address without one is reached on that address.
+//! `Listen` directives are outside blocks (ironic-pxe's iPXE vhost: [`listen_port`]).
 //!
 //! Differences from the awk/grep/sed original, all where it produced a broken URL:
 //! directive names are matched case-insensitively and only as directives (never inside
-//! comments or other words); the first of repeated directives is used (awk printed all
-//! of them, one per line); a ServerName given as `scheme://name:port` is reduced to the
-//! name; without a ServerName the vhost's own address is used when it is not `*`.
+//! comments or other words); lines ending in `\` continue on the next; of repeated
+//! directives in a block the first is used (awk printed all of them, one per line, and
+//! mixed the blocks); a ServerName given as `scheme://name:port` is reduced to the name.
 
-/// The directives of a vhost file that make up its URL.
+/// The directives of one `<VirtualHost>` block that make up its URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Vhost {
+    /// The block's own ServerName, else (for a `*` address) the server's.
     pub server_name: Option<String>,
-    /// The address of the first `<VirtualHost ADDR:PORT>` (`*` for any).
+    /// The address of the block's first `ADDR:PORT` (`*` for any).
     pub address: String,
     pub port: u16,
     pub ssl: bool,
@@ -46,50 +56,133 @@ impl Vhost {
     }
 }
 
-/// Parse the directives of a vhost file.
-pub fn parse(text: &str) -> Result<Vhost, String> {
-    let mut server_name = None;
-    let mut ssl = None;
-    let mut wsgi_alias = None;
-    let mut listen: Option<(String, u16)> = None;
+/// Everything a vhost file says that the checks use.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VhostFile {
+    /// `ServerName` outside every block.
+    pub server_name: Option<String>,
+    /// Every `Listen` argument (`8088`, `172.17.0.5:8088`), in order.
+    pub listens: Vec<String>,
+    /// The blocks in file order, each with its own directives only (no inherited name).
+    pub blocks: Vec<Vhost>,
+}
+
+impl VhostFile {
+    /// The block the check uses (see the module documentation), with the server's
+    /// ServerName for a `*` block that has none.
+    pub fn checked(&self) -> Result<Vhost, String> {
+        let block = self
+            .blocks
+            .iter()
+            .find(|b| b.wsgi_alias.is_some())
+            .or(self.blocks.first())
+            .ok_or("no <VirtualHost ADDR:PORT> section")?;
+        let mut block = block.clone();
+        if block.server_name.is_none() && matches!(block.address.as_str(), "*" | "_default_") {
+            block.server_name = self.server_name.clone();
+        }
+        Ok(block)
+    }
+}
+
+/// The file's logical lines with their line numbers: a line ending in `\` continues
+/// on the next, as Apache reads configuration files.
+fn logical_lines(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut current: Option<(usize, String)> = None;
     for (index, line) in text.lines().enumerate() {
-        let Some((directive, args)) = directive(line) else {
+        let (start, mut joined) = current.take().unwrap_or((index + 1, String::new()));
+        match line.strip_suffix('\\') {
+            Some(head) => {
+                joined.push_str(head);
+                current = Some((start, joined));
+            }
+            None => {
+                joined.push_str(line);
+                out.push((start, joined));
+            }
+        }
+    }
+    out.extend(current);
+    out
+}
+
+/// Parse a vhost file: its blocks, and the directives outside them.
+pub fn parse_file(text: &str) -> Result<VhostFile, String> {
+    let mut file = VhostFile::default();
+    // The block being read: its address, port and directives so far.
+    let mut open: Option<Vhost> = None;
+    let mut ssl: Option<bool> = None;
+    for (lineno, line) in logical_lines(text) {
+        let Some((directive, args)) = directive(&line) else {
             continue;
         };
-        match directive.to_ascii_lowercase().as_str() {
-            "<virtualhost" if listen.is_none() => {
+        match (directive.to_ascii_lowercase().as_str(), open.as_mut()) {
+            ("<virtualhost", None) => {
                 let addresses = args.strip_suffix('>').ok_or_else(|| {
                     format!(
-                        "line {}: <VirtualHost without closing '>': {:?}",
-                        index + 1,
+                        "line {lineno}: <VirtualHost without closing '>': {:?}",
                         line.trim()
                     )
                 })?;
                 let first = addresses.split_whitespace().next().unwrap_or("");
-                listen = Some(
-                    split_address_port(first).map_err(|e| format!("line {}: {e}", index + 1))?,
-                );
+                let (address, port) =
+                    split_address_port(first).map_err(|e| format!("line {lineno}: {e}"))?;
+                open = Some(Vhost {
+                    server_name: None,
+                    address,
+                    port,
+                    ssl: false,
+                    wsgi_alias: None,
+                });
+                ssl = None;
             }
-            "servername" if server_name.is_none() => {
-                server_name = first_arg(args).map(str::to_string)
+            ("<virtualhost", Some(_)) => {
+                return Err(format!(
+                    "line {lineno}: <VirtualHost inside a <VirtualHost>"
+                ))
             }
-            "sslengine" if ssl.is_none() => {
+            ("</virtualhost", Some(_)) => {
+                let mut block = open.take().expect("a block is open");
+                block.ssl = ssl.unwrap_or(false);
+                file.blocks.push(block);
+            }
+            ("</virtualhost", None) => {
+                return Err(format!(
+                    "line {lineno}: </VirtualHost> without <VirtualHost>"
+                ))
+            }
+            ("servername", Some(block)) if block.server_name.is_none() => {
+                block.server_name = first_arg(args).map(str::to_string)
+            }
+            ("servername", None) if file.server_name.is_none() => {
+                file.server_name = first_arg(args).map(str::to_string)
+            }
+            ("sslengine", Some(_)) if ssl.is_none() => {
                 ssl = Some(first_arg(args).is_some_and(|v| v.eq_ignore_ascii_case("on")))
             }
-            "wsgiscriptalias" if wsgi_alias.is_none() => {
-                wsgi_alias = first_arg(args).map(str::to_string)
+            ("wsgiscriptalias", Some(block)) if block.wsgi_alias.is_none() => {
+                block.wsgi_alias = first_arg(args).map(str::to_string)
+            }
+            ("listen", _) => {
+                let value = first_arg(args)
+                    .ok_or_else(|| format!("line {lineno}: a Listen directive without a port"))?;
+                file.listens.push(value.to_string());
             }
             _ => {}
         }
     }
-    let (address, port) = listen.ok_or("no <VirtualHost ADDR:PORT> section")?;
-    Ok(Vhost {
-        server_name,
-        address,
-        port,
-        ssl: ssl.unwrap_or(false),
-        wsgi_alias,
-    })
+    if let Some(mut block) = open {
+        // Apache refuses an unclosed block; the scripts read it all the same.
+        block.ssl = ssl.unwrap_or(false);
+        file.blocks.push(block);
+    }
+    Ok(file)
+}
+
+/// The directives of the block a check uses (see the module documentation).
+pub fn parse(text: &str) -> Result<Vhost, String> {
+    parse_file(text)?.checked()
 }
 
 /// The URL of a vhost file's text (parse + [`Vhost::url`]).
@@ -99,16 +192,10 @@ pub fn url_from_vhost(text: &str) -> Result<String, String> {
 
 /// The port of the first `Listen [ADDR:]PORT` directive (ironic-pxe's iPXE vhost).
 pub fn listen_port(text: &str) -> Result<u16, String> {
-    for line in text.lines() {
-        if let Some((d, args)) = directive(line) {
-            if d.eq_ignore_ascii_case("listen") {
-                let value = first_arg(args).ok_or("a Listen directive without a port")?;
-                let port_text = value.rsplit(':').next().unwrap_or(value);
-                return parse_port(port_text);
-            }
-        }
-    }
-    Err("no Listen directive".into())
+    let file = parse_file(text)?;
+    let value = file.listens.first().ok_or("no Listen directive")?;
+    let port_text = value.rsplit(':').next().unwrap_or(value);
+    parse_port(port_text)
 }
 
 /// A line's directive name and the rest, or None for blank and comment lines.
@@ -266,6 +353,51 @@ mod tests {
             .unwrap_err()
             .contains("ServerName"));
         assert!(url_from_vhost("").is_err());
+    }
+
+    #[test]
+    fn several_blocks_each_with_its_own_directives() {
+        // A plain block redirecting to the SSL one that serves the application.
+        let text = "Listen 8080\nServerName global.example\n\
+                    <VirtualHost *:8080>\n  ServerName redirect.example\n  Redirect / https://api.example:13000/\n</VirtualHost>\n\
+                    <VirtualHost 172.17.1.10:13000>\n  ServerName api.example\n  SSLEngine on\n  WSGIScriptAlias /identity \"/x\"\n</VirtualHost>\n";
+        assert_eq!(
+            url_from_vhost(text).unwrap(),
+            "https://api.example:13000/identity/"
+        );
+        let file = parse_file(text).unwrap();
+        assert_eq!(file.blocks.len(), 2);
+        assert_eq!(
+            (
+                file.blocks[0].port,
+                file.blocks[0].ssl,
+                file.blocks[0].wsgi_alias.as_deref()
+            ),
+            (8080, false, None)
+        );
+        assert_eq!(file.server_name.as_deref(), Some("global.example"));
+        assert_eq!(file.listens, ["8080"]);
+        // No block with an alias: the first; a '*' block without a name takes the server's.
+        let text =
+            "ServerName global.example\n<VirtualHost *:80>\n  SSLEngine on\n</VirtualHost>\n\
+                    <VirtualHost *:81>\n  ServerName other\n</VirtualHost>\n";
+        assert_eq!(url_from_vhost(text).unwrap(), "https://global.example:80/");
+        // SSLEngine of another block does not leak into the checked one.
+        let text = "<VirtualHost *:443>\nServerName a\nSSLEngine on\n</VirtualHost>\n\
+                    <VirtualHost *:80>\nServerName b\nWSGIScriptAlias / /x\n</VirtualHost>\n";
+        assert_eq!(url_from_vhost(text).unwrap(), "http://b:80/");
+        // Continued lines, lower-case directives.
+        let text = "<virtualhost *:8085>\n  servername \\\n    continued.example\n</virtualhost>\n";
+        assert_eq!(
+            url_from_vhost(text).unwrap(),
+            "http://continued.example:8085/"
+        );
+        assert!(parse_file("<VirtualHost *:1>\n<VirtualHost *:2>\n")
+            .unwrap_err()
+            .contains("inside"));
+        assert!(parse_file("</VirtualHost>\n")
+            .unwrap_err()
+            .contains("without"));
     }
 
     #[test]

@@ -99,6 +99,48 @@ pub fn split_host_port(text: &str) -> Result<(String, Option<u16>), String> {
     }
 }
 
+/// This host's primary IPv4 address as oslo.utils' `get_my_ipv4` finds it (the default
+/// of the `my_ip` option of nova, ironic and others): the source address the kernel
+/// would pick for a datagram to 192.0.2.0 (a UDP connect, which sends nothing); where
+/// there is no route, the first IPv4 address of the interface the default route goes
+/// out on, read from `/proc/net/route` and the interfaces' addresses; else `127.0.0.1`.
+pub fn primary_ipv4() -> String {
+    let routed = std::net::UdpSocket::bind("0.0.0.0:0").and_then(|socket| {
+        socket.connect("192.0.2.0:80")?;
+        socket.local_addr()
+    });
+    match routed {
+        Ok(local) => local.ip().to_string(),
+        Err(_) => default_route_ipv4(),
+    }
+}
+
+/// oslo.utils' fallback when no route is found: the default route's interface address.
+fn default_route_ipv4() -> String {
+    // The calling thread's network namespace: the host agent's worker has joined the
+    // container's, which `/proc/net` (the process's) would not show.
+    let routes = std::fs::read_to_string("/proc/thread-self/net/route").unwrap_or_default();
+    let interface = routes
+        .lines()
+        .skip(1)
+        .filter_map(|row| {
+            let f: Vec<&str> = row.split_whitespace().collect();
+            // Iface, Destination, Gateway, Flags, RefCnt, Use, Metric, Mask...
+            let metric: u32 = f.get(6)?.parse().ok()?;
+            (f.get(1) == Some(&"00000000") && f.get(7) == Some(&"00000000"))
+                .then(|| (metric, f[0].to_string()))
+        })
+        .min()
+        .map(|(_, name)| name);
+    let address = interface.and_then(|name| {
+        nix::ifaddrs::getifaddrs().ok()?.find_map(|ifa| {
+            let ip = ifa.address?.as_sockaddr_in()?.ip();
+            (ifa.interface_name == name).then(|| ip.to_string())
+        })
+    });
+    address.unwrap_or_else(|| "127.0.0.1".to_string())
+}
+
 /// A connected stream whose reads and writes time out at the check's deadline.
 pub enum Conn {
     Tcp(TcpStream),
@@ -178,43 +220,87 @@ pub fn connect(ep: &Endpoint, ctx: &Context) -> Result<Connection, String> {
                 deadline,
             })
         }
-        Endpoint::Unix(path) => connect_unix(path, ctx)
-            .map(|s| Connection {
+        Endpoint::Unix(path) => {
+            // On a container's system the socket file is found inside its root and reached
+            // by its descriptor, so the host never resolves the container's path itself.
+            let root = &ctx.system.given;
+            let socket_file = if root.is_host() {
+                None
+            } else {
+                Some(
+                    root.open_path(path)
+                        .map_err(|e| format!("connect to unix:{path}: {}", io_reason(&e)))?,
+                )
+            };
+            let reached = match &socket_file {
+                Some(file) => crate::system::root::fd_path(file),
+                None => std::path::PathBuf::from(path),
+            };
+            let addr = nix::sys::socket::UnixAddr::new(reached.as_path())
+                .map_err(|e| format!("unix socket path {path}: {e}"))?;
+            connect_unix(&addr, &ep.to_string(), ctx).map(|s| Connection {
                 conn: Conn::Unix(s),
                 peer: None,
                 deadline,
             })
-            .map_err(|e| format!("connect to unix:{path}: {}", io_reason(&e))),
+        }
         Endpoint::Abstract(name) => {
-            use std::os::linux::net::SocketAddrExt;
-            let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())
-                .map_err(|e| format!("abstract socket name @{name}: {}", io_reason(&e)))?;
-            UnixStream::connect_addr(&addr)
-                .map(|s| Connection {
-                    conn: Conn::Unix(s),
-                    peer: None,
-                    deadline,
-                })
-                .map_err(|e| format!("connect to @{name}: {}", io_reason(&e)))
+            let addr = nix::sys::socket::UnixAddr::new_abstract(name.as_bytes())
+                .map_err(|e| format!("abstract socket name @{name}: {e}"))?;
+            connect_unix(&addr, &ep.to_string(), ctx).map(|s| Connection {
+                conn: Conn::Unix(s),
+                peer: None,
+                deadline,
+            })
         }
     }
 }
 
-/// Connect to the unix socket at `path` of the checked system: as given on this machine,
-/// or through its root (the socket file found inside it, then reached by its descriptor, so
-/// the host never resolves the container's path itself).
-fn connect_unix(path: &str, ctx: &Context) -> io::Result<UnixStream> {
-    let root = &ctx.system.given;
-    if root.is_host() {
-        return UnixStream::connect(path);
+/// Connect a unix stream socket within the deadline. A unix connect blocks while the
+/// listener's backlog is full (a server that stopped accepting), with no timeout but
+/// the socket's send timeout: that is armed from the deadline first, and a connect it
+/// cuts short says so.
+fn connect_unix(
+    addr: &nix::sys::socket::UnixAddr,
+    shown: &str,
+    ctx: &Context,
+) -> Result<UnixStream, String> {
+    use nix::errno::Errno;
+    use nix::sys::socket::{self, sockopt, AddressFamily, SockFlag, SockType};
+    let left = ctx.deadline.remaining(&format!("connecting to {shown}"))?;
+    let fail = |e: Errno| format!("connect to {shown}: {}", io_reason(&io::Error::from(e)));
+    let fd = socket::socket(
+        AddressFamily::Unix,
+        SockType::Stream,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .map_err(fail)?;
+    let timeout = nix::sys::time::TimeVal::new(
+        left.as_secs().min(i64::MAX as u64) as i64,
+        left.subsec_micros().max(1) as _,
+    );
+    socket::setsockopt(&fd, sockopt::SendTimeout, &timeout).map_err(fail)?;
+    ctx.trace(format_args!("connecting to {shown}"));
+    loop {
+        use std::os::fd::AsRawFd;
+        match socket::connect(fd.as_raw_fd(), addr) {
+            Ok(()) => return Ok(UnixStream::from(fd)),
+            Err(Errno::EINTR) if !ctx.deadline.expired() => continue,
+            Err(Errno::EAGAIN | Errno::EINPROGRESS | Errno::ETIMEDOUT | Errno::EINTR) => {
+                return Err(format!(
+                    "timed out after {:.1}s connecting to {shown} (its listen backlog is full: the server does not accept)",
+                    ctx.deadline.budget().as_secs_f64()
+                ))
+            }
+            Err(e) => return Err(fail(e)),
+        }
     }
-    let socket_file = root.open_path(path)?;
-    UnixStream::connect(crate::system::root::fd_path(&socket_file))
 }
 
 /// Connect to the first of `addrs` that accepts within the deadline (`what` names
-/// them all in errors, e.g. `host:port`); returns the stream (Nagle off) and the
-/// address it reached.
+/// them all in errors, e.g. `host:port`), each address with its share of the time left;
+/// returns the stream (Nagle off) and the address it reached.
 pub fn connect_addrs(
     addrs: &[SocketAddr],
     what: &str,
@@ -223,8 +309,11 @@ pub fn connect_addrs(
     // Report the first failure (the address the hosts file lists first, usually
     // IPv4): for `localhost` a refused 127.0.0.1 says more than an unroutable ::1.
     let mut failures: Vec<String> = Vec::new();
-    for &addr in addrs {
-        let left = ctx.deadline.remaining(&format!("connecting to {what}"))?;
+    for (index, &addr) in addrs.iter().enumerate() {
+        // Each address gets its share of the time left, so one that never answers (a
+        // dropped SYN) cannot starve the next: with k still to try, 1/k of it.
+        let left = ctx.deadline.remaining(&format!("connecting to {what}"))?
+            / (addrs.len() - index) as u32;
         ctx.trace(format_args!("connecting to {addr}"));
         match TcpStream::connect_timeout(&addr, left) {
             Ok(s) => {

@@ -2,13 +2,15 @@
 //! cannot load: IP literals never touch a resolver; names come from /etc/hosts (the
 //! checked system's: a container's own, seen from the host agent).
 //! DNS over UDP to the servers in /etc/resolv.conf (see [`dns`]) is the fallback
-//! for names the hosts file does not know.
+//! for names the hosts file does not know. An IPv6 literal may carry a zone
+//! (`fe80::1%eth0`, `fe80::1%2`), which becomes the address's scope id, as curl and
+//! `getaddrinfo` take it.
 
 pub mod dns;
 
 use crate::context::Context;
 use crate::system::System;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
 
 /// Resolve `host` to socket addresses on `port`: an IP literal as is, else /etc/hosts,
 /// else DNS (UDP to the nameservers in /etc/resolv.conf) within the deadline.
@@ -16,6 +18,9 @@ pub fn resolve(host: &str, port: u16, ctx: &Context) -> Result<Vec<SocketAddr>, 
     let host = host.trim_start_matches('[').trim_end_matches(']');
     if let Ok(ip) = host.parse::<IpAddr>() {
         return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    if let Some(addr) = zoned_ipv6(host, port)? {
+        return Ok(vec![addr]);
     }
     let sys = &ctx.system;
     let read = |path: &str| {
@@ -46,6 +51,24 @@ pub fn resolve(host: &str, port: u16, ctx: &Context) -> Result<Vec<SocketAddr>, 
         .into_iter()
         .map(|ip| SocketAddr::new(ip, port))
         .collect())
+}
+
+/// `ADDR%ZONE` as a socket address whose scope id is the zone: an interface name
+/// (its index) or an index. `None` when `host` is no IPv6 literal with a zone.
+pub fn zoned_ipv6(host: &str, port: u16) -> Result<Option<SocketAddr>, String> {
+    let Some((addr, zone)) = host.split_once('%') else {
+        return Ok(None);
+    };
+    let Ok(ip) = addr.parse::<Ipv6Addr>() else {
+        return Ok(None);
+    };
+    let scope = match zone.parse::<u32>() {
+        Ok(index) => index,
+        Err(_) if zone.is_empty() => return Err(format!("empty zone in {host:?}")),
+        Err(_) => nix::net::if_::if_nametoindex(zone)
+            .map_err(|_| format!("{host:?}: no network interface {zone:?}"))?,
+    };
+    Ok(Some(SocketAddr::V6(SocketAddrV6::new(ip, port, 0, scope))))
 }
 
 fn hosts_path(sys: &System) -> String {
@@ -90,5 +113,23 @@ mod tests {
         assert_eq!(lookup_hosts(text, "localhost").len(), 2);
         assert!(lookup_hosts(text, "ctl.other").is_empty());
         assert!(lookup_hosts(text, "10.0.0.1").is_empty());
+    }
+
+    #[test]
+    fn zones_become_scope_ids() {
+        let lo = nix::net::if_::if_nametoindex("lo").unwrap();
+        let SocketAddr::V6(a) = zoned_ipv6("fe80::1%lo", 80).unwrap().unwrap() else {
+            panic!("not v6")
+        };
+        assert_eq!((a.scope_id(), a.port()), (lo, 80));
+        let SocketAddr::V6(a) = zoned_ipv6("fe80::1%7", 80).unwrap().unwrap() else {
+            panic!("not v6")
+        };
+        assert_eq!(a.scope_id(), 7);
+        assert!(zoned_ipv6("fe80::1%no-such-if0", 80)
+            .unwrap_err()
+            .contains("no network interface"));
+        assert_eq!(zoned_ipv6("fe80::1", 80).unwrap(), None);
+        assert_eq!(zoned_ipv6("host%x", 80).unwrap(), None);
     }
 }

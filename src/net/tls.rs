@@ -5,15 +5,27 @@
 //! kolla's and TripleO's checks use) while the handshake signatures still are. With a
 //! CA file the chain and name are verified against that CA. A client certificate and
 //! key can be presented to services that require one. SNI is sent for DNS names only.
+//!
+//! Without verification any certificate `curl -k` accepts is accepted, X.509 v1 ones
+//! included (no extensions: what `openssl x509 -req` makes without an extension file),
+//! for the server and as our own client certificate. webpki, behind rustls, parses only
+//! v3 certificates, so where nothing is verified the certificate is not handed to it:
+//! the key that signs the handshake is read from the certificate's
+//! SubjectPublicKeyInfo ([`certificate_spki`]) and the signature checked with the same
+//! algorithms rustls uses. That walk over the certificate's outer DER structure is ours:
+//! a crate for it (x509-cert, x509-parser) would bring a whole ASN.1 library into the
+//! binary for three nested headers, and it is parsing, not cryptography.
 
 use super::{Connection, Endpoint};
 use crate::context::Context;
 use crate::system::{Root, System};
 use crate::util::io_reason;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::crypto::{ring, CryptoProvider};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::sign::{CertifiedKey, SingleCertAndKey};
 use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme, StreamOwned};
 use std::io::{self, Read, Write};
 use std::sync::Arc;
@@ -78,30 +90,25 @@ pub fn client_config(opts: &TlsOptions, sys: &System) -> Result<Arc<ClientConfig
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider())))
     };
+    // Our own pair check instead of rustls' (see `client_identity`): rustls would parse
+    // the certificate with webpki, which refuses X.509 v1.
     let config = match client_identity(opts, &sys.given)? {
-        Some(id) => builder
-            .with_client_auth_cert(id.chain, id.key)
-            .map_err(|e| format!("client certificate: {e}"))?,
+        Some(certified) => builder.with_client_cert_resolver(Arc::new(SingleCertAndKey::from(
+            Arc::unwrap_or_clone(certified),
+        ))),
         None => builder.with_no_client_auth(),
     };
     Ok(Arc::new(config))
 }
 
-/// A client certificate chain and its private key, as read from their files.
-pub(crate) struct ClientIdentity {
-    pub chain: Vec<CertificateDer<'static>>,
-    pub key: PrivateKeyDer<'static>,
-    /// The key file's PEM text, for clients that take the key in their own type (ureq).
-    pub key_pem: Vec<u8>,
-}
-
 /// The client certificate chain and key of `opts`, if any, read under `root` and checked
-/// to belong together (rustls compares the key with the certificate's public key), so a
-/// wrong pair is a one-line error before anything is connected.
+/// to belong together (the key's public half against the certificate's, whatever the
+/// certificate's X.509 version), so a wrong pair is a one-line error before anything is
+/// connected.
 pub(crate) fn client_identity(
     opts: &TlsOptions,
     root: &Root,
-) -> Result<Option<ClientIdentity>, String> {
+) -> Result<Option<Arc<CertifiedKey>>, String> {
     let (cert, key) = match (&opts.client_cert, &opts.client_key) {
         (Some(cert), key) => (cert, key.as_deref().unwrap_or(cert)),
         (None, Some(_)) => {
@@ -122,13 +129,20 @@ pub(crate) fn client_identity(
             pem_reason(e)
         )
     })?;
-    rustls::sign::CertifiedKey::from_der(chain.clone(), key_der.clone_key(), &provider())
-        .map_err(|e| format!("client certificate {cert} with key {key}: {e}"))?;
-    Ok(Some(ClientIdentity {
-        chain,
-        key: key_der,
-        key_pem,
-    }))
+    let signing_key = provider()
+        .key_provider
+        .load_private_key(key_der)
+        .map_err(|e| format!("client key {key}: {e}"))?;
+    let cert_spki = certificate_spki(chain[0].as_ref())
+        .ok_or_else(|| format!("client certificate {cert}: not a DER X.509 certificate"))?;
+    if let Some(key_spki) = signing_key.public_key() {
+        if key_spki.as_ref() != cert_spki {
+            return Err(format!(
+                "client certificate {cert} does not belong to the key {key}"
+            ));
+        }
+    }
+    Ok(Some(Arc::new(CertifiedKey::new(chain, signing_key))))
 }
 
 /// The PEM certificates in `path` under `root`; none, or an unreadable file, is an error
@@ -164,6 +178,8 @@ pub fn connect(
     config: Arc<ClientConfig>,
 ) -> Result<TlsStream, String> {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
+    // An IPv6 zone names an interface of this host, not the server.
+    let bare = bare.split('%').next().unwrap_or(bare);
     // An IP literal gives an IpAddress name, for which rustls sends no SNI.
     let name = ServerName::try_from(bare.to_string())
         .map_err(|_| format!("{host:?} is not a valid TLS server name"))?;
@@ -274,9 +290,9 @@ impl ServerCertVerifier for ChainOnly {
     }
 }
 
-/// Accepts any certificate (like `curl -k`) but still checks that the handshake was
-/// signed by the key in the presented certificate, so the session is at least bound
-/// to whoever holds that key.
+/// Accepts any certificate (like `curl -k`): any version, expired, for any name,
+/// self-signed; but still checks that the handshake was signed by the key in the
+/// presented certificate, so the session is at least bound to whoever holds that key.
 #[derive(Debug)]
 struct AcceptAnyCertificate(Arc<CryptoProvider>);
 
@@ -298,7 +314,7 @@ impl ServerCertVerifier for AcceptAnyCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
+        verify_with_certificate_key(
             message,
             cert,
             dss,
@@ -312,7 +328,22 @@ impl ServerCertVerifier for AcceptAnyCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
+        // TLS 1.3 signs with these schemes only (RFC 8446 section 4.2.3): no PKCS#1 v1.5, no SHA-1.
+        use SignatureScheme::*;
+        if !matches!(
+            dss.scheme,
+            ECDSA_NISTP256_SHA256
+                | ECDSA_NISTP384_SHA384
+                | ECDSA_NISTP521_SHA512
+                | RSA_PSS_SHA256
+                | RSA_PSS_SHA384
+                | RSA_PSS_SHA512
+                | ED25519
+                | ED448
+        ) {
+            return Err(rustls::PeerMisbehaved::SignedHandshakeWithUnadvertisedSigScheme.into());
+        }
+        verify_with_certificate_key(
             message,
             cert,
             dss,
@@ -322,6 +353,97 @@ impl ServerCertVerifier for AcceptAnyCertificate {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// Check a handshake signature against the public key of `cert` (any X.509 version),
+/// with the algorithms rustls has for the signature's scheme and the key's type (the
+/// same pairing of key algorithm identifier and scheme webpki makes).
+fn verify_with_certificate_key(
+    message: &[u8],
+    cert: &CertificateDer<'_>,
+    dss: &DigitallySignedStruct,
+    algorithms: &WebPkiSupportedAlgorithms,
+) -> Result<HandshakeSignatureValid, rustls::Error> {
+    use rustls::CertificateError::{BadEncoding, BadSignature};
+    let (key_algorithm, key) = certificate_spki(cert.as_ref())
+        .and_then(split_spki)
+        .ok_or(rustls::Error::InvalidCertificate(BadEncoding))?;
+    let candidates = algorithms
+        .mapping
+        .iter()
+        .find(|(scheme, _)| *scheme == dss.scheme)
+        .map(|(_, algs)| *algs)
+        .ok_or(rustls::PeerMisbehaved::SignedHandshakeWithUnadvertisedSigScheme)?;
+    let alg = candidates
+        .iter()
+        .find(|alg| alg.public_key_alg_id().as_ref() == key_algorithm)
+        .ok_or_else(|| {
+            rustls::Error::General(
+                "the certificate's key does not suit the handshake's signature scheme".into(),
+            )
+        })?;
+    alg.verify_signature(key, message, dss.signature())
+        .map(|_| HandshakeSignatureValid::assertion())
+        .map_err(|_| rustls::Error::InvalidCertificate(BadSignature))
+}
+
+/// One DER element at the start of `input` with tag `tag`: (its contents, the whole
+/// element with header, what follows). Definite lengths only, as DER has.
+fn der_element(input: &[u8], tag: u8) -> Option<(&[u8], &[u8], &[u8])> {
+    let (&first, rest) = input.split_first()?;
+    if first != tag {
+        return None;
+    }
+    let (&len_byte, rest) = rest.split_first()?;
+    let (len, rest) = match len_byte {
+        short @ 0..=0x7f => (short as usize, rest),
+        long @ 0x81..=0x84 => {
+            let count = (long & 0x7f) as usize;
+            let bytes = rest.get(..count)?;
+            let len = bytes.iter().fold(0usize, |acc, b| (acc << 8) | *b as usize);
+            (len, &rest[count..])
+        }
+        _ => return None,
+    };
+    let contents = rest.get(..len)?;
+    let header = input.len() - rest.len();
+    Some((contents, &input[..header + len], &rest[len..]))
+}
+
+/// Skip one DER element, whatever its tag.
+fn der_skip(input: &[u8]) -> Option<&[u8]> {
+    let tag = *input.first()?;
+    der_element(input, tag).map(|(_, _, rest)| rest)
+}
+
+const SEQUENCE: u8 = 0x30;
+
+/// The SubjectPublicKeyInfo (whole DER element) of a DER certificate of any X.509
+/// version: Certificate → tbsCertificate → [version], serialNumber, signature, issuer,
+/// validity, subject, subjectPublicKeyInfo (RFC 5280 section 4.1).
+pub fn certificate_spki(cert: &[u8]) -> Option<&[u8]> {
+    let (certificate, _, _) = der_element(cert, SEQUENCE)?;
+    let (tbs, _, _) = der_element(certificate, SEQUENCE)?;
+    let mut fields = tbs;
+    if fields.first() == Some(&0xa0) {
+        fields = der_skip(fields)?; // [0] EXPLICIT version: absent in v1
+    }
+    for _ in 0..5 {
+        fields = der_skip(fields)?;
+    }
+    der_element(fields, SEQUENCE).map(|(_, whole, _)| whole)
+}
+
+/// A SubjectPublicKeyInfo's algorithm identifier (contents, as rustls names algorithms)
+/// and its key bits.
+fn split_spki(spki: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (contents, _, _) = der_element(spki, SEQUENCE)?;
+    let (algorithm, _, rest) = der_element(contents, SEQUENCE)?;
+    let (bits, _, _) = der_element(rest, 0x03)?;
+    match bits.split_first()? {
+        (0, key) => Some((algorithm, key)),
+        _ => None, // a key is whole bytes
     }
 }
 
@@ -406,5 +528,39 @@ impl Write for Stream {
             Stream::Plain(c) => c.flush(),
             Stream::Tls(t) => t.flush(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn der_walk_is_bounded() {
+        assert_eq!(
+            der_element(&[0x30, 0x02, 0x05, 0x00, 0xff], SEQUENCE)
+                .unwrap()
+                .0,
+            [5, 0]
+        );
+        assert_eq!(
+            der_element(&[0x30, 0x81, 0x01, 0x07], SEQUENCE).unwrap().1,
+            [0x30, 0x81, 1, 7]
+        );
+        assert!(
+            der_element(&[0x30, 0x05, 0x00], SEQUENCE).is_none(),
+            "longer than the input"
+        );
+        assert!(
+            der_element(&[0x30, 0x80], SEQUENCE).is_none(),
+            "indefinite length"
+        );
+        assert!(der_element(&[0x30, 0x85, 1, 1, 1, 1, 1], SEQUENCE).is_none());
+        assert!(
+            der_element(&[0x31, 0x00], SEQUENCE).is_none(),
+            "another tag"
+        );
+        assert!(certificate_spki(b"").is_none());
+        assert!(certificate_spki(&[0x30, 0x03, 0x30, 0x01, 0x02]).is_none());
     }
 }

@@ -18,7 +18,7 @@ pub fn render(v: &Verdict, max: usize) -> String {
     loop {
         let reason = super::one_line(&v.reason, reason_cap);
         let line = serde_json::json!({
-            "check": v.check,
+            "check": super::one_line(&v.check, 80),
             "target": target,
             "healthy": v.healthy,
             "reason": reason,

@@ -5,6 +5,12 @@
 //! `pgrep -f` sees it) or in its 15-character `comm` (as `pgrep` without `-f`, `ss -p` and `lsof`
 //! show it, e.g. `neutron-openvsw`). A [`ProcScope`] with a PID namespace keeps the processes
 //! of that namespace only (a container's, seen from the host).
+//!
+//! The checker is never the service: not this process, not what it descends from, and not
+//! another run of this binary (found by its executable, `/proc/PID/exe`, being the same file
+//! as ours: device and inode), whatever its arguments, nor what that run descends from
+//! (a shell running `healthcheck_port nova-conductor 5672` carries the pattern too). Where
+//! another user's `/proc/PID/exe` cannot be read, an identical command line still tells.
 
 use super::pattern::Pattern;
 use crate::system::ProcScope;
@@ -166,44 +172,69 @@ struct Checker<'a> {
     own_cmdline: String,
     /// The scope's own checker command lines (a container's health test, run by its engine).
     also: &'a [String],
+    /// Device and inode of our executable.
+    own_exe: Option<(u64, u64)>,
+}
+
+/// Device and inode of the executable of process `pid` (`self` for us), when readable.
+fn executable(proc_root: &Path, pid: &str) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(proc_root.join(pid).join("exe"))
+        .ok()
+        .map(|m| (m.dev(), m.ino()))
+}
+
+/// The parent of `pid`, from its status.
+fn parent_of(proc_root: &Path, pid: u32) -> Option<u32> {
+    std::fs::read(proc_root.join(pid.to_string()).join("status"))
+        .ok()
+        .and_then(|s| parse_status(&s).ok())
+        .map(|s| s.ppid)
+        .filter(|ppid| *ppid != 0)
 }
 
 impl<'a> Checker<'a> {
     fn current(proc_root: &Path, scope: &'a ProcScope) -> Checker<'a> {
         let own_pid = std::process::id();
-        let mut ancestors = Vec::new();
-        let mut pid = own_pid;
-        // Bounded walk: a pid namespace's tree is shallow, and a race cannot make us loop.
-        for _ in 0..64 {
-            let Some(status) = std::fs::read(proc_root.join(pid.to_string()).join("status"))
-                .ok()
-                .and_then(|s| parse_status(&s).ok())
-            else {
-                break;
-            };
-            if status.ppid == 0 {
-                break;
-            }
-            ancestors.push(status.ppid);
-            pid = status.ppid;
-        }
         let own_cmdline = std::fs::read(proc_root.join("self/cmdline"))
             .map(|c| join_cmdline(&c))
             .unwrap_or_default();
         Checker {
             own_pid,
-            ancestors,
+            ancestors: ancestors_of(proc_root, own_pid),
             own_cmdline,
             also: &scope.checker_cmdlines,
+            own_exe: executable(proc_root, "self"),
         }
     }
 
-    fn is_checker(&self, process: &ProcessInfo) -> bool {
+    fn is_checker(&self, process: &ProcessInfo, proc_root: &Path) -> bool {
         process.pid == self.own_pid
             || self.ancestors.contains(&process.pid)
             || process.cmdline == self.own_cmdline
             || self.also.contains(&process.cmdline)
+            || self.is_another_run(process.pid, proc_root)
     }
+
+    /// Whether `pid` runs our executable (another run of the checker).
+    fn is_another_run(&self, pid: u32, proc_root: &Path) -> bool {
+        self.own_exe.is_some() && executable(proc_root, &pid.to_string()) == self.own_exe
+    }
+}
+
+/// The ancestors of `pid`, nearest first. Bounded: a pid namespace's tree is shallow, and
+/// a race cannot make the walk loop.
+fn ancestors_of(proc_root: &Path, pid: u32) -> Vec<u32> {
+    let mut ancestors = Vec::new();
+    let mut pid = pid;
+    while ancestors.len() < 64 {
+        let Some(parent) = parent_of(proc_root, pid) else {
+            break;
+        };
+        ancestors.push(parent);
+        pid = parent;
+    }
+    ancestors
 }
 
 /// The PID namespace of process `pid`: the inode in its `ns/pid` link (`pid:[4026531836]`).
@@ -236,7 +267,7 @@ pub fn recheck(
         return None;
     }
     let (info, _) = read_process(proc_root, pid)?;
-    (!Checker::current(proc_root, scope).is_checker(&info)).then_some(info)
+    (!Checker::current(proc_root, scope).is_checker(&info, proc_root)).then_some(info)
 }
 
 /// Every live process of `scope` matching `pattern` (command line or comm), the checker
@@ -254,12 +285,21 @@ pub fn find_matching_in(
     let mut buf = vec![0u8; CMDLINE_CAP];
     // Cheap test first (cmdline, then comm); the namespace and the full record (status)
     // only for matches.
-    let mut found: Vec<ProcessInfo> = pids(proc_root)
+    let candidates: Vec<ProcessInfo> = pids(proc_root)
         .into_iter()
         .filter(|pid| matches_pattern(&proc_root.join(pid.to_string()), pattern, &mut buf))
         .filter(|pid| in_scope(proc_root, scope, *pid))
         .filter_map(|pid| read_process(proc_root, pid).map(|(info, _)| info))
-        .filter(|p| !checker.is_checker(p))
+        .collect();
+    // Other runs of the checker among the matches, and what they descend from.
+    let other_runs: Vec<u32> = candidates
+        .iter()
+        .filter(|p| checker.is_another_run(p.pid, proc_root))
+        .flat_map(|p| std::iter::once(p.pid).chain(ancestors_of(proc_root, p.pid)))
+        .collect();
+    let mut found: Vec<ProcessInfo> = candidates
+        .into_iter()
+        .filter(|p| !other_runs.contains(&p.pid) && !checker.is_checker(p, proc_root))
         .collect();
     found.sort_by_key(|p| p.pid);
     found

@@ -9,6 +9,7 @@ use crate::checks::{
     mysql, ovn, ovsdb, port, process, redis, rpc, socket, swift_recon, tcp,
 };
 use crate::context::Context;
+use crate::deadline::Deadline;
 use crate::net::Endpoint;
 use crate::verdict::{Checked, Outcome};
 
@@ -122,13 +123,33 @@ fn every(results: impl Iterator<Item = (String, Outcome)>) -> Checked {
 }
 
 /// The first healthy alternative wins; when none is, every reason is reported.
+///
+/// Each alternative gets its share of what is left of the deadline: with `k`
+/// alternatives still to try, the next one may take `1/k` of the time left (of two, the
+/// first gets half, the second the rest, at least the other half). A stalled first
+/// alternative (horizon's plain vhost accepting and never answering) therefore cannot
+/// starve the next, as it could the originals' `curl A || curl B`, each with the whole
+/// `--max-time`, under Docker's timeout.
 fn first_healthy(alternatives: &[Result<Plan, String>], deep: DeepMode, ctx: &Context) -> Checked {
     let mut failures = Vec::new();
     let mut targets = Vec::new();
-    for alternative in alternatives {
-        let checked = match alternative {
-            Ok(plan) => execute_with(plan, deep, ctx),
-            Err(e) => Checked::new("", Err(e.clone())),
+    for (index, alternative) in alternatives.iter().enumerate() {
+        let still_to_try = (alternatives.len() - index) as u32;
+        let checked = match (alternative, ctx.deadline.remaining("before trying it")) {
+            (Ok(plan), Ok(left)) => {
+                let mut share = ctx.clone();
+                share.deadline = Deadline::after(left / still_to_try);
+                ctx.trace(format_args!(
+                    "alternative {} of {}: {:.1}s of the {:.1}s left",
+                    index + 1,
+                    alternatives.len(),
+                    share.deadline.budget().as_secs_f64(),
+                    left.as_secs_f64()
+                ));
+                execute_with(plan, deep, &share)
+            }
+            (Ok(plan), Err(late)) => Checked::new("", Err(format!("{plan}: {late}"))),
+            (Err(e), _) => Checked::new("", Err(e.clone())),
         };
         if checked.outcome.is_ok() {
             return checked;

@@ -134,6 +134,36 @@ fn ini_urls_with_defaults_ipv6_conf_d_and_https_flag() {
         resolve(&tree, "nova-vnc-proxy", &[], &NOTHING).unwrap(),
         "http https://127.0.0.1:6081/"
     );
+    // Booleans as nova reads them, references as oslo.config resolves them.
+    for (spelling, proto) in [
+        ("yes", "https"),
+        ("On", "https"),
+        ("1", "https"),
+        ("off", "http"),
+    ] {
+        tree.write(
+            "/etc/nova/nova.conf",
+            &format!("[DEFAULT]\nmy_ip = 172.17.1.12\nssl_only = {spelling}\n[VNC]\nnovncproxy_host = $my_ip\nnovncproxy_port = 6082\n"),
+        );
+        assert_eq!(
+            resolve(&tree, "nova-vnc-proxy", &[], &NOTHING).unwrap(),
+            format!("http {proto}://172.17.1.12:6082/"),
+            "ssl_only = {spelling}"
+        );
+    }
+    tree.write("/etc/nova/nova.conf", "[DEFAULT]\nssl_only = maybe\n");
+    assert!(resolve(&tree, "nova-vnc-proxy", &[], &NOTHING)
+        .unwrap_err()
+        .contains("is not a boolean"));
+    tree.write(
+        "/etc/nova/nova.conf",
+        "[vnc]\nnovncproxy_host = ${unknown_option}\n",
+    );
+    let err = resolve(&tree, "nova-vnc-proxy", &[], &NOTHING).unwrap_err();
+    assert!(
+        err.contains("nova.conf") && err.contains("$unknown_option is not set"),
+        "{err}"
+    );
     tree.write("/etc/neutron/neutron.conf", "[DEFAULT]\nbind_port = many\n");
     assert!(resolve(&tree, "neutron-api", &[], &NOTHING)
         .unwrap_err()

@@ -834,3 +834,467 @@ fn caller_headers_replace_the_defaults() {
     assert_eq!(head.matches("user-agent:").count(), 1, "{head}");
     assert!(head.contains("user-agent: mine\r\n"), "{head}");
 }
+
+/// curl (as the originals run it: `-g -k -q -s -S --fail`) on `url` with `env`: its
+/// exit code.
+fn curl_exit(url: &str, extra: &[&str], env: &[(&str, &str)]) -> i32 {
+    let mut cmd = Command::new("curl");
+    cmd.args(["-g", "-k", "-q", "-s", "-S", "--fail", "-o", "/dev/null"])
+        .args(["--max-time", "5"])
+        .args(extra)
+        .arg(url);
+    for (k, _) in std::env::vars() {
+        if k.to_ascii_lowercase().ends_with("_proxy") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.envs(env.iter().copied());
+    cmd.output().expect("run curl").status.code().unwrap_or(-1)
+}
+
+#[test]
+fn interim_replies_and_folded_headers_read_as_curl_reads_them() {
+    let cases: &[(&[u8], bool, &str)] = &[
+        (
+            b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n\
+              HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 Fine\r\nContent-Length: 2\r\n\r\nok",
+            true,
+            "HTTP 200 Fine from",
+        ),
+        (
+            b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 503 Down\r\nContent-Length: 0\r\n\r\n",
+            false,
+            "HTTP 503 Down",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nX-Folded: first\r\n  second\r\n\tthird\r\nContent-Length: 0\r\n\r\n",
+            true,
+            "HTTP 200 OK from",
+        ),
+        (
+            b"HTTP/1.0 100 Continue\n\nHTTP/1.0 204 No Content\nX-A: a\n b\n\n",
+            true,
+            "HTTP 204 No Content from",
+        ),
+        (
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 404 Not Found\r\nX: a\r\n b\r\nContent-Length: 0\r\n\r\n",
+            false,
+            "HTTP 404 Not Found",
+        ),
+    ];
+    for (reply, healthy, says) in cases {
+        let reply: &'static [u8] = reply;
+        let port = serve(move |c| answer(c, reply));
+        let target = url(port, "/");
+        let curl = curl_exit(&target, &[], &[]);
+        let r = probe(&target, &[]);
+        assert_eq!(
+            curl == 0,
+            *healthy,
+            "curl on {:?}",
+            String::from_utf8_lossy(reply)
+        );
+        assert_eq!(r.healthy(), *healthy, "{r:?}");
+        assert!(r.line().contains(says), "{r:?}");
+    }
+    // An endless stream of interim replies is bounded like an endless head.
+    let endless = serve(|mut c| {
+        read_head(&mut c);
+        while c.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").is_ok() {}
+    });
+    let r = probe(&url(endless, "/"), &[]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.line().contains("reply headers longer than 16 KiB"),
+        "{r:?}"
+    );
+}
+
+/// The request heads a recording server saw, one per connection.
+fn recording_all(reply: &'static [u8]) -> (u16, Arc<Mutex<Vec<String>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let slot = Arc::clone(&seen);
+    let port = serve(move |mut c| {
+        let head = read_head(&mut c);
+        slot.lock().unwrap().push(head);
+        let _ = c.write_all(reply);
+    });
+    (port, seen)
+}
+
+fn header_of(head: &str, name: &str) -> Option<String> {
+    head.lines()
+        .find(|l| {
+            l.split_once(':')
+                .is_some_and(|(k, _)| k.eq_ignore_ascii_case(name))
+        })
+        .map(|l| l.trim_end().to_string())
+}
+
+#[test]
+fn url_credentials_are_percent_decoded_like_curl() {
+    let (port, seen) = recording_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    for userinfo in [
+        "us%40er:p%3Ass",
+        "user",
+        "us%3Aer:pw",
+        ":pw",
+        "u:",
+        "plain:pw%2Fx%zz",
+    ] {
+        let target = format!("http://{userinfo}@127.0.0.1:{port}/");
+        assert_eq!(curl_exit(&target, &[], &[]), 0, "curl on {target}");
+        let r = probe(&target, &[]);
+        assert_eq!(r.code, 0, "{r:?}");
+        let heads = seen.lock().unwrap().clone();
+        let (curl, ours) = (&heads[heads.len() - 2], &heads[heads.len() - 1]);
+        assert_eq!(
+            header_of(ours, "authorization"),
+            header_of(curl, "authorization"),
+            "{userinfo}"
+        );
+        assert!(header_of(ours, "authorization").is_some(), "{userinfo}");
+    }
+}
+
+#[test]
+fn ipv6_zone_identifiers_like_curl() {
+    let (port, seen) = {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let slot = Arc::clone(&seen);
+        let port = serve_on("[::1]:0", move |mut c| {
+            slot.lock().unwrap().push(read_head(&mut c));
+            let _ = c.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        });
+        (port, seen)
+    };
+    for target in [
+        format!("http://[::1%25lo]:{port}/"),
+        format!("http://[::1%lo]:{port}/"),
+    ] {
+        assert_eq!(curl_exit(&target, &[], &[]), 0, "curl on {target}");
+        let r = probe(&target, &[]);
+        assert_eq!(r.code, 0, "{r:?}");
+        let heads = seen.lock().unwrap().clone();
+        let (curl, ours) = (&heads[heads.len() - 2], &heads[heads.len() - 1]);
+        assert_eq!(header_of(ours, "host"), header_of(curl, "host"), "{target}");
+        assert_eq!(
+            header_of(ours, "host").unwrap(),
+            format!("Host: [::1]:{port}")
+        );
+    }
+    let r = probe(&format!("http://[::1%25nosuchif0]:{port}/"), &[]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.line().contains("no network interface"), "{r:?}");
+    let r = run(&["probe", "tcp", &format!("[::1%lo]:{port}")]);
+    assert_eq!(r.code, 0, "{r:?}");
+
+    // A link-local address on an interface named eth0, in a network namespace of its
+    // own (a veth pair): fe80::1%eth0 as curl and we reach it.
+    let script = format!(
+        r#"set -e
+ip link set lo up
+ip link add eth0 type veth peer name eth1
+ip link set eth0 up; ip link set eth1 up
+ip -6 addr add fe80::1/64 dev eth0 nodad
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET6)
+s.bind(("fe80::1", 0, 0, socket.if_nametoindex("eth0"))); s.listen(8)
+print(s.getsockname()[1], flush=True)
+while True:
+    c, _ = s.accept(); c.recv(4096)
+    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"); c.close()
+' > port &
+while [ ! -s port ]; do sleep 0.05; done
+port=$(cat port)
+for url in "http://[fe80::1%25eth0]:$port/" "http://[fe80::1%eth0]:$port/"; do
+  curl -g -sS -o /dev/null --max-time 5 "$url" && echo "curl ok" || echo "curl failed"
+  {bin} probe http "$url" || true
+done
+{bin} probe http "http://[fe80::1]:$port/" || true
+kill %1"#,
+        bin = bin()
+    );
+    let dir = TempDir::new("http-zone");
+    let out = Command::new("unshare")
+        .args(["--net", "bash", "-c", &script])
+        .current_dir(dir.path())
+        .output()
+        .expect("run unshare (util-linux)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 5, "{text}");
+    for pair in lines[..4].chunks(2) {
+        assert_eq!(pair[0], "curl ok", "{text}");
+        assert!(pair[1].starts_with("healthy: http "), "{text}");
+    }
+    // Without the zone a link-local address is not reachable (EINVAL from connect).
+    assert!(lines[4].starts_with("unhealthy: http "), "{text}");
+}
+
+#[test]
+fn no_proxy_entries_as_curl_takes_them() {
+    let (proxy, proxied) = recording_all(b"HTTP/1.1 299 Proxied\r\nContent-Length: 0\r\n\r\n");
+    let direct4 = serve(|c| answer(c, b"HTTP/1.1 200 Direct\r\nContent-Length: 0\r\n\r\n"));
+    let direct6 = serve_on("[::1]:0", |c| {
+        answer(c, b"HTTP/1.1 200 Direct\r\nContent-Length: 0\r\n\r\n")
+    });
+    let proxy_url = format!("http://127.0.0.1:{proxy}");
+    let v4 = format!("http://127.0.0.1:{direct4}/");
+    let v6 = format!("http://[::1]:{direct6}/");
+    let name = format!("http://localhost:{direct4}/");
+    // (no_proxy, target, bypassed) — curl 7.88 agrees on every row but the IPv6 CIDR
+    // ones (it compares IPv6 entries as text), checked separately below.
+    let cases: &[(&str, &str, bool)] = &[
+        ("127.0.0.0/8", &v4, true),
+        ("10.0.0.0/8", &v4, false),
+        ("127.0.0.1/32", &v4, true),
+        ("127.0.0.2/31", &v4, false),
+        ("127.0.0.0/33", &v4, false),
+        ("foo 127.0.0.1", &v4, true),
+        ("foo, 127.0.0.1", &v4, true),
+        ("127.0.0.0/8", &name, false),
+        ("localhost", &name, true),
+        (".localhost", &name, true),
+        ("LOCALHOST", &name, true),
+        ("host", &name, false),
+        ("::1", &v6, true),
+        ("127.0.0.1", &v6, false),
+        ("*", &v4, true),
+        ("*", &v6, true),
+        ("foo,*", &v4, false),
+    ];
+    for (no_proxy, target, bypassed) in cases {
+        for var in ["no_proxy", "NO_PROXY"] {
+            let env = [("http_proxy", proxy_url.as_str()), (var, no_proxy)];
+            let curl = curl_exit(target, &["-w", ""], &env);
+            let before = proxied.lock().unwrap().len();
+            let mut ours_env = env.to_vec();
+            ours_env.push(("HEALTHCHECK_USE_PROXY", "1"));
+            let r = run_env(Path::new(bin()), &["probe", "http", target], &ours_env);
+            let went_through_proxy = proxied.lock().unwrap().len() > before;
+            assert_eq!(r.code, 0, "{var}={no_proxy} {target}: {r:?}");
+            assert_eq!(
+                !went_through_proxy, *bypassed,
+                "{var}={no_proxy} {target}: {r:?}"
+            );
+            assert_eq!(
+                r.line().contains("HTTP 200 Direct"),
+                *bypassed,
+                "{var}={no_proxy} {target}: {r:?}"
+            );
+            assert_eq!(curl, 0, "curl with {var}={no_proxy} {target}");
+        }
+    }
+    // curl's own verdict on the same rows: which way it went shows in what it was
+    // answered (299 from the proxy, 200 directly).
+    let curl_bypassed = |no_proxy: &str, target: &str| {
+        let out = Command::new("curl")
+            .args([
+                "-s",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                "--max-time",
+                "5",
+                target,
+            ])
+            .env("http_proxy", &proxy_url)
+            .env("no_proxy", no_proxy)
+            .output()
+            .expect("run curl");
+        String::from_utf8_lossy(&out.stdout) == "200"
+    };
+    for (no_proxy, target, bypassed) in cases {
+        assert_eq!(
+            curl_bypassed(no_proxy, target),
+            *bypassed,
+            "curl: {no_proxy} {target}"
+        );
+    }
+    // IPv6 CIDR blocks, as curl documents them.
+    for (no_proxy, bypassed) in [("::1/128", true), ("::/0", false), ("fe80::/10", false)] {
+        let env = [
+            ("http_proxy", proxy_url.as_str()),
+            ("no_proxy", no_proxy),
+            ("HEALTHCHECK_USE_PROXY", "1"),
+        ];
+        let r = run_env(Path::new(bin()), &["probe", "http", &v6], &env);
+        assert_eq!(
+            r.line().contains("HTTP 200 Direct"),
+            bypassed,
+            "{no_proxy}: {r:?}"
+        );
+    }
+}
+
+#[test]
+fn max_time_zero_means_no_limit_of_its_own() {
+    // Answers after 1.5 s: within the default deadline, beyond a 1 s one.
+    let slow = serve(|mut c| {
+        read_head(&mut c);
+        std::thread::sleep(Duration::from_millis(1500));
+        let _ = c.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    });
+    let target = url(slow, "/");
+    let dir = TempDir::new("http-max-time-0");
+    let link = kolla_symlink(&dir);
+    for (env, args, healthy) in [
+        (vec![("HEALTHCHECK_CURL_MAX_TIME", "0")], vec![], true),
+        (vec![("HEALTHCHECK_CURL_MAX_TIME", "1")], vec![], false),
+        (vec![], vec!["--max-time", "0"], true),
+        (vec![], vec!["-m", "1"], false),
+        (vec![("HEALTHCHECK_CURL_MAX_TIME", "172800")], vec![], true),
+    ] {
+        let mut argv: Vec<&str> = args.clone();
+        argv.push(&target);
+        let r = run_env(&link, &argv, &env);
+        assert_eq!(r.healthy(), healthy, "{env:?} {args:?}: {r:?}");
+        let r = run_env(Path::new(bin()), &["probe", "http", &target], &env);
+        if args.is_empty() {
+            assert_eq!(r.healthy(), healthy, "probe with {env:?}: {r:?}");
+        }
+    }
+    // No limit of its own still means the check's deadline.
+    let silent = serve(|mut c| {
+        read_head(&mut c);
+        std::thread::sleep(Duration::from_secs(30));
+    });
+    let r = run_env(
+        &link,
+        &["--max-time", "0", &url(silent, "/")],
+        &[
+            ("HEALTHCHECK_CURL_MAX_TIME", "0"),
+            ("HEALTHCHECK_TIMEOUT", "1"),
+        ],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.line().contains("timed out after 1.0s"), "{r:?}");
+    assert!(r.elapsed < Duration::from_millis(2500), "{r:?}");
+}
+
+/// Certificates curl -k takes and webpki would not all parse: X.509 v1 (EC and RSA),
+/// expired, for another name, self-signed; made with openssl in `dir`.
+fn odd_certificates(dir: &Path) {
+    let sh = r#"set -e
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 -out ec.key 2>/dev/null
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out rsa.key 2>/dev/null
+for k in ec rsa; do
+  openssl req -new -key $k.key -subj /CN=v1$k -out v1$k.csr 2>/dev/null
+  openssl x509 -req -in v1$k.csr -signkey $k.key -days 2 -out v1$k.pem 2>/dev/null
+  openssl x509 -in v1$k.pem -noout -text | grep -q 'Version: 1 '
+done
+mkdir -p ca && touch ca/index.txt && echo 01 > ca/serial
+printf '[ca]\ndefault_ca=d\n[d]\ndir=./ca\ndatabase=$dir/index.txt\nserial=$dir/serial\nnew_certs_dir=$dir\ndefault_md=sha256\npolicy=p\nunique_subject=no\n[p]\ncommonName=supplied\n[v3]\nbasicConstraints=CA:FALSE\n' > ca.cnf
+openssl req -new -key ec.key -subj /CN=expired -out expired.csr 2>/dev/null
+openssl ca -batch -config ca.cnf -selfsign -keyfile ec.key -in expired.csr -out expired.pem \
+  -startdate 20200101000000Z -enddate 20200102000000Z -extensions v3 2>/dev/null
+openssl req -x509 -new -key ec.key -subj /CN=elsewhere.example \
+  -addext subjectAltName=DNS:elsewhere.example -days 2 -out wrongname.pem 2>/dev/null"#;
+    let made = Command::new("bash")
+        .args(["-c", sh])
+        .current_dir(dir)
+        .status()
+        .expect("run openssl");
+    assert!(
+        made.success(),
+        "making test certificates with openssl failed"
+    );
+}
+
+#[test]
+fn without_verification_any_certificate_curl_k_takes_server_or_client() {
+    let dir = TempDir::new("http-odd-certs");
+    odd_certificates(dir.path());
+    let file = |name: &str| dir.path().join(name).display().to_string();
+    let s_server = |extra: &[String]| {
+        let port = free_port();
+        let mut cmd = Command::new("openssl");
+        cmd.args(["s_server", "-quiet", "-www", "-accept"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(extra);
+        (start_peer("openssl s_server", cmd, port), port)
+    };
+    let server_certs = [
+        ("v1ec.pem", "ec.key", None),
+        ("v1rsa.pem", "rsa.key", None),
+        ("v1rsa.pem", "rsa.key", Some("-tls1_2")),
+        ("v1ec.pem", "ec.key", Some("-tls1_2")),
+        ("expired.pem", "ec.key", None),
+        ("wrongname.pem", "ec.key", None),
+    ];
+    for (cert, key, version) in server_certs {
+        let mut args = vec!["-cert".to_string(), file(cert), "-key".into(), file(key)];
+        args.extend(version.map(String::from));
+        let (_server, port) = s_server(&args);
+        let https = format!("https://127.0.0.1:{port}/");
+        assert_eq!(
+            curl_exit(&https, &[], &[]),
+            0,
+            "curl -k with {cert} {version:?}"
+        );
+        let r = probe(&https, &[]);
+        assert_eq!(r.code, 0, "{cert} {version:?}: {r:?}");
+        // The other TLS client, AMQP's: the handshake passes, and the peer, which is no
+        // broker, never sends Connection.Start.
+        let r = run(&[
+            "--timeout",
+            "1",
+            "probe",
+            "amqp",
+            "--tls",
+            &format!("127.0.0.1:{port}"),
+        ]);
+        assert_eq!(r.code, 1, "{r:?}");
+        assert!(
+            r.line().contains("waiting for Connection.Start"),
+            "{cert} {version:?}: {r:?}"
+        );
+        // Asked to verify, the certificate is refused (it is no CA's).
+        let r = probe(&https, &["--cacert", &file("v1ec.pem")]);
+        assert_eq!(r.code, 1, "{cert}: {r:?}");
+        assert!(r.line().contains("TLS handshake failed"), "{cert}: {r:?}");
+    }
+    // An X.509 v1 client certificate, required and verified by the server.
+    for (client, key) in [("v1rsa.pem", "rsa.key"), ("v1ec.pem", "ec.key")] {
+        let (_server, port) = s_server(&[
+            "-cert".into(),
+            file("wrongname.pem"),
+            "-key".into(),
+            file("ec.key"),
+            "-Verify".into(),
+            "1".into(),
+            "-verify_return_error".into(),
+            "-CAfile".into(),
+            file(client),
+        ]);
+        let https = format!("https://127.0.0.1:{port}/");
+        let as_client = ["--cert", &file(client), "--key", &file(key)];
+        assert_eq!(curl_exit(&https, &as_client, &[]), 0, "curl with {client}");
+        let r = probe(&https, &as_client);
+        assert_eq!(r.code, 0, "{client}: {r:?}");
+        let r = probe(&https, &[]);
+        assert_eq!(r.code, 1, "no client certificate: {r:?}");
+        let r = run(&[
+            "--timeout",
+            "1",
+            "probe",
+            "amqp",
+            "--tls",
+            &format!("127.0.0.1:{port}"),
+            "--cert",
+            &file(client),
+            "--key",
+            &file(key),
+        ]);
+        assert!(r.line().contains("waiting for Connection.Start"), "{r:?}");
+        // A key that is not the certificate's: one clear line before connecting.
+        let other = if key == "ec.key" { "rsa.key" } else { "ec.key" };
+        let r = probe(&https, &["--cert", &file(client), "--key", &file(other)]);
+        assert_eq!(r.code, 1, "{r:?}");
+        assert!(r.line().contains("does not belong to the key"), "{r:?}");
+    }
+}

@@ -305,3 +305,67 @@ fn hints_never_change_a_verdict() {
     let r = check(&client.marker, free_port());
     assert!(!r.healthy(), "{}", r.line());
 }
+
+/// Another run of the checker, held running (its HTTP peer never answers), whose
+/// arguments carry the pattern and which holds an established connection on the
+/// port, inside a shell that carries the pattern too: neither is the service, for
+/// `probe port`, `probe listen`, `probe process` or kolla's `healthcheck_port`. The
+/// service itself, once it runs, is found.
+#[test]
+fn another_run_of_the_checker_is_never_the_service() {
+    use std::io::Read;
+    let marker = procpeers::marker("chk");
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let url = format!("http://127.0.0.1:{port}/{marker}");
+    let mut held = util::Child(
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "\"$0\" --timeout 30 probe http {url} --user-agent {marker}; true"
+            ))
+            .arg(util::bin())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("start a second run of the checker"),
+    );
+    // The second run is connected (and waits for a reply that never comes).
+    let (mut accepted, _) = silent.accept().unwrap();
+    accepted
+        .set_read_timeout(Some(std::time::Duration::from_millis(200)))
+        .unwrap();
+    let _ = accepted.read(&mut [0u8; 256]);
+    wait_for_state(port, "01", 2);
+    let dir = util::TempDir::new("port-self");
+    let link = dir.path().join("healthcheck_port");
+    std::os::unix::fs::symlink(util::bin(), &link).unwrap();
+    for args in [
+        vec!["probe", "port", marker.as_str(), &port.to_string()],
+        vec!["probe", "process", marker.as_str()],
+    ] {
+        let r = run(&args);
+        assert_eq!(r.code, 1, "{args:?}: {r:?}");
+        assert!(r.line().contains("no process matching"), "{args:?}: {r:?}");
+    }
+    let r = util::run_cmd({
+        let mut c = std::process::Command::new(&link);
+        c.args([marker.as_str(), &port.to_string()]);
+        c
+    });
+    assert_eq!(r.code, 1, "healthcheck_port: {r:?}");
+    // The service itself: a process with the pattern in its name, connected to the port.
+    let service = start(
+        "svc",
+        "tcp-connect",
+        &["127.0.0.1", &port.to_string()],
+        None,
+    );
+    let r = run(&["probe", "port", &service.marker, &port.to_string()]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.line().contains(&format!("pid {}", service.pid())),
+        "{r:?}"
+    );
+    let _ = held.0.kill();
+    let _ = held.0.wait();
+}

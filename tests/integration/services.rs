@@ -209,6 +209,48 @@ fn horizon_falls_back_to_its_second_vhost() {
     assert!(r.healthy(), "{r:?}");
 }
 
+/// Horizon's plain vhost accepts and never answers: the SSL vhost still gets its share of
+/// the deadline (half of it, for the second of two) and answers in time.
+#[test]
+fn horizon_a_stalled_first_vhost_leaves_the_second_its_share() {
+    let root = TempDir::new("svc-horizon-stall");
+    let www = TempDir::new("svc-horizon-stall-www");
+    let stalled = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let stalled_port = stalled.local_addr().unwrap().port();
+    let alive = free_port();
+    let vhost = |port: u16| {
+        format!("<VirtualHost *:{port}>\n  ServerName 127.0.0.1\n  WSGIScriptAlias /dashboard /x\n</VirtualHost>\n")
+    };
+    write(
+        root.path(),
+        "/etc/httpd/conf.d/10-horizon_vhost.conf",
+        &vhost(stalled_port),
+    );
+    write(
+        root.path(),
+        "/etc/httpd/conf.d/10-horizon_ssl_vhost.conf",
+        &vhost(alive),
+    );
+    std::fs::create_dir_all(www.path().join("dashboard")).unwrap();
+    let _server = python_http_server(www.path(), "127.0.0.1", alive);
+    let r = run_in(root.path(), &["--timeout", "4", "horizon"]);
+    assert!(r.healthy(), "{r:?}");
+    assert!(r.line().contains(&format!("127.0.0.1:{alive}")), "{r:?}");
+    // Both stalled: each alternative's own timeout is reported, within the one deadline.
+    write(
+        root.path(),
+        "/etc/httpd/conf.d/10-horizon_ssl_vhost.conf",
+        &vhost(stalled_port),
+    );
+    let r = run_in(root.path(), &["--timeout", "2", "horizon"]);
+    assert!(!r.healthy(), "{r:?}");
+    assert!(
+        r.line().contains("timed out after 1.0s") && r.line().contains("; then: timed out after"),
+        "{r:?}"
+    );
+    assert!(!r.line().contains("no verdict"), "{r:?}");
+}
+
 #[test]
 fn a_missing_vhost_is_unhealthy_and_named() {
     let root = TempDir::new("svc-novhost");

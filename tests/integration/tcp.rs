@@ -51,3 +51,64 @@ fn closed_port_and_bad_address_are_unhealthy() {
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.line().contains("has no port"), "{r:?}");
 }
+
+/// A unix stream listener with a backlog of 0 that never accepts, its queue filled: a
+/// connect to it blocks. Returns the listener and the clients that fill its queue.
+fn full_backlog(
+    addr: &nix::sys::socket::UnixAddr,
+) -> (std::os::fd::OwnedFd, Vec<std::os::fd::OwnedFd>) {
+    use nix::sys::socket::{self, AddressFamily, Backlog, SockFlag, SockType};
+    let stream = || {
+        socket::socket(
+            AddressFamily::Unix,
+            SockType::Stream,
+            SockFlag::SOCK_CLOEXEC,
+            None,
+        )
+        .unwrap()
+    };
+    let listener = stream();
+    socket::bind(std::os::fd::AsRawFd::as_raw_fd(&listener), addr).unwrap();
+    socket::listen(&listener, Backlog::new(0).unwrap()).unwrap();
+    let mut queued = Vec::new();
+    loop {
+        let client = socket::socket(
+            AddressFamily::Unix,
+            SockType::Stream,
+            SockFlag::SOCK_CLOEXEC | SockFlag::SOCK_NONBLOCK,
+            None,
+        )
+        .unwrap();
+        match socket::connect(std::os::fd::AsRawFd::as_raw_fd(&client), addr) {
+            Ok(()) => queued.push(client),
+            Err(nix::errno::Errno::EAGAIN) => break,
+            Err(e) => panic!("filling the backlog: {e}"),
+        }
+        assert!(queued.len() < 64, "the backlog never fills");
+    }
+    (listener, queued)
+}
+
+#[test]
+fn a_unix_listener_with_a_full_backlog_is_cut_at_the_deadline() {
+    let dir = TempDir::new("tcp-backlog");
+    let path = dir.path().join("stuck.sock");
+    let addr = nix::sys::socket::UnixAddr::new(&path).unwrap();
+    let (_listener, _queued) = full_backlog(&addr);
+    let abstract_name = format!("ohc-stuck-{}", std::process::id());
+    let abstract_addr = nix::sys::socket::UnixAddr::new_abstract(abstract_name.as_bytes()).unwrap();
+    let (_abstract_listener, _abstract_queued) = full_backlog(&abstract_addr);
+    for target in [
+        format!("unix:{}", path.display()),
+        format!("@{abstract_name}"),
+    ] {
+        let r = run(&["--timeout", "1", "probe", "tcp", &target]);
+        assert_eq!(r.code, 1, "{r:?}");
+        assert!(
+            r.line().contains("timed out after 1.0s connecting to")
+                && r.line().contains("listen backlog is full"),
+            "the check itself must say why, before the watchdog: {r:?}"
+        );
+        assert!(r.elapsed < std::time::Duration::from_millis(2000), "{r:?}");
+    }
+}

@@ -110,6 +110,11 @@ GLOBAL_READS_ALLOWED = [
     ("proc/fds.rs", "", "the host's /proc/PID/fd of a process already matched in scope"),
     ("proc/sockets/procnet.rs", "", "/proc/net of the calling thread's network namespace"),
     (
+        "net/mod.rs",
+        "/proc/thread-self/net/route",
+        "oslo.utils' my_ip: the routing table of the calling thread's network namespace",
+    ),
+    (
         "proc/hint.rs",
         "",
         "the checker's own state directory (HEALTHCHECK_STATE_DIR), not the checked system's",

@@ -11,7 +11,7 @@
 
 use super::{check_status, fetch_inner, parse_header, url, HttpOptions, HttpResponse};
 use crate::context::Context;
-use crate::deadline::{parse_seconds, Deadline};
+use crate::deadline::{parse_max_time, Deadline};
 use crate::system::Root;
 use crate::verdict::Checked;
 
@@ -195,20 +195,25 @@ pub fn run(args: &[String], ctx: &Context) -> Checked {
     let inv = match parse_args(args) {
         Ok(inv) => inv.with_env(&env),
         Err(e) => {
+            // The target shown is the URL, if one can be told (not whatever came last,
+            // which may be the value of `-u`).
             return Checked::new(
-                args.last()
+                args.iter()
+                    .rev()
+                    .find(|a| a.contains("://"))
                     .map(|a| url::redact_userinfo(a))
                     .unwrap_or_default(),
                 Err(e),
-            )
+            );
         }
     };
     // `--max-time` on the command line can only shorten the deadline already set
-    // from HEALTHCHECK_CURL_MAX_TIME (whose watchdog is running).
+    // from HEALTHCHECK_CURL_MAX_TIME (whose watchdog is running); 0 is curl's "no
+    // limit", which leaves that deadline as it is.
     let mut ctx = ctx.clone();
     if let Some(max) = &inv.max_time {
-        match parse_seconds(max) {
-            Ok(t) if t < ctx.deadline.budget() => ctx.deadline = Deadline::after(t),
+        match parse_max_time(max) {
+            Ok(Some(t)) if t < ctx.deadline.budget() => ctx.deadline = Deadline::after(t),
             Ok(_) => {}
             Err(e) => {
                 return Checked::new(

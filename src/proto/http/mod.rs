@@ -13,19 +13,17 @@
 mod transport;
 pub mod url;
 
-pub use transport::{absolute_request_line, printable, scan_head, HeadScan};
+pub use transport::{absolute_request_line, printable, scan_head, unfold, HeadScan};
 pub use url::{Proxy, Url};
 
 use crate::context::Context;
 use crate::deadline::Deadline;
 use crate::net::tls::{self, TlsOptions};
-use crate::system::System;
 use std::io::Read;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use transport::{Hop, Progress};
-use ureq::tls::{Certificate, ClientCert, PrivateKey, RootCerts, TlsConfig, TlsProvider};
-use ureq::unversioned::transport::{ConnectProxyConnector, Connector, RustlsConnector};
+use ureq::unversioned::transport::{ConnectProxyConnector, Connector};
 
 /// Most bytes of status line plus headers accepted: real servers send well under 2 KiB.
 pub const HEAD_LIMIT: usize = 16 * 1024;
@@ -65,10 +63,13 @@ pub struct Response {
 pub fn get(req: &Get, ctx: &Context) -> Result<Response, String> {
     let url = req.url;
     // Certificate and key files are read, and their problems reported, before connecting.
+    // The TLS client is the one every probe uses (`net::tls`): without verification it
+    // takes any certificate curl -k takes, X.509 v1 included, and presents any client
+    // certificate (ureq's rustls link would parse both with webpki, which takes v3 only).
     let tls_config = if url.https {
-        tls_config(req.tls, &ctx.system)?
+        Some(tls::client_config(req.tls, &ctx.system)?)
     } else {
-        TlsConfig::default()
+        None
     };
     let target: ureq::http::Uri = format!(
         "{}://{}{}",
@@ -83,6 +84,8 @@ pub fn get(req: &Get, ctx: &Context) -> Result<Response, String> {
         progress: Arc::clone(&progress),
         ctx: ctx.clone(),
         target: target.clone(),
+        host: url.host.clone(),
+        port: url.port,
         // HTTPS through a proxy is ureq's CONNECT tunnel; plain HTTP is ours (absolute form).
         plain_proxy: req.proxy.filter(|_| !url.https).cloned(),
         absolute_target: url.absolute(),
@@ -93,7 +96,7 @@ pub fn get(req: &Get, ctx: &Context) -> Result<Response, String> {
     };
     let budget = ctx
         .deadline
-        .remaining(&format!("before connecting to {}", url.authority()))?;
+        .remaining(&format!("before connecting to {}", url.shown_authority()))?;
     let config = ureq::config::Config::builder()
         // Every status is an answer to judge, and a redirect is not followed (curl --fail).
         .http_status_as_error(false)
@@ -107,11 +110,13 @@ pub fn get(req: &Get, ctx: &Context) -> Result<Response, String> {
         .input_buffer_size(INPUT_BUFFER)
         .output_buffer_size(OUTPUT_BUFFER)
         .max_idle_connections(0)
-        .tls_config(tls_config)
         .build();
     let connector = ConnectProxyConnector::default()
         .chain(transport::TcpConnector(hop.clone()))
-        .chain(RustlsConnector::default())
+        .chain(transport::TlsConnector {
+            hop: hop.clone(),
+            config: tls_config,
+        })
         .chain(transport::Recorder(hop.clone()));
     let agent = ureq::Agent::with_parts(config, connector, transport::Resolver(hop.clone()));
     // Headers as curl spells them; the caller's own replace ours.
@@ -160,7 +165,7 @@ pub fn get(req: &Get, ctx: &Context) -> Result<Response, String> {
     if let Some(peer) = progress.peer {
         ctx.trace(format_args!(
             "{}: HTTP {status} from {peer} ({} body bytes read)",
-            url.authority(),
+            url.shown_authority(),
             kept.len()
         ));
     }
@@ -192,48 +197,6 @@ fn lock(progress: &Mutex<Progress>) -> std::sync::MutexGuard<'_, Progress> {
     progress
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// ureq's TLS settings for `opts`: without `verify`, any certificate is accepted (curl
-/// `-k`, what kolla's and TripleO's checks do: services are reached on addresses their
-/// certificates rarely name); with it, the chain and name are checked against the CA
-/// file (else the system bundle). A client certificate is checked against its key here:
-/// ureq would panic on a mismatched pair.
-fn tls_config(opts: &TlsOptions, sys: &System) -> Result<TlsConfig, String> {
-    let mut builder = TlsConfig::builder()
-        .provider(TlsProvider::Rustls)
-        .unversioned_rustls_crypto_provider(tls::provider());
-    builder = if opts.verify {
-        let path = opts
-            .ca_file
-            .clone()
-            .unwrap_or_else(|| tls::system_ca_file(sys));
-        let roots: Vec<Certificate<'static>> = tls::read_certs(&sys.given, &path)?
-            .iter()
-            .map(|der| Certificate::from_der(der).to_owned())
-            .collect();
-        builder.root_certs(RootCerts::new_with_certs(&roots))
-    } else {
-        builder.disable_verification(true)
-    };
-    if let Some(id) = tls::client_identity(opts, &sys.given)? {
-        // The key again in ureq's own type (its key-kind type is not public, so it is
-        // parsed from the PEM text that `client_identity` just read and checked).
-        let key = PrivateKey::from_pem(&id.key_pem).map_err(|e| {
-            let key_path = opts.client_key.as_ref().or(opts.client_cert.as_ref());
-            format!(
-                "client key {}: unusable ({e})",
-                key_path.map(String::as_str).unwrap_or("")
-            )
-        })?;
-        let chain: Vec<Certificate<'static>> = id
-            .chain
-            .iter()
-            .map(|der| Certificate::from_der(der).to_owned())
-            .collect();
-        builder = builder.client_cert(Some(ClientCert::new_with_certs(&chain, key)));
-    }
-    Ok(builder.build())
 }
 
 /// An HTTP proxy for ureq's CONNECT tunnel (HTTPS targets).
@@ -302,7 +265,6 @@ fn describe(e: ureq::Error, hop: &Hop, body: Option<(Framing, usize)>) -> String
         })
         || deadline.expired();
     let rustls_error = match &e {
-        ureq::Error::Rustls(tls) => Some(tls),
         ureq::Error::Io(io) => io
             .get_ref()
             .and_then(|inner| inner.downcast_ref::<rustls::Error>()),

@@ -8,12 +8,23 @@
 //!   the one used, curl's `%{remote_ip}:%{remote_port}`, which ureq does not expose.
 //!   ureq's TCP transport is not public, so the socket's transport is here too: every
 //!   read and write, rustls' handshake included, ends at the deadline.
+//! - [`TlsConnector`]: TLS with the client configuration every probe uses
+//!   ([`crate::net::tls`]), which takes any certificate `curl -k` takes (X.509 v1
+//!   included) and presents a v1 client certificate; ureq's rustls link parses both
+//!   with webpki, which takes v3 only (and panics on a client certificate it refuses).
+//!   A server closing without TLS's close_notify ends the stream like a plain close:
+//!   the reply's framing says whether it was complete.
 //! - [`Recorder`], the last link, over the plain or TLS transport: counts what arrived
 //!   and keeps the start of the reply (for one-line errors and the reason phrase, which
 //!   ureq drops), bounds the reply head by bytes (ureq-proto refuses more than 128
 //!   header lines first, so an endless head would otherwise be cut for its count), and
 //!   for a plain-HTTP proxy sends the request line in absolute form (ureq speaks only
-//!   origin form and would tunnel through CONNECT).
+//!   origin form and would tunnel through CONNECT). It also hands ureq each reply as
+//!   curl reads it: interim replies (`100 Continue`, `103 Early Hints`, any 1xx but
+//!   `101`) are dropped before ureq sees them, and obsolete line folding in the final
+//!   head (a header line continued on a line starting with a space or tab, RFC 9112
+//!   section 5.2) is replaced by spaces, which ureq's parser (httparse) would refuse.
+//!   For that it keeps buffers of its own and moves the bytes between the two.
 
 use super::{Proxy, HEAD_LIMIT};
 use crate::context::Context;
@@ -26,6 +37,7 @@ use ureq::http::Uri;
 use ureq::unversioned::resolver::{self, ResolvedSocketAddrs};
 use ureq::unversioned::transport::{
     Buffers, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout, Transport,
+    TransportAdapter,
 };
 use ureq::{Error, Timeout};
 
@@ -97,6 +109,9 @@ pub(super) struct Hop {
     pub ctx: Context,
     /// The URI asked for: connections to anything else are to a CONNECT proxy.
     pub target: Uri,
+    /// The URL's host as it resolves (with an IPv6 zone, which a URI cannot hold) and port.
+    pub host: String,
+    pub port: u16,
     /// A plain-HTTP proxy: connect there and send the request line in absolute form.
     pub plain_proxy: Option<Proxy>,
     pub absolute_target: String,
@@ -133,6 +148,7 @@ impl resolver::Resolver for Resolver {
         hop.progress().phase = Phase::Resolving;
         let (host, port) = match &hop.plain_proxy {
             Some(proxy) => (proxy.host.clone(), proxy.port),
+            None if *uri == hop.target => (hop.host.clone(), hop.port),
             None => {
                 let default = if uri.scheme_str() == Some("https") {
                     443
@@ -267,6 +283,99 @@ impl Transport for TcpTransport {
     }
 }
 
+/// Runs the TLS handshake over the connection to an `https://` target (see the module
+/// comment); other connections, and ones already under TLS, pass through.
+pub(super) struct TlsConnector {
+    pub hop: Hop,
+    /// The client configuration, read before connecting; `None` for plain HTTP.
+    pub config: Option<Arc<rustls::ClientConfig>>,
+}
+
+impl std::fmt::Debug for TlsConnector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsConnector").finish()
+    }
+}
+
+impl<In: Transport> Connector<In> for TlsConnector {
+    type Out = Either<In, TlsTransport>;
+
+    fn connect(
+        &self,
+        details: &ConnectionDetails,
+        chained: Option<In>,
+    ) -> Result<Option<Self::Out>, Error> {
+        let Some(transport) = chained else {
+            return Ok(None);
+        };
+        let config = match &self.config {
+            Some(config) if details.needs_tls() && !transport.is_tls() => config,
+            _ => return Ok(Some(Either::A(transport))),
+        };
+        // The server name is the URL's host (an IP literal gives no SNI), without a zone.
+        let host = self.hop.host.split('%').next().unwrap_or_default();
+        let name = rustls::pki_types::ServerName::try_from(host.to_string()).map_err(|_| {
+            self.hop
+                .fail(format!("{host:?} is not a valid TLS server name"))
+        })?;
+        let mut session = rustls::ClientConnection::new(Arc::clone(config), name)
+            .map_err(|e| self.hop.fail(format!("TLS setup: {e}")))?;
+        let mut socket = TransportAdapter::new(transport.boxed(), details.current_time.clone());
+        while session.is_handshaking() {
+            session.complete_io(&mut socket)?;
+        }
+        let config = details.config;
+        Ok(Some(Either::B(TlsTransport {
+            buffers: LazyBuffers::new(config.input_buffer_size(), config.output_buffer_size()),
+            stream: rustls::StreamOwned::new(session, socket),
+        })))
+    }
+}
+
+/// A TLS session over the (deadline-bound) connection.
+pub(super) struct TlsTransport {
+    buffers: LazyBuffers,
+    stream: rustls::StreamOwned<rustls::ClientConnection, TransportAdapter>,
+}
+
+impl std::fmt::Debug for TlsTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsTransport").finish()
+    }
+}
+
+impl Transport for TlsTransport {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        &mut self.buffers
+    }
+
+    fn transmit_output(&mut self, amount: usize, _timeout: NextTimeout) -> Result<(), Error> {
+        let output = &self.buffers.output()[..amount];
+        self.stream.write_all(output)?;
+        Ok(())
+    }
+
+    fn await_input(&mut self, _timeout: NextTimeout) -> Result<bool, Error> {
+        let input = self.buffers.input_append_buf();
+        let amount = match self.stream.read(input) {
+            Ok(n) => n,
+            // No close_notify: the end of the stream all the same (see the module comment).
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => 0,
+            Err(e) => return Err(e.into()),
+        };
+        self.buffers.input_appended(amount);
+        Ok(amount > 0)
+    }
+
+    fn is_open(&mut self) -> bool {
+        false
+    }
+
+    fn is_tls(&self) -> bool {
+        true
+    }
+}
+
 /// Wraps the transport the request goes over (see the module comment); connections
 /// to a CONNECT proxy are passed on as they are.
 #[derive(Debug)]
@@ -288,11 +397,14 @@ impl<In: Transport> Connector<In> for Recorder {
             return Ok(Some(Either::A(inner)));
         }
         hop.progress().phase = Phase::Exchanging;
+        let config = details.config;
         Ok(Some(Either::B(Recording {
             inner,
             hop: hop.clone(),
             absolute_form: hop.plain_proxy.is_some(),
+            buffers: LazyBuffers::new(config.input_buffer_size(), config.output_buffer_size()),
             scanned: 0,
+            dropped: 0,
         })))
     }
 }
@@ -303,18 +415,47 @@ pub(super) struct Recording<T> {
     hop: Hop,
     /// The request line still has to be put in absolute form (plain-HTTP proxy).
     absolute_form: bool,
-    /// Bytes of the reply head already searched for its end.
+    /// What ureq writes the request to and reads the reply from: the inner transport's
+    /// bytes, interim replies dropped and the final head unfolded.
+    buffers: LazyBuffers,
+    /// Bytes of the current head (in the inner transport's input) already searched for its end.
     scanned: usize,
+    /// Bytes of interim replies dropped; with the current head, bounded by [`HEAD_LIMIT`].
+    dropped: usize,
+}
+
+impl<T: Transport> Recording<T> {
+    /// Move up to `limit` bytes of the inner transport's input to ours (as much as fits);
+    /// returns how many moved.
+    fn move_input(&mut self, limit: usize) -> usize {
+        let from = self.inner.buffers().input();
+        let to = self.buffers.input_append_buf();
+        let n = from.len().min(to.len()).min(limit);
+        to[..n].copy_from_slice(&from[..n]);
+        self.buffers.input_appended(n);
+        self.inner.buffers().input_consume(n);
+        n
+    }
+
+    /// Read more from the inner transport into its own input, counting what arrived.
+    fn read_inner(&mut self, timeout: NextTimeout) -> Result<bool, Error> {
+        let before = self.inner.buffers().input().len();
+        let made_progress = self.inner.await_input(timeout)?;
+        let after = self.inner.buffers().input().len();
+        self.hop.progress().received += after.saturating_sub(before);
+        Ok(made_progress)
+    }
 }
 
 impl<T: Transport> Transport for Recording<T> {
     fn buffers(&mut self) -> &mut dyn Buffers {
-        self.inner.buffers()
+        &mut self.buffers
     }
 
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), Error> {
-        let amount = if std::mem::take(&mut self.absolute_form) {
-            let output = self.inner.buffers().output();
+        let mut amount = amount;
+        if std::mem::take(&mut self.absolute_form) {
+            let output = self.buffers.output();
             let rewritten = absolute_request_line(&output[..amount], &self.hop.absolute_target)
                 .filter(|r| r.len() <= output.len())
                 .ok_or_else(|| {
@@ -322,42 +463,67 @@ impl<T: Transport> Transport for Recording<T> {
                         .fail("the request head does not fit for a proxy".into())
                 })?;
             output[..rewritten.len()].copy_from_slice(&rewritten);
-            rewritten.len()
-        } else {
-            amount
-        };
+            amount = rewritten.len();
+        }
+        let ours = &self.buffers.output()[..amount];
+        let theirs = self.inner.buffers().output();
+        if theirs.len() < amount {
+            return Err(self.hop.fail("the request head does not fit".into()));
+        }
+        theirs[..amount].copy_from_slice(ours);
         self.inner.transmit_output(amount, timeout)
     }
 
-    /// Reads on until the reply head is complete (or is no HTTP, or exceeds
-    /// [`HEAD_LIMIT`]), so ureq parses it whole; after the head, reads pass through.
+    /// Reads on until the final reply head is complete (or is no HTTP, or the heads
+    /// exceed [`HEAD_LIMIT`]), so ureq parses it whole; interim heads are dropped on
+    /// the way. After the head, reads pass through.
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, Error> {
-        loop {
-            let before = self.inner.buffers().input().len();
-            let made_progress = self.inner.await_input(timeout)?;
-            let input = self.inner.buffers().input();
-            let mut progress = self.hop.progress();
-            progress.received += input.len().saturating_sub(before);
-            if progress.head_complete || !made_progress {
-                return Ok(made_progress);
+        if self.hop.progress().head_complete {
+            if self.inner.buffers().input().is_empty() && !self.read_inner(timeout)? {
+                return Ok(false);
             }
-            progress.keep_start(input);
-            let scanned = std::mem::replace(&mut self.scanned, input.len());
-            match scan_head(input, scanned) {
-                HeadScan::Complete(_) => {
-                    progress.head_complete = true;
-                    return Ok(true);
+            return Ok(self.move_input(usize::MAX) > 0);
+        }
+        loop {
+            let input = self.inner.buffers().input();
+            if !input.is_empty() {
+                self.hop.progress().keep_start(input);
+                let scanned = std::mem::replace(&mut self.scanned, input.len());
+                match scan_head(input, scanned) {
+                    HeadScan::Complete(end) if is_interim(&input[..end]) => {
+                        self.inner.buffers().input_consume(end);
+                        self.dropped += end;
+                        self.scanned = 0;
+                        self.hop.progress().start.clear();
+                        continue;
+                    }
+                    HeadScan::Complete(end) => {
+                        let head = unfold(&self.inner.buffers().input()[..end]);
+                        let to = self.buffers.input_append_buf();
+                        to[..end].copy_from_slice(&head);
+                        self.buffers.input_appended(end);
+                        self.inner.buffers().input_consume(end);
+                        self.move_input(usize::MAX);
+                        self.hop.progress().head_complete = true;
+                        return Ok(true);
+                    }
+                    // ureq refuses it at once; the message quotes what arrived.
+                    HeadScan::NotHttp => return Ok(self.move_input(usize::MAX) > 0),
+                    HeadScan::Incomplete if self.dropped + input.len() >= HEAD_LIMIT => {
+                        let message =
+                            format!("reply headers longer than {} KiB", HEAD_LIMIT / 1024);
+                        self.hop.progress().failure = Some(message);
+                        return Err(Error::LargeResponseHeader(
+                            self.dropped + input.len(),
+                            HEAD_LIMIT,
+                        ));
+                    }
+                    HeadScan::Incomplete => {}
                 }
-                // ureq refuses it at once; the message quotes what arrived.
-                HeadScan::NotHttp => return Ok(true),
-                HeadScan::Incomplete if input.len() >= HEAD_LIMIT => {
-                    progress.failure = Some(format!(
-                        "reply headers longer than {} KiB",
-                        HEAD_LIMIT / 1024
-                    ));
-                    return Err(Error::LargeResponseHeader(input.len(), HEAD_LIMIT));
-                }
-                HeadScan::Incomplete => {}
+            }
+            if !self.read_inner(timeout)? {
+                // Closed before the head was complete: ureq says so from what it gets.
+                return Ok(self.move_input(usize::MAX) > 0);
             }
         }
     }
@@ -369,6 +535,43 @@ impl<T: Transport> Transport for Recording<T> {
     fn is_tls(&self) -> bool {
         self.inner.is_tls()
     }
+}
+
+/// Whether a complete reply head is an interim one (1xx other than `101 Switching
+/// Protocols`), which curl reads past to the final reply.
+fn is_interim(head: &[u8]) -> bool {
+    let Some(space) = head.iter().position(|b| *b == b' ') else {
+        return false;
+    };
+    let after = &head[space + 1..];
+    let code = &after[..after.len().min(3)];
+    code.len() == 3
+        && code[0] == b'1'
+        && code != b"101"
+        && code.iter().all(u8::is_ascii_digit)
+        && !after.get(3).is_some_and(u8::is_ascii_digit)
+}
+
+/// A reply head with each obsolete line fold (a line end followed by a space or tab)
+/// replaced by as many spaces, so the field value reads on: same length, same offsets.
+pub fn unfold(head: &[u8]) -> Vec<u8> {
+    let mut out = head.to_vec();
+    let mut i = 0;
+    while i < out.len() {
+        let eol = match (out[i], out.get(i + 1)) {
+            (b'\r', Some(b'\n')) => 2,
+            (b'\n', _) => 1,
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        if matches!(out.get(i + eol), Some(b' ' | b'\t')) {
+            out[i..i + eol].fill(b' ');
+        }
+        i += eol;
+    }
+    out
 }
 
 /// What the start of a reply holds so far.
@@ -452,6 +655,25 @@ mod tests {
         assert_eq!(scan_head(b"\x16\x03\x01", 0), HeadScan::NotHttp);
         let endless = [b"HTTP/1.1 200 OK\r\n".as_slice(), &b"X: y\r\n".repeat(4000)].concat();
         assert_eq!(scan_head(&endless, 0), HeadScan::Incomplete);
+    }
+
+    #[test]
+    fn folded_lines_read_on_and_interim_heads_are_known() {
+        assert_eq!(
+            unfold(b"HTTP/1.1 200 OK\r\nX: a\r\n  b\r\n\tc\r\nY: d\r\n\r\n"),
+            b"HTTP/1.1 200 OK\r\nX: a    b  \tc\r\nY: d\r\n\r\n".to_vec()
+        );
+        assert_eq!(
+            unfold(b"HTTP/1.0 200\nX: a\n b\n\n"),
+            b"HTTP/1.0 200\nX: a  b\n\n"
+        );
+        assert!(is_interim(b"HTTP/1.1 100 Continue\r\n\r\n"));
+        assert!(is_interim(b"HTTP/1.1 103 Early Hints\r\nLink: x\r\n\r\n"));
+        assert!(is_interim(b"HTTP/1.1 199\r\n\r\n"));
+        assert!(!is_interim(b"HTTP/1.1 101 Switching Protocols\r\n\r\n"));
+        assert!(!is_interim(b"HTTP/1.1 200 OK\r\n\r\n"));
+        assert!(!is_interim(b"HTTP/1.1 1000 x\r\n\r\n"));
+        assert!(is_interim(b"HTTP/1.1 100\r\n\r\n"));
     }
 
     #[test]

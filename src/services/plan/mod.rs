@@ -270,7 +270,14 @@ pub fn plan(
             host_key,
             vhost: vhost_file,
         } => {
-            let host = ini_host(&ini::load(root, file)?, "DEFAULT", host_key, "127.0.0.1");
+            let host = ini_host(
+                root,
+                &ini::load(root, file)?,
+                "DEFAULT",
+                host_key,
+                "127.0.0.1",
+                file,
+            )?;
             let listen = config::read_required(root, vhost_file)?;
             let port =
                 vhost::listen_port(&listen).map_err(|e| config::in_file(root, vhost_file, e))?;
@@ -284,10 +291,11 @@ pub fn plan(
             default_port,
         } => {
             let ini = ini::load(root, conf)?;
-            let host = ini_host(&ini, "DEFAULT", "bind_ip", "127.0.0.1");
-            let port = ini_port(&ini, "DEFAULT", "bind_port", *default_port, conf)?;
+            let host = ini_host(root, &ini, "DEFAULT", "bind_ip", "127.0.0.1", conf)?;
+            let port = ini_port(root, &ini, "DEFAULT", "bind_port", *default_port, conf)?;
             if ini
                 .get("pipeline:main", "pipeline")
+                .map_err(|e| config::in_file(root, conf, e))?
                 .is_some_and(|p| p.contains("healthcheck"))
             {
                 Ok(Plan::Http {
@@ -317,7 +325,14 @@ pub fn plan(
             key,
             default_port,
         } => {
-            let port = ini_port(&ini::load(root, file)?, section, key, *default_port, file)?;
+            let port = ini_port(
+                root,
+                &ini::load(root, file)?,
+                section,
+                key,
+                *default_port,
+                file,
+            )?;
             Ok(Plan::Port {
                 process: process.to_string(),
                 ports: vec![port],
@@ -340,7 +355,9 @@ pub fn plan(
             section,
             cache,
         } => {
-            let interval = ini::load(root, conf)?.get_or(section, "interval", "300");
+            let interval = ini::load(root, conf)?
+                .get_or(section, "interval", "300")
+                .map_err(|e| config::in_file(root, conf, e))?;
             let secs: f64 = interval
                 .parse()
                 .ok()
@@ -419,8 +436,18 @@ fn ports_or(args: &[String], defaults: &[u16]) -> Result<Vec<u16>, String> {
 }
 
 /// A host to connect to from an INI key: wildcard binds (0.0.0.0, ::) mean loopback.
-fn ini_host(ini: &ini::Ini, section: &str, key: &str, default: &str) -> String {
-    connectable(&ini.get_or(section, key, default))
+fn ini_host(
+    root: &Root,
+    ini: &ini::Ini,
+    section: &str,
+    key: &str,
+    default: &str,
+    file: &str,
+) -> Result<String, String> {
+    let host = ini
+        .get_or(section, key, default)
+        .map_err(|e| config::in_file(root, file, e))?;
+    Ok(connectable(&host))
 }
 
 /// A bind address as an address to connect to.
@@ -434,13 +461,16 @@ pub fn connectable(host: &str) -> String {
 }
 
 fn ini_port(
+    root: &Root,
     ini: &ini::Ini,
     section: &str,
     key: &str,
     default: u16,
     file: &str,
 ) -> Result<u16, String> {
-    let text = ini.get_or(section, key, &default.to_string());
+    let text = ini
+        .get_or(section, key, &default.to_string())
+        .map_err(|e| config::in_file(root, file, e))?;
     text.parse::<u16>()
         .ok()
         .filter(|p| *p != 0)
@@ -449,18 +479,30 @@ fn ini_port(
 
 fn ini_url(root: &Root, spec: &IniUrl) -> Result<Plan, String> {
     let ini = ini::load(root, spec.file)?;
-    let host = ini_host(&ini, spec.section, spec.host_key, spec.default_host);
+    let host = ini_host(
+        root,
+        &ini,
+        spec.section,
+        spec.host_key,
+        spec.default_host,
+        spec.file,
+    )?;
     let port = ini_port(
+        root,
         &ini,
         spec.section,
         spec.port_key,
         spec.default_port,
         spec.file,
     )?;
-    let https = spec
-        .https_flag
-        .and_then(|(section, key)| ini.get(section, key))
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    // A boolean as the service reads it (yes, on, 1... too), not only the original
+    // script's "true".
+    let https = match spec.https_flag {
+        Some((section, key)) => ini
+            .flag(section, key, false)
+            .map_err(|e| config::in_file(root, spec.file, e))?,
+        None => false,
+    };
     let proto = if https { "https" } else { "http" };
     Ok(Plan::Http {
         url: format!("{proto}://{}:{port}{}", wrap_ipv6(&host), spec.path),
