@@ -117,6 +117,23 @@ def test_junit_parses_and_counts():
     assert cases[("cmp1", "nova_compute")].find("failure") is None
 
 
+def test_one_shot_containers_show_as_exited_and_pass():
+    hostvars = {"ctl1": {"healthcheck_result": {
+        "passed": True, "failed_containers": [],
+        "containers": [container("keystone", "healthy", "ok"),
+                       container("nova_db_sync", "exited_ok", "", state="exited", exit_code=0)]}}}
+    report = health_report(hostvars, ["ctl1"])
+    assert report["passed"] is True
+    assert [(r["container"], r["status"], r["failed"]) for r in report["rows"]] == [
+        ("keystone", "healthy", False), ("nova_db_sync", "exited (ok, exit 0)", False)]
+    assert health_table(report)[2].split()[:4] == ["ctl1", "nova_db_sync", "exited", "(ok,"]
+    assert health_failures(report) == []
+    suite = ET.fromstring(health_junit(report)).find("testsuite")
+    assert suite.get("failures") == "0" and suite.get("skipped") == "0"
+    case = [c for c in suite.findall("testcase") if c.get("name") == "nova_db_sync"][0]
+    assert "accepted exit code" in case.find("system-out").text
+
+
 def test_renderers_reject_other_input():
     for render in (health_table, health_failures, health_junit):
         with pytest.raises(AnsibleFilterError, match="health_report"):

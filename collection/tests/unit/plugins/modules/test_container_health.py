@@ -19,7 +19,7 @@ class TimedEngine(object):
     """Containers that are ``starting`` until their time, then ``final``."""
 
     def __init__(self, plan, runtime="docker"):
-        # plan: name -> (seconds until settled, final status, running)
+        # plan: name -> (seconds until settled, final status, running[, exit code when not running])
         self.plan = plan
         self.runtime = runtime
         self.start = time.monotonic()
@@ -32,13 +32,14 @@ class TimedEngine(object):
         now = time.monotonic() - self.start
         docs = []
         for name in names:
-            after, final, running = self.plan[name]
+            after, final, running = self.plan[name][:3]
+            exit_code = self.plan[name][3] if len(self.plan[name]) > 3 else (0 if running else 1)
             status = final if now >= after else "starting"
             docs.append({
                 "Name": "/" + name,
                 "Id": name * 12,
                 "Config": {"Image": "img", "Healthcheck": {"Test": ["CMD", "true"]}},
-                "State": {"Status": "running" if running else "exited", "Running": running,
+                "State": {"Status": "running" if running else "exited", "Running": running, "ExitCode": exit_code,
                           "Health": {"Status": status, "FailingStreak": 0,
                                      "Log": [{"ExitCode": 0 if status == "healthy" else 1, "Output": status}]}},
             })
@@ -51,7 +52,8 @@ class TimedEngine(object):
 
 def params(**overrides):
     p = dict(names=[], exclude=[], expect=[], run_checks=False, wait=True, timeout=10, poll_interval=0.1,
-             stop_on_unhealthy=False, require_healthcheck=False, output_limit=500)
+             stop_on_unhealthy=False, require_healthcheck=False, output_limit=500, valid_exit_codes=[0],
+             call_timeout=30)
     p.update(overrides)
     return p
 
@@ -76,10 +78,23 @@ def test_timeout_bounds_the_wait():
 
 
 def test_nothing_left_that_can_change_stops_early():
-    engine = TimedEngine({"ok": (0, "healthy", True), "gone": (0, "healthy", False)})
+    engine = TimedEngine({"ok": (0, "healthy", True), "gone": (0, "healthy", False, 1),
+                          "done": (0, "healthy", False, 0)})
     records, elapsed = Gate(engine, params(expect=["ghost"])).run()
-    assert verdicts(records) == {"gone": "not_running", "ok": "healthy", "ghost": "missing"}
+    assert verdicts(records) == {"gone": "not_running", "ok": "healthy", "ghost": "missing", "done": "exited_ok"}
     assert elapsed < 0.5
+
+
+def test_one_shot_containers_by_exit_code_and_expect():
+    engine = TimedEngine({"db_sync": (0, "healthy", False, 0), "init": (0, "healthy", False, 2),
+                          "api": (0, "healthy", True)})
+    records = Gate(engine, params(wait=False)).run()[0]
+    assert verdicts(records) == {"db_sync": "exited_ok", "init": "not_running", "api": "healthy"}
+    records = Gate(engine, params(wait=False, valid_exit_codes=[0, 2])).run()[0]
+    assert verdicts(records)["init"] == "exited_ok"
+    # expect asks for a running container: one that exited 0 does not do.
+    records = Gate(engine, params(wait=False, expect=["db_sync", "in*"], valid_exit_codes=[0, 2])).run()[0]
+    assert verdicts(records) == {"db_sync": "not_running", "init": "not_running", "api": "healthy"}
 
 
 def test_unhealthy_is_polled_until_timeout_unless_asked_to_stop():
