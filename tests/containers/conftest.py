@@ -109,20 +109,25 @@ def collections_path():
 
 @pytest.fixture
 def ansible(collections_path, tmp_path):
-    """Run ansible-playbook on localhost (group ``overcloud``) with the collection."""
-    inventory = tmp_path / "inventory.ini"
-    inventory.write_text(
+    """Run ansible-playbook on localhost (group ``overcloud``) with the collection.
+
+    ``inventory`` replaces the one-host inventory, ``cwd`` the directory it runs in (the
+    repository), ``args`` adds options (``-f 3``).
+    """
+    default_inventory = tmp_path / "inventory.ini"
+    default_inventory.write_text(
         "[overcloud]\nlocalhost ansible_connection=local ansible_python_interpreter=%s\n" % sys.executable
     )
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path, ANSIBLE_NOCOLOR="1",
                ANSIBLE_FORCE_COLOR="0", ANSIBLE_RETRY_FILES_ENABLED="0",
                PATH=VENV_BIN + os.pathsep + os.environ.get("PATH", ""))
 
-    def playbook(path, extra_vars=None):
-        args = [os.path.join(VENV_BIN, "ansible-playbook"), "-i", str(inventory), path]
+    def playbook(path, extra_vars=None, inventory=None, cwd=REPO, args=()):
+        command = [os.path.join(VENV_BIN, "ansible-playbook"), "-i", str(inventory or default_inventory), path]
+        command += list(args)
         if extra_vars:
-            args += ["-e", json.dumps(extra_vars)]
-        return subprocess.run(args, capture_output=True, text=True, env=env, cwd=REPO)
+            command += ["-e", json.dumps(extra_vars)]
+        return subprocess.run(command, capture_output=True, text=True, env=env, cwd=str(cwd))
 
     return playbook
 
