@@ -44,8 +44,12 @@ test-collection-lint: collection-tree
 	PATH=$(VENV_BIN):$$PATH ANSIBLE_COLLECTIONS_PATH=$(COLLECTION_TREE) \
 	  ansible-lint --profile production --strict collection playbooks
 
-test-kolla-build: collection-tree
-	PATH=$(VENV_BIN):$$PATH PYTHONPATH=$(COLLECTION_TREE) ANSIBLE_COLLECTIONS_PATH=$(COLLECTION_TREE) \
+# Also builds a container from the rendered base Dockerfile (FROM the cached rootfs image)
+# and runs kolla-ansible's check commands in it: Docker, and the binary to install.
+test-kolla-build: build collection-tree
+	bash tests/setup/dockerd.sh
+	BIN=$(CURDIR)/$(BIN) PATH=$(VENV_BIN):$$PATH PYTHONPATH=$(COLLECTION_TREE) \
+	  ANSIBLE_COLLECTIONS_PATH=$(COLLECTION_TREE) \
 	  $(VENV_BIN)/pytest -q -p no:cacheprovider -W ignore::DeprecationWarning tests/kolla_build
 
 dist-collection:

@@ -11,7 +11,12 @@ also runs bootstrap containers where the service never runs):
 - the install step: the base image gets the binary and one link per check name
   (``/usr/share/openstack-healthcheck/CHECK -> /usr/bin/openstack-healthcheck``); each
   service image gets ``/openstack/healthcheck -> /usr/share/openstack-healthcheck/CHECK``,
-  so the binary learns from the link chain which check to run;
+  so the binary learns from the link chain which check to run. The base image also gets
+  kolla's script names (``/usr/local/bin/healthcheck_curl``, ...) as links to the binary:
+  kolla-ansible's health checks run them inside the containers, from the image's
+  ``/usr/local/bin``. kolla's base Dockerfile copies its own scripts there in the
+  ``healthcheck_installation`` block, which comes before ``base_footer``, so the links
+  replace them in every image;
 - the ``HEALTHCHECK`` instruction in the service image.
 
 The text is Jinja template source: it must never contain ``{{``, ``{%`` or ``{#``.
@@ -21,10 +26,13 @@ import re
 import textwrap
 
 from ansible_collections.openstack.healthcheck.plugins.module_utils.images import all_checks
+from ansible_collections.openstack.healthcheck.plugins.module_utils.services_data import KOLLA_NAMES
 
 BINARY = "/usr/bin/openstack-healthcheck"
 LINK_DIR = "/usr/share/openstack-healthcheck"
 CHECK_LINK = "/openstack/healthcheck"
+# Where kolla's base image puts its healthcheck_* scripts (in PATH in every kolla image).
+KOLLA_DIR = "/usr/local/bin"
 # Where kolla's base-additions-openstack-healthcheck section lands once the base
 # footer ADDs additions-archive (kolla tars a local directory under its own name).
 ADDITIONS_DIR = "/additions/openstack-healthcheck"
@@ -48,13 +56,19 @@ def _links_command():
             % (LINK_DIR, " \\\n        ".join(rows), BINARY, LINK_DIR))
 
 
+def _kolla_links_command():
+    return ("mkdir -p %s \\\n    && for name in %s; do ln -sfn %s %s/$name; done"
+            % (KOLLA_DIR, " ".join(KOLLA_NAMES), BINARY, KOLLA_DIR))
+
+
 def _fail_unless(test, message):
     return "{ %s \\\n        || { echo '%s' >&2; exit 1; }; }" % (test, message)
 
 
-def base_install(source, url=None, sha256=None, package=None):
+def base_install(source, url=None, sha256=None, package=None, kolla_links=True):
     """The base image's footer lines that put the binary and the per-check links in place."""
     verify = "%s --version" % BINARY
+    links = [_links_command()] + ([_kolla_links_command()] if kolla_links else [])
     if source == "additions":
         return "ADD additions-archive /\n" + _shell_lines([
             _fail_unless("test -f %s/openstack-healthcheck" % ADDITIONS_DIR,
@@ -63,9 +77,7 @@ def base_install(source, url=None, sha256=None, package=None):
                          "named openstack-healthcheck holding the binary to kolla-build.conf"),
             "install -m 0755 %s/openstack-healthcheck %s" % (ADDITIONS_DIR, BINARY),
             "rm -rf %s" % ADDITIONS_DIR,
-            _links_command(),
-            verify,
-        ])
+        ] + links + [verify])
     if source == "package":
         if not package or not _PACKAGE.match(package):
             raise ValueError("package_name %r is not a package name" % (package,))
@@ -75,7 +87,7 @@ def base_install(source, url=None, sha256=None, package=None):
             "{%% else %%}\n"
             "RUN apt-get update && apt-get -y install --no-install-recommends %s && rm -rf /var/lib/apt/lists/*\n"
             "{%% endif %%}\n" % (package, package)
-        ) + _shell_lines([_links_command(), verify])
+        ) + _shell_lines(links + [verify])
     if source == "url":
         if not url or not _URL.match(url):
             raise ValueError("binary_url %r is not an http(s) URL without spaces, quotes or template characters"
@@ -85,13 +97,11 @@ def base_install(source, url=None, sha256=None, package=None):
         return "ADD %s %s\n" % (url, BINARY) + _shell_lines([
             "echo '%s  %s' | sha256sum -c -" % (sha256.lower(), BINARY),
             "chmod 0755 %s" % BINARY,
-            _links_command(),
-            verify,
-        ])
+        ] + links + [verify])
     if source == "preinstalled":
         return _shell_lines([_fail_unless("test -x %s" % BINARY,
-                                          "openstack-healthcheck: %s is missing from the base image" % BINARY),
-                             _links_command(), verify])
+                                          "openstack-healthcheck: %s is missing from the base image" % BINARY)]
+                            + links + [verify])
     raise ValueError("binary_source must be one of %s" % ", ".join(BINARY_SOURCES))
 
 
