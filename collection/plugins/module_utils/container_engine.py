@@ -378,4 +378,3 @@ def find_engine(runtime, executable, which, run, budget=None, call_timeout=DEFAU
         if with_containers:
             return with_containers[0][0], warnings
     return answering[0][0], warnings
-
