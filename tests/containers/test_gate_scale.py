@@ -20,7 +20,7 @@ from conftest import RUN_ID, sh
 
 HOSTS = ["gate-host-%02d" % i for i in range(1, 13)]
 FORKS = 3
-BUDGET = 15
+BUDGET = 25
 VALIDATE = "openstack.healthcheck.validate"
 
 
@@ -61,7 +61,9 @@ def test_twelve_hosts_at_forks_3_wait_once_not_per_batch(docker, ansible, tmp_pa
 
     # The healthy one must be so before the first run, which is to measure ansible alone.
     wait_healthy(ok)
-    proc, report, ansible_time = gate(ansible, tmp_path, ok, BUDGET)
+    # Its budget does not matter (nothing to wait for): a long one, so that no host, however late
+    # ansible reaches it on a loaded machine, is left with only a last look.
+    proc, report, ansible_time = gate(ansible, tmp_path, ok, 10 * BUDGET)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert sorted(report["hosts"]) == HOSTS
 

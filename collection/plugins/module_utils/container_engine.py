@@ -32,11 +32,13 @@ RUNTIMES = ("docker", "podman")
 
 # The most one call may take, unless the module is told otherwise (call_timeout).
 DEFAULT_CALL_TIMEOUT = 30.0
-# Even with the budget spent, a call gets this long: the gate's last look must be able to
-# answer. It is also the least budget worth starting another attempt with.
-MIN_CALL_TIMEOUT = 1.0
-# Pause between two attempts of a failed call.
+# Even with the budget (nearly) spent, a call gets this long (or call_timeout, if less): the
+# gate's last look must be able to answer, and a docker client on a loaded host takes seconds.
+MIN_CALL_TIMEOUT = 5.0
+# Pause between two attempts of a failed call, and the least budget left after it that is
+# worth another attempt.
 RETRY_DELAY = 1.0
+MIN_RETRY_BUDGET = 1.0
 
 # What `ps --format {{.Names}}` prints per line: a container name (Docker and podman allow
 # [a-zA-Z0-9][a-zA-Z0-9_.-]*), then, with Docker's legacy links, ",alias" entries.
@@ -72,8 +74,8 @@ class Budget(object):
         return 0.0 if self.deadline is None else max(self.deadline - self.clock(), 0.0)
 
     def allows_retry(self):
-        """Whether there is time for a pause and one more attempt of at least the least limit."""
-        return self.deadline is not None and self.remaining() >= RETRY_DELAY + MIN_CALL_TIMEOUT
+        """Whether there is time for a pause and one more attempt."""
+        return self.deadline is not None and self.remaining() >= RETRY_DELAY + MIN_RETRY_BUDGET
 
 
 def _decode(data):
@@ -136,7 +138,7 @@ class Engine(object):
         """The time limit of the next call: the per-call cap, within what is left of the budget."""
         if self.budget.deadline is None:
             return self.call_timeout
-        return max(min(self.call_timeout, self.budget.remaining()), MIN_CALL_TIMEOUT)
+        return max(min(self.call_timeout, self.budget.remaining()), min(self.call_timeout, MIN_CALL_TIMEOUT))
 
     def _attempt(self, args, parse):
         """One call; returns the parsed answer or raises BadAnswer saying what went wrong."""

@@ -96,8 +96,8 @@ options:
       - Seconds the module may take in total. With O(wait=true) this is how long it waits; all containers are
         polled together, so this bounds the whole run, not each container.
       - Also the budget of the engine's client calls, with or without O(wait). A call that fails is tried again
-        while the budget lasts, and each call may take at most what is left of it (at least 1 second, so a
-        spent budget still allows one last look).
+        while the budget lasts, and each call may take at most what is left of it (at least 5 seconds, or
+        O(call_timeout) if less, so a spent budget still allows one last look).
     type: float
     default: 300
   call_timeout:
@@ -155,8 +155,8 @@ attributes:
 notes:
   - The engine client must be allowed to talk to its daemon (root, or the C(docker) group); use O(executable)
     or C(become) otherwise.
-  - The module ends within O(timeout) (plus at most one last call of 1 second) whatever the engine does.
-    A client that hangs is killed with everything it started.
+  - The module ends within O(timeout) (plus at most one last call of 5 seconds, or O(call_timeout) if less)
+    whatever the engine does. A client that hangs is killed with everything it started.
 seealso:
   - name: openstack.healthcheck.validate playbook
     description: The deployment gate built on this module (summary table, JSON and JUnit reports).

@@ -218,14 +218,16 @@ def test_a_hung_client_ends_on_time_naming_the_engine_and_the_call():
 def test_the_call_limit_is_the_cap_within_what_is_left():
     clock = Clock()
     host = hanging_host(clock, {("/usr/bin/docker", "ps"): [HANG, HANG, (0, "a\n", "")]})
-    engine, budget = engine_on(host, clock, 25, call_timeout=10)
+    engine, budget = engine_on(host, clock, 30, call_timeout=10)
     assert engine.names() == ["a"]
-    # 10 s (cap), 1 s pause, 10 s (cap), 1 s pause, then the 3 s that were left.
-    assert host.limits == [10, 10, 3.0]
+    # 10 s (cap), 1 s pause, 10 s (cap), 1 s pause, then the 8 s that were left.
+    assert host.limits == [10, 10, 8.0]
     assert "answered after 2 failed attempts: did not answer within 10.0 s" in engine.recovered[0]
-    # With the budget spent, a last call still gets the least limit.
+    # With the budget spent, a last call still gets the least limit, or call_timeout if less.
     clock.sleep(60)
     assert engine.limit() == container_engine.MIN_CALL_TIMEOUT
+    engine.call_timeout = 2
+    assert engine.limit() == 2
 
 
 @pytest.mark.parametrize("bad", [
