@@ -5,7 +5,12 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
 CARGO ?= cargo
-BIN := target/release/openstack-healthcheck
+# The release binary, the one definition of its path: scripts, playbooks and benchmarks
+# read BIN from the environment (`make -s print-bin` prints it for those run by hand).
+# Cargo builds for the explicit target named in .cargo/config.toml, hence the directory.
+CARGO_TARGET := $(shell sed -n 's/^target = "\(.*\)"/\1/p' .cargo/config.toml)
+BIN := $(CURDIR)/target/$(CARGO_TARGET)/release/openstack-healthcheck
+export BIN
 CACHE ?= /var/cache/openstack-healthcheck
 export CACHE
 
@@ -13,9 +18,12 @@ TEST_TARGETS :=
 BENCH_TARGETS :=
 DIST_TARGETS :=
 
-.PHONY: build deps test bench dist clean
+.PHONY: build print-bin deps test bench dist clean
 build:
 	$(CARGO) build --release --locked
+
+print-bin:
+	@echo '$(BIN)'
 
 # Everything the tests need on a fresh Debian 12 machine (apt packages, Python venv,
 # the original scripts to compare against). Idempotent and cached under $(CACHE).

@@ -23,7 +23,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 from harness import measure  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = ROOT / "target/release/openstack-healthcheck"
+# The release binary: BIN from make, or the path make would give it.
+BIN = Path(os.environ.get("BIN") or subprocess.run(
+    ["make", "-s", "--no-print-directory", "-C", str(ROOT), "print-bin"],
+    check=True, capture_output=True, text=True).stdout.strip())
 ORIG = Path(os.environ.get("CACHE", "/var/cache/openstack-healthcheck")) / "originals"
 
 AGENT = r"""
@@ -103,7 +106,7 @@ class Host:
             p.wait()
 
 
-def rows(host: Host, links: Path, runs: int, label: str) -> list[dict]:
+def rows(host: Host, links: Path, runs: int, label: str, only: str | None = None) -> list[dict]:
     url = f"http://127.0.0.1:{host.http_port}/"
     tripleo_port = ["bash", "-c", f'source {ORIG}/tripleo/common.sh; healthcheck_port ohc-bench-agent {host.agent_port}']
     pairs = [
@@ -119,6 +122,8 @@ def rows(host: Host, links: Path, runs: int, label: str) -> list[dict]:
     pairs.append(("healthcheck_port PROC PORT (kolla) vs ours without hints", pairs[1][1], pairs[1][2], cold))
     out = []
     for name, theirs, ours, *env in pairs:
+        if only and only not in name:
+            continue
         # Both sides must find the service healthy: a cheap failure proves nothing.
         t = measure(theirs, runs, expect=0)
         o = measure(ours, runs, env=env[0] if env else None, expect=0)
@@ -146,9 +151,13 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=5000)
     ap.add_argument("--processes", type=int, default=500)
     ap.add_argument("--write", action="store_true", help="update the engine section of BENCHMARKS.md")
+    ap.add_argument("--only", metavar="TEXT",
+                    help="measure only the rows whose check contains TEXT (e.g. healthcheck_curl); not with --write")
     a = ap.parse_args()
+    if a.only and a.write:
+        raise SystemExit("--only measures part of the table: it cannot --write BENCHMARKS.md")
     if not BIN.exists():
-        raise SystemExit(f"{BIN} missing: run `make build` first")
+        raise SystemExit(f"no binary at {BIN}: run 'make build' first")
     with tempfile.TemporaryDirectory(prefix="ohc-bench-") as t:
         tmp = Path(t)
         links = tmp / "bin"
@@ -157,15 +166,18 @@ def main() -> None:
             (links / name).symlink_to(BIN)
         host = Host(tmp)
         try:
-            results = rows(host, links, a.runs, "idle")
+            results = rows(host, links, a.runs, "idle", a.only)
             host.load(a.connections, a.processes, tmp)
-            results += rows(host, links, a.runs, f"+{a.connections} conns, +{a.processes} procs")
+            results += rows(host, links, a.runs, f"+{a.connections} conns, +{a.processes} procs", a.only)
         finally:
             host.close()
     def ours(host: str, check: str) -> float:
         return next(r for r in results if (r["host"] == "idle") == (host == "idle") and r["check"] == check)["ours"]["cpu_ms_median"]
 
     warm, cold = "healthcheck_port PROC PORT (kolla)", "healthcheck_port PROC PORT (kolla) vs ours without hints"
+    if a.only:
+        print(table(results))
+        return
     md = table(results) + (
         f"\n\nOur port check on the loaded host costs {ours('busy', warm) / max(ours('idle', warm), 1e-3):.2f}x "
         f"its idle cost (target: within 2x); without hints (a first run) "

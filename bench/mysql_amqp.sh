@@ -8,11 +8,11 @@
 #   N=50 runs of each fast command, N_SLOW=5 of rabbitmq-diagnostics (0.4 s of CPU each).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=${BIN:-$PWD/target/release/openstack-healthcheck}
+BIN=${BIN:-$(make -s --no-print-directory print-bin)}
 N=${N:-50}
 N_SLOW=${N_SLOW:-5}
 OUT=target/bench/mysql_amqp.md
-[ -x "$BIN" ] || { echo "build first: cargo build --release" >&2; exit 1; }
+[ -x "$BIN" ] || { echo "no binary at $BIN: run 'make build' first" >&2; exit 1; }
 
 dir=$(mktemp -d /tmp/ohc-bench-XXXXXX)
 chmod 755 "$dir"

@@ -9,10 +9,10 @@
 #   N=50 runs of each command (override with N=...).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=${BIN:-$PWD/target/release/openstack-healthcheck}
+BIN=${BIN:-$(make -s --no-print-directory print-bin)}
 N=${N:-50}
 OUT=target/bench/small_protocols.md
-[ -x "$BIN" ] || { echo "build first: cargo build --release" >&2; exit 1; }
+[ -x "$BIN" ] || { echo "no binary at $BIN: run 'make build' first" >&2; exit 1; }
 
 dir=$(mktemp -d /tmp/ohc-bench-small-XXXXXX)
 pids=()

@@ -69,7 +69,9 @@ apt_install() {
 step "build the static binary (cargo build --release)"
 command -v cargo >/dev/null || die "cargo is missing: install Rust (rustup or Debian's cargo) first"
 cargo build --release --locked 2>&1 | tail -n 2 | sed 's/^/    /'
-BIN=$repo/target/release/openstack-healthcheck
+# The release binary: BIN from make, or the path make would give it.
+BIN=${BIN:-$(make -s --no-print-directory -C "$repo" print-bin)}
+[ -x "$BIN" ] || die "no binary at $BIN after cargo build"
 info "$(ls -l "$BIN" | awk '{print $5}') bytes: $(file -b "$BIN" | cut -d, -f1-2)"
 
 step "Python venv with ansible-core"

@@ -22,7 +22,7 @@ generate: build
 	python3 tests/collection/services_from_binary.py --bin $(BIN) --write
 
 test-services-data: build collection-tree
-	BIN=$(CURDIR)/$(BIN) PYTHONPATH=$(COLLECTION_TREE) $(VENV_BIN)/pytest -q -p no:cacheprovider \
+	PYTHONPATH=$(COLLECTION_TREE) $(VENV_BIN)/pytest -q -p no:cacheprovider \
 	  tests/collection/test_services_data.py
 
 collection-tree:
@@ -68,4 +68,4 @@ dist-collection:
 # against a real Docker container that this run labels and removes).
 test-collection-installed: build dist-collection
 	bash tests/setup/dockerd.sh
-	BIN=$(CURDIR)/$(BIN) $(VENV_BIN)/pytest -q -p no:cacheprovider tests/collection/test_installed.py
+	$(VENV_BIN)/pytest -q -p no:cacheprovider tests/collection/test_installed.py

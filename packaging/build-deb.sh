@@ -3,12 +3,14 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
-binary=${BINARY:-$repo/target/release/openstack-healthcheck}
+# The release binary: BIN from make, or the path make would give it.
+BIN=${BIN:-$(make -s --no-print-directory -C "$repo" print-bin)}
+[ -x "$BIN" ] || { echo "no binary at $BIN: run 'make build' first" >&2; exit 1; }
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$repo/Cargo.toml" | head -n1)
 arch=$(dpkg --print-architecture)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-bash "$here/stage.sh" "$binary" "$work/root"
+bash "$here/stage.sh" "$BIN" "$work/root"
 mkdir -p "$work/root/DEBIAN" "$repo/dist"
 size=$(du -sk --exclude=DEBIAN "$work/root" | cut -f1)
 sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" -e "s/@SIZE@/$size/" "$here/deb/control.in" \

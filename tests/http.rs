@@ -683,3 +683,203 @@ fn dns_names_resolve_through_the_hosts_file() {
         "{r:?}"
     );
 }
+
+#[test]
+fn deadline_holds_while_the_body_stalls_or_drips() {
+    // The head arrives at once, then the body stops short of its length...
+    let stalled = serve(|mut c| {
+        read_head(&mut c);
+        let _ = c.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort");
+        std::thread::sleep(Duration::from_secs(30));
+    });
+    assert_cut_at_deadline(
+        stalled,
+        "timed out after 1.0s waiting for the reply (45 bytes received)",
+    );
+    // ...or comes one chunk of one byte every 100 ms, forever.
+    let dripping = serve(|mut c| {
+        read_head(&mut c);
+        let _ = c.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+        while c.write_all(b"1\r\nz\r\n").is_ok() {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    });
+    assert_cut_at_deadline(dripping, "timed out after 1.0s waiting for the reply (");
+}
+
+#[test]
+fn a_body_is_read_only_up_to_64_kib() {
+    // An endless body: reading it to its end would run into the deadline.
+    let endless = serve(|mut c| {
+        read_head(&mut c);
+        let _ = c.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n");
+        let block = [b'x'; 8192];
+        while c.write_all(&block).is_ok() {}
+    });
+    let dir = TempDir::new("http-big-body");
+    let body = dir.path().join("body");
+    let r = run_env(
+        &kolla_symlink(&dir),
+        &[&url(endless, "/")],
+        &[
+            ("HEALTHCHECK_CURL_MAX_TIME", "5"),
+            ("HEALTHCHECK_CURL_OUTPUT", body.to_str().unwrap()),
+            (
+                "HEALTHCHECK_CURL_WRITE_OUT",
+                "%{http_code} %{size_download} %{content_type}",
+            ),
+        ],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.line(), "200 65536 text/plain");
+    assert_eq!(std::fs::read(&body).unwrap().len(), 64 * 1024);
+}
+
+#[test]
+fn remote_ip_is_the_address_actually_connected_to() {
+    // A name with both loopback addresses, the server listening on only one of them:
+    // the first address listed is refused, the second answers, and curl's
+    // %{remote_ip}:%{remote_port} (kolla's default write-out) names the second.
+    let dir = TempDir::new("http-remote-ip");
+    let link = kolla_symlink(&dir);
+    let reply = |c| answer(c, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    for (listen, hosts, expect) in [
+        (
+            "127.0.0.1:0",
+            "::1 both.test\n127.0.0.1 both.test\n",
+            "127.0.0.1",
+        ),
+        ("[::1]:0", "127.0.0.1 both.test\n::1 both.test\n", "::1"),
+    ] {
+        let port = serve_on(listen, reply);
+        let hosts_file = dir.path().join("hosts");
+        std::fs::write(&hosts_file, hosts).unwrap();
+        let env = [("HEALTHCHECK_HOSTS_FILE", hosts_file.to_str().unwrap())];
+        let target = format!("http://both.test:{port}/");
+        let r = run_env(&link, &[&target], &env);
+        assert_eq!(r.code, 0, "{r:?}");
+        let line = r.line();
+        assert!(
+            line.starts_with(&format!("200 {expect}:{port} ")) && line.ends_with(" seconds"),
+            "{r:?}"
+        );
+        let r = run_env(Path::new(bin()), &["probe", "http", &target], &env);
+        assert_eq!(r.code, 0, "{r:?}");
+        let shown = if expect.contains(':') {
+            format!("[{expect}]:{port}")
+        } else {
+            format!("{expect}:{port}")
+        };
+        assert!(r.line().contains(&format!("from {shown} in ")), "{r:?}");
+    }
+}
+
+#[test]
+fn proxy_variables_are_ignored_for_https_unless_asked_for() {
+    let pki = Pki::new();
+    let (_server, port) = pki.s_server(&[]);
+    let dead = format!("http://127.0.0.1:{}", free_port());
+    // Every spelling curl or any HTTP library reads.
+    let proxies: Vec<(&str, &str)> = [
+        "http_proxy",
+        "HTTP_PROXY",
+        "https_proxy",
+        "HTTPS_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+    ]
+    .into_iter()
+    .map(|name| (name, dead.as_str()))
+    .collect();
+    let target = format!("https://127.0.0.1:{port}/");
+    let args = ["probe", "http", target.as_str()];
+    let r = run_env(Path::new(bin()), &args, &proxies);
+    assert_eq!(r.code, 0, "proxy variables must be ignored: {r:?}");
+    assert!(
+        r.line().contains(&format!("from 127.0.0.1:{port}")),
+        "{r:?}"
+    );
+    let mut with_proxy = proxies.clone();
+    with_proxy.push(("HEALTHCHECK_USE_PROXY", "1"));
+    let r = run_env(Path::new(bin()), &args, &with_proxy);
+    assert_eq!(r.code, 1, "the dead proxy must be used: {r:?}");
+    assert!(r.line().contains("connection refused"), "{r:?}");
+}
+
+#[test]
+fn interim_replies_are_skipped_and_reasons_kept_as_sent() {
+    let interim = serve(|c| {
+        answer(
+            c,
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+        )
+    });
+    let r = probe(&url(interim, "/"), &[]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.line().contains("HTTP 200 OK from"), "{r:?}");
+    let custom = serve(|c| {
+        answer(
+            c,
+            b"HTTP/1.1 503 Galera Node Not Synced\r\nContent-Length: 0\r\n\r\n",
+        )
+    });
+    let r = probe(&url(custom, "/"), &[]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.line().ends_with("HTTP 503 Galera Node Not Synced"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn https_without_verification_accepts_any_certificate_like_curl_k() {
+    // An X.509 v1 certificate (no extensions), which curl -k accepts: not verifying
+    // means not parsing the certificate either.
+    let dir = TempDir::new("http-v1-cert");
+    let sh = "set -e; openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 -out v1.key 2>/dev/null
+openssl req -new -key v1.key -out v1.csr -subj /CN=v1 2>/dev/null
+openssl x509 -req -in v1.csr -signkey v1.key -out v1.pem -days 2 2>/dev/null
+openssl x509 -in v1.pem -noout -text | grep -q 'Version: 1 '";
+    let made = Command::new("bash")
+        .args(["-c", sh])
+        .current_dir(dir.path())
+        .status()
+        .expect("run openssl");
+    assert!(
+        made.success(),
+        "making a v1 certificate with openssl failed"
+    );
+    let port = free_port();
+    let mut cmd = Command::new("openssl");
+    cmd.args(["s_server", "-quiet", "-www", "-accept"])
+        .arg(format!("127.0.0.1:{port}"))
+        .args(["-cert", "v1.pem", "-key", "v1.key"])
+        .current_dir(dir.path());
+    let _server = start_peer("openssl s_server (v1 certificate)", cmd, port);
+    let https = format!("https://127.0.0.1:{port}/");
+    let r = probe(&https, &[]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.line().contains("HTTP 200"), "{r:?}");
+    // Asked to verify, the same certificate is refused (it is no CA's).
+    let r = probe(
+        &https,
+        &["--cacert", dir.path().join("v1.pem").to_str().unwrap()],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.line().contains("TLS handshake failed"), "{r:?}");
+}
+
+#[test]
+fn caller_headers_replace_the_defaults() {
+    let (port, seen) = recording(b"HTTP/1.1 204 No Content\r\n\r\n");
+    let r = probe(
+        &url(port, "/"),
+        &["-H", "Host: api.example", "-H", "user-agent: mine"],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let head = seen.lock().unwrap().to_ascii_lowercase();
+    assert_eq!(head.matches("host:").count(), 1, "{head}");
+    assert!(head.contains("host: api.example\r\n"), "{head}");
+    assert_eq!(head.matches("user-agent:").count(), 1, "{head}");
+    assert!(head.contains("user-agent: mine\r\n"), "{head}");
+}

@@ -7,7 +7,7 @@ mod common;
 mod small_protocols;
 
 use common::TempDir;
-use openstack_healthcheck::proto::etcd::evaluate;
+use openstack_healthcheck::checks::etcd::evaluate;
 use small_protocols::*;
 
 /// A backend quota this small raises etcd's NOSPACE alarm at the first write,

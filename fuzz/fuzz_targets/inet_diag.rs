@@ -2,8 +2,8 @@
 //! The /proc/net fallback parser gets the same bytes as text.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use openstack_healthcheck::proc::procnet::parse_proc_net;
-use openstack_healthcheck::proc::sockdiag::{parse_inet_diag_msgs, port_filter_bytecode};
+use openstack_healthcheck::proc::sockets::procnet::parse_proc_net;
+use openstack_healthcheck::proc::sockets::sockdiag::{parse_inet_diag_msgs, port_filter_bytecode};
 
 fuzz_target!(|data: &[u8]| {
     let _ = parse_inet_diag_msgs(data);

@@ -2,7 +2,8 @@
 //! decoders: none may panic, loop or allocate without bound on any input.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use openstack_healthcheck::proto::mysql::{mycnf, packet};
+use openstack_healthcheck::config::mycnf;
+use openstack_healthcheck::proto::mysql::packet;
 
 fuzz_target!(|data: &[u8]| {
     let _ = packet::split_greeting(data);

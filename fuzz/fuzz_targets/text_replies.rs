@@ -2,7 +2,8 @@
 //! etcd `/health`) must never panic their parsers.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use openstack_healthcheck::proto::{etcd, haproxy, memcached};
+use openstack_healthcheck::checks::etcd;
+use openstack_healthcheck::proto::{haproxy, memcached};
 
 fuzz_target!(|data: &[u8]| {
     let _ = memcached::parse_version_reply(data);

@@ -2,37 +2,8 @@
 
 use crate::context::Context;
 use crate::deadline::parse_seconds;
-use crate::probes::ProbeKind;
 use crate::verdict::{Checked, Outcome};
-use clap::{Arg, ArgMatches, Command};
 use std::time::{Duration, SystemTime};
-
-pub const PROBE: ProbeKind = ProbeKind {
-    name: "filemod",
-    about: "A file was modified within SECONDS",
-    args,
-    run,
-    http_budget: false,
-};
-
-fn args(cmd: Command) -> Command {
-    cmd.arg(Arg::new("path").required(true).value_name("PATH"))
-        .arg(
-            Arg::new("seconds")
-                .required(true)
-                .value_name("SECONDS")
-                .help("Largest age of the last modification"),
-        )
-}
-
-fn run(m: &ArgMatches, ctx: &Context) -> Checked {
-    let get = |name: &str| {
-        m.get_one::<String>(name)
-            .map(String::as_str)
-            .unwrap_or_default()
-    };
-    check_args(get("path"), get("seconds"), ctx)
-}
 
 /// PATH and SECONDS as given on a command line (probe or kolla's `healthcheck_filemod`).
 pub fn check_args(path: &str, seconds: &str, ctx: &Context) -> Checked {

@@ -1,92 +1,26 @@
 //! HTTP(S) check (curl --fail semantics): status < 400 is healthy, redirects are not followed.
 //!
-//! One deadline covers resolve, connect, proxy tunnel, TLS, request, headers and body.
-//! Proxy variables are ignored unless `HEALTHCHECK_USE_PROXY=1` (TripleO unsets them:
-//! a health check must reach the local service, not whatever proxy the image has).
-//! kolla's `healthcheck_curl` drop-in lives in [`curl`].
+//! One deadline covers resolve, connect, proxy tunnel, TLS, request, headers and body
+//! (the client is [`crate::proto::http`]). Proxy variables are ignored unless
+//! `HEALTHCHECK_USE_PROXY=1` (TripleO unsets them: a health check must reach the local
+//! service, not whatever proxy the image has). kolla's `healthcheck_curl` drop-in lives
+//! in [`curl`].
 
 mod curl;
-mod url;
 
-pub use url::Url;
+pub use crate::proto::http::Url;
 
 use crate::context::{env_flag, Context};
-use crate::net::tls::{self, Stream, TlsOptions};
-use crate::net::{self, Connection, Endpoint};
-use crate::probes::ProbeKind;
-use crate::proto::http1;
+use crate::net::tls::TlsOptions;
+use crate::proto::http::{self as client, url};
 use crate::verdict::Checked;
-use clap::{Arg, ArgAction, ArgMatches, Command};
 use std::time::Instant;
 
-pub const PROBE: ProbeKind = ProbeKind {
-    name: "http",
-    about: "HTTP(S) GET: healthy when the status is below 400",
-    args,
-    run,
-    http_budget: true,
-};
-
-fn args(cmd: Command) -> Command {
-    tls::file_args(
-        cmd.arg(
-            Arg::new("url")
-                .required(true)
-                .value_name("URL")
-                .help("http:// or https:// URL (IPv6 as http://[::1]:8080/)"),
-        ),
-    )
-    .arg(
-        Arg::new("verify")
-            .long("verify")
-            .action(ArgAction::SetTrue)
-            .help("Verify the server certificate (against --cacert, else the system CA bundle)"),
-    )
-    .arg(
-        Arg::new("insecure")
-            .long("insecure")
-            .short('k')
-            .action(ArgAction::SetTrue)
-            .conflicts_with_all(["verify", "cacert"])
-            .help("Do not verify the server certificate (the default, like curl -k)"),
-    )
-    .arg(
-        Arg::new("header")
-            .long("header")
-            .short('H')
-            .value_name("NAME: VALUE")
-            .action(ArgAction::Append)
-            .help("Extra request header"),
-    )
-    .arg(
-        Arg::new("user-agent")
-            .long("user-agent")
-            .value_name("UA")
-            .help("User-Agent (default curl-healthcheck)"),
-    )
-}
-
-fn run(m: &ArgMatches, ctx: &Context) -> Checked {
-    let url = m.get_one::<String>("url").cloned().unwrap_or_default();
-    let tls = tls::options_from(m);
-    let mut opts = HttpOptions {
-        verify: m.get_flag("verify"),
-        ca_file: tls.ca_file,
-        client_cert: tls.client_cert,
-        client_key: tls.client_key,
-        ..HttpOptions::default()
-    };
-    if let Some(ua) = m.get_one::<String>("user-agent").cloned() {
-        opts.user_agent = ua;
-    }
-    let headers: Result<Vec<_>, String> = m
-        .get_many::<String>("header")
-        .into_iter()
-        .flatten()
-        .map(|h| parse_header(h))
-        .collect();
+/// `probe http URL [-H "Name: value"]...`: GET with extra request headers, healthy below 400.
+pub fn probe(url: &str, opts: &HttpOptions, headers: &[String], ctx: &Context) -> Checked {
+    let headers: Result<Vec<_>, String> = headers.iter().map(|h| parse_header(h)).collect();
     match headers {
-        Ok(headers) => check_status(&url, fetch_inner(&url, &opts, &headers, ctx)),
+        Ok(headers) => check_status(url, fetch_inner(url, opts, &headers, ctx)),
         Err(e) => Checked::new(url, Err(e)),
     }
 }
@@ -120,6 +54,7 @@ impl HttpOptions {
     fn tls(&self) -> TlsOptions {
         TlsOptions {
             verify: self.verify || self.ca_file.is_some(),
+            chain_only: false,
             ca_file: self.ca_file.clone(),
             client_cert: self.client_cert.clone(),
             client_key: self.client_key.clone(),
@@ -211,137 +146,35 @@ pub(crate) fn fetch_inner(
     };
     if let Some(p) = &proxy {
         ctx.trace(format_args!(
-            "using proxy {}:{} for {url_text}",
-            p.host, p.port
+            "using proxy {}:{} for {}",
+            p.host,
+            p.port,
+            url::redact_userinfo(url_text)
         ));
     }
-    let endpoint = match &proxy {
-        Some(p) => Endpoint::Tcp {
-            host: p.host.clone(),
-            port: p.port,
+    let reply = client::get(
+        &client::Get {
+            url: &url,
+            user_agent: &opts.user_agent,
+            headers: &headers,
+            tls: &opts.tls(),
+            proxy: proxy.as_ref(),
         },
-        None => Endpoint::Tcp {
-            host: url.host.clone(),
-            port: url.port,
-        },
-    };
-    let mut conn = net::connect(&endpoint, ctx)?;
-    let remote = conn.peer;
-    let target = match &proxy {
-        // A plain-HTTP proxy takes the absolute URL; HTTPS goes through a CONNECT tunnel.
-        Some(p) if !url.https => {
-            if let Some(auth) = p.basic_auth() {
-                headers.push(("Proxy-Authorization".into(), auth));
-            }
-            url.absolute()
-        }
-        Some(p) => {
-            open_tunnel(&mut conn, &url, p)?;
-            url.path.clone()
-        }
-        None => url.path.clone(),
-    };
-    let mut stream = if url.https {
-        let config = tls::client_config(&opts.tls())?;
-        Stream::Tls(Box::new(tls::connect(conn, &url.host, config)?))
-    } else {
-        Stream::Plain(conn)
-    };
-    let request = http1::get_request(&target, &url.host_header(), &opts.user_agent, &headers);
-    let reply = http1::exchange(&mut stream, &request, ctx.deadline)?;
-    ctx.trace(format_args!(
-        "{url_text}: HTTP {} ({} body bytes)",
-        reply.head.status_text(),
-        reply.body_len
-    ));
+        ctx,
+    )?;
     Ok(HttpResponse {
-        status: reply.head.status,
-        reason: reply.head.reason,
-        headers: reply.head.headers,
+        status: reply.status,
+        reason: reply.reason,
+        headers: reply.headers,
         body: reply.body,
-        remote,
+        remote: reply.remote,
         elapsed: start.elapsed(),
     })
-}
-
-/// Ask an HTTP proxy for a tunnel to the URL's host (for HTTPS through a proxy).
-fn open_tunnel(conn: &mut Connection, url: &Url, proxy: &url::Proxy) -> Result<(), String> {
-    use std::io::Write;
-    let authority = url.host_header();
-    let mut request = format!("CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n");
-    if let Some(auth) = proxy.basic_auth() {
-        request.push_str(&format!("Proxy-Authorization: {auth}\r\n"));
-    }
-    request.push_str("\r\n");
-    conn.write_all(request.as_bytes())
-        .map_err(|e| format!("proxy {}: {}", proxy.host, crate::util::io_reason(&e)))?;
-    // One byte at a time: nothing after the proxy's reply head may be consumed, it
-    // belongs to the TLS session.
-    let mut one_byte = OneByteAtATime(conn);
-    let head = net::read_until(&mut one_byte, http1::HEAD_LIMIT, |b| {
-        !matches!(http1::parse_response_head(b), Ok(None))
-    })
-    .map_err(|e| format!("proxy {}: {e}", proxy.host))?;
-    let (head, _) = http1::parse_response_head(&head)
-        .map_err(|e| format!("proxy {}: {e}", proxy.host))?
-        .ok_or_else(|| format!("proxy {}: incomplete reply to CONNECT", proxy.host))?;
-    if !(200..300).contains(&head.status) {
-        return Err(format!(
-            "proxy {} refused the tunnel to {authority}: HTTP {}",
-            proxy.host,
-            head.status_text()
-        ));
-    }
-    Ok(())
-}
-
-struct OneByteAtATime<'a>(&'a mut Connection);
-
-impl std::io::Read for OneByteAtATime<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = buf.len().min(1);
-        self.0.read(&mut buf[..n])
-    }
-}
-
-/// Standard base64 (for Basic credentials): too small a need for a dependency.
-pub(crate) fn base64(input: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
-    for chunk in input.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base64_matches_rfc4648() {
-        for (plain, encoded) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(base64(plain.as_bytes()), encoded);
-        }
-    }
 
     #[test]
     fn headers() {

@@ -2,27 +2,9 @@
 //! (TCP LISTEN, or a UDP socket bound to the port).
 
 use crate::context::Context;
-use crate::probes::ProbeKind;
-use crate::proc::sockdiag::tcp_state;
+use crate::proc::sockets::tcp_state;
 use crate::proc::{describe, holders, inet_candidates, ports_phrase};
 use crate::verdict::{Checked, Outcome};
-use clap::{ArgMatches, Command};
-
-pub const PROBE: ProbeKind = ProbeKind {
-    name: "listen",
-    about: "A process listens on one of the ports",
-    args,
-    run,
-    http_budget: false,
-};
-
-fn args(cmd: Command) -> Command {
-    super::port::process_and_ports(cmd)
-}
-
-fn run(m: &ArgMatches, ctx: &Context) -> Checked {
-    super::port::run_with_ports(m, ctx, check)
-}
 
 /// Healthy when a process matching `process` listens (TCP LISTEN or bound UDP) on one of `ports`.
 pub fn check(process: &str, ports: &[u16], ctx: &Context) -> Checked {

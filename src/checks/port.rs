@@ -6,68 +6,28 @@
 //! may not read makes the check say "cannot tell" instead of guessing.
 
 use crate::context::Context;
-use crate::probes::ProbeKind;
 use crate::proc::process::ProcessInfo;
-use crate::proc::sockdiag::{
+use crate::proc::sockets::{
     query_inet, query_inet_family, tcp_state, InetQuery, InetSocket, Transport,
 };
 use crate::proc::{
     describe, hinted_holder, inet_candidates, parse_ports, ports_phrase, scan_holders, Holdings,
 };
 use crate::verdict::{Checked, Outcome};
-use clap::{Arg, ArgMatches, Command};
 use std::collections::BTreeMap;
 
-pub const PROBE: ProbeKind = ProbeKind {
-    name: "port",
-    about: "A process holds an established TCP or a UDP socket on one of the ports",
-    args,
-    run,
-    http_budget: false,
-};
-
-/// The arguments shared by `probe port` and `probe listen`: PROCESS PORT...
-pub(crate) fn process_and_ports(cmd: Command) -> Command {
-    cmd.arg(
-        Arg::new("process")
-            .required(true)
-            .value_name("PROCESS")
-            .help("Pattern matched like pgrep -f (command line or 15-char name)"),
-    )
-    .arg(
-        Arg::new("ports")
-            .required(true)
-            .num_args(1..)
-            .value_name("PORT"),
-    )
-}
-
-/// Run `check` with the PROCESS PORT... arguments of a `probe` subcommand.
-pub(crate) fn run_with_ports(
-    m: &ArgMatches,
+/// Run `check` on `process` and the port arguments as typed (`probe port|listen`, kolla's
+/// `healthcheck_port|listen`): a bad port is an unhealthy verdict.
+pub fn with_port_args<S: AsRef<str>>(
+    process: &str,
+    ports: &[S],
     ctx: &Context,
     check: fn(&str, &[u16], &Context) -> Checked,
 ) -> Checked {
-    let process = m
-        .get_one::<String>("process")
-        .map(String::as_str)
-        .unwrap_or_default();
-    let raw: Vec<&String> = m
-        .get_many::<String>("ports")
-        .map(|v| v.collect())
-        .unwrap_or_default();
-    match parse_ports(&raw) {
+    match parse_ports(ports) {
         Ok(ports) => check(process, &ports, ctx),
         Err(e) => Checked::new(process, Err(e)),
     }
-}
-
-fn args(cmd: Command) -> Command {
-    process_and_ports(cmd)
-}
-
-fn run(m: &ArgMatches, ctx: &Context) -> Checked {
-    run_with_ports(m, ctx, check)
 }
 
 /// `process:5671,5672`, the target of port and listen verdicts.

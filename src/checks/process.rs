@@ -1,38 +1,8 @@
 //! Process check: a process whose command line matches runs (never the checker, never a zombie).
 
 use crate::context::Context;
-use crate::probes::ProbeKind;
 use crate::proc::{describe, matching_processes};
 use crate::verdict::Checked;
-use clap::{Arg, ArgMatches, Command};
-
-pub const PROBE: ProbeKind = ProbeKind {
-    name: "process",
-    about: "A process with a matching command line runs",
-    args,
-    run,
-    http_budget: false,
-};
-
-fn args(cmd: Command) -> Command {
-    cmd.arg(
-        Arg::new("pattern")
-            .required(true)
-            .value_name("PATTERN")
-            .help(
-            "Matched like pgrep -f: extended-regex subset on the command line or the 15-char name",
-        ),
-    )
-}
-
-fn run(m: &ArgMatches, ctx: &Context) -> Checked {
-    check(
-        m.get_one::<String>("pattern")
-            .map(String::as_str)
-            .unwrap_or_default(),
-        ctx,
-    )
-}
 
 /// Healthy when a process whose command line (or comm) matches `pattern` runs.
 pub fn check(pattern: &str, ctx: &Context) -> Checked {

@@ -6,43 +6,9 @@
 //! symlinked directory still counts.
 
 use crate::context::Context;
-use crate::probes::ProbeKind;
-use crate::proc::sockdiag::{query_unix, UnixSocket};
+use crate::proc::sockets::{query_unix, UnixSocket};
 use crate::proc::{cannot_tell, describe, holders, matching_processes};
 use crate::verdict::{Checked, Outcome};
-use clap::{Arg, ArgMatches, Command};
-
-pub const PROBE: ProbeKind = ProbeKind {
-    name: "socket",
-    about: "A process holds a unix socket",
-    args,
-    run,
-    http_budget: false,
-};
-
-fn args(cmd: Command) -> Command {
-    cmd.arg(
-        Arg::new("process")
-            .required(true)
-            .value_name("PROCESS")
-            .help("Pattern matched like pgrep -f (command line or 15-char name)"),
-    )
-    .arg(
-        Arg::new("path")
-            .required(true)
-            .value_name("PATH")
-            .help("Socket path, or @name for an abstract socket"),
-    )
-}
-
-fn run(m: &ArgMatches, ctx: &Context) -> Checked {
-    let get = |name: &str| {
-        m.get_one::<String>(name)
-            .map(String::as_str)
-            .unwrap_or_default()
-    };
-    check(get("process"), get("path"), ctx)
-}
 
 /// Healthy when a process matching `process` holds the unix socket `path` (or `@abstract`).
 pub fn check(process: &str, path: &str, ctx: &Context) -> Checked {

@@ -3,36 +3,14 @@
 
 use crate::context::Context;
 use crate::net::{self, Endpoint};
-use crate::probes::ProbeKind;
 use crate::verdict::Checked;
-use clap::{Arg, ArgMatches, Command};
 
-pub const PROBE: ProbeKind = ProbeKind {
-    name: "tcp",
-    about: "TCP connect to HOST:PORT",
-    args,
-    run,
-    http_budget: false,
-};
-
-fn args(cmd: Command) -> Command {
-    cmd.arg(
-        Arg::new("endpoint")
-            .required(true)
-            .value_name("HOST:PORT|unix:PATH|@NAME")
-            .help("Where to connect: HOST:PORT, [IPv6]:PORT, unix:PATH (or /PATH), @ABSTRACT-NAME"),
-    )
-}
-
-fn run(m: &ArgMatches, ctx: &Context) -> Checked {
-    let text = m
-        .get_one::<String>("endpoint")
-        .map(String::as_str)
-        .unwrap_or("");
-    match Endpoint::parse(text, None) {
-        Ok(endpoint) => connect(&endpoint, ctx),
+/// `probe tcp ENDPOINT` as typed: a bad endpoint is an unhealthy verdict naming it.
+pub fn probe(endpoint: &str, ctx: &Context) -> Checked {
+    match Endpoint::parse(endpoint, None) {
+        Ok(parsed) => connect(&parsed, ctx),
         Err(e) => Checked::new(
-            text,
+            endpoint,
             Err(format!("{e} (expected HOST:PORT, unix:PATH or @NAME)")),
         ),
     }

@@ -5,7 +5,7 @@
 //! value of a key winning, and `[DEFAULT]` as the fallback of every section. A
 //! `FILE.d/*.conf` directory is read after the file, in name order, as oslo.config does
 //! with `--config-dir`. (MySQL option files, with their includes and bare flags, are
-//! read by `proto::mysql::mycnf`.)
+//! read by `config::mycnf`.)
 
 use std::collections::HashMap;
 
@@ -249,7 +249,7 @@ pipeline = catch_errors
 
     #[test]
     fn a_my_cnf_is_not_an_oslo_file() {
-        // Includes and bare flags belong to proto::mysql::mycnf, which reads my.cnf.
+        // Includes and bare flags belong to config::mycnf, which reads my.cnf.
         assert!(parse("!includedir /etc/my.cnf.d\n[client]\nuser=root\n").is_err());
         assert!(parse("[mysqld]\nskip-name-resolve\n").is_err());
     }

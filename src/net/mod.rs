@@ -134,6 +134,12 @@ impl Connection {
     pub fn deadline(&self) -> crate::deadline::Deadline {
         self.deadline
     }
+
+    /// Bound the following reads and writes by another deadline (a protocol step that
+    /// must end before the check's, to leave time for a clean goodbye).
+    pub fn set_deadline(&mut self, deadline: crate::deadline::Deadline) {
+        self.deadline = deadline;
+    }
 }
 
 impl Read for Connection {
@@ -165,33 +171,11 @@ pub fn connect(ep: &Endpoint, ctx: &Context) -> Result<Connection, String> {
     match ep {
         Endpoint::Tcp { host, port } => {
             let addrs = resolve::resolve(host, *port, ctx)?;
-            // Report the first failure (the address the hosts file lists first, usually
-            // IPv4): for `localhost` a refused 127.0.0.1 says more than an unroutable ::1.
-            let mut failures: Vec<String> = Vec::new();
-            for addr in addrs {
-                let left = deadline.remaining(&format!("connecting to {ep}"))?;
-                ctx.trace(format_args!("connecting to {addr}"));
-                match TcpStream::connect_timeout(&addr, left) {
-                    Ok(s) => {
-                        let _ = s.set_nodelay(true);
-                        return Ok(Connection {
-                            conn: Conn::Tcp(s),
-                            peer: Some(addr),
-                            deadline,
-                        });
-                    }
-                    Err(e) => failures.push(format!("connect to {addr}: {}", io_reason(&e))),
-                }
-            }
-            Err(match failures.len() {
-                0 => format!("{ep}: no address"),
-                1 => failures.remove(0),
-                n => format!(
-                    "{} (and {} more address{} failed)",
-                    failures[0],
-                    n - 1,
-                    if n > 2 { "es" } else { "" }
-                ),
+            let (stream, addr) = connect_addrs(&addrs, &ep.to_string(), ctx)?;
+            Ok(Connection {
+                conn: Conn::Tcp(stream),
+                peer: Some(addr),
+                deadline,
             })
         }
         Endpoint::Unix(path) => UnixStream::connect(path)
@@ -214,6 +198,40 @@ pub fn connect(ep: &Endpoint, ctx: &Context) -> Result<Connection, String> {
                 .map_err(|e| format!("connect to @{name}: {}", io_reason(&e)))
         }
     }
+}
+
+/// Connect to the first of `addrs` that accepts within the deadline (`what` names
+/// them all in errors, e.g. `host:port`); returns the stream (Nagle off) and the
+/// address it reached.
+pub fn connect_addrs(
+    addrs: &[SocketAddr],
+    what: &str,
+    ctx: &Context,
+) -> Result<(TcpStream, SocketAddr), String> {
+    // Report the first failure (the address the hosts file lists first, usually
+    // IPv4): for `localhost` a refused 127.0.0.1 says more than an unroutable ::1.
+    let mut failures: Vec<String> = Vec::new();
+    for &addr in addrs {
+        let left = ctx.deadline.remaining(&format!("connecting to {what}"))?;
+        ctx.trace(format_args!("connecting to {addr}"));
+        match TcpStream::connect_timeout(&addr, left) {
+            Ok(s) => {
+                let _ = s.set_nodelay(true);
+                return Ok((s, addr));
+            }
+            Err(e) => failures.push(format!("connect to {addr}: {}", io_reason(&e))),
+        }
+    }
+    Err(match failures.len() {
+        0 => format!("{what}: no address"),
+        1 => failures.remove(0),
+        n => format!(
+            "{} (and {} more address{} failed)",
+            failures[0],
+            n - 1,
+            if n > 2 { "es" } else { "" }
+        ),
+    })
 }
 
 /// Read until `done(buffer)` says the reply is complete, the peer closes, the

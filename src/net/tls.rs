@@ -9,7 +9,6 @@
 use super::{Connection, Endpoint};
 use crate::context::Context;
 use crate::util::io_reason;
-use clap::{Arg, ArgMatches, Command};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{ring, CryptoProvider};
 use rustls::pki_types::pem::PemObject;
@@ -23,6 +22,10 @@ use std::sync::Arc;
 pub struct TlsOptions {
     /// Verify the server's certificate chain and name.
     pub verify: bool,
+    /// With `verify`, accept a chain that verifies but does not name the host: what
+    /// oslo.messaging does with `ssl_ca_file` unless `ssl_enforce_hostname_verification`
+    /// is set, so that brokers addressed by IP keep working with the service's own CA.
+    pub chain_only: bool,
     /// CA bundle (PEM) for verification; without it, the system bundle.
     pub ca_file: Option<String>,
     /// Client certificate chain (PEM) and its private key (PEM).
@@ -30,37 +33,14 @@ pub struct TlsOptions {
     pub client_key: Option<String>,
 }
 
-/// The certificate files a TLS client takes (`--cacert`, `--cert`, `--key`), named as curl names them.
-pub fn file_args(cmd: Command) -> Command {
-    let file = |name: &'static str, help: &'static str| {
-        Arg::new(name).long(name).value_name("FILE").help(help)
-    };
-    cmd.arg(file(
-        "cacert",
-        "Verify the server certificate against this CA bundle (PEM)",
-    ))
-    .arg(file("cert", "Client certificate (PEM) to present"))
-    .arg(file("key", "Private key (PEM) of the client certificate"))
-}
-
-/// The options given by [`file_args`]: a CA file turns verification on, as it does for curl.
-pub fn options_from(m: &ArgMatches) -> TlsOptions {
-    let path = |name: &str| m.get_one::<String>(name).cloned();
-    TlsOptions {
-        verify: path("cacert").is_some(),
-        ca_file: path("cacert"),
-        client_cert: path("cert"),
-        client_key: path("key"),
-    }
-}
-
 /// The system CA bundle, used by `verify` without a CA file (`SSL_CERT_FILE` overrides).
-fn system_ca_file() -> String {
+pub(crate) fn system_ca_file() -> String {
     std::env::var("SSL_CERT_FILE")
         .unwrap_or_else(|_| "/etc/ssl/certs/ca-certificates.crt".to_string())
 }
 
-fn provider() -> Arc<CryptoProvider> {
+/// The crypto provider of every TLS client here: ring.
+pub(crate) fn provider() -> Arc<CryptoProvider> {
     Arc::new(ring::default_provider())
 }
 
@@ -77,35 +57,60 @@ pub fn client_config(opts: &TlsOptions) -> Result<Arc<ClientConfig>, String> {
                 .add(cert)
                 .map_err(|e| format!("CA file {path}: unusable certificate: {e}"))?;
         }
-        builder.with_root_certificates(roots)
+        if opts.chain_only {
+            let webpki = rustls::client::WebPkiServerVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider(),
+            )
+            .build()
+            .map_err(|e| format!("CA file {path}: {e}"))?;
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(ChainOnly(webpki)))
+        } else {
+            builder.with_root_certificates(roots)
+        }
     } else {
         builder
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider())))
     };
-    let config = match (&opts.client_cert, &opts.client_key) {
-        (Some(cert), key) => {
-            let chain = read_certs(cert)?;
-            let key_path = key.as_deref().unwrap_or(cert);
-            let key = PrivateKeyDer::from_pem_file(key_path).map_err(|e| {
-                format!(
-                    "client key {key_path}: no usable PEM private key ({})",
-                    pem_reason(e)
-                )
-            })?;
-            builder
-                .with_client_auth_cert(chain, key)
-                .map_err(|e| format!("client certificate {cert}: {e}"))?
-        }
-        (None, Some(_)) => {
-            return Err("a client key was given without a client certificate (--cert)".into())
-        }
-        (None, None) => builder.with_no_client_auth(),
+    let config = match client_identity(opts)? {
+        Some((chain, key)) => builder
+            .with_client_auth_cert(chain, key)
+            .map_err(|e| format!("client certificate: {e}"))?,
+        None => builder.with_no_client_auth(),
     };
     Ok(Arc::new(config))
 }
 
-fn read_certs(path: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+/// The client certificate chain and key of `opts`, if any, read and checked to belong
+/// together (rustls compares the key with the certificate's public key), so a wrong
+/// pair is a one-line error before anything is connected.
+pub(crate) fn client_identity(
+    opts: &TlsOptions,
+) -> Result<Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>, String> {
+    let (cert, key) = match (&opts.client_cert, &opts.client_key) {
+        (Some(cert), key) => (cert, key.as_deref().unwrap_or(cert)),
+        (None, Some(_)) => {
+            return Err("a client key was given without a client certificate (--cert)".into())
+        }
+        (None, None) => return Ok(None),
+    };
+    let chain = read_certs(cert)?;
+    let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| {
+        format!(
+            "client key {key}: no usable PEM private key ({})",
+            pem_reason(e)
+        )
+    })?;
+    rustls::sign::CertifiedKey::from_der(chain.clone(), key_der.clone_key(), &provider())
+        .map_err(|e| format!("client certificate {cert} with key {key}: {e}"))?;
+    Ok(Some((chain, key_der)))
+}
+
+/// The PEM certificates in `path`; none, or an unreadable file, is an error naming it.
+pub(crate) fn read_certs(path: &str) -> Result<Vec<CertificateDer<'static>>, String> {
     let certs: Vec<_> = CertificateDer::pem_file_iter(path)
         .map_err(|e| format!("cannot read certificates from {path}: {}", pem_reason(e)))?
         .collect::<Result<_, _>>()
@@ -167,7 +172,8 @@ fn handshake_error(e: &io::Error, deadline: crate::deadline::Deadline) -> String
     }
 }
 
-fn tls_reason(e: &rustls::Error) -> String {
+/// A rustls error as a short reason a person can act on.
+pub(crate) fn tls_reason(e: &rustls::Error) -> String {
     use rustls::{CertificateError, Error};
     match e {
         Error::InvalidCertificate(CertificateError::UnknownIssuer) => {
@@ -190,6 +196,56 @@ fn tls_reason(e: &rustls::Error) -> String {
         }
         Error::InvalidMessage(_) => "the server does not speak TLS on this port".into(),
         other => other.to_string(),
+    }
+}
+
+/// Verifies the chain against the CA with webpki and accepts a certificate that does
+/// not name the host (see [`TlsOptions::chain_only`]); every other failure stands.
+#[derive(Debug)]
+struct ChainOnly(Arc<rustls::client::WebPkiServerVerifier>);
+
+impl ServerCertVerifier for ChainOnly {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        use rustls::{CertificateError, Error};
+        match self
+            .0
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        {
+            // webpki checks the name only once the chain has verified.
+            Err(Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) => Ok(ServerCertVerified::assertion()),
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_verify_schemes()
     }
 }
 
@@ -276,6 +332,13 @@ impl Stream {
         match self {
             Stream::Plain(c) => c,
             Stream::Tls(t) => &t.sock,
+        }
+    }
+
+    pub fn connection_mut(&mut self) -> &mut Connection {
+        match self {
+            Stream::Plain(c) => c,
+            Stream::Tls(t) => &mut t.sock,
         }
     }
 }

@@ -1,7 +1,13 @@
 //! The machine line for the Ansible side and monitoring:
 //! `{"check":..,"target":..,"healthy":..,"reason":..,"elapsed":seconds}`.
 
+use super::OutputFormat;
 use crate::verdict::Verdict;
+
+pub const FORMAT: OutputFormat = OutputFormat {
+    name: "json",
+    render,
+};
 
 pub fn render(v: &Verdict, max: usize) -> String {
     // Bound the free-text fields first so the JSON stays valid under the byte cap.

@@ -1,21 +1,20 @@
 //! The process table and sockets, read without forking: /proc and netlink sock_diag.
 //!
 //! The socket checks (`port`, `listen`, `socket`) all ask the same question: does a process
-//! matching PATTERN hold one of these sockets? They find the candidate sockets with sock_diag
-//! (filtered by the kernel), then read only the matching processes' fd links ([`Holdings`]),
+//! matching PATTERN hold one of these sockets? They find the candidate sockets with [`sockets`]
+//! (sock_diag, filtered by the kernel, or the /proc/net fallback), then read only the matching processes' fd links ([`Holdings`]),
 //! and compare inodes as integers.
 
 pub mod fds;
 pub mod hint;
 pub mod pattern;
 pub mod process;
-pub mod procnet;
-pub mod sockdiag;
+pub mod sockets;
 
 use crate::context::Context;
 use pattern::Pattern;
 use process::ProcessInfo;
-use sockdiag::{query_inet, InetQuery, InetSocket, Transport};
+use sockets::{query_inet, InetQuery, InetSocket, Transport};
 use std::collections::BTreeSet;
 use std::path::Path;
 

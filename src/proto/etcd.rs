@@ -1,66 +1,8 @@
-//! etcd health endpoint: GET `<client URL>/health`, healthy when the JSON says
-//! `"health": "true"` (etcd 3.4+ sends a string; a bool is accepted too). An
-//! unhealthy etcd answers 503 with `"reason"`, which becomes our reason.
+//! etcd's health endpoint: where it is (`<client URL>/health`) and what its JSON reply
+//! says. etcd 3.4+ sends `"health": "true"` as a string; a bool is accepted too. An
+//! unhealthy etcd says why in `"reason"`. The GET itself is the HTTP client's.
 
-use crate::checks::http::{self, HttpOptions};
-use crate::context::Context;
-use crate::probes::ProbeKind;
-use crate::verdict::{Checked, Outcome};
-use clap::{Arg, ArgMatches, Command};
 use serde_json::Value;
-
-pub const PROBE: ProbeKind = ProbeKind {
-    name: "etcd",
-    about: "etcd: the /health endpoint must report health true",
-    args,
-    run,
-    http_budget: false,
-};
-
-fn args(cmd: Command) -> Command {
-    let file = |name: &'static str, help: &'static str| {
-        Arg::new(name).long(name).value_name("FILE").help(help)
-    };
-    cmd.arg(
-        Arg::new("url")
-            .value_name("URL")
-            .required(true)
-            .help("A client URL, e.g. http://127.0.0.1:2379"),
-    )
-    .arg(file(
-        "cacert",
-        "CA bundle (PEM) to verify the server against (default: not verified, like curl -k)",
-    ))
-    .arg(file(
-        "cert",
-        "Client certificate (PEM) when etcd requires client TLS",
-    ))
-    .arg(file("key", "Client key (PEM) for --cert"))
-}
-
-fn run(m: &ArgMatches, ctx: &Context) -> Checked {
-    let arg = |name: &str| m.get_one::<String>(name).cloned();
-    let url = arg("url").unwrap_or_default();
-    let opts = HttpOptions {
-        verify: arg("cacert").is_some(),
-        ca_file: arg("cacert"),
-        client_cert: arg("cert"),
-        client_key: arg("key"),
-        ..HttpOptions::default()
-    };
-    Checked::new(health_url(&url), health_with(&url, &opts, ctx))
-}
-
-/// GET `<client url>/health`; healthy when the JSON says health is true.
-pub fn health(client_url: &str, ctx: &Context) -> Outcome {
-    health_with(client_url, &HttpOptions::default(), ctx)
-}
-
-/// [`health`] with TLS options (CA, client certificate).
-pub fn health_with(client_url: &str, opts: &HttpOptions, ctx: &Context) -> Outcome {
-    let response = http::fetch(&health_url(client_url), opts, ctx)?;
-    evaluate(response.status, &response.body)
-}
 
 /// The health URL for a client URL (given with or without `/health`).
 pub fn health_url(client_url: &str) -> String {
@@ -72,37 +14,37 @@ pub fn health_url(client_url: &str) -> String {
     }
 }
 
-/// Judge a /health response: the JSON body decides (etcd says why in `reason`);
-/// the status only matters when the body is not etcd's.
-pub fn evaluate(status: u16, body: &[u8]) -> Outcome {
-    let excerpt = || crate::proto::exchange::printable(body, 80);
-    let json: Value = serde_json::from_slice(body)
-        .map_err(|_| format!("HTTP {status}, not an etcd health reply: \"{}\"", excerpt()))?;
+/// What a /health reply body says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealthReply {
+    pub healthy: bool,
+    /// etcd's `reason`, when it gives a non-empty one.
+    pub reason: Option<String>,
+}
+
+/// Why a body is not an etcd health reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotHealthReply {
+    /// Not JSON at all.
+    NotJson,
+    /// JSON without a string or bool `health` field.
+    NoHealthField,
+}
+
+/// Parse a /health reply body.
+pub fn parse_health_reply(body: &[u8]) -> Result<HealthReply, NotHealthReply> {
+    let json: Value = serde_json::from_slice(body).map_err(|_| NotHealthReply::NotJson)?;
     let healthy = match json.get("health") {
         Some(Value::String(s)) => s == "true",
         Some(Value::Bool(b)) => *b,
-        _ => {
-            return Err(format!(
-                "HTTP {status}, no \"health\" field in \"{}\"",
-                excerpt()
-            ))
-        }
+        _ => return Err(NotHealthReply::NoHealthField),
     };
     let reason = json
         .get("reason")
         .and_then(Value::as_str)
-        .filter(|r| !r.is_empty());
-    match (healthy, reason) {
-        (true, _) if status < 400 => Ok("etcd reports health true".into()),
-        (true, _) => Err(format!("HTTP {status} although etcd reports health true")),
-        (false, Some(reason)) => Err(format!(
-            "etcd reports unhealthy: {}",
-            crate::proto::exchange::printable(reason.as_bytes(), 160)
-        )),
-        (false, None) => Err(format!(
-            "etcd reports unhealthy (HTTP {status}, no reason given)"
-        )),
-    }
+        .filter(|r| !r.is_empty())
+        .map(str::to_string);
+    Ok(HealthReply { healthy, reason })
 }
 
 #[cfg(test)]
@@ -110,38 +52,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn healthy_when_health_is_true() {
-        assert!(evaluate(200, br#"{"health":"true"}"#).is_ok());
-        assert!(evaluate(200, br#"{"health":"true","reason":""}"#).is_ok());
-        assert!(evaluate(200, br#"{"health":true}"#).is_ok());
-    }
-
-    #[test]
-    fn unhealthy_reasons_come_from_etcd() {
-        let no_leader =
-            evaluate(503, br#"{"health":"false","reason":"RAFT NO LEADER"}"#).unwrap_err();
-        assert_eq!(no_leader, "etcd reports unhealthy: RAFT NO LEADER");
-        assert!(evaluate(503, br#"{"health":"false"}"#)
-            .unwrap_err()
-            .contains("no reason given"));
-        assert!(evaluate(200, br#"{"health":false}"#).is_err());
-        assert!(evaluate(500, br#"{"health":"true"}"#)
-            .unwrap_err()
-            .contains("HTTP 500"));
-    }
-
-    #[test]
-    fn other_bodies_are_not_etcd() {
-        assert!(evaluate(200, b"<html>hello</html>")
-            .unwrap_err()
-            .contains("not an etcd health reply"));
-        assert!(evaluate(404, b"404 page not found\n")
-            .unwrap_err()
-            .contains("HTTP 404"));
-        assert!(evaluate(200, br#"{"status":"ok"}"#)
-            .unwrap_err()
-            .contains("no \"health\""));
-        assert!(evaluate(200, br#"["health"]"#).is_err());
+    fn parses_health_replies() {
+        assert_eq!(
+            parse_health_reply(br#"{"health":"false","reason":"RAFT NO LEADER"}"#),
+            Ok(HealthReply {
+                healthy: false,
+                reason: Some("RAFT NO LEADER".into())
+            })
+        );
+        assert_eq!(
+            parse_health_reply(br#"{"health":true,"reason":""}"#),
+            Ok(HealthReply {
+                healthy: true,
+                reason: None
+            })
+        );
+        assert_eq!(parse_health_reply(b"<html>"), Err(NotHealthReply::NotJson));
+        assert_eq!(
+            parse_health_reply(br#"{"health":1}"#),
+            Err(NotHealthReply::NoHealthField)
+        );
     }
 
     #[test]

@@ -1,41 +1,13 @@
 //! What the small request/reply probes (memcached, Redis, OVSDB, HAProxy, libvirt)
 //! share, and the service checks' one-shot exchanges (collectd, multipathd, the AMQP
-//! 1.0 header): the address argument, sending a request, and reading one bounded reply.
+//! 1.0 header): sending a request, and reading one bounded reply.
 //! Every reply goes through `net::read_until`, so a garbage or endless peer is cut
 //! off by the size cap and a stopped one by the check's deadline.
 
 use crate::context::Context;
 use crate::net::{self, Connection, Endpoint};
 use crate::util::io_reason;
-use crate::verdict::{Checked, Outcome};
-use clap::{Arg, ArgMatches};
 use std::io::{Read, Write};
-
-/// The positional address argument of a probe (`ADDR`).
-pub fn address_arg(help: &'static str) -> Arg {
-    Arg::new("address").value_name("ADDR").help(help)
-}
-
-/// Parse the address argument (or `default_address` when it is optional and absent)
-/// and run `probe` on it; a bad address is an unhealthy verdict naming it.
-pub fn with_endpoint(
-    m: &ArgMatches,
-    default_address: Option<&str>,
-    default_port: Option<u16>,
-    probe: impl FnOnce(&Endpoint) -> Outcome,
-) -> Checked {
-    let Some(text) = m
-        .get_one::<String>("address")
-        .map(String::as_str)
-        .or(default_address)
-    else {
-        return Checked::new("", Err("no address given".into()));
-    };
-    match Endpoint::parse(text, default_port) {
-        Ok(endpoint) => Checked::new(endpoint.to_string(), probe(&endpoint)),
-        Err(e) => Checked::new(text, Err(format!("bad address: {e}"))),
-    }
-}
 
 /// Write the whole request within the deadline.
 pub fn send(conn: &mut Connection, request: &[u8]) -> Result<(), String> {

@@ -1,64 +1,22 @@
-//! HAProxy: `show info` on the stats socket (unix or tcp), healthy when HAProxy
-//! reports its name, version, pid and uptime and is not soft-stopping; or, given an
-//! http(s):// URL, the `monitor-uri` answering below 400.
+//! HAProxy stats socket client: `show info` over unix or tcp, and the `Key: value`
+//! lines of its answer (name, version, pid, uptime, soft-stop).
 
-use crate::checks::http::{self, HttpOptions};
 use crate::context::Context;
 use crate::net::{self, Endpoint};
-use crate::probes::ProbeKind;
 use crate::proto::exchange::{self, first_line, printable};
-use crate::verdict::{Checked, Outcome};
-use clap::{ArgMatches, Command};
-
-pub const PROBE: ProbeKind = ProbeKind {
-    name: "haproxy",
-    about: "HAProxy: stats socket 'show info' or the monitor URI",
-    args,
-    run,
-    http_budget: false,
-};
 
 /// `show info` is about 2 KB; the cap bounds a garbage peer.
 const REPLY_LIMIT: usize = 64 * 1024;
 
-fn args(cmd: Command) -> Command {
-    cmd.arg(
-        exchange::address_arg(
-            "Stats socket (unix:PATH or tcp:HOST:PORT) or the monitor-uri URL (http://...)",
-        )
-        .required(true),
-    )
-}
-
-fn run(m: &ArgMatches, ctx: &Context) -> Checked {
-    let target = m
-        .get_one::<String>("address")
-        .map(String::as_str)
-        .unwrap_or("");
-    if target.starts_with("http://") || target.starts_with("https://") {
-        return http::get(target, &HttpOptions::default(), ctx);
-    }
-    exchange::with_endpoint(m, None, None, |endpoint| show_info(endpoint, ctx))
-}
-
-/// `show info` on the stats socket; healthy when it reports a Pid/Uptime.
-pub fn show_info(endpoint: &Endpoint, ctx: &Context) -> Outcome {
+/// `show info` on the stats socket: what HAProxy says about itself, or why the
+/// answer is not HAProxy's.
+pub fn show_info(endpoint: &Endpoint, ctx: &Context) -> Result<Info, String> {
     // HAProxy ends the answer with an empty line, then closes (non-interactive mode);
     // an error message may end with the close alone.
     let mut conn = net::connect(endpoint, ctx)?;
     exchange::send(&mut conn, b"show info\n")?;
     let reply = exchange::read_until_close(&mut conn, REPLY_LIMIT, |b| b.ends_with(b"\n\n"))?;
-    let info = parse_show_info(&reply)?;
-    if info.stopping {
-        return Err(format!(
-            "HAProxy {} pid {} is stopping (soft-stop in progress)",
-            info.version, info.pid
-        ));
-    }
-    Ok(format!(
-        "HAProxy {} pid {} up {}",
-        info.version, info.pid, info.uptime
-    ))
+    parse_show_info(&reply)
 }
 
 /// What `show info` tells about the running HAProxy.

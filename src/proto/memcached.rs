@@ -1,43 +1,20 @@
-//! memcached text protocol: send `version`, expect a `VERSION x.y.z` line. The
-//! original TripleO check sent the command and never read the reply; this one does.
+//! memcached text protocol client: send `version`, read back the `VERSION x.y.z` line.
 
 use crate::context::Context;
 use crate::net::Endpoint;
-use crate::probes::ProbeKind;
 use crate::proto::exchange::{self, first_line, printable};
-use crate::verdict::{Checked, Outcome};
-use clap::{ArgMatches, Command};
-
-pub const PROBE: ProbeKind = ProbeKind {
-    name: "memcached",
-    about: "memcached: the 'version' command must answer VERSION",
-    args,
-    run,
-    http_budget: false,
-};
 
 pub const DEFAULT_PORT: u16 = 11211;
 
 /// A version line is short; anything longer is not memcached.
 const REPLY_LIMIT: usize = 1024;
 
-fn args(cmd: Command) -> Command {
-    cmd.arg(exchange::address_arg("HOST[:PORT] (default port 11211) or unix:PATH").required(true))
-}
-
-fn run(m: &ArgMatches, ctx: &Context) -> Checked {
-    exchange::with_endpoint(m, None, Some(DEFAULT_PORT), |endpoint| {
-        version(endpoint, ctx)
-    })
-}
-
-/// Send `version`; healthy when a `VERSION x` line comes back.
-pub fn version(endpoint: &Endpoint, ctx: &Context) -> Outcome {
+/// Send `version`; the version the server states, or why its reply is not one.
+pub fn version(endpoint: &Endpoint, ctx: &Context) -> Result<String, String> {
     let reply = exchange::request(endpoint, ctx, b"version\r\n", REPLY_LIMIT, |b| {
         first_line(b).is_some()
     })?;
-    let version = parse_version_reply(&reply)?;
-    Ok(format!("memcached {version} answers"))
+    parse_version_reply(&reply)
 }
 
 /// The version from a reply to `version`, or why the reply is not one.

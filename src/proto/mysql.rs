@@ -1,30 +1,19 @@
 //! MySQL/MariaDB client protocol: handshake, authentication (mysql_native_password,
-//! caching_sha2_password, MariaDB's client_ed25519, auth switch), `SELECT 1`, and the
-//! Galera state, speaking the wire protocol directly so a check costs one round trip
-//! instead of a client process. Credentials come from an option file
-//! (`--defaults-file`), never argv.
+//! caching_sha2_password, MariaDB's client_ed25519, auth switch) and text queries,
+//! speaking the wire protocol directly so a check costs one round trip instead of a
+//! client process. Where the server is when nothing names it follows the clients
+//! ([`endpoint_from`], [`os_user_name`]).
 
 pub mod auth;
 pub mod ed25519;
-pub mod mycnf;
 pub mod packet;
 
+use crate::config::mycnf;
 use crate::context::Context;
 use crate::net::Endpoint;
-use crate::probes::ProbeKind;
 use crate::proto::framed::Framed;
-use crate::verdict::{Checked, Outcome};
 use auth::Channel;
-use clap::{Arg, ArgAction, ArgMatches, Command};
 use packet::{caps, AuthReply, QueryReply};
-
-pub const PROBE: ProbeKind = ProbeKind {
-    name: "mysql",
-    about: "MySQL/MariaDB: log in with the [client] credentials of a defaults file, SELECT 1 (--galera: Synced)",
-    args,
-    run,
-    http_budget: false,
-};
 
 /// The clients' defaults when neither the target nor the option file says where the server is.
 pub const DEFAULT_PORT: u16 = 3306;
@@ -36,7 +25,7 @@ const MAX_AUTH_ROUNDS: usize = 6;
 const MAX_ROWS: usize = 1000;
 
 /// What we ask of the server; the handshake keeps only what it also offers.
-const CLIENT_CAPS: u32 = caps::LONG_PASSWORD
+pub const CLIENT_CAPS: u32 = caps::LONG_PASSWORD
     | caps::PROTOCOL_41
     | caps::TRANSACTIONS
     | caps::SECURE_CONNECTION
@@ -44,63 +33,10 @@ const CLIENT_CAPS: u32 = caps::LONG_PASSWORD
     | caps::PLUGIN_AUTH
     | caps::PLUGIN_AUTH_LENENC_DATA;
 
-const COM_QUIT: u8 = 0x01;
+pub const COM_QUIT: u8 = 0x01;
 const COM_QUERY: u8 = 0x03;
 /// utf8mb4_general_ci: known to MySQL 5.5+ and every MariaDB.
 const CHARSET_UTF8MB4: u8 = 45;
-
-fn args(cmd: Command) -> Command {
-    cmd.arg(Arg::new("target").value_name("HOST:PORT|SOCKET").help(
-        "Server address or unix socket path (default: host/port/socket from the defaults file)",
-    ))
-    .arg(
-        Arg::new("defaults-file")
-            .long("defaults-file")
-            .value_name("FILE")
-            .help(
-                "Option file whose [client]/[mysql] groups give user, password, host, port, socket",
-            ),
-    )
-    .arg(
-        Arg::new("galera")
-            .long("galera")
-            .action(ArgAction::SetTrue)
-            .help("Healthy only when the node is a Synced Galera member (wsrep_local_state 4)"),
-    )
-}
-
-fn run(m: &ArgMatches, ctx: &Context) -> Checked {
-    let Some(file) = m.get_one::<String>("defaults-file") else {
-        let why =
-            "--defaults-file FILE is required: the user and password come from its [client] group";
-        return Checked::new("", Err(why.into()));
-    };
-    let opts = match mycnf::read_defaults_file(file) {
-        Ok(o) => o,
-        Err(e) => return Checked::new("", Err(e)),
-    };
-    let endpoint = match endpoint_from(m.get_one::<String>("target").map(String::as_str), &opts) {
-        Ok(ep) => ep,
-        Err(e) => return Checked::new("", Err(e)),
-    };
-    let user = match opts.user.clone().or_else(os_user_name) {
-        Some(u) => u,
-        None => {
-            return Checked::new(
-                endpoint.to_string(),
-                Err(format!("no user in the [client] group of {file}")),
-            )
-        }
-    };
-    let outcome = select1(
-        &endpoint,
-        &user,
-        opts.password.as_deref(),
-        m.get_flag("galera"),
-        ctx,
-    );
-    Checked::new(endpoint.to_string(), outcome)
-}
 
 /// Where to connect: the target if given, else the option file's socket or host and
 /// port. As with the clients, host `localhost` (or none) means the unix socket.
@@ -122,82 +58,45 @@ pub fn endpoint_from(
     }
 }
 
-/// Log in as `user` (password from a file, never argv) and run `SELECT 1`; with
-/// `galera`, healthy only when wsrep_local_state is 4 (Synced).
-pub fn select1(
-    endpoint: &Endpoint,
-    user: &str,
-    password: Option<&str>,
-    galera: bool,
-    ctx: &Context,
-) -> Outcome {
-    if let Some(pw) = password {
-        crate::secrets::remember(pw);
-    }
-    let mut session = Session::connect(endpoint, ctx)?;
-    let greeting = session
-        .io
-        .next("the server greeting", packet::split_greeting)?;
-    let hs = packet::parse_handshake(&greeting.payload)?;
-    ctx.trace(format_args!(
-        "greeting: {} (connection {}), auth plugin {}",
-        hs.server_version, hs.connection_id, hs.auth_plugin
-    ));
-    session.login(&hs, user, password.unwrap_or(""))?;
-    ctx.trace(format_args!("logged in as {user}"));
-    let outcome = select1_and_galera(&mut session, galera).map(|checked| {
-        format!(
-            "{} {}: logged in as {user}, {checked}",
-            hs.product(),
-            hs.version()
-        )
-    });
-    // Say goodbye whatever the answers were, so the server logs no aborted connection.
-    session.quit();
-    outcome
+/// Why [`Session::try_open`] could not log in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpenError {
+    /// The server answered with an ERR packet, in place of its greeting (too many
+    /// connections, host not allowed) or to the login (access denied, account locked...).
+    Refused {
+        error: packet::ServerError,
+        /// Whether it came in answer to the login (else in place of the greeting).
+        to_login: bool,
+        /// The user the login was for.
+        user: String,
+    },
+    /// No server, not a MySQL server, a broken exchange or the deadline: why.
+    Failed(String),
 }
 
-/// The queries after the login: `SELECT 1` must return 1; with `galera`, the node
-/// must be Synced.
-fn select1_and_galera(session: &mut Session, galera: bool) -> Outcome {
-    let rows = session.query("SELECT 1")?;
-    let first = rows.first().and_then(|r| r.first()).cloned().flatten();
-    if first.as_deref() != Some("1") {
-        return Err(format!("SELECT 1 returned {first:?} instead of 1"));
-    }
-    if !galera {
-        return Ok("SELECT 1 ok".into());
-    }
-    let rows = session.query("SHOW STATUS LIKE 'wsrep_local_state'")?;
-    Ok(format!("SELECT 1 ok, Galera {}", galera_state(&rows)?))
-}
-
-/// Healthy only for Synced: a Donor/Desynced or Joining node must not take traffic.
-pub fn galera_state(rows: &[Vec<Option<String>>]) -> Outcome {
-    let value = rows.iter().find_map(|row| match row.as_slice() {
-        [Some(name), value] if name.eq_ignore_ascii_case("wsrep_local_state") => {
-            Some(value.clone())
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OpenError::Refused {
+                error,
+                to_login: true,
+                user,
+            } => write!(f, "login refused for {user}: {error}"),
+            OpenError::Refused { error, .. } => write!(f, "{error}"),
+            OpenError::Failed(why) => f.write_str(why),
         }
-        _ => None,
-    });
-    let Some(value) = value else {
-        return Err("not a Galera node (wsrep_local_state missing)".into());
-    };
-    let value = value.unwrap_or_default();
-    let name = match value.trim() {
-        "1" => "Joining",
-        "2" => "Donor/Desynced",
-        "3" => "Joined",
-        "4" => return Ok(format!("Synced (wsrep_local_state {value})")),
-        _ => "unknown state",
-    };
-    Err(format!(
-        "Galera node not Synced: wsrep_local_state {value} ({name})"
-    ))
+    }
 }
 
-/// One connection and the packet sequence number of the current exchange.
-struct Session {
+impl From<String> for OpenError {
+    fn from(why: String) -> Self {
+        OpenError::Failed(why)
+    }
+}
+
+/// A logged-in connection (and the packet sequence number of the current exchange):
+/// [`Session::open`], then [`Session::query`] as needed, then [`Session::quit`].
+pub struct Session {
     io: Framed,
     seq: u8,
     channel: Channel,
@@ -206,6 +105,46 @@ struct Session {
 }
 
 impl Session {
+    /// Connect, read the server greeting and log in as `user`; the greeting says which
+    /// server this is ([`packet::Handshake::product`], [`packet::Handshake::version`]).
+    pub fn open(
+        endpoint: &Endpoint,
+        user: &str,
+        password: &str,
+        ctx: &Context,
+    ) -> Result<(Session, packet::Handshake), String> {
+        Session::try_open(endpoint, user, password, ctx).map_err(|e| e.to_string())
+    }
+
+    /// [`Session::open`], telling a server's refusal (its error code and SQL state) from
+    /// a failure to reach or understand it.
+    pub fn try_open(
+        endpoint: &Endpoint,
+        user: &str,
+        password: &str,
+        ctx: &Context,
+    ) -> Result<(Session, packet::Handshake), OpenError> {
+        let mut session = Session::connect(endpoint, ctx)?;
+        let greeting = session
+            .io
+            .next("the server greeting", packet::split_greeting)?;
+        if greeting.payload.first() == Some(&0xff) {
+            return Err(OpenError::Refused {
+                error: packet::parse_err(&greeting.payload),
+                to_login: false,
+                user: user.to_string(),
+            });
+        }
+        let hs = packet::parse_handshake(&greeting.payload)?;
+        ctx.trace(format_args!(
+            "greeting: {} (connection {}), auth plugin {}",
+            hs.server_version, hs.connection_id, hs.auth_plugin
+        ));
+        session.login(&hs, user, password)?;
+        ctx.trace(format_args!("logged in as {user}"));
+        Ok((session, hs))
+    }
+
     fn connect(endpoint: &Endpoint, ctx: &Context) -> Result<Session, String> {
         let io = Framed::connect(endpoint, None, packet::MAX_REPLY + 4, ctx)?;
         let channel = if io.is_local() {
@@ -240,7 +179,12 @@ impl Session {
         self.write(payload, what)
     }
 
-    fn login(&mut self, hs: &packet::Handshake, user: &str, password: &str) -> Result<(), String> {
+    fn login(
+        &mut self,
+        hs: &packet::Handshake,
+        user: &str,
+        password: &str,
+    ) -> Result<(), OpenError> {
         let caps = CLIENT_CAPS & hs.capabilities | caps::PROTOCOL_41;
         // Answer for the server's default plugin if we know it, else for ours: the
         // server switches us to the user's plugin when it differs.
@@ -260,7 +204,13 @@ impl Session {
             let reply = self.read("the login reply")?;
             match packet::parse_auth_reply(&reply.payload)? {
                 AuthReply::Ok => return Ok(()),
-                AuthReply::Err(e) => return Err(format!("login refused for {user}: {e}")),
+                AuthReply::Err(error) => {
+                    return Err(OpenError::Refused {
+                        error,
+                        to_login: true,
+                        user: user.to_string(),
+                    })
+                }
                 AuthReply::Switch { plugin: next, data } => {
                     self.ctx
                         .trace(format_args!("server switches the login to {next}"));
@@ -271,9 +221,9 @@ impl Session {
                 AuthReply::MoreData(data) => self.more_auth_data(&plugin, &data, password)?,
             }
         }
-        Err(format!(
+        Err(OpenError::Failed(format!(
             "login did not finish within {MAX_AUTH_ROUNDS} round trips"
-        ))
+        )))
     }
 
     /// caching_sha2_password's second step: 3 means the fast path succeeded (OK
@@ -297,7 +247,7 @@ impl Session {
     }
 
     /// Run a text query and return its rows (empty for a statement without a result set).
-    fn query(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, String> {
+    pub fn query(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, String> {
         let mut payload = vec![COM_QUERY];
         payload.extend_from_slice(sql.as_bytes());
         self.command(&payload, sql)?;
@@ -333,14 +283,14 @@ impl Session {
     }
 
     /// Say goodbye so the server does not log an aborted connection.
-    fn quit(&mut self) {
+    pub fn quit(&mut self) {
         let _ = self.command(&[COM_QUIT], "quit");
     }
 }
 
 /// The clients' default user: `$USER`, else the effective user's name from
 /// /etc/passwd (read directly: no NSS in a static binary).
-fn os_user_name() -> Option<String> {
+pub fn os_user_name() -> Option<String> {
     if let Some(user) = std::env::var("USER").ok().filter(|u| !u.is_empty()) {
         return Some(user);
     }
@@ -385,145 +335,6 @@ fn handshake_response(caps: u32, user: &str, plugin: &str, auth_response: &[u8])
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::{Read, Write};
-    use std::time::Duration;
-
-    const NONCE: &[u8; 20] = b"0123456789abcdefghij";
-
-    /// A MySQL 8 greeting announcing caching_sha2_password.
-    fn mysql8_greeting() -> Vec<u8> {
-        let caps = CLIENT_CAPS | caps::DEPRECATE_EOF;
-        let mut p = vec![10];
-        p.extend_from_slice(b"8.0.36\0");
-        p.extend_from_slice(&9u32.to_le_bytes());
-        p.extend_from_slice(&NONCE[..8]);
-        p.push(0);
-        p.extend_from_slice(&(caps as u16).to_le_bytes());
-        p.push(255);
-        p.extend_from_slice(&2u16.to_le_bytes());
-        p.extend_from_slice(&((caps >> 16) as u16).to_le_bytes());
-        p.push(21);
-        p.extend_from_slice(&[0; 10]);
-        p.extend_from_slice(&NONCE[8..]);
-        p.push(0);
-        p.extend_from_slice(b"caching_sha2_password\0");
-        p
-    }
-
-    fn send(peer: &mut impl Write, seq: u8, payload: &[u8]) {
-        peer.write_all(&packet::frame(seq, payload)).unwrap();
-    }
-
-    fn receive(peer: &mut impl Read) -> packet::Packet {
-        let mut head = [0u8; 4];
-        peer.read_exact(&mut head).unwrap();
-        let mut payload = vec![0; usize::from(head[0]) | usize::from(head[1]) << 8];
-        peer.read_exact(&mut payload).unwrap();
-        packet::Packet {
-            seq: head[3],
-            payload,
-        }
-    }
-
-    /// Play a MySQL 8 server whose password cache is cold: the scramble must be
-    /// caching_sha2's, then (over a unix socket) the password comes in the clear.
-    fn cold_cache_server(peer: &mut (impl Read + Write), password: &str) {
-        send(peer, 0, &mysql8_greeting());
-        let login = receive(peer);
-        assert_eq!(login.seq, 1);
-        let scramble = auth::caching_sha2(password, NONCE);
-        assert!(
-            login.payload.windows(scramble.len()).any(|w| w == scramble),
-            "no caching_sha2 scramble"
-        );
-        send(peer, 2, &[1, 4]);
-        let full = receive(peer);
-        assert_eq!(
-            (full.seq, full.payload.as_slice()),
-            (3, [password.as_bytes(), b"\0"].concat().as_slice())
-        );
-        send(peer, 4, &[0, 0, 0, 2, 0, 0, 0]);
-        assert_eq!(receive(peer).payload, b"\x03SELECT 1");
-        for (seq, payload) in [
-            (1, &b"\x01"[..]),
-            (2, b"\x03def\0\0\0\x011\0\x0c?\0\x01\0\0\0\x08\x81\0\0\0\0"),
-            (3, b"\xfe\0\0\x02\0"),
-            (4, b"\x011"),
-            (5, b"\xfe\0\0\x02\0"),
-        ] {
-            send(peer, seq, payload);
-        }
-        assert_eq!(receive(peer).payload, [COM_QUIT]);
-    }
-
-    fn ctx() -> Context {
-        Context::new(
-            crate::deadline::Deadline::after(Duration::from_secs(5)),
-            false,
-        )
-    }
-
-    #[test]
-    fn caching_sha2_full_auth_over_a_unix_socket() {
-        let path = std::env::temp_dir().join(format!("ohc-mysql8-{}.sock", std::process::id()));
-        let _ = std::fs::remove_file(&path);
-        let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
-        let server = std::thread::spawn(move || {
-            cold_cache_server(&mut listener.accept().unwrap().0, "s3cret")
-        });
-        let ep = Endpoint::Unix(path.to_string_lossy().into_owned());
-        let outcome = select1(&ep, "mon", Some("s3cret"), false, &ctx());
-        server.join().unwrap();
-        let _ = std::fs::remove_file(&path);
-        assert_eq!(
-            outcome.unwrap(),
-            "MySQL 8.0.36: logged in as mon, SELECT 1 ok"
-        );
-    }
-
-    #[test]
-    fn caching_sha2_full_auth_refused_over_plain_tcp() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let server = std::thread::spawn(move || {
-            let mut peer = listener.accept().unwrap().0;
-            send(&mut peer, 0, &mysql8_greeting());
-            receive(&mut peer);
-            send(&mut peer, 2, &[1, 4]);
-            // The client gives up rather than send the password over plain TCP.
-            let mut rest = Vec::new();
-            peer.read_to_end(&mut rest).unwrap();
-            rest
-        });
-        let ep = Endpoint::Tcp {
-            host: "127.0.0.1".into(),
-            port,
-        };
-        let err = select1(&ep, "mon", Some("s3cret"), false, &ctx()).unwrap_err();
-        assert!(err.contains("requires a secure connection"), "{err}");
-        assert!(
-            server.join().unwrap().is_empty(),
-            "the client sent something after the full-auth request"
-        );
-    }
-
-    fn row(name: &str, value: &str) -> Vec<Option<String>> {
-        vec![Some(name.into()), Some(value.into())]
-    }
-
-    #[test]
-    fn galera_states() {
-        assert!(galera_state(&[row("wsrep_local_state", "4")])
-            .unwrap()
-            .contains("Synced"));
-        assert!(galera_state(&[row("wsrep_local_state", "2")])
-            .unwrap_err()
-            .contains("Donor/Desynced"));
-        assert_eq!(
-            galera_state(&[]).unwrap_err(),
-            "not a Galera node (wsrep_local_state missing)"
-        );
-    }
 
     #[test]
     fn endpoint_defaults_follow_the_clients() {

@@ -1,26 +1,15 @@
-//! OVSDB JSON-RPC (RFC 7047) over unix or TCP: `list_dbs`, healthy when the server
-//! answers it. With `--database` (e.g. OVN_Southbound) the server must list it, and,
-//! where the server has the `_Server` database (OVS 2.9+), its row there must say
-//! `connected`: a clustered member cut off from its cluster still lists the database,
-//! so `list_dbs` alone (kolla's `ovsdb-client list-dbs`) calls it healthy.
+//! OVSDB JSON-RPC (RFC 7047) client over unix or TCP: `list_dbs`, a database's
+//! row in the `_Server` database (OVS 2.9+): its model and whether it is connected to
+//! its cluster and its leader, and the `external_ids` of the local Open vSwitch
+//! database (where ovn-controller is told its southbound database, `ovn-remote`).
+//!
 //! JSON-RPC over a stream has no framing: one message ends where its outermost
 //! brace closes, so the reader counts braces outside strings before parsing.
 
 use crate::context::Context;
 use crate::net::Endpoint;
-use crate::probes::ProbeKind;
 use crate::proto::exchange::{self, printable};
-use crate::verdict::{Checked, Outcome};
-use clap::{Arg, ArgMatches, Command};
 use serde_json::{json, Value};
-
-pub const PROBE: ProbeKind = ProbeKind {
-    name: "ovsdb",
-    about: "OVSDB (OVS, OVN NB/SB): JSON-RPC list_dbs, optionally a named database present",
-    args,
-    run,
-    http_budget: false,
-};
 
 /// The IANA port of OVSDB (OVN uses 6641 for NB and 6642 for SB).
 pub const DEFAULT_PORT: u16 = 6640;
@@ -32,40 +21,33 @@ const REPLY_LIMIT: usize = 256 * 1024;
 /// Our request ids; each reply carries its request's.
 const LIST_DBS_ID: u64 = 1;
 const STATUS_ID: u64 = 2;
+const EXTERNAL_IDS_ID: u64 = 3;
 
-fn args(cmd: Command) -> Command {
-    cmd.arg(exchange::address_arg("unix:PATH or tcp:HOST:PORT (default port 6640)").required(true)).arg(
-        Arg::new("database")
-            .long("database")
-            .value_name("NAME")
-            .help("Unhealthy unless the server lists this database (Open_vSwitch, OVN_Northbound, OVN_Southbound)"),
-    )
+/// What the server answered: the databases it serves and, when a database was asked
+/// about, its `_Server` row.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub databases: Vec<String>,
+    /// `None` when no database was asked about.
+    pub cluster: Option<Result<Cluster, String>>,
 }
 
-fn run(m: &ArgMatches, ctx: &Context) -> Checked {
-    let address = m
-        .get_one::<String>("address")
-        .map(String::as_str)
-        .unwrap_or("");
-    if address.starts_with("ssl:") {
-        return Checked::new(
-            address,
-            Err(
-                "ssl: OVSDB endpoints are not supported; probe the unix socket or a tcp: remote"
-                    .into(),
-            ),
-        );
-    }
-    let want_db = m.get_one::<String>("database").map(String::as_str);
-    exchange::with_endpoint(m, None, Some(DEFAULT_PORT), |endpoint| {
-        list_dbs(endpoint, want_db, ctx)
-    })
+/// The cluster status of the asked database, as far as the server can tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cluster {
+    Status(ClusterStatus),
+    /// No usable `_Server` row (servers older than OVS 2.9 have no `_Server` database): why.
+    Unknown(String),
 }
 
-/// JSON-RPC list_dbs; healthy when it answers (and lists `want_db` when given,
-/// connected to its cluster if it is clustered).
-pub fn list_dbs(endpoint: &Endpoint, want_db: Option<&str>, ctx: &Context) -> Outcome {
-    // Both requests go out in one write; the server answers them in order.
+/// JSON-RPC list_dbs and, with `want_db`, a `_Server` select of that database's row.
+/// Both requests go out in one write; the server answers them in order. The row is
+/// read only when the server lists `want_db`.
+pub fn list_dbs(
+    endpoint: &Endpoint,
+    want_db: Option<&str>,
+    ctx: &Context,
+) -> Result<Answer, String> {
     let mut request = rpc_request(LIST_DBS_ID, "list_dbs", json!([]));
     let mut ids = vec![LIST_DBS_ID];
     if let Some(want) = want_db {
@@ -77,27 +59,16 @@ pub fn list_dbs(endpoint: &Endpoint, want_db: Option<&str>, ctx: &Context) -> Ou
     })?;
     let answer = |id| find_reply(&reply, id).unwrap_or_else(|| Err("no reply".into()));
     let databases = databases_from_reply(&answer(LIST_DBS_ID)?)?;
-    let listed = databases.join(", ");
-    let Some(want) = want_db else {
-        return Ok(format!("databases: {listed}"));
-    };
-    if !databases.iter().any(|d| d == want) {
-        return Err(format!("does not serve {want}; it serves: {listed}"));
-    }
-    match cluster_status(&answer(STATUS_ID)?, want) {
-        Ok(status) if status.connected => Ok(format!("serves {want} ({})", status.describe())),
-        Ok(status) => Err(format!(
-            "serves {want} but it is not connected to its cluster ({})",
-            status.describe()
+    let cluster = match want_db {
+        Some(want) if databases.iter().any(|d| d == want) => Some(answer(STATUS_ID).map(
+            |status| match cluster_status(&status, want) {
+                Ok(status) => Cluster::Status(status),
+                Err(e) => Cluster::Unknown(e),
+            },
         )),
-        // Servers older than OVS 2.9 have no _Server database: listing is all they can tell.
-        Err(e) => {
-            ctx.trace(format_args!("no cluster status for {want}: {e}"));
-            Ok(format!(
-                "serves {want} (databases: {listed}; no cluster status: {e})"
-            ))
-        }
-    }
+        _ => None,
+    };
+    Ok(Answer { databases, cluster })
 }
 
 fn rpc_request(id: u64, method: &str, params: Value) -> String {
@@ -124,7 +95,8 @@ pub struct ClusterStatus {
 }
 
 impl ClusterStatus {
-    fn describe(&self) -> String {
+    /// "clustered, leader", "standalone", "clustered, disconnected"...
+    pub fn describe(&self) -> String {
         match (self.model.as_str(), self.connected, self.leader) {
             ("clustered", true, true) => "clustered, leader".into(),
             ("clustered", true, false) => "clustered, follower".into(),
@@ -158,6 +130,56 @@ pub fn cluster_status(reply: &Value, name: &str) -> Result<ClusterStatus, String
         connected: flag("connected")?,
         leader: flag("leader")?,
     })
+}
+
+/// The `external_ids` map of the Open_vSwitch table's one row, in the server's order.
+pub fn open_vswitch_external_ids(
+    endpoint: &Endpoint,
+    ctx: &Context,
+) -> Result<Vec<(String, String)>, String> {
+    let query = json!(["Open_vSwitch", {
+        "op": "select",
+        "table": "Open_vSwitch",
+        "where": [],
+        "columns": ["external_ids"],
+    }]);
+    let request = rpc_request(EXTERNAL_IDS_ID, "transact", query);
+    let reply = exchange::request(endpoint, ctx, request.as_bytes(), REPLY_LIMIT, |b| {
+        find_reply(b, EXTERNAL_IDS_ID).is_some()
+    })?;
+    let message = find_reply(&reply, EXTERNAL_IDS_ID).unwrap_or_else(|| Err("no reply".into()))?;
+    external_ids_from_reply(&message)
+}
+
+/// The `external_ids` of the first row of a select reply (an OVSDB map:
+/// `["map", [[key, value], ...]]`).
+pub fn external_ids_from_reply(reply: &Value) -> Result<Vec<(String, String)>, String> {
+    if let Some(error) = reply.get("error").filter(|e| !e.is_null()) {
+        return Err(format!(
+            "reading Open_vSwitch failed: {}",
+            printable(error.to_string().as_bytes(), 160)
+        ));
+    }
+    if let Some(error) = reply.pointer("/result/0/error") {
+        return Err(format!(
+            "reading Open_vSwitch failed: {}",
+            printable(error.to_string().as_bytes(), 160)
+        ));
+    }
+    let map = reply
+        .pointer("/result/0/rows/0/external_ids")
+        .ok_or("the Open_vSwitch table has no row (ovs-vsctl init has not run?)")?;
+    let pairs = match map.as_array().map(Vec::as_slice) {
+        Some([tag, pairs]) if tag == "map" => pairs.as_array().ok_or("bad external_ids map")?,
+        _ => return Err(format!("external_ids is not an OVSDB map: {map}")),
+    };
+    pairs
+        .iter()
+        .map(|pair| match pair.as_array().map(Vec::as_slice) {
+            Some([Value::String(k), Value::String(v)]) => Ok((k.clone(), v.clone())),
+            _ => Err(format!("bad external_ids entry: {pair}")),
+        })
+        .collect()
 }
 
 /// Scan the complete messages in `buf` for the reply with `id`: `None` while it has
@@ -287,6 +309,30 @@ mod tests {
         assert!(dbs(br#"{"id":1}"#).unwrap_err().contains("no result"));
         assert!(dbs(b"{\"id\":1,,}").unwrap_err().contains("invalid JSON"));
         assert!(dbs(b"garbage").is_err());
+    }
+
+    #[test]
+    fn reads_external_ids() {
+        let parse = |text: &str| external_ids_from_reply(&serde_json::from_str(text).unwrap());
+        let ids = parse(
+            r#"{"id":3,"error":null,"result":[{"rows":[{"external_ids":["map",[["ovn-remote","tcp:127.0.0.1:16641"],["system-id","c1"]]]}]}]}"#,
+        )
+        .unwrap();
+        assert_eq!(ids[0], ("ovn-remote".into(), "tcp:127.0.0.1:16641".into()));
+        assert_eq!(ids.len(), 2);
+        assert!(parse(r#"{"id":3,"error":null,"result":[{"rows":[]}]}"#)
+            .unwrap_err()
+            .contains("has no row"));
+        assert!(
+            parse(r#"{"id":3,"error":null,"result":[{"error":"unknown table"}]}"#)
+                .unwrap_err()
+                .contains("unknown table")
+        );
+        assert!(parse(
+            r#"{"id":3,"error":null,"result":[{"rows":[{"external_ids":["set",[]]}]}]}"#
+        )
+        .unwrap_err()
+        .contains("not an OVSDB map"));
     }
 
     #[test]

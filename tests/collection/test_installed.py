@@ -38,7 +38,10 @@ import yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 COLLECTION = os.path.join(REPO, "collection")
-BIN = os.environ.get("BIN", os.path.join(REPO, "target", "release", "openstack-healthcheck"))
+# The release binary: BIN from make, or the path make would give it.
+BIN = os.environ.get("BIN") or subprocess.run(
+    ["make", "-s", "--no-print-directory", "-C", REPO, "print-bin"], check=True, capture_output=True, text=True
+).stdout.strip()
 BUSYBOX = "/bin/busybox"
 VENV_BIN = os.path.dirname(sys.executable)
 FIXTURES = os.path.join(COLLECTION, "tests", "unit", "fixtures", "kolla-overrides")

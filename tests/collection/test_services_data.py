@@ -16,11 +16,12 @@ from ansible_collections.openstack.healthcheck.plugins.module_utils import image
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-BIN = os.environ.get("BIN", os.path.join(REPO, "target", "release", "openstack-healthcheck"))
 SCRIPT = os.path.join(HERE, "services_from_binary.py")
 
 sys.path.insert(0, HERE)
 import services_from_binary  # noqa: E402  pylint: disable=wrong-import-position
+
+BIN = services_from_binary.release_binary()
 
 
 def binary_list():

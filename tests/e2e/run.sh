@@ -30,7 +30,8 @@ done
 if [ -z "$services" ]; then
     for d in "$repo"/tests/images/*/files; do services+=" $(basename "$(dirname "$d")")"; done
 fi
-binary=$repo/target/release/openstack-healthcheck
+# The release binary: BIN from make, or the path make would give it.
+binary=${BIN:-$(make -s --no-print-directory -C "$repo" print-bin)}
 [ -x "$binary" ] || { echo "no binary at $binary: run 'make build' first" >&2; exit 1; }
 
 cleanup() { for e in $engines; do remove_test_containers "$e"; done; }

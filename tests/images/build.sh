@@ -7,7 +7,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 engine=docker
-binary=$repo/target/release/openstack-healthcheck
+binary=
 while [ $# -gt 0 ]; do
     case $1 in
     --engine) engine=$2; shift 2 ;;
@@ -21,6 +21,8 @@ if [ ${#services[@]} -eq 0 ]; then
         [ -d "$d/files" ] || [ -f "$d/Dockerfile" ] && services+=("$(basename "$d")")
     done
 fi
+# Default: the release binary, BIN from make or the path make would give it.
+binary=${binary:-${BIN:-$(make -s --no-print-directory -C "$repo" print-bin)}}
 [ -x "$binary" ] || { echo "no binary at $binary: run 'make build' first" >&2; exit 1; }
 base=$(bash "$repo/tests/setup/rootfs.sh" "$engine")
 # Failures inside the start period do not count, so rabbitmq's boot is not (unhealthy).

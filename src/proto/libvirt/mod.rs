@@ -1,33 +1,22 @@
-//! libvirt RPC (XDR over a unix socket): CONNECT_OPEN, CONNECT_GET_LIB_VERSION and
+//! libvirt RPC client (XDR over a unix socket): CONNECT_OPEN, CONNECT_GET_LIB_VERSION and
 //! CONNECT_CLOSE, like `virsh version --daemon`, without linking libvirt.
 //!
 //! Every packet is a 4-byte total length, a 24-byte header (program, version,
 //! procedure, type, serial, status) and an XDR payload; an ERROR status carries a
-//! `remote_error` whose message becomes our reason.
+//! `remote_error` whose message becomes the error.
 
 pub mod xdr;
 
 use crate::context::Context;
 use crate::net::{self, Endpoint};
-use crate::probes::ProbeKind;
 use crate::proto::exchange;
-use crate::verdict::{Checked, Outcome};
-use clap::{Arg, ArgMatches, Command};
 use xdr::{Decoder, Encoder};
-
-pub const PROBE: ProbeKind = ProbeKind {
-    name: "libvirt",
-    about: "libvirt: connect to the daemon socket and ask its version (virsh version --daemon)",
-    args,
-    run,
-    http_budget: false,
-};
 
 pub const DEFAULT_SOCKET: &str = "unix:/run/libvirt/libvirt-sock";
 
 /// An empty URI lets the daemon open its default driver, as `virsh` does over the
 /// socket. (No URI at all is refused by libvirtd 9 with "connection not open".)
-const DEFAULT_URI: &str = "";
+pub const DEFAULT_URI: &str = "";
 
 /// `REMOTE_PROGRAM` and `REMOTE_PROTOCOL_VERSION` of remote_protocol.x.
 const REMOTE_PROGRAM: u32 = 0x2000_8086;
@@ -68,31 +57,14 @@ const HEADER_LEN: usize = LENGTH_WORD + 24;
 /// limit is megabytes, which a health check has no reason to accept.
 const PACKET_LIMIT: usize = 256 * 1024;
 
-fn args(cmd: Command) -> Command {
-    cmd.arg(exchange::address_arg(
-        "The daemon socket (default unix:/run/libvirt/libvirt-sock)",
-    ))
-    .arg(Arg::new("uri").long("uri").value_name("URI").help(
-        "Connection URI to open, e.g. qemu:///system (default: empty, the daemon's default driver)",
-    ))
-}
-
-fn run(m: &ArgMatches, ctx: &Context) -> Checked {
-    let uri = m
-        .get_one::<String>("uri")
-        .map_or(DEFAULT_URI, String::as_str);
-    exchange::with_endpoint(m, Some(DEFAULT_SOCKET), None, |endpoint| {
-        daemon_version_of(endpoint, uri, ctx)
-    })
-}
-
-/// Open a connection on the libvirt socket and ask the daemon its version.
-pub fn daemon_version(endpoint: &Endpoint, ctx: &Context) -> Outcome {
+/// Open a connection on the libvirt socket and ask the daemon its version number
+/// (see [`version_text`]).
+pub fn daemon_version(endpoint: &Endpoint, ctx: &Context) -> Result<u64, String> {
     daemon_version_of(endpoint, DEFAULT_URI, ctx)
 }
 
 /// [`daemon_version`] opening `uri` ("" for the daemon's default driver).
-pub fn daemon_version_of(endpoint: &Endpoint, uri: &str, ctx: &Context) -> Outcome {
+pub fn daemon_version_of(endpoint: &Endpoint, uri: &str, ctx: &Context) -> Result<u64, String> {
     let mut session = Session {
         conn: net::connect(endpoint, ctx)?,
         pending: Vec::new(),
@@ -111,7 +83,7 @@ pub fn daemon_version_of(endpoint: &Endpoint, uri: &str, ctx: &Context) -> Outco
     if let Err(e) = session.call(Procedure::Close, &[]) {
         ctx.trace(format_args!("libvirt CONNECT_CLOSE: {e}"));
     }
-    Ok(format!("libvirt daemon {} answers", version_text(version)))
+    Ok(version)
 }
 
 /// One RPC conversation: numbered calls, one reply each.

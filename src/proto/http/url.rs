@@ -1,5 +1,6 @@
 //! The URLs an HTTP check takes (`http://`, `https://`, or curl's scheme-less
-//! `HOST:PORT/path`, IPv6 in brackets) and the proxy, if one is to be used.
+//! `HOST:PORT/path`, IPv6 in brackets), Basic credentials, and the proxy curl would
+//! pick from the environment.
 
 use crate::net::split_host_port;
 
@@ -88,6 +89,15 @@ impl Url {
         }
     }
 
+    /// `host:port` with the port always given (IPv6 in brackets).
+    pub fn authority(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
     /// The absolute form a plain-HTTP proxy expects, without credentials.
     pub fn absolute(&self) -> String {
         format!(
@@ -106,7 +116,29 @@ impl Url {
 
 /// `Basic base64(user:password)` for an Authorization header.
 pub fn basic_credentials(userinfo: &str) -> String {
-    format!("Basic {}", super::base64(userinfo.as_bytes()))
+    format!("Basic {}", base64(userinfo.as_bytes()))
+}
+
+/// Standard base64 (RFC 4648) for Basic credentials: too small a need for a dependency.
+fn base64(input: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
+    for chunk in input.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 /// The URL text with any `user:password@` replaced, for output lines.
@@ -216,12 +248,14 @@ mod tests {
             (false, "::1", 8080, "/v2?x=1")
         );
         assert_eq!(u.host_header(), "[::1]:8080");
+        assert_eq!(u.authority(), "[::1]:8080");
         assert_eq!(u.absolute(), "http://[::1]:8080/v2?x=1");
         let u = Url::parse("HTTPS://ctl.example").unwrap();
         assert_eq!(
             (u.https, u.port, u.path.as_str(), u.host_header().as_str()),
             (true, 443, "/", "ctl.example")
         );
+        assert_eq!(u.authority(), "ctl.example:443");
         let u = Url::parse("1.2.3.4:9293").unwrap();
         assert_eq!((u.https, u.host.as_str(), u.port), (false, "1.2.3.4", 9293));
         let u = Url::parse("http://openstack:pw@10.0.0.1:1984?q").unwrap();
@@ -237,6 +271,19 @@ mod tests {
         assert!(Url::parse("http://:80/").is_err());
         assert!(Url::parse("http://[::1/").is_err());
         assert!(Url::parse("http://host:99999/").is_err());
+    }
+
+    #[test]
+    fn base64_matches_rfc4648() {
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(plain.as_bytes()), encoded);
+        }
     }
 
     #[test]

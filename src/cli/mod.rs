@@ -1,17 +1,25 @@
 //! Command-line front end: turns argv into one check run and its one output line.
+//! This layer is the only one that parses arguments (the only user of clap); below it,
+//! checks take typed options.
 //!
 //! Three personalities (see `dispatch`): the main command with subcommands, a
 //! service name (TripleO's `/openstack/healthcheck [ARGS]`), and kolla's drop-in
-//! `healthcheck_*` names. Every path ends in `(line, healthy)`; usage errors are
+//! `healthcheck_*` names (`kolla`). `probe <kind>` takes its arguments from the
+//! registry in `probes`. Every path ends in `(line, healthy)`; usage errors are
 //! unhealthy verdicts with a one-line reason, never clap's multi-line report.
+
+pub mod dispatch;
+pub mod kolla;
+pub mod probes;
 
 use crate::context::{env_flag, Context};
 use crate::deadline::{parse_seconds, Deadline, DEFAULT_TIMEOUT};
-use crate::dispatch::{personality, Personality, MAIN_NAME};
 use crate::output::{self, Format};
+use crate::services;
 use crate::verdict::{Checked, Verdict};
-use crate::{kolla, probes, services};
+use clap::builder::PossibleValuesParser;
 use clap::{Arg, Command};
+use dispatch::{personality, Personality, MAIN_NAME};
 use std::time::Duration;
 
 /// Grace the watchdog leaves after the deadline for a check to report by itself.
@@ -22,6 +30,8 @@ const WATCHDOG_GRACE: Duration = Duration::from_millis(300);
 pub struct Globals {
     pub format: Option<Format>,
     pub timeout: Option<Duration>,
+    /// `--deep MODE`: the RPC workers' opt-in deep checks (else `HEALTHCHECK_DEEP`).
+    pub deep: Option<services::DeepMode>,
 }
 
 pub fn run(args: Vec<String>) -> (String, bool) {
@@ -33,7 +43,7 @@ pub fn run(args: Vec<String>) -> (String, bool) {
     match personality(&argv0, &|name| services::find(name).is_some()) {
         Personality::Service(name) => match split_globals(&rest) {
             Ok((globals, rest)) => run_service(&name, &rest, &globals),
-            Err(e) => usage_failure(&name, &e, Format::Text),
+            Err(e) => usage_failure(&name, &e, Format::default()),
         },
         // kolla's scripts take no options of ours: every argument is theirs.
         Personality::Kolla(name) => {
@@ -58,13 +68,14 @@ fn main_command() -> Command {
         .after_help(
             "Run a service's check:  openstack-healthcheck [--format json] [--timeout S] SERVICE [ARGS...]\n\
              List services:          openstack-healthcheck list\n\
-             Environment: HEALTHCHECK_TIMEOUT, HEALTHCHECK_CURL_MAX_TIME, HEALTHCHECK_DEBUG=1, HEALTHCHECK_USE_PROXY=1",
+             Environment: HEALTHCHECK_TIMEOUT, HEALTHCHECK_CURL_MAX_TIME, HEALTHCHECK_DEBUG=1, HEALTHCHECK_USE_PROXY=1,\n\
+             HEALTHCHECK_DEEP=rpc|heartbeat|all (the RPC workers' deep checks, as --deep)",
         )
         .arg(
             Arg::new("format")
                 .long("format")
                 .global(true)
-                .value_parser(["text", "json"])
+                .value_parser(PossibleValuesParser::new(output::names()))
                 .help("Output format of the verdict line"),
         )
         .arg(
@@ -74,10 +85,24 @@ fn main_command() -> Command {
                 .value_name("SECONDS")
                 .help("Deadline for the whole check (default: HEALTHCHECK_TIMEOUT, else 10)"),
         )
+        .arg(
+            Arg::new("deep")
+                .long("deep")
+                .global(true)
+                .value_name("MODE")
+                .value_parser(PossibleValuesParser::new(services::DeepMode::NAMES))
+                .help(
+                    "RPC workers: add the deep checks to the port check: rpc (ping the \
+                     service's own queue), heartbeat (its row in its database), all \
+                     (default: HEALTHCHECK_DEEP, else off)",
+                ),
+        )
         .subcommand(probe)
         .subcommand(
             Command::new("list").about("List every service check and what it checks").arg(
-                Arg::new("format").long("format").value_parser(["text", "json"]),
+                Arg::new("format")
+                    .long("format")
+                    .value_parser(PossibleValuesParser::new(output::names())),
             ),
         )
         .allow_external_subcommands(true)
@@ -105,12 +130,12 @@ fn run_main(rest: Vec<String>) -> (String, bool) {
                     0
                 });
             }
-            return usage_failure(MAIN_NAME, &clap_reason(&e), Format::Text);
+            return usage_failure(MAIN_NAME, &clap_reason(&e), Format::default());
         }
     };
     let globals = match globals_from(&matches) {
         Ok(g) => g,
-        Err(e) => return usage_failure(MAIN_NAME, &e, Format::Text),
+        Err(e) => return usage_failure(MAIN_NAME, &e, Format::default()),
     };
     match matches.subcommand() {
         Some(("list", sub)) => {
@@ -118,8 +143,8 @@ fn run_main(rest: Vec<String>) -> (String, bool) {
                 .get_one::<String>("format")
                 .map(|s| s == "json")
                 .unwrap_or(false)
-                || globals.format == Some(Format::Json);
-            (services::list(json), true)
+                || globals.format.map(Format::name) == Some("json");
+            (services::list(json, dispatch::KOLLA_NAMES), true)
         }
         Some(("probe", sub)) => {
             let (kind_name, kind_matches) = sub.subcommand().expect("clap enforces a probe kind");
@@ -136,27 +161,26 @@ fn run_main(rest: Vec<String>) -> (String, bool) {
             // Options may also follow the service name.
             let (more, rest) = match split_globals(&args) {
                 Ok(x) => x,
-                Err(e) => {
-                    return usage_failure(service, &e, globals.format.unwrap_or(Format::Text))
-                }
+                Err(e) => return usage_failure(service, &e, globals.format.unwrap_or_default()),
             };
             args = rest;
             let merged = Globals {
                 format: more.format.or(globals.format),
                 timeout: more.timeout.or(globals.timeout),
+                deep: more.deep.or(globals.deep),
             };
             run_service(service, &args, &merged)
         }
         None => usage_failure(
             MAIN_NAME,
             "no check named: try `openstack-healthcheck list`",
-            Format::Text,
+            Format::default(),
         ),
     }
 }
 
 fn run_service(name: &str, args: &[String], globals: &Globals) -> (String, bool) {
-    let format = globals.format.unwrap_or(Format::Text);
+    let format = globals.format.unwrap_or_default();
     let Some(service) = services::find(name) else {
         return usage_failure(
             name,
@@ -164,8 +188,18 @@ fn run_service(name: &str, args: &[String], globals: &Globals) -> (String, bool)
             format,
         );
     };
+    let deep = match globals.deep {
+        Some(mode) => mode,
+        None => match std::env::var("HEALTHCHECK_DEEP") {
+            Ok(v) => match services::DeepMode::parse(&v) {
+                Ok(mode) => mode,
+                Err(e) => return usage_failure(name, &format!("HEALTHCHECK_DEEP: {e}"), format),
+            },
+            Err(_) => services::DeepMode::Off,
+        },
+    };
     run_check(service.name, service.uses_http(), globals, |ctx| {
-        services::run(service, args, ctx)
+        services::run(service, args, deep, ctx)
     })
 }
 
@@ -176,7 +210,7 @@ fn run_check(
     globals: &Globals,
     body: impl FnOnce(&Context) -> Checked,
 ) -> (String, bool) {
-    let format = globals.format.unwrap_or(Format::Text);
+    let format = globals.format.unwrap_or_default();
     let budget = match budget(globals, http_budget) {
         Ok(b) => b,
         Err(e) => return usage_failure(check, &e, format),
@@ -245,10 +279,18 @@ fn globals_from(m: &clap::ArgMatches) -> Result<Globals, String> {
         .get_one::<String>("timeout")
         .map(|t| parse_seconds(t))
         .transpose()?;
-    Ok(Globals { format, timeout })
+    let deep = m
+        .get_one::<String>("deep")
+        .map(|d| services::DeepMode::parse(d))
+        .transpose()?;
+    Ok(Globals {
+        format,
+        timeout,
+        deep,
+    })
 }
 
-/// Take leading `--format X` / `--timeout S` (also `--opt=value`) off a service's
+/// Take leading `--format X` / `--timeout S` / `--deep MODE` (also `--opt=value`) off a service's
 /// argument list; the rest belongs to the service.
 pub fn split_globals(args: &[String]) -> Result<(Globals, Vec<String>), String> {
     let mut g = Globals::default();
@@ -258,7 +300,7 @@ pub fn split_globals(args: &[String]) -> Result<(Globals, Vec<String>), String> 
             Some((k, v)) if k.starts_with("--") => (k.to_string(), Some(v.to_string())),
             _ => (args[i].clone(), None),
         };
-        if key != "--format" && key != "--timeout" {
+        if key != "--format" && key != "--timeout" && key != "--deep" {
             break;
         }
         let value = match inline {
@@ -270,10 +312,10 @@ pub fn split_globals(args: &[String]) -> Result<(Globals, Vec<String>), String> 
                     .ok_or_else(|| format!("{key} needs a value"))?
             }
         };
-        if key == "--format" {
-            g.format = Some(Format::parse(&value)?);
-        } else {
-            g.timeout = Some(parse_seconds(&value)?);
+        match key.as_str() {
+            "--format" => g.format = Some(Format::parse(&value)?),
+            "--deep" => g.deep = Some(services::DeepMode::parse(&value)?),
+            _ => g.timeout = Some(parse_seconds(&value)?),
         }
         i += 1;
     }
@@ -291,7 +333,7 @@ mod tests {
     #[test]
     fn splits_leading_globals() {
         let (g, rest) = split_globals(&s(&["--format", "json", "--timeout=2", "5672"])).unwrap();
-        assert_eq!(g.format, Some(Format::Json));
+        assert_eq!(g.format.map(Format::name), Some("json"));
         assert_eq!(g.timeout, Some(Duration::from_secs(2)));
         assert_eq!(rest, s(&["5672"]));
         let (g, rest) = split_globals(&s(&["5672", "--format", "json"])).unwrap();

@@ -2,7 +2,7 @@
 //! without NETLINK_SOCK_DIAG): the same sockets read from /proc/net/{tcp,udp}{,6}, filtered here.
 //! It reads the whole table, which is what sock_diag avoids, so it is only the second choice.
 
-use super::sockdiag::{InetSocket, Transport};
+use super::{InetQuery, InetSocket, Transport};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 /// The /proc/net table for a transport and address family.
@@ -62,6 +62,22 @@ pub fn parse_proc_net(text: &str, states: u32, ports: &[u16], remote_too: bool) 
             ports.contains(&s.local.port()) || (remote_too && ports.contains(&s.remote.port()))
         })
         .collect()
+}
+
+/// `query` answered from the /proc/net table of one address family. A missing table (IPv6
+/// disabled) has no sockets.
+pub fn inet_family(query: &InetQuery, ipv6: bool) -> Result<Vec<InetSocket>, String> {
+    let path = table_path(query.transport, ipv6);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(parse_proc_net(
+            &text,
+            query.states,
+            query.ports,
+            query.remote_too,
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(format!("{path}: {}", crate::util::io_reason(&e))),
+    }
 }
 
 #[cfg(test)]
