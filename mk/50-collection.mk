@@ -45,17 +45,17 @@ test-collection-lint: collection-tree
 	  ansible-lint --profile production --strict collection playbooks
 
 # Also builds a container from the rendered base Dockerfile (FROM the cached rootfs image)
-# and runs kolla-ansible's check commands in it: Docker, and the binary to install.
+# and runs kolla-ansible's check commands in it: Docker, and the binary (BIN) to install.
 test-kolla-build: build collection-tree
 	bash tests/setup/dockerd.sh
-	BIN=$(CURDIR)/$(BIN) PATH=$(VENV_BIN):$$PATH PYTHONPATH=$(COLLECTION_TREE) \
+	PATH=$(VENV_BIN):$$PATH PYTHONPATH=$(COLLECTION_TREE) \
 	  ANSIBLE_COLLECTIONS_PATH=$(COLLECTION_TREE) \
 	  $(VENV_BIN)/pytest -q -p no:cacheprovider -W ignore::DeprecationWarning tests/kolla_build
 
 # The deploy playbook in check mode and for real on the same bad inputs (both must fail alike,
 # changing nothing) and on an empty host (check mode predicts the real run's changes).
 test-collection-deploy: build collection-tree
-	BIN=$(CURDIR)/$(BIN) PATH=$(VENV_BIN):$$PATH ANSIBLE_COLLECTIONS_PATH=$(COLLECTION_TREE) \
+	PATH=$(VENV_BIN):$$PATH ANSIBLE_COLLECTIONS_PATH=$(COLLECTION_TREE) \
 	  $(VENV_BIN)/pytest -q -p no:cacheprovider tests/collection/test_deploy_check_mode.py
 
 dist-collection:

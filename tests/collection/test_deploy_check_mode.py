@@ -24,7 +24,10 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-BIN = os.environ.get("BIN", os.path.join(REPO, "target", "release", "openstack-healthcheck"))
+# The release binary: BIN from make, or the path make would give it.
+BIN = os.environ.get("BIN") or subprocess.run(
+    ["make", "-s", "--no-print-directory", "-C", REPO, "print-bin"], check=True, capture_output=True, text=True
+).stdout.strip()
 VENV_BIN = os.path.dirname(sys.executable)
 
 

@@ -47,7 +47,10 @@ import pytest
 from ansible_collections.openstack.healthcheck.plugins.module_utils import images
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BIN = os.environ.get("BIN", os.path.join(REPO, "target", "release", "openstack-healthcheck"))
+# The release binary: BIN from make, or the path make would give it.
+BIN = os.environ.get("BIN") or subprocess.run(
+    ["make", "-s", "--no-print-directory", "-C", REPO, "print-bin"], check=True, capture_output=True, text=True
+).stdout.strip()
 RUN_ID = "kolla-build-%d-%s" % (os.getpid(), uuid.uuid4().hex[:8])
 LABEL = "openstack-healthcheck.test=%s" % RUN_ID
 PLAYBOOK = os.path.join(REPO, "playbooks", "kolla_overrides.yml")
@@ -170,17 +173,31 @@ def test_install_only_and_package_source_on_a_new_file(tmp_path):
     override = str(tmp_path / "new.j2")
     with open(override, "w") as f:
         f.write("{% extends parent_template %}\n")
-    run_playbook(override, kolla_overrides_services=["mariadb", "ovn-dbs"], kolla_overrides_binary_source="package")
-    rendered = kolla_build(tmp_path, override, ["base", "mariadb-server", "ovn-northd"])
+    run_playbook(override, kolla_overrides_services=["mariadb", "ovn-dbs", "rabbitmq"],
+                 kolla_overrides_binary_source="package")
+    rendered = kolla_build(tmp_path, override, ["base", "mariadb-server", "ovn-northd", "rabbitmq"])
     # kolla 23's Debian base is a deb image: the package step takes the apt branch.
     assert "apt-get -y install --no-install-recommends openstack-healthcheck" in rendered["base"]
     assert "dnf" not in " ".join(s for s in instructions(rendered["base"]) if "openstack-healthcheck" in s)
     assert_shell_syntax(rendered["base"])
     assert link_of(rendered["mariadb-server"]) == ["mariadb"]  # mariadb-server's block is mariadb_footer
     assert link_of(rendered["ovn-northd"]) == ["ovn-dbs"]
-    for image in ("mariadb-server", "ovn-northd"):
+    for image in ("mariadb-server", "ovn-northd", "rabbitmq"):
         assert "HEALTHCHECK" not in rendered[image]
         assert_shell_syntax(rendered[image])
+    # kolla's mariadb-server and rabbitmq images install scripts of their own after the base
+    # image: the links of those names come after them, in those images.
+    for image, installed, link in (
+            ("mariadb-server", "COPY healthcheck_mariadb /usr/local/bin/healthcheck_mariadb",
+             "for name in healthcheck_mariadb; do ln -sfn /usr/bin/openstack-healthcheck /usr/local/bin/$name"),
+            ("mariadb-server", "/usr/bin/healthcheck.sh",
+             "for name in healthcheck.sh; do ln -sfn /usr/bin/openstack-healthcheck /usr/bin/$name"),
+            ("rabbitmq", "COPY healthcheck_rabbitmq /usr/local/bin/healthcheck_rabbitmq",
+             "for name in healthcheck_rabbitmq; do ln -sfn /usr/bin/openstack-healthcheck /usr/local/bin/$name")):
+        steps = instructions(rendered[image])
+        (kolla_at,) = [i for i, s in enumerate(steps) if installed in s and "openstack-healthcheck" not in s]
+        (ours_at,) = [i for i, s in enumerate(steps) if link in s]
+        assert kolla_at < ours_at, (image, installed)
 
 
 @pytest.mark.parametrize("commit", ["0cab033b"])

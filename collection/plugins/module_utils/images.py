@@ -14,7 +14,7 @@ TripleO's override files, and footer blocks not named after their image.
 
 import re
 
-from ansible_collections.openstack.healthcheck.plugins.module_utils.services_data import SERVICES
+from ansible_collections.openstack.healthcheck.plugins.module_utils.services_data import KOLLA_NAMES, SERVICES
 
 # check name -> kolla image, as the binary lists them.
 CHECK_IMAGES = dict((check, entry["image"]) for check, entry in SERVICES.items())
@@ -68,6 +68,24 @@ _DROPPED_AFTER = re.compile(r"\bkolla dropped the (?:\S+ )?images? after (\d{4}\
 _REPLACED_FROM = re.compile(r"\bkolla (\d{4}\.\d) and later build (\S+) instead\b")
 _RELEASE = re.compile(r"^(\d{4})\.(\d)$")
 
+# Where kolla puts each of its check scripts that the binary answers to (services_data's
+# KOLLA_NAMES): the image whose Dockerfile installs it, and the directory. kolla 23.0.0's base
+# image copies the generic scripts to /usr/local/bin (block healthcheck_installation, before
+# base_footer); the mariadb-server and rabbitmq images install their own later in their own
+# Dockerfiles, where a link made in the base image would be overwritten, so their links go
+# into those images' footers; kolla-ansible runs MariaDB's healthcheck.sh as
+# /usr/bin/healthcheck.sh. A test fails while the binary lists a name that has no place here.
+KOLLA_NAME_PLACES = {
+    "healthcheck_curl": (BASE_IMAGE, "/usr/local/bin"),
+    "healthcheck_port": (BASE_IMAGE, "/usr/local/bin"),
+    "healthcheck_listen": (BASE_IMAGE, "/usr/local/bin"),
+    "healthcheck_socket": (BASE_IMAGE, "/usr/local/bin"),
+    "healthcheck_filemod": (BASE_IMAGE, "/usr/local/bin"),
+    "healthcheck_mariadb": ("mariadb-server", "/usr/local/bin"),
+    "healthcheck_rabbitmq": ("rabbitmq", "/usr/local/bin"),
+    "healthcheck.sh": ("mariadb-server", "/usr/bin"),
+}
+
 _IMAGE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
@@ -117,6 +135,12 @@ def not_built_warning(check, image, release):
         return ("check '%s': kolla %s builds no %s image (%s); the lines for it go into block %s, which no "
                 "image of that release renders" % (check, release, image, entry["note"], footer_block(image)))
     return None
+
+
+def kolla_links(image):
+    """``(name, directory)`` of the kolla script names ``image`` carries, in the binary's order."""
+    return [(name, KOLLA_NAME_PLACES[name][1]) for name in KOLLA_NAMES
+            if KOLLA_NAME_PLACES.get(name, (None,))[0] == image]
 
 
 def footer_block(image):

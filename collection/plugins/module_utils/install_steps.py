@@ -11,12 +11,12 @@ also runs bootstrap containers where the service never runs):
 - the install step: the base image gets the binary and one link per check name
   (``/usr/share/openstack-healthcheck/CHECK -> /usr/bin/openstack-healthcheck``); each
   service image gets ``/openstack/healthcheck -> /usr/share/openstack-healthcheck/CHECK``,
-  so the binary learns from the link chain which check to run. The base image also gets
-  kolla's script names (``/usr/local/bin/healthcheck_curl``, ...) as links to the binary:
-  kolla-ansible's health checks run them inside the containers, from the image's
-  ``/usr/local/bin``. kolla's base Dockerfile copies its own scripts there in the
-  ``healthcheck_installation`` block, which comes before ``base_footer``, so the links
-  replace them in every image;
+  so the binary learns from the link chain which check to run. kolla's script names
+  (``/usr/local/bin/healthcheck_curl``, ...) become links to the binary too, each in the
+  image where kolla installs its script (images.KOLLA_NAME_PLACES): kolla-ansible's health
+  checks run them inside the containers. kolla's Dockerfiles install those scripts before
+  the footer blocks, so the links replace them: the base image's in every image, those of
+  mariadb-server and rabbitmq in the service steps of those images;
 - the ``HEALTHCHECK`` instruction in the service image.
 
 The text is Jinja template source: it must never contain ``{{``, ``{%`` or ``{#``.
@@ -25,14 +25,11 @@ The text is Jinja template source: it must never contain ``{{``, ``{%`` or ``{#`
 import re
 import textwrap
 
-from ansible_collections.openstack.healthcheck.plugins.module_utils.images import all_checks
-from ansible_collections.openstack.healthcheck.plugins.module_utils.services_data import KOLLA_NAMES
+from ansible_collections.openstack.healthcheck.plugins.module_utils.images import BASE_IMAGE, all_checks, kolla_links
 
 BINARY = "/usr/bin/openstack-healthcheck"
 LINK_DIR = "/usr/share/openstack-healthcheck"
 CHECK_LINK = "/openstack/healthcheck"
-# Where kolla's base image puts its healthcheck_* scripts (in PATH in every kolla image).
-KOLLA_DIR = "/usr/local/bin"
 # Where kolla's base-additions-openstack-healthcheck section lands once the base
 # footer ADDs additions-archive (kolla tars a local directory under its own name).
 ADDITIONS_DIR = "/additions/openstack-healthcheck"
@@ -56,9 +53,13 @@ def _links_command():
             % (LINK_DIR, " \\\n        ".join(rows), BINARY, LINK_DIR))
 
 
-def _kolla_links_command():
-    return ("mkdir -p %s \\\n    && for name in %s; do ln -sfn %s %s/$name; done"
-            % (KOLLA_DIR, " ".join(KOLLA_NAMES), BINARY, KOLLA_DIR))
+def kolla_link_commands(image):
+    """The commands that make kolla's script names in ``image`` links to the binary, one per directory."""
+    by_directory = {}
+    for name, directory in kolla_links(image):
+        by_directory.setdefault(directory, []).append(name)
+    return ["mkdir -p %s \\\n    && for name in %s; do ln -sfn %s %s/$name; done"
+            % (directory, " ".join(names), BINARY, directory) for directory, names in sorted(by_directory.items())]
 
 
 def _fail_unless(test, message):
@@ -68,7 +69,7 @@ def _fail_unless(test, message):
 def base_install(source, url=None, sha256=None, package=None, kolla_links=True):
     """The base image's footer lines that put the binary and the per-check links in place."""
     verify = "%s --version" % BINARY
-    links = [_links_command()] + ([_kolla_links_command()] if kolla_links else [])
+    links = [_links_command()] + (kolla_link_commands(BASE_IMAGE) if kolla_links else [])
     if source == "additions":
         return "ADD additions-archive /\n" + _shell_lines([
             _fail_unless("test -f %s/openstack-healthcheck" % ADDITIONS_DIR,
@@ -105,8 +106,9 @@ def base_install(source, url=None, sha256=None, package=None, kolla_links=True):
     raise ValueError("binary_source must be one of %s" % ", ".join(BINARY_SOURCES))
 
 
-def service_steps(check, install, healthcheck, interval, timeout, retries, start_period):
-    """A service image's footer lines: the check link and/or the HEALTHCHECK instruction."""
+def service_steps(check, install, healthcheck, interval, timeout, retries, start_period, image=None):
+    """A service image's footer lines: the check link (and, given the ``image``, the links of the kolla
+    script names that image installs) and/or the HEALTHCHECK instruction."""
     lines = ""
     if install:
         target = "%s/%s" % (LINK_DIR, check)
@@ -115,7 +117,7 @@ def service_steps(check, install, healthcheck, interval, timeout, retries, start
             "ln -sfn %s %s" % (target, CHECK_LINK),
             _fail_unless("test -x %s" % CHECK_LINK,
                          "openstack-healthcheck: %s is missing: the base image needs the install step" % target),
-        ])
+        ] + (kolla_link_commands(image) if image else []))
     if healthcheck:
         lines += ('HEALTHCHECK --interval=%ds --timeout=%ds --start-period=%ds --retries=%d CMD ["%s"]\n'
                   % (interval, timeout, start_period, retries, CHECK_LINK))

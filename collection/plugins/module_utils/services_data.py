@@ -307,4 +307,7 @@ KOLLA_NAMES = [
     "healthcheck_listen",
     "healthcheck_socket",
     "healthcheck_filemod",
+    "healthcheck_mariadb",
+    "healthcheck_rabbitmq",
+    "healthcheck.sh",
 ]

@@ -22,7 +22,9 @@ description:
     (C(healthcheck_curl), C(healthcheck_port), C(healthcheck_listen), C(healthcheck_socket),
     C(healthcheck_filemod)) in the base image's C(/usr/local/bin) links to the binary. kolla-ansible's health
     checks run these names inside the containers; kolla's base Dockerfile copies its own scripts there before
-    C(base_footer), so the links replace them in every image.
+    C(base_footer), so the links replace them in every image. The images that install scripts of their own
+    later get those links in their footer when their service is listed, C(mariadb) (kolla's
+    C(healthcheck_mariadb) and MariaDB's C(/usr/bin/healthcheck.sh)) and C(rabbitmq) (C(healthcheck_rabbitmq)).
   - The module appends inside existing blocks and keeps every other byte of the file; it creates a block only
     when the file has none of that name (a block defined twice breaks kolla-build). Its lines sit between two
     Jinja comment markers, so they never reach the Dockerfile, re-runs update them in place, and O(state=absent)
@@ -112,7 +114,9 @@ options:
   kolla_links:
     description:
       - With O(install=true), also make kolla's script names C(/usr/local/bin/healthcheck_*) in the base image
-        links to the binary, replacing kolla's own scripts, so the checks kolla-ansible configures use it.
+        links to the binary, replacing kolla's own scripts, so the checks kolla-ansible configures use it; and
+        in the images of the listed services that install scripts of their own (mariadb-server
+        C(healthcheck_mariadb) and C(/usr/bin/healthcheck.sh), rabbitmq C(healthcheck_rabbitmq)), there.
       - Turn off to keep kolla's scripts in the images (the per-service C(/openstack/healthcheck) is written
         either way).
     type: bool
@@ -328,7 +332,7 @@ def plan_present(module, text, services):
     steps = []
     for check, image, block in services:
         body = install_steps.service_steps(check, p["install"], p["healthcheck"], p["interval"], p["timeout"],
-                                           p["retries"], p["start_period"])
+                                           p["retries"], p["start_period"], image if p["kolla_links"] else None)
         steps.append((block, image, check, body))
     if p["install"]:
         try:

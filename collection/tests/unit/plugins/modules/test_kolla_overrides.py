@@ -143,6 +143,25 @@ def test_backup(capsys, copy, commit):
     assert "backup_file" not in ok(capsys, path=path, services=["nova-api"], backup=True)
 
 
+def test_kolla_names_go_where_kolla_installs_its_scripts(capsys, copy):
+    path = copy("8c46306e")
+    ok(capsys, path=path, services=["mariadb", "rabbitmq", "nova-api"])
+    bodies = block_bodies(read(path).decode())
+    ours = dict((block, bodies[block].split(kt.BEGIN, 1)[-1]) for block in
+                ("base_footer", "mariadb_footer", "rabbitmq_footer", "nova_api_footer"))
+    kolla = re.compile(r"for name in ([^;]*); do ln -sfn /usr/bin/openstack-healthcheck (\S+)/\$name")
+    assert kolla.findall(ours["base_footer"]) == [
+        ("healthcheck_curl healthcheck_port healthcheck_listen healthcheck_socket healthcheck_filemod", "/usr/local/bin")]
+    assert sorted(kolla.findall(ours["mariadb_footer"])) == [("healthcheck.sh", "/usr/bin"),
+                                                             ("healthcheck_mariadb", "/usr/local/bin")]
+    assert kolla.findall(ours["rabbitmq_footer"]) == [("healthcheck_rabbitmq", "/usr/local/bin")]
+    assert kolla.findall(ours["nova_api_footer"]) == []
+    # kolla_links false: the per-service links only, kolla's scripts stay.
+    path = copy("8c46306e")
+    ok(capsys, path=path, services=["mariadb", "rabbitmq"], kolla_links=False)
+    assert not kolla.findall(read(path).decode())
+
+
 def test_a_symlinked_file_is_written_through(capsys, copy, tmp_path):
     # Override files are often kept in a repository and linked into /etc/kolla.
     target = copy("0cab033b")
