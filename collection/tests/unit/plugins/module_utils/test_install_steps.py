@@ -106,6 +106,7 @@ def test_every_kolla_name_has_its_image():
     assert images.kolla_links("nova-api") == []
     assert install_steps.kolla_link_commands("nova-api") == []
 
+
 def test_docs_table_matches_the_data():
     """docs/kolla_overrides.md lists exactly the table the module uses."""
     docs = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "docs", "kolla_overrides.md")
