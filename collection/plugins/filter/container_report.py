@@ -67,6 +67,8 @@ def _host_rows(host, result, allow_empty):
                 "state": c.get("state", ""),
                 "output": c.get("output") or "",
                 "failed": c.get("name") in failed_names,
+                # Where the health came from: the engine's checks or the host agent's state file.
+                "source": c.get("health_source") or "engine",
             }
         )
     if not rows:
@@ -74,7 +76,7 @@ def _host_rows(host, result, allow_empty):
         # engine looks exactly like this.
         rows.append(
             {"host": host, "container": "-", "status": "none selected", "verdict": "", "state": "",
-             "output": "no container matched", "failed": not allow_empty}
+             "output": "no container matched", "failed": not allow_empty, "source": ""}
         )
         passed = passed and allow_empty
     return rows, passed, one_line(result.get("msg") or "")
@@ -82,7 +84,7 @@ def _host_rows(host, result, allow_empty):
 
 def _error_row(host, reason):
     return {"host": host, "container": "-", "status": ERROR, "verdict": ERROR, "state": "",
-            "output": reason, "failed": True}
+            "output": reason, "failed": True, "source": ""}
 
 
 def health_report(hostvars, hosts, var="healthcheck_result", allow_empty=False):

@@ -23,6 +23,11 @@ description:
     O(call_timeout)); a client that does not answer in time is killed, and a call that fails (non-zero exit,
     output that is not what the command prints, no answer) is tried again while O(timeout) lasts, so a hung or
     briefly failing engine ends the gate on time with a message naming the engine and the call.
+  - With O(source=agent) the health of the running containers comes from the host agent's state file
+    (C(openstack-healthcheck agent)) instead of the engine's own health checks; the engine still says which
+    containers exist, run or exited. Containers whose check the agent does not run (C(healthy) null in the file)
+    keep the engine's health. A state file that is missing, unreadable, malformed or older than O(agent_max_age)
+    of the agent's intervals fails the host with a message naming the file.
   - Read-only; the only thing it can make happen is an extra run of a container's own check
     (O(run_checks), podman only), which is what the engine's timer does anyway.
 author:
@@ -135,6 +140,29 @@ options:
       - Fail for running containers that have no health check configured (status V(none)).
     type: bool
     default: false
+  source:
+    description:
+      - Where the health of a running container comes from.
+      - V(engine) reads what the engine's own health checks recorded (C(State.Health)).
+      - V(agent) reads the state file of C(openstack-healthcheck agent) (O(agent_state_file)), which runs the
+        checks of every container from one process on the host. A running container the agent has not checked
+        yet is V(starting) until its next round; one it reports as not its own (C(healthy) null) is judged by the
+        engine's health. With O(wait=true) the file is read again on every poll, and a missing or stale file is
+        waited for until O(timeout).
+    type: str
+    choices: [engine, agent]
+    default: engine
+  agent_state_file:
+    description:
+      - The agent's state file (its C(--state-file)), read with O(source=agent).
+    type: path
+    default: /run/openstack-healthcheck/agent.json
+  agent_max_age:
+    description:
+      - How old the agent's state file (and each container's result in it) may be, in the agent's own intervals
+        (the file's C(interval)), before it counts as stale. Used with O(source=agent).
+    type: float
+    default: 3
   output_limit:
     description:
       - Longest check output kept per container, in characters, after folding it into one line.
@@ -194,6 +222,13 @@ EXAMPLES = r"""
       - keystone
       - mariadb
     require_healthcheck: true
+
+- name: Take the health from the host agent's state file (fresh within 3 of its intervals)
+  openstack.healthcheck.container_health:
+    source: agent
+    agent_state_file: /run/openstack-healthcheck/agent.json
+    wait: true
+    timeout: 120
 
 - name: Collect the health without failing, to report it elsewhere
   openstack.healthcheck.container_health:
@@ -289,9 +324,19 @@ containers:
       description: When the last check ended, as the engine writes it.
       type: str
     health_log_len:
-      description: Number of entries the engine keeps in the container's health log.
+      description: Number of entries the engine keeps in the container's health log (0 when the health came
+        from the agent).
       type: int
       sample: 5
+    health_source:
+      description: Where the container's health came from, V(engine) or V(agent) (O(source=agent) only).
+      type: str
+      sample: agent
+    agent_check:
+      description: The check the agent ran for the container, as its state file names it (O(source=agent) only;
+        null when the health came from the engine).
+      type: str
+      sample: nova-api
 healthy:
   description: Names of the healthy containers.
   returned: when an engine was found
@@ -342,14 +387,22 @@ checks_run:
   description: How many checks were run with O(run_checks) (always 0 with Docker).
   returned: when an engine was found
   type: int
+agent:
+  description: The agent's state file as last read (O(source=agent) only); C(age) in seconds when it was read,
+    C(errors) what the agent itself reported for its round.
+  returned: with O(source=agent), when the file could be read
+  type: dict
+  sample: {"state_file": "/run/openstack-healthcheck/agent.json", "checked_at": "2026-01-01T12:00:00Z",
+           "interval": 30, "age": 4.2, "errors": [], "containers": 12}
 summary:
   description: Counts per verdict, the total, the runtime, the seconds taken (C(elapsed), engine detection
-    included) and when the module started (C(started_at), Unix time on the host).
+    included), when the module started (C(started_at), Unix time on the host) and where the health came from
+    (C(source), O(source)).
   returned: when an engine was found
   type: dict
   sample: {"total": 5, "healthy": 3, "unhealthy": 1, "starting": 0, "not_running": 0, "missing": 1,
            "no_healthcheck": 0, "exited_ok": 0, "elapsed": 12.5, "runtime": "docker",
-           "started_at": 1767261600.25}
+           "started_at": 1767261600.25, "source": "engine"}
 """
 
 import time
@@ -357,6 +410,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.openstack.healthcheck.plugins.module_utils import agent_state
 from ansible_collections.openstack.healthcheck.plugins.module_utils import container_status as cs
 from ansible_collections.openstack.healthcheck.plugins.module_utils.container_engine import (
     Budget,
@@ -372,14 +426,19 @@ MAX_PARALLEL_CHECKS = 8
 class Gate(object):
     """One run of the gate: select, optionally run checks, read statuses, poll."""
 
-    def __init__(self, engine, params, budget=None):
+    def __init__(self, engine, params, budget=None, wall_clock=time.time):
         self.engine = engine
         self.params = params
         self.budget = budget or Budget(params["timeout"])
+        # The agent stamps its state with the host's wall clock, not a monotonic one.
+        self.wall_clock = wall_clock
         self.checks_run = 0
         self.unmatched = []
         # What went wrong running checks (podman healthcheck run), once per kind.
         self.check_problems = []
+        # source=agent: the state file as last read, or why it could not be used.
+        self.agent = None
+        self.agent_error = None
 
     def snapshot(self):
         """Read every selected container once; returns the records."""
@@ -422,7 +481,9 @@ class Gate(object):
         """Run the configured checks of running containers that are not healthy yet (podman)."""
         if not self.params["run_checks"] or self.engine.runtime != "podman":
             return
-        names = [r["name"] for r in records if r["running"] and r["healthcheck"] and r["verdict"] != cs.HEALTHY]
+        # The agent's verdicts do not come from the engine's check: running that would not change them.
+        names = [r["name"] for r in records if r["running"] and r["healthcheck"] and r["verdict"] != cs.HEALTHY
+                 and r.get("health_source") != agent_state.HEALTH_SOURCE_AGENT]
         if not names:
             return
         with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_CHECKS, len(names))) as pool:
@@ -436,25 +497,45 @@ class Gate(object):
                 if problem not in self.check_problems:
                     self.check_problems.append(problem)
 
+    def observe(self):
+        """The records as the gate judges them: the engine's, with the agent's health if asked."""
+        records = self.snapshot()
+        p = self.params
+        if p.get("source", "engine") != "agent":
+            return records
+        now = self.wall_clock()
+        max_age = p.get("agent_max_age", agent_state.DEFAULT_MAX_AGE)
+        try:
+            self.agent = agent_state.read_state(p.get("agent_state_file") or agent_state.DEFAULT_STATE_FILE,
+                                                now, max_age)
+        except agent_state.AgentStateError as e:
+            # The engine's health is not what was asked for: no verdict until the file is usable.
+            self.agent, self.agent_error = None, e
+            return records
+        self.agent_error = None
+        return agent_state.apply_state(records, self.agent, now, max_age, p["output_limit"])
+
     def run(self):
         """Poll until settled or timed out; returns the last records."""
         p = self.params
         deadline = self.budget.deadline
-        records = self.snapshot()
+        records = self.observe()
         if p["run_checks"]:
             # The first run covers every container with a check, healthy or not, so the
             # statuses are fresh even when a timer last ran long ago.
             self.run_checks([dict(r, verdict=cs.STARTING) for r in records])
-            records = self.snapshot()
-        while p["wait"] and any(cs.can_change(r, p["stop_on_unhealthy"]) for r in records):
-            if p["stop_on_unhealthy"] and any(r["verdict"] == cs.UNHEALTHY for r in records):
+            records = self.observe()
+        # A missing or stale agent state file may be written by the agent's next round.
+        while p["wait"] and (self.agent_error or any(cs.can_change(r, p["stop_on_unhealthy"]) for r in records)):
+            if (p["stop_on_unhealthy"] and not self.agent_error
+                    and any(r["verdict"] == cs.UNHEALTHY for r in records)):
                 break
             now = time.monotonic()
             if now >= deadline:
                 break
             time.sleep(min(max(p["poll_interval"], 0.1), deadline - now))
             self.run_checks(records)
-            records = self.snapshot()
+            records = self.observe()
         return records, self.budget.clock() - self.budget.started
 
 
@@ -475,6 +556,9 @@ def main():
             stop_on_unhealthy=dict(type="bool", default=False),
             require_healthcheck=dict(type="bool", default=False),
             output_limit=dict(type="int", default=500),
+            source=dict(type="str", choices=["engine", "agent"], default="engine"),
+            agent_state_file=dict(type="path", default=agent_state.DEFAULT_STATE_FILE),
+            agent_max_age=dict(type="float", default=agent_state.DEFAULT_MAX_AGE),
         ),
         supports_check_mode=True,
     )
@@ -488,6 +572,9 @@ def main():
                 "(got %s, %s, %s, %s)" % (p["timeout"], p["poll_interval"], p["call_timeout"], p["output_limit"]),
             passed=False,
         )
+    if p["agent_max_age"] <= 0:
+        module.fail_json(msg="agent_max_age must be > 0 (intervals of the agent), got %s" % p["agent_max_age"],
+                         passed=False)
 
     def which(name):
         return module.get_bin_path(name)
@@ -509,6 +596,13 @@ def main():
     # is worth knowing about even when the gate passes.
     for warning in engine.recovered + gate.check_problems:
         module.warn(warning)
+    if gate.agent_error is not None:
+        # No container rows: the report shows the host failing with this message, naming the file.
+        module.fail_json(msg=str(gate.agent_error), passed=False, runtime=engine.runtime,
+                         executable=engine.executable)
+    if gate.agent is not None:
+        for error in gate.agent.errors:
+            module.warn("the agent reported for its round at %s: %s" % (gate.agent.checked_at, error))
 
     lists, failed = cs.classify(records, p["require_healthcheck"])
     result = dict(
@@ -527,8 +621,11 @@ def main():
         failed_containers=failed,
         unmatched=gate.unmatched,
         checks_run=gate.checks_run,
-        summary=dict(cs.summary(records, lists, elapsed, engine.runtime), started_at=round(started_at, 3)),
+        summary=dict(cs.summary(records, lists, elapsed, engine.runtime), started_at=round(started_at, 3),
+                     source=p["source"]),
     )
+    if gate.agent is not None:
+        result["agent"] = gate.agent.describe()
     if failed:
         module.fail_json(msg=cs.failure_message(records, failed, p["timeout"] if p["wait"] else None), **result)
     result["msg"] = "%d containers checked, none failing" % len(records)

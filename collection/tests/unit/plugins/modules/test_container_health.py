@@ -8,6 +8,9 @@ An in-memory engine whose containers change status at given times stands in for
 Docker; tests/containers runs the same module against the real engines.
 """
 
+import json
+import os
+import threading
 import time
 
 import pytest
@@ -131,3 +134,98 @@ def test_selection_options():
     selection = params(names=["nova_*", "glance_*"], exclude=["*_init"], expect=["keystone", "cinder_*"], wait=False)
     records = Gate(engine, selection).run()[0]
     assert verdicts(records) == {"keystone": "healthy", "nova_api": "healthy", "cinder_*": "missing"}
+
+
+def agent_file(path, containers, age=1, interval=1, runtime="docker"):
+    """Write the agent's state file as it does: atomically, stamped with the wall clock."""
+    doc = {"checked_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - age)), "interval": interval,
+           "errors": [], "containers": [dict(c, runtime=runtime, check="svc",
+                                             checked_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+                                        for c in containers]}
+    tmp = str(path) + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(doc, f)
+    os.rename(tmp, str(path))
+
+
+def agent_params(path, **overrides):
+    return params(source="agent", agent_state_file=str(path), agent_max_age=3, **overrides)
+
+
+def test_agent_verdicts_and_not_ours_from_the_engine(tmp_path):
+    # The engine's checks say the opposite of the agent: the agent is asked, except where it
+    # says the container is not its own.
+    engine = TimedEngine({"api": (0, "unhealthy", True), "db": (0, "healthy", True), "cache": (0, "healthy", True),
+                          "sync": (0, "healthy", False, 0)})
+    path = tmp_path / "agent.json"
+    agent_file(path, [{"name": "api", "id": "api" * 12, "healthy": True, "reason": "", "output": "api: 200"},
+                      {"name": "db", "id": "db" * 12, "healthy": False, "reason": "refused", "output": ""},
+                      {"name": "cache", "id": "cache" * 12, "healthy": None, "reason": "", "output": ""}])
+    gate = Gate(engine, agent_params(path, wait=False))
+    records = gate.run()[0]
+    assert verdicts(records) == {"api": "healthy", "db": "unhealthy", "cache": "healthy", "sync": "exited_ok"}
+    sources = dict((r["name"], r["health_source"]) for r in records)
+    assert sources == {"api": "agent", "db": "agent", "cache": "engine", "sync": "engine"}
+    assert gate.agent_error is None and gate.agent.describe()["containers"] == 3
+
+
+def test_engine_source_ignores_the_agent_file(tmp_path):
+    path = tmp_path / "agent.json"
+    agent_file(path, [{"name": "api", "id": "api" * 12, "healthy": True, "reason": "", "output": ""}])
+    records = Gate(TimedEngine({"api": (0, "unhealthy", True)}), params(wait=False, agent_state_file=str(path))).run()[0]
+    assert verdicts(records) == {"api": "unhealthy"} and "health_source" not in records[0]
+
+
+def test_wait_until_the_agent_says_healthy(tmp_path):
+    path = tmp_path / "agent.json"
+    api = {"name": "api", "id": "api" * 12, "healthy": False, "reason": "", "output": "api: refused"}
+    agent_file(path, [api])
+    engine = TimedEngine({"api": (0, "unhealthy", True)})
+    timer = threading.Timer(0.5, agent_file, (path, [dict(api, healthy=True, output="api: 200")]))
+    timer.start()
+    try:
+        records, elapsed = Gate(engine, agent_params(path, timeout=10)).run()
+    finally:
+        timer.cancel()
+    assert verdicts(records) == {"api": "healthy"} and records[0]["output"] == "api: 200"
+    assert 0.5 <= elapsed < 5
+
+
+def test_missing_file_is_waited_for_then_fails_naming_it(tmp_path):
+    path = tmp_path / "agent.json"
+    engine = TimedEngine({"api": (0, "healthy", True)})
+    gate = Gate(engine, agent_params(path, timeout=0.6))
+    elapsed = gate.run()[1]
+    assert elapsed >= 0.6
+    assert gate.agent is None and str(path) in str(gate.agent_error) and "does not exist" in str(gate.agent_error)
+    # The agent's first round during the wait ends it.
+    timer = threading.Timer(0.3, agent_file, (path, [{"name": "api", "id": "api" * 12, "healthy": True,
+                                                      "reason": "", "output": ""}]))
+    timer.start()
+    try:
+        gate = Gate(engine, agent_params(path, timeout=10))
+        records, elapsed = gate.run()
+    finally:
+        timer.cancel()
+    assert gate.agent_error is None and verdicts(records) == {"api": "healthy"} and elapsed < 5
+
+
+def test_stale_file_fails_even_where_the_engine_says_healthy(tmp_path):
+    path = tmp_path / "agent.json"
+    agent_file(path, [{"name": "api", "id": "api" * 12, "healthy": True, "reason": "", "output": ""}], age=10)
+    gate = Gate(TimedEngine({"api": (0, "healthy", True)}), agent_params(path, wait=False))
+    gate.run()
+    assert "stale" in str(gate.agent_error) and str(path) in str(gate.agent_error)
+    # stop_on_unhealthy does not end the wait on the engine's word while the file is stale.
+    gate = Gate(TimedEngine({"api": (0, "unhealthy", True)}), agent_params(path, timeout=0.5, stop_on_unhealthy=True))
+    assert gate.run()[1] >= 0.5 and gate.agent_error is not None
+
+
+def test_run_checks_leaves_the_agents_containers_alone(tmp_path):
+    path = tmp_path / "agent.json"
+    agent_file(path, [{"name": "a", "id": "a" * 12, "healthy": True, "reason": "", "output": ""},
+                      {"name": "b", "id": "b" * 12, "healthy": None, "reason": "", "output": ""}], runtime="podman")
+    engine = TimedEngine({"a": (60, "healthy", True), "b": (0.3, "healthy", True)}, runtime="podman")
+    records = Gate(engine, agent_params(path, run_checks=True)).run()[0]
+    assert verdicts(records) == {"a": "healthy", "b": "healthy"}
+    assert set(engine.checks) == {"b"}
