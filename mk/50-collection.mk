@@ -11,10 +11,10 @@ COLLECTION_COPY := $(COLLECTION_TREE)/ansible_collections/openstack/healthcheck
 TEST_TARGETS += test-collection test-collection-installed
 DIST_TARGETS += dist-collection
 .PHONY: test-collection test-collection-sanity test-collection-lint test-collection-unit test-kolla-build \
-	test-services-data test-collection-installed generate dist-collection collection-tree
+	test-services-data test-collection-installed test-collection-deploy generate dist-collection collection-tree
 
 test-collection: test-services-data test-collection-unit test-collection-lint test-collection-sanity \
-	test-kolla-build
+	test-kolla-build test-collection-deploy
 
 # The binary is the one service list: the collection's services_data.py and docs/services.md's
 # table are generated from `$(BIN) list --format json`, and the test fails while they differ.
@@ -44,9 +44,19 @@ test-collection-lint: collection-tree
 	PATH=$(VENV_BIN):$$PATH ANSIBLE_COLLECTIONS_PATH=$(COLLECTION_TREE) \
 	  ansible-lint --profile production --strict collection playbooks
 
-test-kolla-build: collection-tree
-	PATH=$(VENV_BIN):$$PATH PYTHONPATH=$(COLLECTION_TREE) ANSIBLE_COLLECTIONS_PATH=$(COLLECTION_TREE) \
+# Also builds a container from the rendered base Dockerfile (FROM the cached rootfs image)
+# and runs kolla-ansible's check commands in it: Docker, and the binary (BIN) to install.
+test-kolla-build: build collection-tree
+	bash tests/setup/dockerd.sh
+	PATH=$(VENV_BIN):$$PATH PYTHONPATH=$(COLLECTION_TREE) \
+	  ANSIBLE_COLLECTIONS_PATH=$(COLLECTION_TREE) \
 	  $(VENV_BIN)/pytest -q -p no:cacheprovider -W ignore::DeprecationWarning tests/kolla_build
+
+# The deploy playbook in check mode and for real on the same bad inputs (both must fail alike,
+# changing nothing) and on an empty host (check mode predicts the real run's changes).
+test-collection-deploy: build collection-tree
+	PATH=$(VENV_BIN):$$PATH ANSIBLE_COLLECTIONS_PATH=$(COLLECTION_TREE) \
+	  $(VENV_BIN)/pytest -q -p no:cacheprovider tests/collection/test_deploy_check_mode.py
 
 dist-collection:
 	@mkdir -p dist

@@ -5,7 +5,8 @@ The binary is the one source of the service list (`openstack-healthcheck list --
 each check's name, its kolla image and what it checks. The collection runs on controllers
 without the binary, and the docs are read without it, so both hold a generated copy:
 
-- collection/plugins/module_utils/services_data.py: check name -> kolla image (and note);
+- collection/plugins/module_utils/services_data.py: check name -> kolla image (and note), and
+  kolla's drop-in names (healthcheck_curl, ...) the binary answers to;
 - docs/services.md: the table between the "generated" markers.
 
     services_from_binary.py [--bin BINARY] --write   regenerate both (make generate)
@@ -43,7 +44,8 @@ it differs from what the built binary lists. Do not edit: change the binary's ta
 (src/services/table.rs) and regenerate.
 
 SERVICES maps each check name to the kolla image that runs it (kolla-build's image name)
-and what to know about that image (None when nothing).
+and what to know about that image (None when nothing). KOLLA_NAMES are kolla's script names
+(``healthcheck_curl``, ...) that the binary answers to when called by them.
 """
 
 '''
@@ -85,7 +87,7 @@ def listed(binary):
     return services, kolla_names
 
 
-def data_module(services):
+def data_module(services, kolla_names):
     """The text of services_data.py."""
     lines = ["SERVICES = {"]
     for entry in sorted(services, key=lambda e: e["name"]):
@@ -95,6 +97,10 @@ def data_module(services):
         lines.append("        \"note\": %s," % ("None" if note is None else json.dumps(note)))
         lines.append("    },")
     lines.append("}")
+    lines.append("")
+    lines.append("KOLLA_NAMES = [")
+    lines.extend("    %s," % json.dumps(n) for n in kolla_names)
+    lines.append("]")
     return DATA_HEADER + "\n".join(lines) + "\n"
 
 
@@ -133,7 +139,7 @@ def main(argv=None):
         services, kolla_names = listed(args.bin)
         with open(DOCS) as f:
             docs_now = f.read()
-        wanted = {DATA: data_module(services), DOCS: docs_text(docs_now, services, kolla_names)}
+        wanted = {DATA: data_module(services, kolla_names), DOCS: docs_text(docs_now, services, kolla_names)}
     except (ListError, OSError) as e:
         print("services_from_binary: %s" % e, file=sys.stderr)
         return 1

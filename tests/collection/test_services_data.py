@@ -92,3 +92,27 @@ def test_packaging_refuses_a_binary_that_lists_nothing(tmp_path):
     assert proc.returncode == 1
     assert "lists no services" in proc.stderr
     assert not dest.exists()
+
+
+def test_kolla_names_are_the_binary_list():
+    from ansible_collections.openstack.healthcheck.plugins.module_utils import services_data
+
+    assert services_data.KOLLA_NAMES == binary_list()["kolla_names"]
+
+
+def test_every_image_note_about_kolla_not_building_an_image_is_understood():
+    """kolla_overrides warns from the binary's image notes: a note that says an image is not
+    built must be one the collection reads as such, or the warning would silently go."""
+    notes = {s["name"]: s["image_note"] for s in binary_list()["services"] if s["image_note"]}
+    assert notes
+    understood = {}
+    for check, note in notes.items():
+        kind, release = images.note_availability(note)
+        if any(word in note for word in ("none", "dropped", "instead", "no longer", "removed")):
+            assert kind != "built", (check, note)
+        if kind != "built":
+            understood[check] = (kind, release)
+    # What the binary says today, read the collection's way.
+    assert understood["redis"] == ("before", "2025.1")
+    assert understood["swift-proxy"] == ("until", "2024.2")
+    assert understood["frr"] == ("never", None)

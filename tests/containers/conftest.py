@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -109,20 +110,25 @@ def collections_path():
 
 @pytest.fixture
 def ansible(collections_path, tmp_path):
-    """Run ansible-playbook on localhost (group ``overcloud``) with the collection."""
-    inventory = tmp_path / "inventory.ini"
-    inventory.write_text(
+    """Run ansible-playbook on localhost (group ``overcloud``) with the collection.
+
+    ``inventory`` replaces the one-host inventory, ``cwd`` the directory it runs in (the
+    repository), ``args`` adds options (``-f 3``).
+    """
+    default_inventory = tmp_path / "inventory.ini"
+    default_inventory.write_text(
         "[overcloud]\nlocalhost ansible_connection=local ansible_python_interpreter=%s\n" % sys.executable
     )
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path, ANSIBLE_NOCOLOR="1",
                ANSIBLE_FORCE_COLOR="0", ANSIBLE_RETRY_FILES_ENABLED="0",
                PATH=VENV_BIN + os.pathsep + os.environ.get("PATH", ""))
 
-    def playbook(path, extra_vars=None):
-        args = [os.path.join(VENV_BIN, "ansible-playbook"), "-i", str(inventory), path]
+    def playbook(path, extra_vars=None, inventory=None, cwd=REPO, args=()):
+        command = [os.path.join(VENV_BIN, "ansible-playbook"), "-i", str(inventory or default_inventory), path]
+        command += list(args)
         if extra_vars:
-            args += ["-e", json.dumps(extra_vars)]
-        return subprocess.run(args, capture_output=True, text=True, env=env, cwd=REPO)
+            command += ["-e", json.dumps(extra_vars)]
+        return subprocess.run(command, capture_output=True, text=True, env=env, cwd=str(cwd))
 
     return playbook
 
@@ -161,3 +167,54 @@ def module(ansible, tmp_path):
 
 def by_name(result):
     return dict((c["name"], c) for c in result.get("containers", []))
+
+
+VALIDATE = os.path.join(REPO, "playbooks", "validate.yml")
+
+
+def rfc3339(seconds):
+    """UTC time as the agent stamps its state (RFC 3339, ``Z``)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+def container_id(runtime, name):
+    """The full ID of a container, as the agent's state file names it."""
+    return sh([runtime, "inspect", "--format", "{{.Id}}", name]).stdout.strip()
+
+
+def write_agent_state(path, containers, interval=30, written=None):
+    """A state file in the agent's format, written as it writes it (a temporary file renamed).
+
+    ``containers``: dicts with at least ``name``, ``id``, ``runtime`` and ``healthy``.
+    """
+    now = time.time() if written is None else written
+    doc = {"checked_at": rfc3339(now), "interval": interval, "errors": [],
+           "containers": [dict({"check": "", "reason": "", "output": "", "checked_at": rfc3339(now)}, **c)
+                          for c in containers]}
+    tmp = "%s.tmp" % path
+    with open(tmp, "w") as f:
+        json.dump(doc, f)
+    os.rename(tmp, str(path))
+
+
+def validate_on_agent_state(ansible, report_dir, state_file, containers, timeout=30, **extra_vars):
+    """Gate ``containers`` (names or globs) with validate.yml on the agent's state file.
+
+    The one way the gate tests read agent state, whoever wrote the file (a test, or
+    ``openstack-healthcheck agent --once --state-file``). Returns the ansible-playbook
+    process, the JSON report (a dict) and the JUnit report's ``testsuite`` element.
+    """
+    report_json = os.path.join(str(report_dir), "agent-report.json")
+    report_junit = os.path.join(str(report_dir), "agent-report.xml")
+    extra = {"healthcheck_containers": list(containers), "healthcheck_timeout": timeout,
+             "healthcheck_source": "agent", "healthcheck_agent_state_file": str(state_file),
+             "healthcheck_report_json": report_json, "healthcheck_report_junit": report_junit}
+    extra.update(("healthcheck_%s" % k, v) for k, v in extra_vars.items())
+    proc = ansible(VALIDATE, extra)
+    if not (os.path.exists(report_json) and os.path.exists(report_junit)):
+        pytest.fail("validate.yml wrote no reports (exit %s):\n%s%s" % (proc.returncode, proc.stdout, proc.stderr))
+    with open(report_json) as f:
+        report = json.load(f)
+    with open(report_junit) as f:
+        suite = ET.fromstring(f.read()).find("testsuite")
+    return proc, report, suite

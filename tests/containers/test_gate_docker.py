@@ -11,6 +11,8 @@ import os
 import time
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from conftest import REPO, RUN_ID, by_name
 
 BAD_OUTPUT = "db: connection refused on 3306 (gate test)"
@@ -84,15 +86,14 @@ def test_wait_takes_the_slowest_not_the_sum(docker, module):
     for suffix, seconds in delays.items():
         docker.start(name(suffix), LATE_CHECK, command=late_command(at=base + seconds), start_period="120s")
     docker.start(name("late-ok"), OK_CHECK)
-    module_start = time.time()
     result, _ = module({"names": [name("late-*")], "wait": True, "timeout": 60, "poll_interval": 1})
     assert result["passed"] is True, result.get("msg")
     assert sorted(result["healthy"]) == sorted(name(s) for s in list(delays) + ["late-ok"])
     elapsed = result["summary"]["elapsed"]
-    # It waited for the slowest (ready at base + 10s; the module starts a little after
-    # module_start, hence the second of slack) ...
-    slowest_ready = base + max(delays.values()) - module_start
-    assert elapsed >= slowest_ready - 1
+    # It waited for the slowest (ready at base + 10s, counted from when the module started;
+    # a tenth of a second for the clocks' granularity) ...
+    slowest_ready = base + max(delays.values()) - result["summary"]["started_at"]
+    assert elapsed >= slowest_ready - 0.1
     # ... but not for the others one after the other (that would add their 14 seconds).
     assert elapsed < slowest_ready + sum(delays.values()) - max(delays.values())
 
@@ -168,3 +169,55 @@ def test_validate_fails_when_nothing_matches(docker, ansible):
     assert "localhost/-: none selected: no container matched" in proc.stdout + proc.stderr
     proc = ansible(VALIDATE, {"healthcheck_containers": [glob], "healthcheck_allow_empty": True})
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_one_shot_containers_that_exited_ok_pass(docker, module, ansible, tmp_path):
+    # TripleO's bootstrap and db-sync containers exit by design: exit code 0 is their success.
+    ok = docker.start(name("oneshot-api"), OK_CHECK)
+    done = docker.start(name("oneshot-db-sync"), command="echo synced; exit 0")
+    broken = docker.start(name("oneshot-init"), command="exit 3")
+    result, _ = module({"names": [name("oneshot-*")], "wait": True, "timeout": 30, "poll_interval": 1})
+    c = by_name(result)
+    assert (c[done]["verdict"], c[done]["state"], c[done]["exit_code"]) == ("exited_ok", "exited", 0)
+    assert result["exited_ok"] == [done]
+    assert result["failed_containers"] == [broken] and c[ok]["verdict"] == "healthy"
+    assert done not in result["msg"] and "exit code 3" in result["msg"]
+    # Asked for by expect, a container must run: exit code 0 is not enough there.
+    result, _ = module({"names": [ok], "expect": [done]})
+    assert result["failed_containers"] == [done]
+
+    report_json = tmp_path / "report.json"
+    proc = ansible(VALIDATE, {"healthcheck_containers": [name("oneshot-*")], "healthcheck_timeout": 30,
+                              "healthcheck_report_json": str(report_json)})
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out
+    table = [line.strip().strip('",') for line in proc.stdout.splitlines() if line.strip().startswith('"')]
+    assert any(line.split()[:5] == ["localhost", done, "exited", "(ok,", "exit"] for line in table), proc.stdout
+    assert "Container health gate failed: localhost/%s: exited (exit 3)" % broken in out
+    assert "localhost/%s" % done not in out
+    rows = dict((r["container"], r) for r in json.loads(report_json.read_text())["rows"])
+    assert rows[done]["failed"] is False and rows[done]["status"] == "exited (ok, exit 0)"
+
+    # The accepted codes are the operator's: with 3 among them the gate passes.
+    proc = ansible(VALIDATE, {"healthcheck_containers": [name("oneshot-*")], "healthcheck_timeout": 30,
+                              "healthcheck_valid_exit_codes": [0, 3]})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("playbook", ["openstack.healthcheck.validate", VALIDATE], ids=["by-name", "wrapper"])
+def test_relative_report_paths_are_taken_from_where_the_playbook_runs(docker, ansible, tmp_path, playbook):
+    ok = docker.start(name("paths-%s" % ("wrapper" if playbook == VALIDATE else "by-name")), OK_CHECK)
+    where = tmp_path / "operator-cwd"
+    where.mkdir()
+    proc = ansible(playbook, {"healthcheck_containers": [ok], "healthcheck_timeout": 30,
+                              "healthcheck_report_json": "health.json", "healthcheck_report_junit": "health.xml"},
+                   cwd=where)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert sorted(os.listdir(str(where))) == ["health.json", "health.xml"]
+    report = json.loads((where / "health.json").read_text())
+    assert report["passed"] is True and [r["container"] for r in report["rows"]] == [ok]
+    suite = ET.fromstring((where / "health.xml").read_text()).find("testsuite")
+    assert suite.get("tests") == "1" and suite.find("testcase").get("name") == ok
+    # Nothing landed next to the playbooks (the wrapper's or the collection's).
+    for directory in (os.path.join(REPO, "playbooks"), os.path.join(REPO, "collection", "playbooks")):
+        assert not {"health.json", "health.xml"} & set(os.listdir(directory))

@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.openstack.healthcheck.plugins.module_utils.container_status import (
+    EXITED_OK,
     MISSING,
     NOT_RUNNING,
     NO_HEALTHCHECK,
@@ -34,6 +35,9 @@ def _status(container):
         code = container.get("exit_code")
         state = container.get("state") or "stopped"
         return "%s (exit %s)" % (state, code) if state == "exited" and code is not None else state
+    if verdict == EXITED_OK:
+        # A one-shot container that did its job: shown as exited, and why that is fine.
+        return "%s (ok, exit %s)" % (container.get("state") or "exited", container.get("exit_code"))
     if verdict == NO_HEALTHCHECK:
         return "no check"
     if verdict == MISSING:
@@ -63,6 +67,8 @@ def _host_rows(host, result, allow_empty):
                 "state": c.get("state", ""),
                 "output": c.get("output") or "",
                 "failed": c.get("name") in failed_names,
+                # Where the health came from: the engine's checks or the host agent's state file.
+                "source": c.get("health_source") or "engine",
             }
         )
     if not rows:
@@ -70,7 +76,7 @@ def _host_rows(host, result, allow_empty):
         # engine looks exactly like this.
         rows.append(
             {"host": host, "container": "-", "status": "none selected", "verdict": "", "state": "",
-             "output": "no container matched", "failed": not allow_empty}
+             "output": "no container matched", "failed": not allow_empty, "source": ""}
         )
         passed = passed and allow_empty
     return rows, passed, one_line(result.get("msg") or "")
@@ -78,7 +84,7 @@ def _host_rows(host, result, allow_empty):
 
 def _error_row(host, reason):
     return {"host": host, "container": "-", "status": ERROR, "verdict": ERROR, "state": "",
-            "output": reason, "failed": True}
+            "output": reason, "failed": True, "source": ""}
 
 
 def health_report(hostvars, hosts, var="healthcheck_result", allow_empty=False):
@@ -164,6 +170,9 @@ def health_junit(report, suite="openstack.healthcheck.validate"):
         elif r["verdict"] in (NO_HEALTHCHECK, ""):
             counts["skipped"] += 1
             ET.SubElement(case, "skipped", message=r["output"] or "no health check configured")
+        elif r["verdict"] == EXITED_OK:
+            ET.SubElement(case, "system-out").text = "%s: a one-shot container that ended with an accepted exit code" % (
+                r["status"])
         else:
             ET.SubElement(case, "system-out").text = r["output"]
     for key, value in counts.items():

@@ -14,9 +14,13 @@ the verdict names.
 
 import fnmatch
 
-# Verdicts, one per container. The first two pass the gate.
+# Verdicts, one per container. The first three pass the gate.
 HEALTHY = "healthy"
 NO_HEALTHCHECK = "no_healthcheck"
+# A one-shot container (bootstrap, db sync, config generation) that ran and exited with an
+# accepted exit code: TripleO's deploy steps run many, and tripleo-ansible accepts them by
+# exit code (tripleo_container_manage_valid_exit_code, valid_exit_codes), not by state.
+EXITED_OK = "exited_ok"
 STARTING = "starting"
 UNHEALTHY = "unhealthy"
 NOT_RUNNING = "not_running"
@@ -29,6 +33,12 @@ DEFAULT_OUTPUT_LIMIT = 500
 # Container states in which the engine runs no health check, so nothing about
 # the container can change without someone starting it.
 _STOPPED_STATES = frozenset(["created", "configured", "exited", "stopped", "dead", "paused", "removing"])
+
+# States of a container that ran and ended (podman says "stopped" after podman stop).
+_ENDED_STATES = frozenset(["exited", "stopped"])
+
+# Exit codes that count as a one-shot container's success unless told otherwise.
+DEFAULT_VALID_EXIT_CODES = (0,)
 
 _GLOB_CHARS = frozenset("*?[")
 
@@ -85,7 +95,7 @@ def configured_check(inspect):
     return list(test)
 
 
-def container_record(inspect, runtime, output_limit=DEFAULT_OUTPUT_LIMIT):
+def container_record(inspect, runtime, output_limit=DEFAULT_OUTPUT_LIMIT, valid_exit_codes=DEFAULT_VALID_EXIT_CODES):
     """One container's health as a flat, bounded dict (the module's ``containers`` items)."""
     state = inspect.get("State") or {}
     config = inspect.get("Config") or {}
@@ -113,7 +123,7 @@ def container_record(inspect, runtime, output_limit=DEFAULT_OUTPUT_LIMIT):
         "check_exit_code": last.get("ExitCode"),
         "checked_at": last.get("End") or "",
     }
-    record["verdict"] = verdict(record)
+    record["verdict"] = verdict(record, valid_exit_codes)
     return record
 
 
@@ -139,16 +149,20 @@ def missing_record(name, runtime):
     }
 
 
-def verdict(record):
+def verdict(record, valid_exit_codes=DEFAULT_VALID_EXIT_CODES):
     """Which gate list a container belongs to.
 
     Not running wins over the health status: an exited container keeps its last
-    health state, which says nothing about now. A running container whose health
+    health state, which says nothing about now. A container that ran and exited with
+    one of ``valid_exit_codes`` did its one job. A running container whose health
     section is absent (or empty, as podman 4 writes it) has no check; one that has
     a configured check but no status yet is still starting.
     """
     if record["state"] == "missing":
         return MISSING
+    if (record["state"] in _ENDED_STATES and not record["running"] and not record["restarting"]
+            and record["exit_code"] in (valid_exit_codes or ())):
+        return EXITED_OK
     if not record["running"] or record["restarting"]:
         return NOT_RUNNING
     status = record["status"]
@@ -224,7 +238,8 @@ def _unique(items):
 
 def classify(records, require_healthcheck=False):
     """Sort records into the gate lists; ``failed`` names every container that fails it."""
-    lists = {UNHEALTHY: [], STARTING: [], NOT_RUNNING: [], MISSING: [], NO_HEALTHCHECK: [], HEALTHY: []}
+    lists = {UNHEALTHY: [], STARTING: [], NOT_RUNNING: [], MISSING: [], NO_HEALTHCHECK: [], HEALTHY: [],
+             EXITED_OK: []}
     for record in records:
         lists[record["verdict"]].append(record["name"])
     bad_verdicts = [UNHEALTHY, STARTING, NOT_RUNNING, MISSING]

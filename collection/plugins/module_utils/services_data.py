@@ -10,7 +10,8 @@ it differs from what the built binary lists. Do not edit: change the binary's ta
 (src/services/table.rs) and regenerate.
 
 SERVICES maps each check name to the kolla image that runs it (kolla-build's image name)
-and what to know about that image (None when nothing).
+and what to know about that image (None when nothing). KOLLA_NAMES are kolla's script names
+(``healthcheck_curl``, ...) that the binary answers to when called by them.
 """
 
 SERVICES = {
@@ -299,3 +300,14 @@ SERVICES = {
         "note": "kolla dropped the swift images after 2024.2",
     },
 }
+
+KOLLA_NAMES = [
+    "healthcheck_curl",
+    "healthcheck_port",
+    "healthcheck_listen",
+    "healthcheck_socket",
+    "healthcheck_filemod",
+    "healthcheck_mariadb",
+    "healthcheck_rabbitmq",
+    "healthcheck.sh",
+]

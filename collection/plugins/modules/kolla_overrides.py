@@ -18,13 +18,23 @@ description:
   - The base image's C(base_footer) block gets the install step once (see O(binary_source)), which puts
     C(/usr/bin/openstack-healthcheck) in place and links C(/usr/share/openstack-healthcheck/CHECK) to it for
     every known check name. Every image derives from the base image.
+  - With O(kolla_links=true) (the default) the install step also makes kolla's script names
+    (C(healthcheck_curl), C(healthcheck_port), C(healthcheck_listen), C(healthcheck_socket),
+    C(healthcheck_filemod)) in the base image's C(/usr/local/bin) links to the binary. kolla-ansible's health
+    checks run these names inside the containers; kolla's base Dockerfile copies its own scripts there before
+    C(base_footer), so the links replace them in every image. The images that install scripts of their own
+    later get those links in their footer when their service is listed, C(mariadb) (kolla's
+    C(healthcheck_mariadb) and MariaDB's C(/usr/bin/healthcheck.sh)) and C(rabbitmq) (C(healthcheck_rabbitmq)).
   - The module appends inside existing blocks and keeps every other byte of the file; it creates a block only
     when the file has none of that name (a block defined twice breaks kolla-build). Its lines sit between two
     Jinja comment markers, so they never reach the Dockerfile, re-runs update them in place, and O(state=absent)
     gives back the original file byte for byte.
   - Before writing, the module checks the result (balanced block tags, every block defined once, C(extends) still
-    the first statement, and a Jinja2 parse when Jinja2 is installed) and leaves the file untouched otherwise.
+    the first statement, and a Jinja2 parse when Jinja2 is installed; without Jinja2 on the host the module
+    warns that the parse was skipped) and leaves the file untouched otherwise.
     A malformed input file, a missing file, or an unknown check name fail the same way, with nothing changed.
+  - When O(path) is a symbolic link, the file it points to is edited and the link stays (as
+    M(ansible.builtin.lineinfile) and M(ansible.builtin.blockinfile) do); the backup is of that file.
 author:
   - openstack-healthcheck developers (!UNKNOWN)
 extends_documentation_fragment:
@@ -52,9 +62,20 @@ options:
         and later.
       - Two checks for one image fail (an image has one C(/openstack/healthcheck)).
       - With O(state=absent), the services whose lines to remove; empty removes every line the module wrote.
+      - A service whose image the O(kolla_release) does not build (kolla dropped it, or never built it) is
+        accepted with a warning, since its lines go into a block no image renders.
     type: list
     elements: raw
     default: []
+  kolla_release:
+    description:
+      - The OpenStack release of the kolla that builds the images (kolla-build's C(openstack_release)), such as
+        V(2024.2) or V(2025.1), or V(master). The module warns about services whose image that release does
+        not build (for example C(redis) from 2025.1 on, which kolla builds as C(valkey-server), or the swift
+        images after 2024.2).
+      - The default is the release of kolla 23.0.0, whose image names the module's table uses.
+    type: str
+    default: "2026.2"
   state:
     description:
       - V(present) writes the lines, V(absent) removes them (and the install step once no service needs it).
@@ -90,6 +111,16 @@ options:
     description: Seconds after start during which failures do not count (C(HEALTHCHECK --start-period)); kolla's default.
     type: int
     default: 5
+  kolla_links:
+    description:
+      - With O(install=true), also make kolla's script names C(/usr/local/bin/healthcheck_*) in the base image
+        links to the binary, replacing kolla's own scripts, so the checks kolla-ansible configures use it; and
+        in the images of the listed services that install scripts of their own (mariadb-server
+        C(healthcheck_mariadb) and C(/usr/bin/healthcheck.sh), rabbitmq C(healthcheck_rabbitmq)), there.
+      - Turn off to keep kolla's scripts in the images (the per-service C(/openstack/healthcheck) is written
+        either way).
+    type: bool
+    default: true
   binary_source:
     description:
       - How the install step gets C(/usr/bin/openstack-healthcheck) into the base image.
@@ -215,6 +246,7 @@ msg:
 
 import os
 import re
+import sys
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
@@ -248,13 +280,19 @@ def check_template(text, what):
 def resolve_services(module):
     """(check, image, block) per requested service, one per block; fails on unknown names and clashes."""
     by_block = {}
+    release = module.params["kolla_release"]
+    try:
+        images.release_key(release)
+    except ValueError as e:
+        module.fail_json(msg=to_native(e))
     for item in module.params["services"]:
         try:
             check, image, warning = images.resolve(item)
         except ValueError as e:
             module.fail_json(msg="services: %s" % e)
-        if warning:
-            module.warn(warning)
+        for note in (warning, images.not_built_warning(check, image, release)):
+            if note:
+                module.warn(note)
         block = images.footer_block(image)
         if block == BASE_BLOCK:
             module.fail_json(msg="services: check '%s' cannot go into the base image" % check)
@@ -294,12 +332,12 @@ def plan_present(module, text, services):
     steps = []
     for check, image, block in services:
         body = install_steps.service_steps(check, p["install"], p["healthcheck"], p["interval"], p["timeout"],
-                                           p["retries"], p["start_period"])
+                                           p["retries"], p["start_period"], image if p["kolla_links"] else None)
         steps.append((block, image, check, body))
     if p["install"]:
         try:
             body = install_steps.base_install(p["binary_source"], url=p["binary_url"], sha256=p["binary_sha256"],
-                                              package=p["package_name"])
+                                              package=p["package_name"], kolla_links=p["kolla_links"])
         except ValueError as e:
             module.fail_json(msg=to_native(e))
         steps.append((BASE_BLOCK, images.BASE_IMAGE, "", body))
@@ -331,6 +369,7 @@ def validate_numbers(module):
 
 
 def read_file(module, path):
+    """The file's text, or None when it does not exist and create is set. A link is followed."""
     if not os.path.exists(path):
         if module.params["create"]:
             return None
@@ -345,7 +384,10 @@ def read_file(module, path):
 
 
 def write_file(module, path, text):
-    """Write next to ``path``, then rename over it: readers see the old file or the new one, never half."""
+    """Write next to ``path``, then rename over it: readers see the old file or the new one, never half.
+
+    ``path`` is the file itself, a link already resolved (the rename replaces what it names).
+    """
     directory = os.path.dirname(os.path.abspath(path))
     try:
         fd, tmp = tempfile.mkstemp(prefix=".kolla_overrides.", dir=directory)
@@ -372,6 +414,8 @@ def main():
             binary_url=dict(type="str"),
             binary_sha256=dict(type="str"),
             package_name=dict(type="str", default="openstack-healthcheck"),
+            kolla_links=dict(type="bool", default=True),
+            kolla_release=dict(type="str", default=images.TABLE_KOLLA_RELEASE),
             backup=dict(type="bool", default=False),
             create=dict(type="bool", default=False),
         ),
@@ -390,6 +434,10 @@ def main():
 
     original = read_file(module, path)
     before = NEW_FILE if original is None else original
+    if jinja2 is None:
+        module.warn("Jinja2 is not installed for %s, the Python running this module: the override file's structure "
+                    "is checked, but the Jinja2 parse of the result is skipped (kolla-build parses it later)"
+                    % sys.executable)
     try:
         check_template(before, "%s is not a usable kolla override file" % path)
         if p["state"] == "present":
@@ -408,9 +456,12 @@ def main():
         result["diff"] = dict(before="" if original is None else original, after=after,
                               before_header=path, after_header=path)
     if changed and not module.check_mode:
+        # Through a link: edit the file it names and keep the link (renaming over the link would
+        # replace it with a regular file).
+        target = os.path.realpath(path)
         if p["backup"] and original is not None:
-            result["backup_file"] = module.backup_local(path)
-        write_file(module, path, after)
+            result["backup_file"] = module.backup_local(target)
+        write_file(module, target, after)
     module.exit_json(**result)
 
 

@@ -117,6 +117,23 @@ def test_junit_parses_and_counts():
     assert cases[("cmp1", "nova_compute")].find("failure") is None
 
 
+def test_one_shot_containers_show_as_exited_and_pass():
+    hostvars = {"ctl1": {"healthcheck_result": {
+        "passed": True, "failed_containers": [],
+        "containers": [container("keystone", "healthy", "ok"),
+                       container("nova_db_sync", "exited_ok", "", state="exited", exit_code=0)]}}}
+    report = health_report(hostvars, ["ctl1"])
+    assert report["passed"] is True
+    assert [(r["container"], r["status"], r["failed"]) for r in report["rows"]] == [
+        ("keystone", "healthy", False), ("nova_db_sync", "exited (ok, exit 0)", False)]
+    assert health_table(report)[2].split()[:4] == ["ctl1", "nova_db_sync", "exited", "(ok,"]
+    assert health_failures(report) == []
+    suite = ET.fromstring(health_junit(report)).find("testsuite")
+    assert suite.get("failures") == "0" and suite.get("skipped") == "0"
+    case = [c for c in suite.findall("testcase") if c.get("name") == "nova_db_sync"][0]
+    assert "accepted exit code" in case.find("system-out").text
+
+
 def test_renderers_reject_other_input():
     for render in (health_table, health_failures, health_junit):
         with pytest.raises(AnsibleFilterError, match="health_report"):
@@ -128,3 +145,23 @@ def test_failures_do_not_repeat_the_status():
         container("redis", "unhealthy", "unhealthy: redis 127.0.0.1:6379: connection refused")],
         "failed_containers": ["redis"]}}}
     assert health_failures(health_report(hostvars, ["h"])) == ["h/redis: unhealthy: redis 127.0.0.1:6379: connection refused"]
+
+
+def test_rows_say_where_the_health_came_from():
+    hostvars = {
+        "ctl1": {"healthcheck_result": {"passed": True, "failed_containers": [], "containers": [
+            dict(container("nova_api", "healthy", "nova-api: 200"), health_source="agent"),
+            dict(container("memcached", "healthy"), health_source="engine"),
+            container("keystone", "healthy"),
+        ]}},
+        "ctl2": {"healthcheck_result": {"passed": False, "msg": "agent state file /run/a.json is stale: written at ..."}},
+    }
+    report = health_report(hostvars, ["ctl1", "ctl2"])
+    assert [(r["container"], r["source"]) for r in report["rows"]] == [
+        ("nova_api", "agent"), ("memcached", "engine"), ("keystone", "engine"), ("-", "")]
+    # A stale agent file is the host's error, named in every rendering.
+    assert report["rows"][3]["status"] == "error" and "/run/a.json is stale" in report["rows"][3]["output"]
+    assert any("/run/a.json is stale" in line for line in health_failures(report))
+    assert any("/run/a.json is stale" in line for line in health_table(report))
+    error = ET.fromstring(health_junit(report)).find(".//testcase[@classname='ctl2']/error")
+    assert "/run/a.json is stale" in error.get("message")

@@ -101,6 +101,32 @@ def test_exited_container_keeps_no_health_verdict():
     assert "exit code 137" in cs.describe(record)
 
 
+@pytest.mark.parametrize("state, code, codes, expected", [
+    ("exited", 0, [0], cs.EXITED_OK),
+    ("stopped", 0, [0], cs.EXITED_OK),  # podman, after podman stop
+    ("exited", 2, [0, 2], cs.EXITED_OK),
+    ("exited", 1, [0], cs.NOT_RUNNING),
+    ("exited", 0, [], cs.NOT_RUNNING),  # an empty list accepts no exit at all
+    ("created", 0, [0], cs.NOT_RUNNING),  # never ran: inspect says 0 all the same
+    ("dead", 0, [0], cs.NOT_RUNNING),
+])
+def test_one_shot_containers_pass_with_an_accepted_exit_code(state, code, codes, expected):
+    data = copy.deepcopy(inspect("docker_exit"))
+    data["State"].update(Status=state, Running=False, ExitCode=code)
+    record = cs.container_record(data, "docker", valid_exit_codes=codes)
+    assert record["verdict"] == expected
+    assert not cs.can_change(record)
+    lists, failed = cs.classify([record])
+    assert lists[expected] == [record["name"]]
+    assert failed == ([] if expected == cs.EXITED_OK else [record["name"]])
+
+
+def test_restarting_with_exit_code_zero_is_not_done():
+    data = copy.deepcopy(inspect("docker_exit"))
+    data["State"].update(Status="exited", Running=False, Restarting=True, ExitCode=0)
+    assert cs.container_record(data, "docker")["verdict"] == cs.NOT_RUNNING
+
+
 def test_paused_and_restarting_are_not_running():
     data = copy.deepcopy(inspect("docker_ok"))
     data["State"].update(Status="paused", Paused=True)

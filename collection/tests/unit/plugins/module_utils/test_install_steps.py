@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from ansible_collections.openstack.healthcheck.plugins.module_utils import images, install_steps
+from ansible_collections.openstack.healthcheck.plugins.module_utils import images, install_steps, services_data
 
 SOURCES = [
     ("additions", {}),
@@ -34,6 +34,14 @@ def test_base_install_links_every_check_and_is_valid_shell(source, extra):
     assert names.split() == images.all_checks()
     assert subprocess.run(["sh", "-n", "-c", command], check=False).returncode == 0
     assert command.endswith("/usr/bin/openstack-healthcheck --version")
+    (kolla,) = re.findall(r"for name in ([^;]*); do ln -sfn /usr/bin/openstack-healthcheck /usr/local/bin/\$name;",
+                          command)
+    assert kolla.split() == [name for name, _dir in images.kolla_links(images.BASE_IMAGE)]
+    assert kolla.split() == ["healthcheck_curl", "healthcheck_port", "healthcheck_listen", "healthcheck_socket",
+                             "healthcheck_filemod"]
+    # Without kolla_links, kolla's own scripts stay.
+    (command,) = run_instructions(install_steps.base_install(source, kolla_links=False, **extra))
+    assert "/usr/local/bin" not in command and "healthcheck_curl" not in command
 
 
 def test_package_source_branches_on_the_package_type():
@@ -63,6 +71,10 @@ def test_link_steps_work_in_a_scratch_root(tmp_path):
     fake_binary.parent.mkdir(parents=True)
     fake_binary.write_text("#!/bin/sh\necho \"$0\"\n")
     fake_binary.chmod(0o755)
+    # kolla's base image copied its own scripts there before base_footer runs.
+    kolla_bin = tmp_path / "usr" / "local" / "bin"
+    kolla_bin.mkdir(parents=True)
+    (kolla_bin / "healthcheck_curl").write_text("#!/bin/bash\ncurl ...\n")
     for command in (base, service):
         moved = re.sub(r"(?<![\w.-])/(usr|openstack)\b", root + r"/\1", command)
         proc = subprocess.run(["sh", "-c", moved], capture_output=True, text=True, check=False)
@@ -71,6 +83,28 @@ def test_link_steps_work_in_a_scratch_root(tmp_path):
     assert str(link.resolve()) == str(fake_binary)
     assert subprocess.run([str(link)], capture_output=True, text=True, check=True).stdout.strip() == str(link)
     assert (tmp_path / "usr/share/openstack-healthcheck/neutron-ovs-agent").resolve() == fake_binary
+    for name, _directory in images.kolla_links(images.BASE_IMAGE):
+        link = kolla_bin / name
+        assert link.is_symlink() and os.readlink(str(link)) == root + "/usr/bin/openstack-healthcheck", name
+    # The names kolla's mariadb-server image installs itself, in its own footer.
+    (tmp_path / "usr" / "bin" / "healthcheck.sh").write_text("#!/bin/bash\n# MariaDB's script\n")
+    service = run_instructions(install_steps.service_steps("mariadb", True, False, 30, 30, 3, 5, "mariadb-server"))[0]
+    moved = re.sub(r"(?<![\w.-])/(usr|openstack)\b", root + r"/\1", service)
+    proc = subprocess.run(["sh", "-c", moved], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    for link in (kolla_bin / "healthcheck_mariadb", tmp_path / "usr" / "bin" / "healthcheck.sh"):
+        assert link.is_symlink() and os.readlink(str(link)) == root + "/usr/bin/openstack-healthcheck", link
+
+
+def test_every_kolla_name_has_its_image():
+    assert set(images.KOLLA_NAME_PLACES) == set(services_data.KOLLA_NAMES)
+    placed = {}
+    for image in ("base", "mariadb-server", "rabbitmq"):
+        for name, directory in images.kolla_links(image):
+            placed[name] = (image, directory)
+    assert placed == images.KOLLA_NAME_PLACES
+    assert images.kolla_links("nova-api") == []
+    assert install_steps.kolla_link_commands("nova-api") == []
 
 
 def test_docs_table_matches_the_data():

@@ -143,6 +143,68 @@ def test_backup(capsys, copy, commit):
     assert "backup_file" not in ok(capsys, path=path, services=["nova-api"], backup=True)
 
 
+def test_kolla_names_go_where_kolla_installs_its_scripts(capsys, copy):
+    path = copy("8c46306e")
+    ok(capsys, path=path, services=["mariadb", "rabbitmq", "nova-api"])
+    bodies = block_bodies(read(path).decode())
+    ours = dict((block, bodies[block].split(kt.BEGIN, 1)[-1]) for block in
+                ("base_footer", "mariadb_footer", "rabbitmq_footer", "nova_api_footer"))
+    kolla = re.compile(r"for name in ([^;]*); do ln -sfn /usr/bin/openstack-healthcheck (\S+)/\$name")
+    assert kolla.findall(ours["base_footer"]) == [
+        ("healthcheck_curl healthcheck_port healthcheck_listen healthcheck_socket healthcheck_filemod", "/usr/local/bin")]
+    assert sorted(kolla.findall(ours["mariadb_footer"])) == [("healthcheck.sh", "/usr/bin"),
+                                                             ("healthcheck_mariadb", "/usr/local/bin")]
+    assert kolla.findall(ours["rabbitmq_footer"]) == [("healthcheck_rabbitmq", "/usr/local/bin")]
+    assert kolla.findall(ours["nova_api_footer"]) == []
+    # kolla_links false: the per-service links only, kolla's scripts stay.
+    path = copy("8c46306e")
+    ok(capsys, path=path, services=["mariadb", "rabbitmq"], kolla_links=False)
+    assert not kolla.findall(read(path).decode())
+
+
+def test_a_symlinked_file_is_written_through(capsys, copy, tmp_path):
+    # Override files are often kept in a repository and linked into /etc/kolla.
+    target = copy("0cab033b")
+    original = read(target)
+    linkdir = tmp_path / "etc-kolla"
+    linkdir.mkdir()
+    link = str(linkdir / "template-overrides.j2")
+    os.symlink(target, link)
+
+    # Check mode and diff: nothing written, the diff shows the target's text.
+    result = ok(capsys, path=link, services=["nova-api"], _ansible_check_mode=True, _ansible_diff=True)
+    assert result["changed"] and result["diff"]["before"] == original.decode()
+    assert os.path.islink(link) and read(target) == original
+
+    result = ok(capsys, path=link, services=["nova-api"], backup=True, _ansible_diff=True)
+    assert result["changed"]
+    # The link stays a link to the same file; that file has the change; nothing else appeared
+    # next to the link (no temporary file, no backup: the backup is the target's).
+    assert os.path.islink(link) and os.readlink(link) == target
+    assert read(target) != original and read(link) == read(target)
+    assert result["diff"]["after"] == read(target).decode()
+    assert os.listdir(str(linkdir)) == ["template-overrides.j2"]
+    assert os.path.dirname(result["backup_file"]) == os.path.dirname(target)
+    assert read(result["backup_file"]) == original
+    assert LINK.findall(block_bodies(read(target).decode())["nova_api_footer"]) == ["nova-api"]
+
+    # A second run changes nothing; absent gives back the original through the link.
+    assert not ok(capsys, path=link, services=["nova-api"])["changed"]
+    assert ok(capsys, path=link, state="absent")["changed"]
+    assert os.path.islink(link) and read(target) == original
+
+
+def test_a_link_to_a_link_and_a_relative_link(capsys, copy, tmp_path):
+    target = copy("8c46306e")
+    (tmp_path / "links").mkdir()
+    os.symlink(os.path.join("..", os.path.basename(target)), str(tmp_path / "links" / "relative.j2"))
+    os.symlink("relative.j2", str(tmp_path / "links" / "chained.j2"))
+    ok(capsys, path=str(tmp_path / "links" / "chained.j2"), services=["keystone"])
+    assert os.path.islink(str(tmp_path / "links" / "chained.j2"))
+    assert os.path.islink(str(tmp_path / "links" / "relative.j2"))
+    assert "keystone_footer" in kt.managed_blocks(read(target).decode())
+
+
 def test_update_in_place_and_partial_absent(capsys, copy):
     path = copy("0cab033b")
     original = read(path)
@@ -233,6 +295,52 @@ def test_missing_file_fails_unless_create(capsys, tmp_path):
 def test_retired_check_warns(capsys, copy):
     result = ok(capsys, path=copy("8c46306e"), services=["sensu-client"])
     assert "sensu-client' is not in tripleo-common 18.0.0 (the service was retired)" in json.dumps(result["warnings"])
+
+
+@pytest.mark.parametrize("services, release, warned", [
+    (["redis"], "2026.2", "kolla 2026.2 builds no redis image (kolla 2025.1 and later build valkey-server instead"),
+    (["redis"], "2024.2", None),
+    ([{"check": "redis", "image": "valkey-server"}], "2026.2", None),
+    (["swift-proxy"], "2025.1", "kolla 2025.1 builds no swift-proxy-server image (kolla dropped the swift images "
+                                "after 2024.2)"),
+    (["swift-proxy"], "2024.2", None),
+    (["swift-proxy"], "master", "kolla master builds no swift-proxy-server image"),
+    (["frr"], "2023.1", "kolla 2023.1 builds no frr image (TripleO's image: kolla builds none)"),
+    (["nova-api", "keystone"], "2026.2", None),
+])
+def test_services_the_target_release_does_not_build_warn(capsys, copy, services, release, warned):
+    path = copy("8c46306e")
+    result = ok(capsys, path=path, services=services, kolla_release=release)
+    not_built = [w for w in result["warnings"] if "builds no" in w]
+    if warned:
+        (warning,) = not_built
+        assert warned in warning and "no image of that release renders" in warning
+    else:
+        assert not_built == []
+    # The lines are written all the same: the warning is for a release the operator may not build.
+    assert result["changed"]
+
+
+def test_default_release_is_the_table_s_and_a_bad_release_fails(capsys, copy):
+    path = copy("8c46306e")
+    result = ok(capsys, path=path, services=["swift-rsync"])
+    assert any("kolla %s builds no swift-rsyncd image" % images.TABLE_KOLLA_RELEASE in w for w in result["warnings"])
+    assert "is no OpenStack release" in failed(capsys, path, services=["nova-api"], kolla_release="epoxy")
+
+
+def test_missing_jinja2_is_a_warning_not_silence(capsys, copy, monkeypatch):
+    path = copy("8c46306e")
+    assert not any("Jinja2" in w for w in ok(capsys, path=path, services=["nova-api"])["warnings"])
+    monkeypatch.setattr(kolla_overrides, "jinja2", None)
+    monkeypatch.setattr(kolla_overrides, "JINJA_ERRORS", ())
+    result = ok(capsys, path=path, services=["keystone"])
+    (warning,) = [w for w in result["warnings"] if "Jinja2" in w]
+    assert "Jinja2 is not installed for" in warning and "parse of the result is skipped" in warning
+    # The structural checks still run without Jinja2.
+    broken = str(copy("1c0af446")) + ".broken"
+    with open(broken, "w") as f:
+        f.write("{% extends parent_template %}\n{% block nova_api_footer %}\nRUN x\n")
+    assert "is never closed" in failed(capsys, broken, services=["nova-api"])
 
 
 def test_foreign_healthcheck_lines_warn(capsys, copy):
