@@ -1,0 +1,254 @@
+"""Which functions typical checks run, in the order the release link should place them.
+
+Writes mk/link/hot-functions.txt, which mk/link/cc-hot-first hands to lld so that the
+code a check runs sits together at the start of .text (why: see that script). Run by
+`make hot-functions` after changes that move much code (new dependencies, a new kind
+of check); a stale list still works, it only groups less.
+
+How: an unstripped release build runs each check below against local services (an
+HTTP and an HTTPS server, a process holding an established connection) under a small
+ptrace tracer that puts a breakpoint on the first byte of every function, notes each
+function the first time it is entered and lets it run on. Breakpoints rather than
+single-stepping: a check enters about 600 functions but runs 300,000 instructions, and
+each trap costs a context switch. The checks run on this machine's CPU, so glibc's
+string functions are the variants its ifunc resolvers pick; the other CPUs' variants
+are appended at the end.
+
+Order: functions every profiled check runs first (start-up, argument parsing, output),
+then those fewer checks share, grouped by which checks use them, each group in the
+order the functions first ran. Rust names are written without their hashes (the same
+key the link script computes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import HTTPServer, SimpleHTTPRequestHandler
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LIST = ROOT / "mk" / "link" / "hot-functions.txt"
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.ptrace.restype = ctypes.c_long
+_libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+PTRACE_TRACEME, PTRACE_PEEKTEXT, PTRACE_PEEKUSER, PTRACE_POKETEXT, PTRACE_POKEUSER, PTRACE_CONT = 0, 1, 3, 4, 6, 7
+PTRACE_SETOPTIONS, PTRACE_O_EXITKILL = 0x4200, 0x100000
+RIP_OFFSET = 16 * 8  # struct user_regs_struct: rip is the 17th register (x86_64)
+INT3 = 0xCC
+
+
+def key(name: str) -> str:
+    """A symbol's name without the hashes Rust mangling adds (as mk/link/cc-hot-first)."""
+    if name.startswith("_ZN"):
+        return re.sub(r"17h[0-9a-f]+E$", "E", name)
+    if name.startswith("_R"):
+        return re.sub(r"Cs[0-9A-Za-z]+_", "C", name)
+    return name
+
+
+def symbols(binary: Path) -> tuple[dict[int, list[str]], set[str]]:
+    """Function entry addresses (link-time) with their names, and the ifunc names."""
+    out = subprocess.run(["nm", "--defined-only", str(binary)], capture_output=True, text=True, check=True).stdout
+    funcs: dict[int, list[str]] = {}
+    ifuncs: set[str] = set()
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[1] in "tTwWiI":
+            funcs.setdefault(int(parts[0], 16), []).append(parts[2])
+            if parts[1] in "iI":
+                ifuncs.add(parts[2])
+    if len(funcs) < 1000:
+        raise SystemExit(f"{binary}: only {len(funcs)} function symbols: is it stripped?")
+    return funcs, ifuncs
+
+
+def _ptrace(request: int, pid: int, addr: int = 0, data: int = 0) -> int:
+    return _libc.ptrace(request, pid, addr, data) & 0xFFFFFFFFFFFFFFFF
+
+
+def trace(binary: Path, funcs: dict[int, list[str]], argv: list[str], env: dict) -> tuple[list[int], int]:
+    """Run argv (whose executable is `binary`, maybe through a symlink) and return the
+    link-time addresses of the functions it entered, in first-entry order, and its exit code."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            devnull = os.open(os.devnull, os.O_RDWR)
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+            _libc.ptrace(PTRACE_TRACEME, 0, None, None)
+            os.execve(argv[0], argv, env)
+        finally:
+            os._exit(127)
+    os.waitpid(pid, 0)  # stopped at the exec, before the first instruction
+    _libc.ptrace(PTRACE_SETOPTIONS, pid, None, PTRACE_O_EXITKILL)
+    real = str(binary.resolve())
+    base = next(int(line.split("-")[0], 16) for line in open(f"/proc/{pid}/maps")
+                if line.rstrip().endswith(real) and line.split()[2] == "00000000")
+    saved: dict[int, int] = {}
+    for addr in funcs:
+        at = base + addr
+        word = _ptrace(PTRACE_PEEKTEXT, pid, at)
+        saved[at] = word & 0xFF
+        _ptrace(PTRACE_POKETEXT, pid, at, (word & ~0xFF) | INT3)
+    entered: list[int] = []
+    deliver = 0
+    while True:
+        _libc.ptrace(PTRACE_CONT, pid, None, deliver)
+        _, status = os.waitpid(pid, 0)
+        if os.WIFEXITED(status) or os.WIFSIGNALED(status):
+            return entered, os.WEXITSTATUS(status) if os.WIFEXITED(status) else -os.WTERMSIG(status)
+        sig = os.WSTOPSIG(status)
+        at = _ptrace(PTRACE_PEEKUSER, pid, RIP_OFFSET) - 1
+        if sig == signal.SIGTRAP and at in saved:
+            word = _ptrace(PTRACE_PEEKTEXT, pid, at)
+            _ptrace(PTRACE_POKETEXT, pid, at, (word & ~0xFF) | saved.pop(at))
+            _ptrace(PTRACE_POKEUSER, pid, RIP_OFFSET, at)
+            entered.append(at - base)
+            deliver = 0
+        else:
+            deliver = sig
+
+
+class Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+def https_server(tmp: Path) -> int:
+    """An HTTPS server on loopback with a fresh self-signed RSA certificate (what most
+    services present); returns its port."""
+    import ssl
+
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=localhost", "-keyout", str(tmp / "tls.key"), "-out", str(tmp / "tls.pem")],
+                   check=True, capture_output=True)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(tmp / "tls.pem", tmp / "tls.key")
+    www = str(tmp / "www")
+    srv = HTTPServer(("127.0.0.1", 0), lambda *a: Quiet(*a, directory=www))
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv.server_address[1]
+
+
+def checks(host, tls_port: int, links: Path, binary: Path) -> list[tuple[str, list[str], dict, int]]:
+    """The profiled checks, most important first: (name, argv, extra env, expected exit)."""
+    http = f"http://127.0.0.1:{host.http_port}/"
+    agent = ["ohc-bench-agent", str(host.agent_port)]
+    closed = _closed_port()
+    return [
+        ("kolla healthcheck_curl, HTTP", [str(links / "healthcheck_curl"), http], {}, 0),
+        ("kolla healthcheck_port", [str(links / "healthcheck_port"), *agent], {}, 0),
+        ("probe port (TripleO healthcheck_port)", [str(binary), "probe", "port", *agent], {}, 0),
+        ("probe tcp", [str(binary), "probe", "tcp", f"127.0.0.1:{host.http_port}"], {}, 0),
+        ("kolla healthcheck_curl, HTTPS", [str(links / "healthcheck_curl"), f"https://127.0.0.1:{tls_port}/"], {}, 0),
+        ("kolla healthcheck_port, first run", [str(links / "healthcheck_port"), *agent], {"HEALTHCHECK_NO_HINTS": "1"}, 0),
+        ("kolla healthcheck_listen", [str(links / "healthcheck_listen"), *agent], {}, 0),
+        ("kolla healthcheck_curl, HTTP 404", [str(links / "healthcheck_curl"), http + "missing"], {}, 1),
+        ("probe tcp, refused", [str(binary), "probe", "tcp", f"127.0.0.1:{closed}"], {}, 1),
+        ("--version", [str(binary), "--version"], {}, 0),
+    ]
+
+
+def _closed_port() -> int:
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def order(profiles: list[list[int]]) -> list[int]:
+    """Functions every check runs first; then by how many checks run them, grouped by
+    which ones, each group in first-entry order."""
+    count: dict[int, int] = {}
+    users: dict[int, tuple[int, ...]] = {}
+    first: dict[int, tuple[int, int]] = {}
+    for i, prof in enumerate(profiles):
+        for j, addr in enumerate(prof):
+            count[addr] = count.get(addr, 0) + 1
+            users[addr] = users.get(addr, ()) + (i,)
+            first.setdefault(addr, (i, j))
+    return sorted(count, key=lambda a: (-count[a], users[a], first[a]))
+
+
+def other_cpu_variants(names: list[str], funcs: dict[int, list[str]], ifuncs: set[str]) -> list[str]:
+    """glibc's alternatives of the ifunc variants that ran (e.g. __strlen_evex and
+    __strlen_sse2 next to the __strlen_avx2 this CPU picked)."""
+    all_names = sorted({n for ns in funcs.values() for n in ns})
+    ran = set(names)
+    extra: list[str] = []
+    for ifunc in sorted(ifuncs):
+        prefix = f"__{ifunc}_"
+        family = [n for n in all_names if n.startswith(prefix)]
+        if any(n in ran for n in family):
+            extra += [n for n in family if n not in ran]
+    return extra
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--binary", type=Path, required=True, help="an unstripped release build")
+    ap.add_argument("--write", action="store_true", help=f"write {LIST.relative_to(ROOT)}")
+    a = ap.parse_args()
+    binary = a.binary.resolve()
+    funcs, ifuncs = symbols(binary)
+    os.environ["BIN"] = str(binary)  # engine.py's default binary: this one
+    from engine import Host  # noqa: E402 (the benchmark's HTTP server and agent process)
+
+    profiles: list[list[int]] = []
+    with tempfile.TemporaryDirectory(prefix="ohc-hot-") as t:
+        tmp = Path(t)
+        links = tmp / "bin"
+        links.mkdir()
+        for name in ("healthcheck_curl", "healthcheck_port", "healthcheck_listen"):
+            (links / name).symlink_to(binary)
+        state = tmp / "state"
+        host = Host(tmp)
+        try:
+            tls_port = https_server(tmp)
+            for name, argv, extra, expect in checks(host, tls_port, links, binary):
+                env = dict(os.environ, HEALTHCHECK_TIMEOUT="600", HEALTHCHECK_STATE_DIR=str(state), **extra)
+                # Once untraced first: the port check's hint then exists, as in every later run.
+                subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                t0 = time.monotonic()
+                entered, code = trace(binary, funcs, argv, env)
+                if code != expect:
+                    raise SystemExit(f"{name}: exit {code} under the tracer, expected {expect}")
+                print(f"{name}: {len(entered)} functions ({time.monotonic() - t0:.1f} s)", file=sys.stderr)
+                profiles.append(entered)
+        finally:
+            host.close()
+    names: list[str] = []
+    for addr in order(profiles):
+        names += funcs[addr]
+    names += other_cpu_variants(names, funcs, ifuncs)
+    keys = list(dict.fromkeys(key(n) for n in names))
+    header = (
+        "# Functions typical checks run, in the order the release link places them first in .text\n"
+        "# (mk/link/cc-hot-first). Generated by `make hot-functions` (bench/hot_functions.py): do not edit.\n"
+    )
+    text = header + "".join(k + "\n" for k in keys)
+    if a.write:
+        LIST.write_text(text)
+        print(f"{LIST.relative_to(ROOT)}: {len(keys)} names from {len(profiles)} checks", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+
+
+if __name__ == "__main__":
+    main()
