@@ -4,7 +4,12 @@ Rows: kolla `healthcheck_curl` vs ours (same name, same arguments), kolla
 `healthcheck_port` vs ours, and TripleO's common.sh `healthcheck_port` vs ours, first
 on an idle host, then with 5,000 extra established TCP connections and 500 extra
 processes. Prints a markdown table and, with --write, replaces the engine section of
-BENCHMARKS.md. Run by `make bench`.
+BENCHMARKS.md. Run by `make bench`. `--compare OTHER_BIN` measures our side with both
+binaries, runs interleaved, and prints them side by side (before/after of a change).
+
+Peak RSS depends on which pages of the binary the page cache holds (the kernel maps the
+cached pages around each fault), so each binary is first dropped from the cache and read
+back whole: every page cached, as on a host that has run the checks a while.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import argparse
 import os
 import re
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -20,7 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from harness import measure  # noqa: E402
+from harness import measure, peak_rss  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 # The release binary: BIN from make, or the path make would give it.
@@ -106,7 +112,28 @@ class Host:
             p.wait()
 
 
-def rows(host: Host, links: Path, runs: int, label: str, only: str | None = None) -> list[dict]:
+def settle_page_cache(binary: Path) -> None:
+    """Drop `binary` from the page cache and read it back whole (see the module doc)."""
+    fd = os.open(binary, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        while os.read(fd, 1 << 20):
+            pass
+    finally:
+        os.close(fd)
+
+
+def link_dir(binary: Path, where: Path) -> Path:
+    """The names the benchmark calls `binary` by, as symlinks in `where`."""
+    where.mkdir()
+    for name in ("healthcheck_curl", "healthcheck_port", "openstack-healthcheck"):
+        (where / name).symlink_to(binary)
+    return where
+
+
+def pairs_of(host: Host, links: Path) -> list[tuple]:
+    """(check, original's command, our command[, our environment]) of each row."""
     url = f"http://127.0.0.1:{host.http_port}/"
     tripleo_port = ["bash", "-c", f'source {ORIG}/tripleo/common.sh; healthcheck_port ohc-bench-agent {host.agent_port}']
     pairs = [
@@ -114,14 +141,18 @@ def rows(host: Host, links: Path, runs: int, label: str, only: str | None = None
         ("healthcheck_port PROC PORT (kolla)", ["bash", str(ORIG / "kolla/healthcheck_port"), "ohc-bench-agent", str(host.agent_port)],
          [str(links / "healthcheck_port"), "ohc-bench-agent", str(host.agent_port)]),
         ("healthcheck_port PROC PORT (TripleO common.sh)", tripleo_port,
-         [str(BIN), "probe", "port", "ohc-bench-agent", str(host.agent_port)]),
+         [str(links / "openstack-healthcheck"), "probe", "port", "ohc-bench-agent", str(host.agent_port)]),
     ]
     # Our port check once more without the last-owner hint (src/proc/hint.rs): the cost of
     # a first run, which scans every process.
     cold = dict(os.environ, HEALTHCHECK_NO_HINTS="1")
     pairs.append(("healthcheck_port PROC PORT (kolla) vs ours without hints", pairs[1][1], pairs[1][2], cold))
+    return pairs
+
+
+def rows(host: Host, links: Path, runs: int, label: str, only: str | None = None) -> list[dict]:
     out = []
-    for name, theirs, ours, *env in pairs:
+    for name, theirs, ours, *env in pairs_of(host, links):
         if only and only not in name:
             continue
         # Both sides must find the service healthy: a cheap failure proves nothing.
@@ -129,6 +160,38 @@ def rows(host: Host, links: Path, runs: int, label: str, only: str | None = None
         o = measure(ours, runs, env=env[0] if env else None, expect=0)
         out.append({"host": label, "check": name, "theirs": t, "ours": o})
     return out
+
+
+def compare_rows(host: Host, links: Path, other: Path, runs: int, label: str, only: str | None) -> list[dict]:
+    """Our side of each row with two binaries (`other` before, `links` after), in
+    alternating rounds so that both see the same machine load; CPU is the median of all
+    runs of each."""
+    rounds = 5
+    out = []
+    for name, _theirs, ours, *env in pairs_of(host, links):
+        if only and only not in name:
+            continue
+        before_cmd = [str(other / Path(ours[0]).name), *ours[1:]]
+        cpu = {"before": [], "after": []}
+        for _ in range(rounds):
+            for side, cmd in (("before", before_cmd), ("after", ours)):
+                cpu[side] += measure(cmd, max(1, runs // rounds), env=env[0] if env else None, expect=0)["cpu_ms"]
+        out.append({"host": label, "check": name,
+                    **{f"{side}_cpu": statistics.median(v) for side, v in cpu.items()},
+                    "before_rss": peak_rss(before_cmd, env[0] if env else None),
+                    "after_rss": peak_rss(ours, env[0] if env else None)})
+    return out
+
+
+def compare_table(results: list[dict]) -> str:
+    lines = [
+        "| host | check | before CPU ms | after CPU ms | before peak RSS KiB | after peak RSS KiB |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(f"| {r['host']} | {r['check']} | {r['before_cpu']:.2f} | {r['after_cpu']:.2f} | "
+                     f"{r['before_rss']} | {r['after_rss']} |")
+    return "\n".join(lines)
 
 
 def table(results: list[dict]) -> str:
@@ -153,24 +216,32 @@ def main() -> None:
     ap.add_argument("--write", action="store_true", help="update the engine section of BENCHMARKS.md")
     ap.add_argument("--only", metavar="TEXT",
                     help="measure only the rows whose check contains TEXT (e.g. healthcheck_curl); not with --write")
+    ap.add_argument("--compare", metavar="OTHER_BIN", type=Path,
+                    help="measure our side with OTHER_BIN (before) and BIN (after), side by side; not with --write")
     a = ap.parse_args()
-    if a.only and a.write:
-        raise SystemExit("--only measures part of the table: it cannot --write BENCHMARKS.md")
+    if (a.only or a.compare) and a.write:
+        raise SystemExit("--only and --compare do not make the table: they cannot --write BENCHMARKS.md")
     if not BIN.exists():
         raise SystemExit(f"no binary at {BIN}: run 'make build' first")
     with tempfile.TemporaryDirectory(prefix="ohc-bench-") as t:
         tmp = Path(t)
-        links = tmp / "bin"
-        links.mkdir()
-        for name in ("healthcheck_curl", "healthcheck_port"):
-            (links / name).symlink_to(BIN)
+        links = link_dir(BIN, tmp / "bin")
+        settle_page_cache(BIN)
+        if a.compare:
+            other = link_dir(a.compare.resolve(), tmp / "other")
+            settle_page_cache(a.compare)
+        measure_rows = (lambda label: compare_rows(host, links, other, a.runs, label, a.only)) if a.compare else \
+            (lambda label: rows(host, links, a.runs, label, a.only))
         host = Host(tmp)
         try:
-            results = rows(host, links, a.runs, "idle", a.only)
+            results = measure_rows("idle")
             host.load(a.connections, a.processes, tmp)
-            results += rows(host, links, a.runs, f"+{a.connections} conns, +{a.processes} procs", a.only)
+            results += measure_rows(f"+{a.connections} conns, +{a.processes} procs")
         finally:
             host.close()
+    if a.compare:
+        print(f"before: {a.compare}\nafter: {BIN}\n\n{compare_table(results)}")
+        return
     def ours(host: str, check: str) -> float:
         return next(r for r in results if (r["host"] == "idle") == (host == "idle") and r["check"] == check)["ours"]["cpu_ms_median"]
 

@@ -26,7 +26,8 @@ def _children_cpu() -> float:
 
 
 def measure(cmd: list[str], runs: int, env: dict | None = None, expect: int | None = None) -> dict:
-    """Run `cmd` `runs` times; return median/mean CPU ms, wall ms, exit codes seen, peak RSS KiB."""
+    """Run `cmd` `runs` times; return median/mean CPU ms (and every run's, `cpu_ms`), wall ms,
+    exit codes seen, peak RSS KiB."""
     cpu, wall, codes = [], [], set()
     for _ in range(runs):
         before = _children_cpu()
@@ -43,6 +44,7 @@ def measure(cmd: list[str], runs: int, env: dict | None = None, expect: int | No
         "cpu_ms_median": statistics.median(cpu),
         "cpu_ms_mean": statistics.fmean(cpu),
         "wall_ms_median": statistics.median(wall),
+        "cpu_ms": cpu,
         "exit_codes": sorted(codes),
         "peak_rss_kib": peak_rss(cmd, env),
     }
@@ -64,7 +66,9 @@ def main() -> None:
     ap.add_argument("cmd", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     cmd = a.cmd[1:] if a.cmd[:1] == ["--"] else a.cmd
-    json.dump(measure(cmd, a.runs), sys.stdout, indent=1)
+    result = measure(cmd, a.runs)
+    del result["cpu_ms"]
+    json.dump(result, sys.stdout, indent=1)
     print()
 
 
