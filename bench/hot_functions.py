@@ -50,12 +50,14 @@ INT3 = 0xCC
 
 
 def key(name: str) -> str:
-    """A symbol's name without the hashes Rust mangling adds (as mk/link/cc-hot-first)."""
+    """A symbol's name without the hashes Rust mangling adds and the numbers LTO gives
+    its copies of a function (as mk/link/cc-hot-first)."""
+    if not name.startswith(("_ZN", "_R")):
+        return name
+    name = re.sub(r"(\.llvm)?(\.[0-9]+)+$", "", name)
     if name.startswith("_ZN"):
         return re.sub(r"17h[0-9a-f]+E$", "E", name)
-    if name.startswith("_R"):
-        return re.sub(r"Cs[0-9A-Za-z]+_", "C", name)
-    return name
+    return re.sub(r"Cs[0-9A-Za-z]+_", "C", name)
 
 
 def symbols(binary: Path) -> tuple[dict[int, list[str]], set[str]]:
