@@ -6,7 +6,8 @@ code a check runs sits together at the start of .text (why: see that script). Ru
 of check); a stale list still works, it only groups less.
 
 How: an unstripped release build runs each check below against local services (an
-HTTP and an HTTPS server, a process holding an established connection) under a small
+HTTP and an HTTPS server, a process holding an established connection, redis-server and
+memcached from `make deps`) under a small
 ptrace tracer that puts a breakpoint on the first byte of every function, notes each
 function the first time it is entered and lets it run on. Breakpoints rather than
 single-stepping: a check enters about 600 functions but runs 300,000 instructions, and
@@ -145,11 +146,45 @@ def https_server(tmp: Path) -> int:
     return srv.server_address[1]
 
 
-def checks(host, tls_port: int, links: Path, binary: Path) -> list[tuple[str, list[str], dict, int]]:
+def start_kv_servers(tmp: Path) -> tuple[list[subprocess.Popen], int, int, Path]:
+    """redis-server (with a password) and memcached on free loopback ports: their ports,
+    and the file with redis's password."""
+    redis_port, memcached_port = _free_port(), _free_port()
+    password = tmp / "redis.pw"
+    password.write_text("hot-functions")
+    procs = [
+        subprocess.Popen(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
+                          "--appendonly", "no", "--dir", str(tmp), "--requirepass", password.read_text()],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+        subprocess.Popen(["memcached", "-l", "127.0.0.1", "-p", str(memcached_port), "-U", "0",
+                          *(["-u", "root"] if os.geteuid() == 0 else [])],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+    ]
+    for port in (redis_port, memcached_port):
+        _wait_for(port)
+    return procs, redis_port, memcached_port, password
+
+
+def _wait_for(port: int) -> None:
+    import socket
+
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"nothing listens on 127.0.0.1:{port} after 10 s")
+            time.sleep(0.05)
+
+
+def checks(host, tls_port: int, kv: tuple, links: Path, binary: Path) -> list[tuple[str, list[str], dict, int]]:
     """The profiled checks, most important first: (name, argv, extra env, expected exit)."""
     http = f"http://127.0.0.1:{host.http_port}/"
     agent = ["ohc-bench-agent", str(host.agent_port)]
-    closed = _closed_port()
+    closed = _free_port()
+    _, redis_port, memcached_port, redis_password = kv
     return [
         ("kolla healthcheck_curl, HTTP", [str(links / "healthcheck_curl"), http], {}, 0),
         ("kolla healthcheck_port", [str(links / "healthcheck_port"), *agent], {}, 0),
@@ -161,10 +196,14 @@ def checks(host, tls_port: int, links: Path, binary: Path) -> list[tuple[str, li
         ("kolla healthcheck_curl, HTTP 404", [str(links / "healthcheck_curl"), http + "missing"], {}, 1),
         ("probe tcp, refused", [str(binary), "probe", "tcp", f"127.0.0.1:{closed}"], {}, 1),
         ("--version", [str(binary), "--version"], {}, 0),
+        ("probe http, HTTPS", [str(binary), "probe", "http", f"https://127.0.0.1:{tls_port}/"], {}, 0),
+        ("probe redis", [str(binary), "probe", "redis", f"127.0.0.1:{redis_port}",
+                         "--password-file", str(redis_password)], {}, 0),
+        ("probe memcached", [str(binary), "probe", "memcached", f"127.0.0.1:{memcached_port}"], {}, 0),
     ]
 
 
-def _closed_port() -> int:
+def _free_port() -> int:
     import socket
 
     s = socket.socket()
@@ -221,9 +260,11 @@ def main() -> None:
             (links / name).symlink_to(binary)
         state = tmp / "state"
         host = Host(tmp)
+        kv = None
         try:
             tls_port = https_server(tmp)
-            for name, argv, extra, expect in checks(host, tls_port, links, binary):
+            kv = start_kv_servers(tmp)
+            for name, argv, extra, expect in checks(host, tls_port, kv, links, binary):
                 env = dict(os.environ, HEALTHCHECK_TIMEOUT="600", HEALTHCHECK_STATE_DIR=str(state), **extra)
                 # Once untraced first: the port check's hint then exists, as in every later run.
                 subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -235,6 +276,9 @@ def main() -> None:
                 profiles.append(entered)
         finally:
             host.close()
+            for proc in kv[0] if kv else []:
+                proc.kill()
+                proc.wait()
     names: list[str] = []
     for addr in order(profiles):
         names += funcs[addr]
