@@ -5,9 +5,11 @@ code a check runs sits together at the start of .text (why: see that script). Ru
 `make hot-functions` after changes that move much code (new dependencies, a new kind
 of check); a stale list still works, it only groups less.
 
-How: an unstripped release build runs each check below against local services (an
+How: the release binary (its symbols are kept beside it by the link script, as
+OUTPUT.symbols) runs each check below against local services (an
 HTTP and an HTTPS server, a process holding an established connection, redis-server and
-memcached from `make deps`) under a small
+memcached from `make deps`, TripleO's configuration files for two services in a
+HEALTHCHECK_ROOT tree) under a small
 ptrace tracer that puts a breakpoint on the first byte of every function, notes each
 function the first time it is entered and lets it run on. Breakpoints rather than
 single-stepping: a check enters about 600 functions but runs 300,000 instructions, and
@@ -61,9 +63,20 @@ def key(name: str) -> str:
     return re.sub(r"Cs[0-9A-Za-z]+_", "C", name)
 
 
+def symbol_table(binary: Path) -> str:
+    """`nm` output for `binary`: the table the link script kept beside a stripped release
+    link (deps/openstack_healthcheck-HASH.symbols, for the binary cargo hard-links as
+    release/openstack-healthcheck), else the binary's own symbols."""
+    for kept in binary.parent.glob("deps/openstack_healthcheck-*.symbols"):
+        linked = kept.with_suffix("")
+        if linked.exists() and os.path.samefile(linked, binary):
+            return kept.read_text()
+    return subprocess.run(["nm", "--defined-only", str(binary)], capture_output=True, text=True, check=True).stdout
+
+
 def symbols(binary: Path) -> tuple[dict[int, list[str]], set[str]]:
     """Function entry addresses (link-time) with their names, and the ifunc names."""
-    out = subprocess.run(["nm", "--defined-only", str(binary)], capture_output=True, text=True, check=True).stdout
+    out = symbol_table(binary)
     funcs: dict[int, list[str]] = {}
     ifuncs: set[str] = set()
     for line in out.splitlines():
@@ -73,7 +86,8 @@ def symbols(binary: Path) -> tuple[dict[int, list[str]], set[str]]:
             if parts[1] in "iI":
                 ifuncs.add(parts[2])
     if len(funcs) < 1000:
-        raise SystemExit(f"{binary}: only {len(funcs)} function symbols: is it stripped?")
+        raise SystemExit(f"{binary}: only {len(funcs)} function symbols: stripped, and no symbol table kept "
+                         "beside it (build it with `make build`)")
     return funcs, ifuncs
 
 
@@ -179,17 +193,39 @@ def _wait_for(port: int) -> None:
             time.sleep(0.05)
 
 
-def checks(host, tls_port: int, kv: tuple, links: Path, binary: Path) -> list[tuple[str, list[str], dict, int]]:
+def tripleo_root(tmp: Path, binary: Path, http_port: int, memcached_port: int) -> tuple[Path, Path]:
+    """A HEALTHCHECK_ROOT with keystone's vhost and memcached's sysconfig, and TripleO's
+    /openstack/healthcheck linked to the keystone name: (root, that link)."""
+    root = tmp / "root"
+    vhost = root / "etc/httpd/conf.d/10-keystone_wsgi.conf"
+    vhost.parent.mkdir(parents=True)
+    vhost.write_text(f"<VirtualHost 127.0.0.1:{http_port}>\n  ServerName 127.0.0.1\n  SSLEngine off\n"
+                     f"  WSGIScriptAlias / \"/var/www/cgi-bin/keystone/keystone\"\n</VirtualHost>\n")
+    sysconfig = root / "etc/sysconfig/memcached"
+    sysconfig.parent.mkdir(parents=True)
+    sysconfig.write_text(f'PORT="{memcached_port}"\nOPTIONS="-l 127.0.0.1 -U 0"\n')
+    (tmp / "names").mkdir()
+    (tmp / "names" / "keystone").symlink_to(binary)
+    (tmp / "openstack").mkdir()
+    (tmp / "openstack" / "healthcheck").symlink_to(tmp / "names" / "keystone")
+    return root, tmp / "openstack" / "healthcheck"
+
+
+def checks(host, tls_port: int, kv: tuple, tripleo: tuple, links: Path,
+           binary: Path) -> list[tuple[str, list[str], dict, int]]:
     """The profiled checks, most important first: (name, argv, extra env, expected exit)."""
     http = f"http://127.0.0.1:{host.http_port}/"
     agent = ["ohc-bench-agent", str(host.agent_port)]
     closed = _free_port()
     _, redis_port, memcached_port, redis_password = kv
+    root, openstack_healthcheck = tripleo
     return [
         ("kolla healthcheck_curl, HTTP", [str(links / "healthcheck_curl"), http], {}, 0),
         ("kolla healthcheck_port", [str(links / "healthcheck_port"), *agent], {}, 0),
         ("probe port (TripleO healthcheck_port)", [str(binary), "probe", "port", *agent], {}, 0),
         ("probe tcp", [str(binary), "probe", "tcp", f"127.0.0.1:{host.http_port}"], {}, 0),
+        ("TripleO keystone, /openstack/healthcheck", [str(openstack_healthcheck)], {"HEALTHCHECK_ROOT": str(root)}, 0),
+        ("TripleO memcached", [str(binary), "memcached"], {"HEALTHCHECK_ROOT": str(root)}, 0),
         ("kolla healthcheck_curl, HTTPS", [str(links / "healthcheck_curl"), f"https://127.0.0.1:{tls_port}/"], {}, 0),
         ("kolla healthcheck_port, first run", [str(links / "healthcheck_port"), *agent], {"HEALTHCHECK_NO_HINTS": "1"}, 0),
         ("kolla healthcheck_listen", [str(links / "healthcheck_listen"), *agent], {}, 0),
@@ -243,7 +279,7 @@ def other_cpu_variants(names: list[str], funcs: dict[int, list[str]], ifuncs: se
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--binary", type=Path, required=True, help="an unstripped release build")
+    ap.add_argument("--binary", type=Path, required=True, help="the release binary (make's BIN)")
     ap.add_argument("--write", action="store_true", help=f"write {LIST.relative_to(ROOT)}")
     a = ap.parse_args()
     binary = a.binary.resolve()
@@ -264,7 +300,8 @@ def main() -> None:
         try:
             tls_port = https_server(tmp)
             kv = start_kv_servers(tmp)
-            for name, argv, extra, expect in checks(host, tls_port, kv, links, binary):
+            tripleo = tripleo_root(tmp, binary, host.http_port, kv[2])
+            for name, argv, extra, expect in checks(host, tls_port, kv, tripleo, links, binary):
                 env = dict(os.environ, HEALTHCHECK_TIMEOUT="600", HEALTHCHECK_STATE_DIR=str(state), **extra)
                 # Once untraced first: the port check's hint then exists, as in every later run.
                 subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
