@@ -5,17 +5,19 @@ code a check runs sits together at the start of .text (why: see that script). Ru
 `make hot-functions` after changes that move much code (new dependencies, a new kind
 of check); a stale list still works, it only groups less.
 
-How: the release binary (its symbols are kept beside it by the link script, as
-OUTPUT.symbols) runs each check below against local services (an
-HTTP and an HTTPS server, a process holding an established connection, redis-server and
-memcached from `make deps`, TripleO's configuration files for two services in a
-HEALTHCHECK_ROOT tree) under a small
-ptrace tracer that puts a breakpoint on the first byte of every function, notes each
-function the first time it is entered and lets it run on. Breakpoints rather than
-single-stepping: a check enters about 600 functions but runs 300,000 instructions, and
-each trap costs a context switch. The checks run on this machine's CPU, so glibc's
-string functions are the variants its ifunc resolvers pick; the other CPUs' variants
-are appended at the end.
+How: the release binary (the link script keeps its symbols beside it, OUTPUT.symbols)
+runs each check below against local services (an HTTP and an HTTPS server, a process
+holding an established connection, redis-server and memcached from `make deps`, TripleO's
+configuration files for two services under a HEALTHCHECK_ROOT) under a small ptrace
+tracer that puts a breakpoint on the first byte of every function, notes each function
+the first time it is entered and lets it run on. Breakpoints rather than single-stepping:
+a check enters 300 to 1,000 functions but runs some 300,000 instructions, and each trap
+costs a context switch. The checks run on this machine's CPU, so glibc's string functions
+are the variants its ifunc resolvers pick; the other CPUs' variants are appended at the
+end. Not valgrind's callgrind: its emulated CPU makes glibc pick other variants, and it
+missed functions of the static start-up that real runs enter. Not perf: sampling misses
+short functions, and virtual machines seldom offer branch tracing. The tracer needs five
+ptrace requests, hence ctypes rather than a ptrace library.
 
 Order: functions every profiled check runs first (start-up, argument parsing, output),
 then those fewer checks share, grouped by which checks use them, each group in the
