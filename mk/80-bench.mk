@@ -3,3 +3,8 @@ BENCH_TARGETS += bench-engine
 .PHONY: bench-engine
 bench-engine: build
 	python3 bench/engine.py --write
+# kolla's MariaDB/RabbitMQ checks and ovs-appctl against our drop-ins (results: BENCHMARKS.md).
+BENCH_TARGETS += bench-ovn-kolla
+.PHONY: bench-ovn-kolla
+bench-ovn-kolla: build
+	bash bench/ovn_kolla.sh

@@ -2,7 +2,8 @@
 //! none may panic, recurse without bound or allocate without bound on any input.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use openstack_healthcheck::proto::amqp::frame;
+use openstack_healthcheck::proto::amqp::{basic, frame};
+use openstack_healthcheck::proto::oslo_rpc;
 
 fuzz_target!(|data: &[u8]| {
     let mut rest = data;
@@ -13,8 +14,13 @@ fuzz_target!(|data: &[u8]| {
         {
             let _ = frame::str_property(&server_properties, "product");
         }
+        let _ = basic::parse_method(&f.payload);
+        let _ = basic::parse_content_header(&f.payload);
         rest = &rest[used..];
     }
-    // Method payloads without the frame around them, too.
+    // Method payloads without the frame around them, too, and an RPC reply body.
     let _ = frame::parse_method(data);
+    let _ = basic::parse_method(data);
+    let _ = basic::parse_content_header(data);
+    let _ = oslo_rpc::parse_reply(data, "m");
 });

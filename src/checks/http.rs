@@ -54,6 +54,7 @@ impl HttpOptions {
     fn tls(&self) -> TlsOptions {
         TlsOptions {
             verify: self.verify || self.ca_file.is_some(),
+            chain_only: false,
             ca_file: self.ca_file.clone(),
             client_cert: self.client_cert.clone(),
             client_key: self.client_key.clone(),

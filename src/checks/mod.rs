@@ -1,7 +1,7 @@
 //! The verdict logic, one module per check kind: each takes typed options (or plain
 //! arguments) and a [`Context`](crate::context::Context), and returns a [`Checked`]. The command line (`cli`) and
 //! the service table (`services`) both call in here; this layer parses no arguments and
-//! knows neither of them. Protocol checks (mysql, amqp, redis, ...) drive the clients of
+//! knows neither of them. Protocol checks (mysql, amqp, redis, unixctl, ...) drive the clients of
 //! `proto` and turn what those report into healthy or unhealthy reasons.
 
 pub mod filemod;
@@ -16,11 +16,17 @@ pub mod tcp;
 pub mod amqp;
 pub mod etcd;
 pub mod haproxy;
+pub mod heartbeat;
 pub mod libvirt;
+pub mod mariadb;
 pub mod memcached;
 pub mod mysql;
+pub mod ovn;
 pub mod ovsdb;
+pub mod rabbitmq;
 pub mod redis;
+pub mod rpc;
+pub mod unixctl;
 
 // Service-specific checks used by the services table (not probe kinds of their own).
 pub mod amqp1;

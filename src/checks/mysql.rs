@@ -1,5 +1,9 @@
 //! MySQL/MariaDB check: log in with the credentials of an option file (never argv) and
-//! run `SELECT 1`; with Galera, healthy only when the node is Synced.
+//! run `SELECT 1`; with Galera, the node's role decides ([`GaleraRole`]): `ready`
+//! (Synced: it may take traffic), `alive` (in the Primary component: a Donor or a
+//! desynced node is alive, and a restart-on-failure policy must not kill it in the
+//! middle of a state transfer), `starting` (alive, or still joining: a state transfer
+//! in progress, when the server may not even answer yet).
 
 use crate::config::mycnf;
 use crate::context::Context;
@@ -14,9 +18,46 @@ pub struct MysqlOptions {
     pub target: Option<String>,
     /// Option file whose [client]/[mysql] groups give user, password, host, port, socket.
     pub defaults_file: Option<String>,
-    /// Healthy only when the node is a Synced Galera member.
-    pub galera: bool,
+    /// The Galera role the node must be fit for, if any.
+    pub galera: Option<GaleraRole>,
+    /// The server's data directory, where a state transfer leaves its `sst_in_progress`
+    /// marker (`starting` only; default /var/lib/mysql).
+    pub datadir: Option<String>,
 }
+
+/// What a Galera node must be fit for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GaleraRole {
+    /// Serve traffic: Synced (`wsrep_local_state` 4), what `--galera` alone means.
+    Ready,
+    /// Be left running: a member of the Primary component, whatever its local state
+    /// (a Donor or desynced node included), like mariadb-operator's liveness probe.
+    Alive,
+    /// Be given time: alive, or joining (Joining/Joined), or not answering while a state
+    /// transfer writes its `sst_in_progress` marker in the data directory.
+    Starting,
+}
+
+impl GaleraRole {
+    pub const NAMES: &'static [&'static str] = &["ready", "alive", "starting"];
+
+    pub fn parse(name: &str) -> Result<GaleraRole, String> {
+        match name {
+            "ready" => Ok(GaleraRole::Ready),
+            "alive" => Ok(GaleraRole::Alive),
+            "starting" => Ok(GaleraRole::Starting),
+            other => Err(format!(
+                "unknown Galera role {other:?}: one of {}",
+                GaleraRole::NAMES.join(", ")
+            )),
+        }
+    }
+}
+
+/// The data directory MariaDB's images and kolla use.
+pub const DEFAULT_DATADIR: &str = "/var/lib/mysql";
+/// The file the wsrep_sst_* scripts keep in the data directory while a transfer runs.
+const SST_MARKER: &str = "sst_in_progress";
 
 /// `probe mysql [TARGET] --defaults-file FILE [--galera]`.
 pub fn probe(opts: &MysqlOptions, ctx: &Context) -> Checked {
@@ -42,23 +83,41 @@ pub fn probe(opts: &MysqlOptions, ctx: &Context) -> Checked {
             )
         }
     };
-    let outcome = select1(
+    let mut outcome = select1(
         &endpoint,
         &user,
         client.password.as_deref(),
         opts.galera,
         ctx,
     );
+    if opts.galera == Some(GaleraRole::Starting) {
+        let datadir = opts.datadir.as_deref().unwrap_or(DEFAULT_DATADIR);
+        outcome = outcome.or_else(|why| state_transfer_running(datadir, why));
+    }
     Checked::new(endpoint.to_string(), outcome)
 }
 
+/// A joiner's server may not answer while a state transfer fills its data directory:
+/// that is starting, not failing, as long as the transfer's marker is there.
+fn state_transfer_running(datadir: &str, why: String) -> Outcome {
+    let marker = std::path::Path::new(datadir).join(SST_MARKER);
+    if marker.exists() {
+        Ok(format!(
+            "Galera state transfer in progress ({} exists): {why}",
+            marker.display()
+        ))
+    } else {
+        Err(why)
+    }
+}
+
 /// Log in as `user` (password from a file, never argv) and run `SELECT 1`; with
-/// `galera`, healthy only when wsrep_local_state is 4 (Synced).
+/// `galera`, healthy only when the node is fit for that role.
 pub fn select1(
     endpoint: &Endpoint,
     user: &str,
     password: Option<&str>,
-    galera: bool,
+    galera: Option<GaleraRole>,
     ctx: &Context,
 ) -> Outcome {
     if let Some(pw) = password {
@@ -78,42 +137,124 @@ pub fn select1(
 }
 
 /// The queries after the login: `SELECT 1` must return 1; with `galera`, the node
-/// must be Synced.
-fn select1_and_galera(session: &mut Session, galera: bool) -> Outcome {
+/// must be fit for that role.
+fn select1_and_galera(session: &mut Session, galera: Option<GaleraRole>) -> Outcome {
     let rows = session.query("SELECT 1")?;
     let first = rows.first().and_then(|r| r.first()).cloned().flatten();
     if first.as_deref() != Some("1") {
         return Err(format!("SELECT 1 returned {first:?} instead of 1"));
     }
-    if !galera {
+    let Some(role) = galera else {
         return Ok("SELECT 1 ok".into());
-    }
-    let rows = session.query("SHOW STATUS LIKE 'wsrep_local_state'")?;
-    Ok(format!("SELECT 1 ok, Galera {}", galera_state(&rows)?))
+    };
+    let rows = session.query(GALERA_STATUS_QUERY)?;
+    Ok(format!(
+        "SELECT 1 ok, Galera {}",
+        galera_verdict(&rows, role)?
+    ))
 }
 
-/// Healthy only for Synced: a Donor/Desynced or Joining node must not take traffic.
-pub fn galera_state(rows: &[Vec<Option<String>>]) -> Outcome {
-    let value = rows.iter().find_map(|row| match row.as_slice() {
-        [Some(name), value] if name.eq_ignore_ascii_case("wsrep_local_state") => {
-            Some(value.clone())
-        }
-        _ => None,
-    });
-    let Some(value) = value else {
-        return Err("not a Galera node (wsrep_local_state missing)".into());
-    };
-    let value = value.unwrap_or_default();
-    let name = match value.trim() {
+/// The wsrep status variables the roles are judged on, in one round trip.
+pub const GALERA_STATUS_QUERY: &str = "SHOW GLOBAL STATUS WHERE Variable_name IN \
+     ('wsrep_local_state', 'wsrep_local_state_comment', 'wsrep_cluster_status')";
+
+/// A Galera node's state as its status variables say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GaleraStatus {
+    /// `wsrep_local_state`: 1 Joining, 2 Donor/Desynced, 3 Joined, 4 Synced.
+    pub local_state: String,
+    /// `wsrep_local_state_comment`, or the name of `local_state` when absent.
+    pub comment: String,
+    /// `wsrep_cluster_status`: Primary, non-Primary or Disconnected ("" when absent).
+    pub cluster_status: String,
+}
+
+impl GaleraStatus {
+    /// The status in the rows of [`GALERA_STATUS_QUERY`] (or `SHOW STATUS LIKE ...`).
+    pub fn from_rows(rows: &[Vec<Option<String>>]) -> Result<GaleraStatus, String> {
+        let get = |wanted: &str| {
+            rows.iter().find_map(|row| match row.as_slice() {
+                [Some(name), value] if name.eq_ignore_ascii_case(wanted) => {
+                    Some(value.clone().unwrap_or_default().trim().to_string())
+                }
+                _ => None,
+            })
+        };
+        let local_state =
+            get("wsrep_local_state").ok_or("not a Galera node (wsrep_local_state missing)")?;
+        let comment = get("wsrep_local_state_comment")
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| state_name(&local_state).to_string());
+        Ok(GaleraStatus {
+            local_state,
+            comment,
+            cluster_status: get("wsrep_cluster_status").unwrap_or_default(),
+        })
+    }
+
+    fn synced(&self) -> bool {
+        self.local_state == "4"
+    }
+
+    fn primary(&self) -> bool {
+        self.cluster_status == "Primary"
+    }
+
+    fn joining(&self) -> bool {
+        matches!(self.local_state.as_str(), "1" | "3")
+    }
+
+    /// "Donor/Desynced (wsrep_local_state 2)".
+    fn local(&self) -> String {
+        format!("{} (wsrep_local_state {})", self.comment, self.local_state)
+    }
+}
+
+/// The name Galera gives a `wsrep_local_state` value.
+fn state_name(value: &str) -> &'static str {
+    match value {
+        "0" => "Initialized",
         "1" => "Joining",
         "2" => "Donor/Desynced",
         "3" => "Joined",
-        "4" => return Ok(format!("Synced (wsrep_local_state {value})")),
+        "4" => "Synced",
         _ => "unknown state",
+    }
+}
+
+/// Whether the node in `rows` is fit for `role`.
+pub fn galera_verdict(rows: &[Vec<Option<String>>], role: GaleraRole) -> Outcome {
+    let status = GaleraStatus::from_rows(rows)?;
+    let cluster = match status.cluster_status.as_str() {
+        "" => "wsrep_cluster_status unknown".to_string(),
+        s => format!("wsrep_cluster_status {s}"),
     };
-    Err(format!(
-        "Galera node not Synced: wsrep_local_state {value} ({name})"
-    ))
+    match role {
+        GaleraRole::Ready if status.synced() => Ok(status.local()),
+        GaleraRole::Ready => Err(format!(
+            "Galera node not Synced: wsrep_local_state {} ({})",
+            status.local_state,
+            if status.comment.is_empty() {
+                state_name(&status.local_state)
+            } else {
+                &status.comment
+            }
+        )),
+        GaleraRole::Alive | GaleraRole::Starting if status.primary() => {
+            Ok(format!("Primary component, {}", status.local()))
+        }
+        GaleraRole::Starting if status.joining() => {
+            Ok(format!("joining, {} ({cluster})", status.local()))
+        }
+        GaleraRole::Alive => Err(format!(
+            "Galera node not in the Primary component: {cluster}, {}",
+            status.local()
+        )),
+        GaleraRole::Starting => Err(format!(
+            "Galera node neither in the Primary component nor joining: {cluster}, {}",
+            status.local()
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -207,7 +348,7 @@ mod tests {
             cold_cache_server(&mut listener.accept().unwrap().0, "s3cret")
         });
         let ep = Endpoint::Unix(path.to_string_lossy().into_owned());
-        let outcome = select1(&ep, "mon", Some("s3cret"), false, &ctx());
+        let outcome = select1(&ep, "mon", Some("s3cret"), None, &ctx());
         server.join().unwrap();
         let _ = std::fs::remove_file(&path);
         assert_eq!(
@@ -234,7 +375,7 @@ mod tests {
             host: "127.0.0.1".into(),
             port,
         };
-        let err = select1(&ep, "mon", Some("s3cret"), false, &ctx()).unwrap_err();
+        let err = select1(&ep, "mon", Some("s3cret"), None, &ctx()).unwrap_err();
         assert!(err.contains("requires a secure connection"), "{err}");
         assert!(
             server.join().unwrap().is_empty(),
@@ -246,17 +387,79 @@ mod tests {
         vec![Some(name.into()), Some(value.into())]
     }
 
+    fn node(state: &str, comment: &str, cluster: &str) -> Vec<Vec<Option<String>>> {
+        vec![
+            row("wsrep_local_state", state),
+            row("wsrep_local_state_comment", comment),
+            row("wsrep_cluster_status", cluster),
+        ]
+    }
+
     #[test]
-    fn galera_states() {
-        assert!(galera_state(&[row("wsrep_local_state", "4")])
-            .unwrap()
-            .contains("Synced"));
-        assert!(galera_state(&[row("wsrep_local_state", "2")])
-            .unwrap_err()
-            .contains("Donor/Desynced"));
+    fn galera_ready_is_synced() {
+        use GaleraRole::Ready;
         assert_eq!(
-            galera_state(&[]).unwrap_err(),
+            galera_verdict(&[row("wsrep_local_state", "4")], Ready).unwrap(),
+            "Synced (wsrep_local_state 4)"
+        );
+        assert_eq!(
+            galera_verdict(&node("2", "Donor/Desynced", "Primary"), Ready).unwrap_err(),
+            "Galera node not Synced: wsrep_local_state 2 (Donor/Desynced)"
+        );
+        assert_eq!(
+            galera_verdict(&[], Ready).unwrap_err(),
             "not a Galera node (wsrep_local_state missing)"
         );
+    }
+
+    #[test]
+    fn galera_alive_is_primary_whatever_the_local_state() {
+        use GaleraRole::Alive;
+        for (state, comment) in [("2", "Donor/Desynced"), ("4", "Synced"), ("1", "Joining")] {
+            let ok = galera_verdict(&node(state, comment, "Primary"), Alive).unwrap();
+            assert!(
+                ok.starts_with("Primary component, ") && ok.contains(comment),
+                "{ok}"
+            );
+        }
+        let err = galera_verdict(&node("0", "Initialized", "non-Primary"), Alive).unwrap_err();
+        assert_eq!(
+            err,
+            "Galera node not in the Primary component: wsrep_cluster_status non-Primary, \
+             Initialized (wsrep_local_state 0)"
+        );
+    }
+
+    #[test]
+    fn galera_starting_tolerates_joining() {
+        use GaleraRole::Starting;
+        assert!(
+            galera_verdict(&node("1", "Joining", "non-Primary"), Starting)
+                .unwrap()
+                .starts_with("joining, Joining (wsrep_local_state 1)")
+        );
+        assert!(galera_verdict(&node("2", "Donor/Desynced", "Primary"), Starting).is_ok());
+        assert!(
+            galera_verdict(&node("0", "Initialized", "Disconnected"), Starting)
+                .unwrap_err()
+                .starts_with("Galera node neither in the Primary component nor joining")
+        );
+    }
+
+    #[test]
+    fn a_state_transfer_marker_makes_an_unanswering_joiner_starting() {
+        let dir = std::env::temp_dir().join(format!("ohc-sst-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let datadir = dir.to_str().unwrap();
+        assert_eq!(
+            state_transfer_running(datadir, "connection refused".into()).unwrap_err(),
+            "connection refused"
+        );
+        std::fs::write(dir.join(SST_MARKER), "").unwrap();
+        let ok = state_transfer_running(datadir, "connection refused".into()).unwrap();
+        assert!(ok.starts_with("Galera state transfer in progress"), "{ok}");
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(GaleraRole::parse("alive"), Ok(GaleraRole::Alive));
+        assert!(GaleraRole::parse("synced").is_err());
     }
 }

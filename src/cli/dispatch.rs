@@ -10,13 +10,17 @@ use std::path::{Path, PathBuf};
 /// The name the main binary is installed under; any other unknown name falls back to it.
 pub const MAIN_NAME: &str = "openstack-healthcheck";
 
-/// The drop-in names of kolla's scripts.
+/// The drop-in names of kolla's scripts, and of MariaDB's `healthcheck.sh` that kolla
+/// installs in its mariadb-server image.
 pub const KOLLA_NAMES: &[&str] = &[
     "healthcheck_curl",
     "healthcheck_port",
     "healthcheck_listen",
     "healthcheck_socket",
     "healthcheck_filemod",
+    "healthcheck_mariadb",
+    "healthcheck_rabbitmq",
+    "healthcheck.sh",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -30,6 +30,8 @@ const WATCHDOG_GRACE: Duration = Duration::from_millis(300);
 pub struct Globals {
     pub format: Option<Format>,
     pub timeout: Option<Duration>,
+    /// `--deep MODE`: the RPC workers' opt-in deep checks (else `HEALTHCHECK_DEEP`).
+    pub deep: Option<services::DeepMode>,
 }
 
 pub fn run(args: Vec<String>) -> (String, bool) {
@@ -66,7 +68,8 @@ fn main_command() -> Command {
         .after_help(
             "Run a service's check:  openstack-healthcheck [--format json] [--timeout S] SERVICE [ARGS...]\n\
              List services:          openstack-healthcheck list\n\
-             Environment: HEALTHCHECK_TIMEOUT, HEALTHCHECK_CURL_MAX_TIME, HEALTHCHECK_DEBUG=1, HEALTHCHECK_USE_PROXY=1",
+             Environment: HEALTHCHECK_TIMEOUT, HEALTHCHECK_CURL_MAX_TIME, HEALTHCHECK_DEBUG=1, HEALTHCHECK_USE_PROXY=1,\n\
+             HEALTHCHECK_DEEP=rpc|heartbeat|all (the RPC workers' deep checks, as --deep)",
         )
         .arg(
             Arg::new("format")
@@ -81,6 +84,18 @@ fn main_command() -> Command {
                 .global(true)
                 .value_name("SECONDS")
                 .help("Deadline for the whole check (default: HEALTHCHECK_TIMEOUT, else 10)"),
+        )
+        .arg(
+            Arg::new("deep")
+                .long("deep")
+                .global(true)
+                .value_name("MODE")
+                .value_parser(PossibleValuesParser::new(services::DeepMode::NAMES))
+                .help(
+                    "RPC workers: add the deep checks to the port check: rpc (ping the \
+                     service's own queue), heartbeat (its row in its database), all \
+                     (default: HEALTHCHECK_DEEP, else off)",
+                ),
         )
         .subcommand(probe)
         .subcommand(
@@ -152,6 +167,7 @@ fn run_main(rest: Vec<String>) -> (String, bool) {
             let merged = Globals {
                 format: more.format.or(globals.format),
                 timeout: more.timeout.or(globals.timeout),
+                deep: more.deep.or(globals.deep),
             };
             run_service(service, &args, &merged)
         }
@@ -172,8 +188,18 @@ fn run_service(name: &str, args: &[String], globals: &Globals) -> (String, bool)
             format,
         );
     };
+    let deep = match globals.deep {
+        Some(mode) => mode,
+        None => match std::env::var("HEALTHCHECK_DEEP") {
+            Ok(v) => match services::DeepMode::parse(&v) {
+                Ok(mode) => mode,
+                Err(e) => return usage_failure(name, &format!("HEALTHCHECK_DEEP: {e}"), format),
+            },
+            Err(_) => services::DeepMode::Off,
+        },
+    };
     run_check(service.name, service.uses_http(), globals, |ctx| {
-        services::run(service, args, ctx)
+        services::run(service, args, deep, ctx)
     })
 }
 
@@ -253,10 +279,18 @@ fn globals_from(m: &clap::ArgMatches) -> Result<Globals, String> {
         .get_one::<String>("timeout")
         .map(|t| parse_seconds(t))
         .transpose()?;
-    Ok(Globals { format, timeout })
+    let deep = m
+        .get_one::<String>("deep")
+        .map(|d| services::DeepMode::parse(d))
+        .transpose()?;
+    Ok(Globals {
+        format,
+        timeout,
+        deep,
+    })
 }
 
-/// Take leading `--format X` / `--timeout S` (also `--opt=value`) off a service's
+/// Take leading `--format X` / `--timeout S` / `--deep MODE` (also `--opt=value`) off a service's
 /// argument list; the rest belongs to the service.
 pub fn split_globals(args: &[String]) -> Result<(Globals, Vec<String>), String> {
     let mut g = Globals::default();
@@ -266,7 +300,7 @@ pub fn split_globals(args: &[String]) -> Result<(Globals, Vec<String>), String> 
             Some((k, v)) if k.starts_with("--") => (k.to_string(), Some(v.to_string())),
             _ => (args[i].clone(), None),
         };
-        if key != "--format" && key != "--timeout" {
+        if key != "--format" && key != "--timeout" && key != "--deep" {
             break;
         }
         let value = match inline {
@@ -278,10 +312,10 @@ pub fn split_globals(args: &[String]) -> Result<(Globals, Vec<String>), String> 
                     .ok_or_else(|| format!("{key} needs a value"))?
             }
         };
-        if key == "--format" {
-            g.format = Some(Format::parse(&value)?);
-        } else {
-            g.timeout = Some(parse_seconds(&value)?);
+        match key.as_str() {
+            "--format" => g.format = Some(Format::parse(&value)?),
+            "--deep" => g.deep = Some(services::DeepMode::parse(&value)?),
+            _ => g.timeout = Some(parse_seconds(&value)?),
         }
         i += 1;
     }

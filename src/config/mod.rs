@@ -1,19 +1,25 @@
 //! In-process readers for the configuration files the checks take addresses from:
 //! oslo.config INI (`ini`), Apache vhosts (`vhost`), redis.conf (`redis_conf`),
 //! /etc/sysconfig-style `KEY=VALUE` files (`sysconfig`), /etc/passwd (`passwd`),
-//! qdrouterd.conf (`qdrouterd`) and MySQL/MariaDB option files (`mycnf`).
+//! qdrouterd.conf (`qdrouterd`), MySQL/MariaDB option files (`mycnf`) and RabbitMQ's
+//! rabbitmq.conf, enabled_plugins and definitions file (`rabbitmq`); and the two URLs
+//! an OpenStack service's oslo.config file names its peers with: oslo.messaging's
+//! `transport_url` (`transport_url`) and SQLAlchemy's database URL (`db_url`).
 //!
 //! Every parser is a pure function over `&str` (unit-tested and fuzzed); the only file
 //! system access is here, and every path a service check reads goes through
 //! [`host_path`], so `HEALTHCHECK_ROOT` can point the checks at another tree: a test's
 //! temporary directory, or a container's root file system seen from the host.
 
+pub mod db_url;
 pub mod ini;
 pub mod mycnf;
 pub mod passwd;
 pub mod qdrouterd;
+pub mod rabbitmq;
 pub mod redis_conf;
 pub mod sysconfig;
+pub mod transport_url;
 pub mod vhost;
 
 use crate::util::io_reason;

@@ -62,7 +62,7 @@ pub fn read_host_option_files(paths: &[&str]) -> Result<ClientOptions, String> {
 fn read_files(paths: &[PathBuf], files: Files) -> Result<ClientOptions, String> {
     let mut opts = ClientOptions::default();
     for path in paths {
-        read_into(path, &mut opts, 0, files)?;
+        read_into(path, &mut opts, 0, files, "")?;
     }
     if let Some(pw) = &opts.password {
         crate::secrets::remember(pw);
@@ -70,11 +70,68 @@ fn read_files(paths: &[PathBuf], files: Files) -> Result<ClientOptions, String> 
     Ok(opts)
 }
 
+/// Which option files a client reads, as its `--no-defaults`, `--defaults-file`,
+/// `--defaults-extra-file` and `--defaults-group-suffix` choose them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Read no option file at all.
+    pub no_defaults: bool,
+    /// Read only this file (it must exist).
+    pub defaults_file: Option<String>,
+    /// Read this file after the global ones, before the user's (it must exist).
+    pub extra_file: Option<String>,
+    /// Also read the groups named with this suffix (`[client_hc]` for `_hc`).
+    pub group_suffix: Option<String>,
+}
+
+/// The client options a client reads with `selection`: nothing with `no_defaults`; only
+/// the defaults file when one is named; else the host's `global` files (under
+/// `HEALTHCHECK_ROOT`, missing ones skipped), the extra file, then `user_file` (the
+/// user's `~/.my.cnf`, skipped when missing), later values winning.
+pub fn read_selected(
+    selection: &Selection,
+    global: &[&str],
+    user_file: Option<&Path>,
+) -> Result<ClientOptions, String> {
+    let mut opts = ClientOptions::default();
+    let suffix = selection.group_suffix.as_deref().unwrap_or("");
+    if selection.no_defaults {
+        return Ok(opts);
+    }
+    if let Some(file) = &selection.defaults_file {
+        read_into(Path::new(file), &mut opts, 0, Files::AsGiven, suffix)?;
+    } else {
+        for path in global {
+            let path = crate::config::host_path(path);
+            read_into(&path, &mut opts, 0, Files::OnHost, suffix)?;
+        }
+        if let Some(extra) = &selection.extra_file {
+            read_into(Path::new(extra), &mut opts, 0, Files::AsGiven, suffix)?;
+        }
+        if let Some(user) = user_file {
+            read_into(user, &mut opts, 0, Files::OnHost, suffix)?;
+        }
+    }
+    if let Some(pw) = &opts.password {
+        crate::secrets::remember(pw);
+    }
+    Ok(opts)
+}
+
+/// Whether a client reads `group`: one of [`CLIENT_GROUPS`], or one of them with the
+/// `--defaults-group-suffix`.
+fn client_group(group: &str, suffix: &str) -> bool {
+    CLIENT_GROUPS.iter().any(|base| {
+        group == *base || (!suffix.is_empty() && group.strip_prefix(base) == Some(suffix))
+    })
+}
+
 fn read_into(
     path: &Path,
     opts: &mut ClientOptions,
     depth: usize,
     files: Files,
+    suffix: &str,
 ) -> Result<(), String> {
     if depth > MAX_INCLUDE_DEPTH {
         return Err(format!(
@@ -103,13 +160,15 @@ fn read_into(
     let text = String::from_utf8_lossy(&raw);
     for line in parse(&text) {
         match line {
-            Line::Include(file) => read_into(&resolve(path, &file, files), opts, depth + 1, files)?,
+            Line::Include(file) => {
+                read_into(&resolve(path, &file, files), opts, depth + 1, files, suffix)?
+            }
             Line::IncludeDir(dir) => {
                 for file in cnf_files(&resolve(path, &dir, files), files)? {
-                    read_into(&file, opts, depth + 1, files)?;
+                    read_into(&file, opts, depth + 1, files, suffix)?;
                 }
             }
-            Line::Option { group, key, value } if CLIENT_GROUPS.contains(&group.as_str()) => {
+            Line::Option { group, key, value } if client_group(&group, suffix) => {
                 apply(opts, &key, value, path)?;
             }
             Line::Option { group, key, value }
@@ -300,6 +359,52 @@ mod tests {
                 Line::IncludeDir("/etc/my.cnf.d".into()),
             ]
         );
+    }
+
+    #[test]
+    fn selections_choose_files_and_groups() {
+        let dir = std::env::temp_dir().join(format!("ohc-mycnf-sel-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let global = dir.join("global.cnf");
+        std::fs::write(&global, "[client]\nuser=global\nport=3307\n").unwrap();
+        let extra = dir.join("extra.cnf");
+        std::fs::write(&extra, "[client]\nuser=extra\n[client_hc]\npassword=p\n").unwrap();
+        let home = dir.join("home.cnf");
+        std::fs::write(&home, "[mariadb-client]\nsocket=/s\n").unwrap();
+        let globals = [global.to_str().unwrap()];
+        let mut sel = Selection {
+            extra_file: Some(extra.to_string_lossy().into_owned()),
+            ..Selection::default()
+        };
+        let opts = read_selected(&sel, &globals, Some(&home)).unwrap();
+        assert_eq!(opts.user.as_deref(), Some("extra"));
+        assert_eq!(
+            (opts.port, opts.socket.as_deref()),
+            (Some(3307), Some("/s"))
+        );
+        assert_eq!(opts.password, None);
+        sel.group_suffix = Some("_hc".into());
+        assert_eq!(
+            read_selected(&sel, &globals, Some(&home))
+                .unwrap()
+                .password
+                .as_deref(),
+            Some("p")
+        );
+        sel.defaults_file = Some(home.to_string_lossy().into_owned());
+        let only = read_selected(&sel, &globals, None).unwrap();
+        assert_eq!((only.user, only.port), (None, None));
+        sel.no_defaults = true;
+        assert_eq!(
+            read_selected(&sel, &globals, None).unwrap(),
+            ClientOptions::default()
+        );
+        let missing = Selection {
+            extra_file: Some(dir.join("absent.cnf").to_string_lossy().into_owned()),
+            ..Selection::default()
+        };
+        assert!(read_selected(&missing, &globals, None).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

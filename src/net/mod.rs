@@ -134,6 +134,12 @@ impl Connection {
     pub fn deadline(&self) -> crate::deadline::Deadline {
         self.deadline
     }
+
+    /// Bound the following reads and writes by another deadline (a protocol step that
+    /// must end before the check's, to leave time for a clean goodbye).
+    pub fn set_deadline(&mut self, deadline: crate::deadline::Deadline) {
+        self.deadline = deadline;
+    }
 }
 
 impl Read for Connection {

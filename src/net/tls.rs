@@ -22,6 +22,10 @@ use std::sync::Arc;
 pub struct TlsOptions {
     /// Verify the server's certificate chain and name.
     pub verify: bool,
+    /// With `verify`, accept a chain that verifies but does not name the host: what
+    /// oslo.messaging does with `ssl_ca_file` unless `ssl_enforce_hostname_verification`
+    /// is set, so that brokers addressed by IP keep working with the service's own CA.
+    pub chain_only: bool,
     /// CA bundle (PEM) for verification; without it, the system bundle.
     pub ca_file: Option<String>,
     /// Client certificate chain (PEM) and its private key (PEM).
@@ -53,7 +57,19 @@ pub fn client_config(opts: &TlsOptions) -> Result<Arc<ClientConfig>, String> {
                 .add(cert)
                 .map_err(|e| format!("CA file {path}: unusable certificate: {e}"))?;
         }
-        builder.with_root_certificates(roots)
+        if opts.chain_only {
+            let webpki = rustls::client::WebPkiServerVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider(),
+            )
+            .build()
+            .map_err(|e| format!("CA file {path}: {e}"))?;
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(ChainOnly(webpki)))
+        } else {
+            builder.with_root_certificates(roots)
+        }
     } else {
         builder
             .dangerous()
@@ -183,6 +199,56 @@ pub(crate) fn tls_reason(e: &rustls::Error) -> String {
     }
 }
 
+/// Verifies the chain against the CA with webpki and accepts a certificate that does
+/// not name the host (see [`TlsOptions::chain_only`]); every other failure stands.
+#[derive(Debug)]
+struct ChainOnly(Arc<rustls::client::WebPkiServerVerifier>);
+
+impl ServerCertVerifier for ChainOnly {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        use rustls::{CertificateError, Error};
+        match self
+            .0
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        {
+            // webpki checks the name only once the chain has verified.
+            Err(Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) => Ok(ServerCertVerified::assertion()),
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
+}
+
 /// Accepts any certificate (like `curl -k`) but still checks that the handshake was
 /// signed by the key in the presented certificate, so the session is at least bound
 /// to whoever holds that key.
@@ -266,6 +332,13 @@ impl Stream {
         match self {
             Stream::Plain(c) => c,
             Stream::Tls(t) => &t.sock,
+        }
+    }
+
+    pub fn connection_mut(&mut self) -> &mut Connection {
+        match self {
+            Stream::Plain(c) => c,
+            Stream::Tls(t) => &mut t.sock,
         }
     }
 }

@@ -75,6 +75,16 @@ impl Framed {
         }
     }
 
+    /// Bound the following reads and writes by `deadline` instead of the connection's.
+    pub fn set_deadline(&mut self, deadline: crate::deadline::Deadline) {
+        self.conn.connection_mut().set_deadline(deadline);
+    }
+
+    /// The deadline the reads and writes are bound by.
+    pub fn deadline(&self) -> crate::deadline::Deadline {
+        self.conn.connection().deadline()
+    }
+
     pub fn send(&mut self, bytes: &[u8], what: &str) -> Result<(), String> {
         self.conn
             .write_all(bytes)

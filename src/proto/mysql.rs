@@ -58,6 +58,42 @@ pub fn endpoint_from(
     }
 }
 
+/// Why [`Session::try_open`] could not log in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpenError {
+    /// The server answered with an ERR packet, in place of its greeting (too many
+    /// connections, host not allowed) or to the login (access denied, account locked...).
+    Refused {
+        error: packet::ServerError,
+        /// Whether it came in answer to the login (else in place of the greeting).
+        to_login: bool,
+        /// The user the login was for.
+        user: String,
+    },
+    /// No server, not a MySQL server, a broken exchange or the deadline: why.
+    Failed(String),
+}
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OpenError::Refused {
+                error,
+                to_login: true,
+                user,
+            } => write!(f, "login refused for {user}: {error}"),
+            OpenError::Refused { error, .. } => write!(f, "{error}"),
+            OpenError::Failed(why) => f.write_str(why),
+        }
+    }
+}
+
+impl From<String> for OpenError {
+    fn from(why: String) -> Self {
+        OpenError::Failed(why)
+    }
+}
+
 /// A logged-in connection (and the packet sequence number of the current exchange):
 /// [`Session::open`], then [`Session::query`] as needed, then [`Session::quit`].
 pub struct Session {
@@ -77,10 +113,28 @@ impl Session {
         password: &str,
         ctx: &Context,
     ) -> Result<(Session, packet::Handshake), String> {
+        Session::try_open(endpoint, user, password, ctx).map_err(|e| e.to_string())
+    }
+
+    /// [`Session::open`], telling a server's refusal (its error code and SQL state) from
+    /// a failure to reach or understand it.
+    pub fn try_open(
+        endpoint: &Endpoint,
+        user: &str,
+        password: &str,
+        ctx: &Context,
+    ) -> Result<(Session, packet::Handshake), OpenError> {
         let mut session = Session::connect(endpoint, ctx)?;
         let greeting = session
             .io
             .next("the server greeting", packet::split_greeting)?;
+        if greeting.payload.first() == Some(&0xff) {
+            return Err(OpenError::Refused {
+                error: packet::parse_err(&greeting.payload),
+                to_login: false,
+                user: user.to_string(),
+            });
+        }
         let hs = packet::parse_handshake(&greeting.payload)?;
         ctx.trace(format_args!(
             "greeting: {} (connection {}), auth plugin {}",
@@ -125,7 +179,12 @@ impl Session {
         self.write(payload, what)
     }
 
-    fn login(&mut self, hs: &packet::Handshake, user: &str, password: &str) -> Result<(), String> {
+    fn login(
+        &mut self,
+        hs: &packet::Handshake,
+        user: &str,
+        password: &str,
+    ) -> Result<(), OpenError> {
         let caps = CLIENT_CAPS & hs.capabilities | caps::PROTOCOL_41;
         // Answer for the server's default plugin if we know it, else for ours: the
         // server switches us to the user's plugin when it differs.
@@ -145,7 +204,13 @@ impl Session {
             let reply = self.read("the login reply")?;
             match packet::parse_auth_reply(&reply.payload)? {
                 AuthReply::Ok => return Ok(()),
-                AuthReply::Err(e) => return Err(format!("login refused for {user}: {e}")),
+                AuthReply::Err(error) => {
+                    return Err(OpenError::Refused {
+                        error,
+                        to_login: true,
+                        user: user.to_string(),
+                    })
+                }
                 AuthReply::Switch { plugin: next, data } => {
                     self.ctx
                         .trace(format_args!("server switches the login to {next}"));
@@ -156,9 +221,9 @@ impl Session {
                 AuthReply::MoreData(data) => self.more_auth_data(&plugin, &data, password)?,
             }
         }
-        Err(format!(
+        Err(OpenError::Failed(format!(
             "login did not finish within {MAX_AUTH_ROUNDS} round trips"
-        ))
+        )))
     }
 
     /// caching_sha2_password's second step: 3 means the fast path succeeded (OK

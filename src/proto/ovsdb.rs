@@ -1,6 +1,7 @@
-//! OVSDB JSON-RPC (RFC 7047) client over unix or TCP: `list_dbs`, and a database's
+//! OVSDB JSON-RPC (RFC 7047) client over unix or TCP: `list_dbs`, a database's
 //! row in the `_Server` database (OVS 2.9+): its model and whether it is connected to
-//! its cluster and its leader.
+//! its cluster and its leader, and the `external_ids` of the local Open vSwitch
+//! database (where ovn-controller is told its southbound database, `ovn-remote`).
 //!
 //! JSON-RPC over a stream has no framing: one message ends where its outermost
 //! brace closes, so the reader counts braces outside strings before parsing.
@@ -20,6 +21,7 @@ const REPLY_LIMIT: usize = 256 * 1024;
 /// Our request ids; each reply carries its request's.
 const LIST_DBS_ID: u64 = 1;
 const STATUS_ID: u64 = 2;
+const EXTERNAL_IDS_ID: u64 = 3;
 
 /// What the server answered: the databases it serves and, when a database was asked
 /// about, its `_Server` row.
@@ -128,6 +130,56 @@ pub fn cluster_status(reply: &Value, name: &str) -> Result<ClusterStatus, String
         connected: flag("connected")?,
         leader: flag("leader")?,
     })
+}
+
+/// The `external_ids` map of the Open_vSwitch table's one row, in the server's order.
+pub fn open_vswitch_external_ids(
+    endpoint: &Endpoint,
+    ctx: &Context,
+) -> Result<Vec<(String, String)>, String> {
+    let query = json!(["Open_vSwitch", {
+        "op": "select",
+        "table": "Open_vSwitch",
+        "where": [],
+        "columns": ["external_ids"],
+    }]);
+    let request = rpc_request(EXTERNAL_IDS_ID, "transact", query);
+    let reply = exchange::request(endpoint, ctx, request.as_bytes(), REPLY_LIMIT, |b| {
+        find_reply(b, EXTERNAL_IDS_ID).is_some()
+    })?;
+    let message = find_reply(&reply, EXTERNAL_IDS_ID).unwrap_or_else(|| Err("no reply".into()))?;
+    external_ids_from_reply(&message)
+}
+
+/// The `external_ids` of the first row of a select reply (an OVSDB map:
+/// `["map", [[key, value], ...]]`).
+pub fn external_ids_from_reply(reply: &Value) -> Result<Vec<(String, String)>, String> {
+    if let Some(error) = reply.get("error").filter(|e| !e.is_null()) {
+        return Err(format!(
+            "reading Open_vSwitch failed: {}",
+            printable(error.to_string().as_bytes(), 160)
+        ));
+    }
+    if let Some(error) = reply.pointer("/result/0/error") {
+        return Err(format!(
+            "reading Open_vSwitch failed: {}",
+            printable(error.to_string().as_bytes(), 160)
+        ));
+    }
+    let map = reply
+        .pointer("/result/0/rows/0/external_ids")
+        .ok_or("the Open_vSwitch table has no row (ovs-vsctl init has not run?)")?;
+    let pairs = match map.as_array().map(Vec::as_slice) {
+        Some([tag, pairs]) if tag == "map" => pairs.as_array().ok_or("bad external_ids map")?,
+        _ => return Err(format!("external_ids is not an OVSDB map: {map}")),
+    };
+    pairs
+        .iter()
+        .map(|pair| match pair.as_array().map(Vec::as_slice) {
+            Some([Value::String(k), Value::String(v)]) => Ok((k.clone(), v.clone())),
+            _ => Err(format!("bad external_ids entry: {pair}")),
+        })
+        .collect()
 }
 
 /// Scan the complete messages in `buf` for the reply with `id`: `None` while it has
@@ -257,6 +309,30 @@ mod tests {
         assert!(dbs(br#"{"id":1}"#).unwrap_err().contains("no result"));
         assert!(dbs(b"{\"id\":1,,}").unwrap_err().contains("invalid JSON"));
         assert!(dbs(b"garbage").is_err());
+    }
+
+    #[test]
+    fn reads_external_ids() {
+        let parse = |text: &str| external_ids_from_reply(&serde_json::from_str(text).unwrap());
+        let ids = parse(
+            r#"{"id":3,"error":null,"result":[{"rows":[{"external_ids":["map",[["ovn-remote","tcp:127.0.0.1:16641"],["system-id","c1"]]]}]}]}"#,
+        )
+        .unwrap();
+        assert_eq!(ids[0], ("ovn-remote".into(), "tcp:127.0.0.1:16641".into()));
+        assert_eq!(ids.len(), 2);
+        assert!(parse(r#"{"id":3,"error":null,"result":[{"rows":[]}]}"#)
+            .unwrap_err()
+            .contains("has no row"));
+        assert!(
+            parse(r#"{"id":3,"error":null,"result":[{"error":"unknown table"}]}"#)
+                .unwrap_err()
+                .contains("unknown table")
+        );
+        assert!(parse(
+            r#"{"id":3,"error":null,"result":[{"rows":[{"external_ids":["set",[]]}]}]}"#
+        )
+        .unwrap_err()
+        .contains("not an OVSDB map"));
     }
 
     #[test]

@@ -2,18 +2,26 @@
 //! one call; the only logic here is combining alternatives and naming the target.
 
 use super::plan::Plan;
+use super::table::Deep;
+use super::DeepMode;
 use crate::checks::{
-    amqp, amqp1, collectd, cron, etcd, http, libvirt, listen, memcached, multipathd, mysql, ovsdb,
-    port, process, redis, socket, swift_recon, tcp,
+    amqp, amqp1, collectd, cron, etcd, heartbeat, http, libvirt, listen, memcached, multipathd,
+    mysql, ovn, ovsdb, port, process, redis, rpc, socket, swift_recon, tcp,
 };
 use crate::context::Context;
 use crate::net::Endpoint;
 use crate::verdict::{Checked, Outcome};
 
-/// Run `plan` within the context's deadline.
+/// Run `plan` within the context's deadline, without deep checks.
 pub fn execute(plan: &Plan, ctx: &Context) -> Checked {
+    execute_with(plan, DeepMode::Off, ctx)
+}
+
+/// Run `plan` within the context's deadline, with the deep checks `deep` asks for.
+pub fn execute_with(plan: &Plan, deep: DeepMode, ctx: &Context) -> Checked {
     ctx.trace(format_args!("checking: {plan}"));
     match plan {
+        Plan::Deep { base, deep: checks } => deep_checks(base, checks, deep, ctx),
         Plan::Http { url } => http::get(url, &http_options(), ctx),
         Plan::Port {
             process,
@@ -42,7 +50,7 @@ pub fn execute(plan: &Plan, ctx: &Context) -> Checked {
             password,
         } => on(
             endpoint,
-            mysql::select1(endpoint, user, password.as_deref(), false, ctx),
+            mysql::select1(endpoint, user, password.as_deref(), None, ctx),
         ),
         Plan::Amqp { endpoint } => on(endpoint, amqp::handshake(endpoint, None, None, ctx)),
         Plan::Amqp1 { endpoint } => amqp1::header(endpoint, ctx),
@@ -51,6 +59,24 @@ pub fn execute(plan: &Plan, ctx: &Context) -> Checked {
                 .iter()
                 .map(|(ep, db)| (ep.to_string(), ovsdb::list_dbs(ep, Some(db), ctx))),
         ),
+        Plan::OvnController { rundirs, ovs_db } => ovn::controller(
+            &ovn::Chassis {
+                rundirs: rundirs.iter().map(std::path::PathBuf::from).collect(),
+                ovs_db: ovs_db.clone(),
+            },
+            ctx,
+        ),
+        Plan::OvnControllerPort { ports, ovs_db } => {
+            let mut checked = port::check("ovn-controller", ports, ctx);
+            checked.outcome = checked.outcome.map_err(|reason| {
+                let hint = ovn::remote_hint(ovs_db, ports, ctx)
+                    .map(|h| format!(" ({h})"))
+                    .unwrap_or_default();
+                format!("no connection to OVN southbound DB: {reason}{hint}")
+            });
+            checked
+        }
+        Plan::NorthdVersion { endpoint } => on(endpoint, ovn::northd_version(endpoint, ctx)),
         Plan::Connect { endpoint, what } => {
             let mut checked = tcp::connect(endpoint, ctx);
             checked.outcome = checked
@@ -62,7 +88,7 @@ pub fn execute(plan: &Plan, ctx: &Context) -> Checked {
         Plan::Collectd { endpoint } => collectd::listval(endpoint, ctx),
         Plan::Multipathd { endpoint } => multipathd::show_status(endpoint, ctx),
         Plan::Libvirt { endpoint } => on(endpoint, libvirt::daemon_version(endpoint, ctx)),
-        Plan::FirstHealthy(alternatives) => first_healthy(alternatives, ctx),
+        Plan::FirstHealthy(alternatives) => first_healthy(alternatives, deep, ctx),
         Plan::NotApplicable(why) => Checked::new("", Err(format!("not applicable: {why}"))),
     }
 }
@@ -98,12 +124,12 @@ fn every(results: impl Iterator<Item = (String, Outcome)>) -> Checked {
 }
 
 /// The first healthy alternative wins; when none is, every reason is reported.
-fn first_healthy(alternatives: &[Result<Plan, String>], ctx: &Context) -> Checked {
+fn first_healthy(alternatives: &[Result<Plan, String>], deep: DeepMode, ctx: &Context) -> Checked {
     let mut failures = Vec::new();
     let mut targets = Vec::new();
     for alternative in alternatives {
         let checked = match alternative {
-            Ok(plan) => execute(plan, ctx),
+            Ok(plan) => execute_with(plan, deep, ctx),
             Err(e) => Checked::new("", Err(e.clone())),
         };
         if checked.outcome.is_ok() {
@@ -115,4 +141,68 @@ fn first_healthy(alternatives: &[Result<Plan, String>], ctx: &Context) -> Checke
         failures.push(checked.outcome.unwrap_err());
     }
     Checked::new(targets.join(" | "), Err(failures.join("; then: ")))
+}
+
+/// The default check first (its failure is the verdict, as tripleo-common's), then the
+/// deep checks asked for that the service has; healthy when every one is. A deep check
+/// the service lacks (the metadata agent serves no RPC) is named, not failed.
+fn deep_checks(base: &Plan, checks: &'static Deep, mode: DeepMode, ctx: &Context) -> Checked {
+    let mut checked = execute_with(base, DeepMode::Off, ctx);
+    if mode == DeepMode::Off || checked.outcome.is_err() {
+        return checked;
+    }
+    ctx.trace(format_args!(
+        "deep checks ({mode:?}): rpc topic {:?}, heartbeat {:?}, from {}",
+        checks.rpc_topic,
+        checks.heartbeat,
+        checks.configs.join(", ")
+    ));
+    let configs: Vec<String> = checks.configs.iter().map(|c| c.to_string()).collect();
+    // (healthy, reason) of the default check and of each deep one, in order.
+    let mut results = vec![(true, checked.outcome.clone().unwrap_or_default())];
+    let mut add = |name: &str, outcome: Outcome| match outcome {
+        Ok(t) => results.push((true, format!("{name}: {t}"))),
+        Err(t) => results.push((false, format!("{name}: {t}"))),
+    };
+    if mode.rpc() {
+        match checks.rpc_topic {
+            Some(topic) => {
+                let opts = rpc::RpcOptions {
+                    configs: configs.clone(),
+                    topic: topic.to_string(),
+                    default_exchange: Some(checks.exchange.to_string()),
+                    backends_key: checks.backends_key.map(str::to_string),
+                    ..Default::default()
+                };
+                add("rpc", rpc::probe(&opts, ctx).outcome);
+            }
+            None => add(
+                "rpc",
+                Ok("not applicable: the service runs no RPC server".into()),
+            ),
+        }
+    }
+    if mode.heartbeat() {
+        match checks.heartbeat {
+            Some(binary) => {
+                let opts = heartbeat::HeartbeatOptions {
+                    configs,
+                    service: binary.to_string(),
+                    host: None,
+                };
+                add("heartbeat", heartbeat::probe(&opts, ctx).outcome);
+            }
+            None => add(
+                "heartbeat",
+                Ok("not applicable: the service writes no heartbeat row".into()),
+            ),
+        }
+    }
+    let healthy = results.iter().all(|(ok, _)| *ok);
+    // Failures lead the line, so the 500 bytes a container engine keeps show them.
+    results.sort_by_key(|(ok, _)| *ok);
+    let reasons: Vec<String> = results.into_iter().map(|(_, r)| r).collect();
+    let text = reasons.join("; ");
+    checked.outcome = if healthy { Ok(text) } else { Err(text) };
+    checked
 }

@@ -11,7 +11,44 @@ pub mod table;
 use crate::context::Context;
 use crate::verdict::Checked;
 pub use plan::Plan;
-pub use table::{Image, Service, Spec, SERVICES};
+pub use table::{Deep, Image, Service, Spec, SERVICES};
+
+/// Which opt-in deep checks to add to the RPC workers' port checks (`HEALTHCHECK_DEEP`
+/// or `--deep`): `rpc` (ping the service's own queue), `heartbeat` (its row in its
+/// database), `all`; off by default, which keeps tripleo-common's verdicts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DeepMode {
+    #[default]
+    Off,
+    Rpc,
+    Heartbeat,
+    All,
+}
+
+impl DeepMode {
+    pub const NAMES: &'static [&'static str] = &["off", "rpc", "heartbeat", "all"];
+
+    pub fn parse(text: &str) -> Result<DeepMode, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "" | "off" | "none" | "0" => Ok(DeepMode::Off),
+            "rpc" => Ok(DeepMode::Rpc),
+            "heartbeat" => Ok(DeepMode::Heartbeat),
+            "all" => Ok(DeepMode::All),
+            _ => Err(format!(
+                "deep check {text:?} unknown: one of {}",
+                DeepMode::NAMES.join(", ")
+            )),
+        }
+    }
+
+    pub fn rpc(self) -> bool {
+        matches!(self, DeepMode::Rpc | DeepMode::All)
+    }
+
+    pub fn heartbeat(self) -> bool {
+        matches!(self, DeepMode::Heartbeat | DeepMode::All)
+    }
+}
 
 impl Service {
     /// Whether the check is HTTP (its default budget is `HEALTHCHECK_CURL_MAX_TIME`).
@@ -36,12 +73,24 @@ pub fn find(name: &str) -> Option<&'static Service> {
     SERVICES.iter().find(|s| s.name == name)
 }
 
-/// Run a service's check with its ARGS.
-pub fn run(service: &Service, args: &[String], ctx: &Context) -> Checked {
+/// Run a service's check with its ARGS, and the deep checks `deep` asks for where the
+/// service has them.
+pub fn run(service: &Service, args: &[String], deep: DeepMode, ctx: &Context) -> Checked {
     match plan::plan(&service.spec, args, &plan::LiveProcesses) {
-        Ok(plan) => execute::execute(&plan, ctx),
+        Ok(plan) => execute::execute_with(&plan, deep, ctx),
         Err(reason) => Checked::new("", Err(reason)),
     }
+}
+
+/// The deep checks anywhere in a spec tree (nova-compute's sits in a branch).
+pub fn deep_of(spec: &Spec) -> Option<&'static Deep> {
+    let mut found = None;
+    walk(spec, &mut |s| {
+        if let Spec::Deep { deep, .. } = s {
+            found = Some(*deep);
+        }
+    });
+    found
 }
 
 /// What `service ARGS` would check (URL, ports, socket...), without probing anything:
@@ -68,6 +117,7 @@ pub fn walk(spec: &Spec, visit: &mut dyn FnMut(&Spec)) {
             walk(otherwise, visit);
         }
         Spec::FirstHealthy(alternatives) => alternatives.iter().for_each(|s| walk(s, visit)),
+        Spec::Deep { check, .. } => walk(check, visit),
         _ => {}
     }
 }
@@ -98,11 +148,14 @@ pub fn kind(spec: &Spec) -> &'static str {
         Spec::Mysql => "mysql",
         Spec::Rabbitmq => "rabbitmq",
         Spec::OvnDbs => "ovn-dbs",
+        Spec::OvnController { .. } => "ovn-controller",
         Spec::Qdrouterd => "qdrouterd",
         Spec::Collectd => "collectd",
         Spec::Iscsid => "iscsid",
         Spec::Multipathd => "multipathd",
         Spec::Libvirt => "libvirt",
+        // The default check is the one underneath; `list` names the deep ones apart.
+        Spec::Deep { check, .. } => kind(check),
     }
 }
 
@@ -151,6 +204,10 @@ fn facts(spec: &Spec) -> (Vec<u16>, Vec<&'static str>, Vec<String>) {
             files.push(path.to_string());
         }
         Spec::Process { pattern } => processes.push(*pattern),
+        Spec::OvnController { ports: p } => {
+            ports.extend_from_slice(p);
+            processes.push("ovn-controller");
+        }
         Spec::SwiftReplication { conf, cache, .. } => {
             files.extend([conf.to_string(), cache.to_string()])
         }
@@ -165,7 +222,8 @@ fn facts(spec: &Spec) -> (Vec<u16>, Vec<&'static str>, Vec<String>) {
 
 /// `list`: a table of the services (name, kolla image, what it checks) followed by kolla's
 /// drop-in names, or, with `json`, one object
-/// `{"services": [{name, image, image_note, check, summary, ports, processes, files, http}],
+/// `{"services": [{name, image, image_note, check, summary, ports, processes, files, http,
+/// deep}],
 /// "kolla_names": [...]}`. Packaging and the Ansible collection take every service name,
 /// image and drop-in name from here, so the binary is the one list there is. The drop-in
 /// names are the command line's (`cli::dispatch`), handed down so this layer stays below it.
@@ -187,10 +245,27 @@ pub fn list(json: bool, kolla_names: &[&str]) -> String {
                 "processes": processes,
                 "files": files,
                 "http": s.uses_http(),
+                "deep": deep_of(&s.spec).map(deep_json),
             })
         })
         .collect();
     serde_json::json!({ "services": services, "kolla_names": kolla_names }).to_string()
+}
+
+/// What `list --format json` says of a service's deep checks (null when it has none).
+fn deep_json(d: &Deep) -> serde_json::Value {
+    serde_json::json!({
+        "configs": d.configs,
+        "rpc": d.rpc_topic.map(|topic| serde_json::json!({
+            "topic": topic,
+            "exchange": d.exchange,
+            "server_backends_key": d.backends_key,
+        })),
+        "heartbeat": d.heartbeat.map(|binary| serde_json::json!({
+            "service": binary,
+            "table": crate::checks::heartbeat::table_for(binary).name,
+        })),
+    })
 }
 
 /// `list` for people: aligned columns under a header, then the drop-in names on one line.

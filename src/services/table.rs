@@ -102,8 +102,12 @@ pub enum Spec {
     Mysql,
     /// AMQP 0-9-1 handshake on the port of /etc/rabbitmq/rabbitmq-env.conf (5672).
     Rabbitmq,
-    /// OVSDB list_dbs on the OVN NB/SB database sockets, else the ovn-northd control socket.
+    /// OVSDB list_dbs on the OVN NB/SB database sockets, else ovn-northd's `version` over
+    /// its control socket.
     OvnDbs,
+    /// ovn-controller: TripleO's port check on `ports` (ARGS replace them); with
+    /// `HEALTHCHECK_DEEP=ovn` its own `connection-status` over its control socket.
+    OvnController { ports: &'static [u16] },
     /// AMQP 1.0 protocol header exchange with the first listener of qdrouterd.conf.
     Qdrouterd,
     /// collectd's unixsock plugin answers LISTVAL.
@@ -114,6 +118,32 @@ pub enum Spec {
     Multipathd,
     /// The libvirt daemon answers its version on its socket (`virsh version --daemon`).
     Libvirt,
+
+    // ---- opt-in deep checks ---------------------------------------------------------
+    /// `check`, then, when asked for (`HEALTHCHECK_DEEP` / `--deep`), the proofs that the
+    /// service works that `deep` names: an RPC ping of its own queue, its heartbeat row.
+    /// Without the switch it is `check` alone, as tripleo-common's script.
+    Deep {
+        check: &'static Spec,
+        deep: &'static Deep,
+    },
+}
+
+/// The deep checks an RPC worker supports, and where they read their settings.
+#[derive(Debug)]
+pub struct Deep {
+    /// The oslo.config files the service reads, in its order (later values win).
+    pub configs: &'static [&'static str],
+    /// The project's default control exchange (used when the config sets none).
+    pub exchange: &'static str,
+    /// The topic its RPC server listens on as `TOPIC.HOST`; `None` for a service that
+    /// runs no RPC server.
+    pub rpc_topic: Option<&'static str>,
+    /// A key listing backends whose first entry makes the server `HOST@BACKEND`.
+    pub backends_key: Option<&'static str>,
+    /// The binary its heartbeat row names (`services` or, for neutron, `agents`);
+    /// `None` for a service that writes none.
+    pub heartbeat: Option<&'static str>,
 }
 
 /// An HTTP URL built from INI keys.
@@ -170,6 +200,138 @@ const fn rpc(process: &'static str) -> Spec {
         peer: "RabbitMQ",
     }
 }
+
+/// An RPC worker's port check with its opt-in deep checks.
+macro_rules! worker {
+    ($process:literal, $deep:expr) => {
+        Spec::Deep {
+            check: &rpc($process),
+            deep: &$deep,
+        }
+    };
+}
+
+/// The topics below are each server's `oslo_messaging.Target(topic=..., server=host)`:
+/// nova `nova/conductor/rpcapi.py`, `nova/scheduler/rpcapi.py`, `nova/compute/rpcapi.py`
+/// (`RPC_TOPIC`); neutron-lib `neutron_lib/agent/topics.py` (`DHCP_AGENT`, `L3_AGENT`,
+/// and `AGENT` + `PORT` + `UPDATE` for the L2 agents' `create_consumers`, whose
+/// `neutron_lib/rpc.py` `Connection.create_consumer` serves `server=cfg.CONF.host`);
+/// cinder `cinder/common/constants.py` (`*_TOPIC`, volume servers named `host@backend`);
+/// heat `heat/rpc/api.py` (`ENGINE_TOPIC`); manila `manila/common/config.py`
+/// (`scheduler_topic`, `share_topic`); octavia `octavia/controller/queue/v2/consumer.py`
+/// (`TOPIC_AMPHORA_V2`). The neutron metadata agent serves no RPC. The exchanges are
+/// each project's `set_transport_defaults(control_exchange=...)`.
+const NOVA_CONF: &[&str] = &["/etc/nova/nova.conf"];
+const CINDER_CONF: &[&str] = &["/etc/cinder/cinder.conf"];
+const MANILA_CONF: &[&str] = &["/etc/manila/manila.conf"];
+
+const fn nova(topic: &'static str, binary: &'static str) -> Deep {
+    Deep {
+        configs: NOVA_CONF,
+        exchange: "nova",
+        rpc_topic: Some(topic),
+        backends_key: None,
+        heartbeat: Some(binary),
+    }
+}
+
+const fn neutron(
+    configs: &'static [&'static str],
+    topic: Option<&'static str>,
+    binary: &'static str,
+) -> Deep {
+    Deep {
+        configs,
+        exchange: "neutron",
+        rpc_topic: topic,
+        backends_key: None,
+        heartbeat: Some(binary),
+    }
+}
+
+const fn storage(
+    configs: &'static [&'static str],
+    exchange: &'static str,
+    topic: &'static str,
+    backends_key: Option<&'static str>,
+) -> Deep {
+    Deep {
+        configs,
+        exchange,
+        rpc_topic: Some(topic),
+        backends_key,
+        heartbeat: Some(topic),
+    }
+}
+
+const L2_AGENT_TOPIC: &str = "q-agent-notifier-port-update";
+
+static NOVA_CONDUCTOR: Deep = nova("conductor", "nova-conductor");
+static NOVA_SCHEDULER: Deep = nova("scheduler", "nova-scheduler");
+static NOVA_COMPUTE: Deep = nova("compute", "nova-compute");
+static NEUTRON_DHCP: Deep = neutron(
+    &["/etc/neutron/neutron.conf", "/etc/neutron/dhcp_agent.ini"],
+    Some("dhcp_agent"),
+    "neutron-dhcp-agent",
+);
+static NEUTRON_L3: Deep = neutron(
+    &["/etc/neutron/neutron.conf", "/etc/neutron/l3_agent.ini"],
+    Some("l3_agent"),
+    "neutron-l3-agent",
+);
+static NEUTRON_METADATA: Deep = neutron(
+    &[
+        "/etc/neutron/neutron.conf",
+        "/etc/neutron/metadata_agent.ini",
+    ],
+    None,
+    "neutron-metadata-agent",
+);
+static NEUTRON_OVS: Deep = neutron(
+    &[
+        "/etc/neutron/neutron.conf",
+        "/etc/neutron/plugins/ml2/openvswitch_agent.ini",
+    ],
+    Some(L2_AGENT_TOPIC),
+    "neutron-openvswitch-agent",
+);
+static NEUTRON_SRIOV: Deep = neutron(
+    &[
+        "/etc/neutron/neutron.conf",
+        "/etc/neutron/plugins/ml2/sriov_agent.ini",
+    ],
+    Some(L2_AGENT_TOPIC),
+    "neutron-sriov-nic-agent",
+);
+static CINDER_SCHEDULER: Deep = storage(CINDER_CONF, "cinder", "cinder-scheduler", None);
+static CINDER_VOLUME: Deep = storage(
+    CINDER_CONF,
+    "cinder",
+    "cinder-volume",
+    Some("enabled_backends"),
+);
+static CINDER_BACKUP: Deep = storage(CINDER_CONF, "cinder", "cinder-backup", None);
+static MANILA_SCHEDULER: Deep = storage(MANILA_CONF, "manila", "manila-scheduler", None);
+static MANILA_SHARE: Deep = storage(
+    MANILA_CONF,
+    "manila",
+    "manila-share",
+    Some("enabled_share_backends"),
+);
+static HEAT_ENGINE: Deep = Deep {
+    configs: &["/etc/heat/heat.conf"],
+    exchange: "heat",
+    rpc_topic: Some("engine"),
+    backends_key: None,
+    heartbeat: None,
+};
+static OCTAVIA_WORKER: Deep = Deep {
+    configs: &["/etc/octavia/octavia.conf"],
+    exchange: "octavia",
+    rpc_topic: Some("octavia_provisioning_v2"),
+    backends_key: None,
+    heartbeat: None,
+};
 
 /// A Redis client (the coordination backend of aodh, ceilometer and gnocchi).
 const fn redis_client(process: &'static str) -> Spec {
@@ -317,19 +479,19 @@ pub static SERVICES: &[Service] = &[
         name: "cinder-backup",
         image: kolla("cinder-backup"),
         summary: "cinder-backup connected to RabbitMQ (5671, 5672)",
-        spec: rpc("cinder-backup"),
+        spec: worker!("cinder-backup", CINDER_BACKUP),
     },
     Service {
         name: "cinder-scheduler",
         image: kolla("cinder-scheduler"),
         summary: "cinder-scheduler connected to RabbitMQ (5671, 5672)",
-        spec: rpc("cinder-scheduler"),
+        spec: worker!("cinder-scheduler", CINDER_SCHEDULER),
     },
     Service {
         name: "cinder-volume",
         image: kolla("cinder-volume"),
         summary: "cinder-volume connected to RabbitMQ (5671, 5672)",
-        spec: rpc("cinder-volume"),
+        spec: worker!("cinder-volume", CINDER_VOLUME),
     },
     Service {
         name: "collectd",
@@ -404,7 +566,7 @@ pub static SERVICES: &[Service] = &[
         name: "heat-engine",
         image: kolla("heat-engine"),
         summary: "heat-engine connected to RabbitMQ (5671, 5672)",
-        spec: rpc("heat-engine"),
+        spec: worker!("heat-engine", HEAT_ENGINE),
     },
     Service {
         name: "horizon",
@@ -500,13 +662,13 @@ pub static SERVICES: &[Service] = &[
         name: "manila-scheduler",
         image: kolla("manila-scheduler"),
         summary: "manila-scheduler connected to RabbitMQ (5671, 5672)",
-        spec: rpc("manila-scheduler"),
+        spec: worker!("manila-scheduler", MANILA_SCHEDULER),
     },
     Service {
         name: "manila-share",
         image: kolla("manila-share"),
         summary: "manila-share connected to RabbitMQ (5671, 5672)",
-        spec: rpc("manila-share"),
+        spec: worker!("manila-share", MANILA_SHARE),
     },
     Service {
         name: "mariadb",
@@ -543,31 +705,31 @@ pub static SERVICES: &[Service] = &[
         name: "neutron-dhcp",
         image: kolla("neutron-dhcp-agent"),
         summary: "neutron-dhcp-agent connected to RabbitMQ (5671, 5672)",
-        spec: rpc("neutron-dhcp-agent"),
+        spec: worker!("neutron-dhcp-agent", NEUTRON_DHCP),
     },
     Service {
         name: "neutron-l3",
         image: kolla("neutron-l3-agent"),
         summary: "neutron-l3-agent connected to RabbitMQ (5671, 5672)",
-        spec: rpc("neutron-l3-agent"),
+        spec: worker!("neutron-l3-agent", NEUTRON_L3),
     },
     Service {
         name: "neutron-metadata",
         image: kolla("neutron-metadata-agent"),
         summary: "neutron-metadata-agent connected to RabbitMQ (5671, 5672)",
-        spec: rpc("neutron-metadata-agent"),
+        spec: worker!("neutron-metadata-agent", NEUTRON_METADATA),
     },
     Service {
         name: "neutron-ovs-agent",
         image: kolla("neutron-openvswitch-agent"),
         summary: "neutron-openvswitch-agent connected to RabbitMQ (5671, 5672)",
-        spec: rpc("neutron-openvswitch-agent"),
+        spec: worker!("neutron-openvswitch-agent", NEUTRON_OVS),
     },
     Service {
         name: "neutron-sriov-agent",
         image: kolla("neutron-sriov-agent"),
         summary: "neutron-sriov-nic-agent connected to RabbitMQ (5671, 5672)",
-        spec: rpc("neutron-sriov-nic-agent"),
+        spec: worker!("neutron-sriov-nic-agent", NEUTRON_SRIOV),
     },
     Service {
         name: "nova-api",
@@ -585,7 +747,7 @@ pub static SERVICES: &[Service] = &[
         summary: "nova-compute connected to RabbitMQ (5671, 5672); else sshd listening on 2022",
         spec: Spec::IfRunning {
             process: "nova-compute",
-            then: &rpc("nova-compute"),
+            then: &worker!("nova-compute", NOVA_COMPUTE),
             otherwise: &Spec::Listen { process: "sshd", ports: &[2022] },
         },
     },
@@ -593,13 +755,13 @@ pub static SERVICES: &[Service] = &[
         name: "nova-conductor",
         image: kolla("nova-conductor"),
         summary: "nova-conductor connected to RabbitMQ (5671, 5672)",
-        spec: rpc("nova-conductor"),
+        spec: worker!("nova-conductor", NOVA_CONDUCTOR),
     },
     Service {
         name: "nova-ironic",
         image: kolla("nova-compute-ironic"),
         summary: "nova-compute connected to RabbitMQ (5671, 5672)",
-        spec: rpc("nova-compute"),
+        spec: worker!("nova-compute", NOVA_COMPUTE),
     },
     Service {
         name: "nova-libvirt",
@@ -624,7 +786,7 @@ pub static SERVICES: &[Service] = &[
         name: "nova-scheduler",
         image: kolla("nova-scheduler"),
         summary: "nova-scheduler connected to RabbitMQ (5671, 5672)",
-        spec: rpc("nova-scheduler"),
+        spec: worker!("nova-scheduler", NOVA_SCHEDULER),
     },
     Service {
         name: "nova-vnc-proxy",
@@ -663,7 +825,7 @@ pub static SERVICES: &[Service] = &[
         name: "octavia-worker",
         image: kolla("octavia-worker"),
         summary: "octavia-worker connected to RabbitMQ (5671, 5672)",
-        spec: rpc("octavia-worker"),
+        spec: worker!("octavia-worker", OCTAVIA_WORKER),
     },
     Service {
         name: "ovn-bgp-agent",
@@ -677,13 +839,13 @@ pub static SERVICES: &[Service] = &[
     Service {
         name: "ovn-controller",
         image: kolla("ovn-controller"),
-        summary: "ovn-controller connected to the OVN southbound DB (6642)",
-        spec: Spec::Port { process: "ovn-controller", ports: OVN_SB, peer: "OVN southbound DB" },
+        summary: "ovn-controller connected to the OVN southbound DB (6642); HEALTHCHECK_DEEP=ovn: its own connection-status",
+        spec: Spec::OvnController { ports: OVN_SB },
     },
     Service {
         name: "ovn-dbs",
         image: kolla("ovn-northd"),
-        summary: "OVN NB/SB ovsdb-servers answer list_dbs, else ovn-northd's control socket accepts",
+        summary: "OVN NB/SB ovsdb-servers answer list_dbs, else ovn-northd answers version on its control socket",
         spec: Spec::OvnDbs,
     },
     Service {

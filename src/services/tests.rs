@@ -509,13 +509,44 @@ fn ovn_dbs_sockets_then_northd() {
     tree.write("/var/run/ovn/ovn-northd.4242.ctl", "");
     assert!(resolve(&tree, "ovn-dbs", &[], &NOTHING)
         .unwrap()
-        .contains("ovn-northd.4242.ctl (ovn-northd control socket)"));
+        .ends_with("ovn-northd.4242.ctl version (ovn-northd)"));
     tree.write("/run/ovn/ovnsb_db.sock", "");
     let target = resolve(&tree, "ovn-dbs", &[], &NOTHING).unwrap();
     assert!(
         target.starts_with("ovsdb unix:") && target.ends_with("ovnsb_db.sock=OVN_Southbound"),
         "{target}"
     );
+}
+
+#[test]
+fn deep_checks_are_named_areas_or_all() {
+    use super::plan::deep_value_names;
+    assert!(deep_value_names("ovn", "ovn"));
+    assert!(deep_value_names("rpc, OVN", "ovn"));
+    assert!(deep_value_names("all", "ovn"));
+    assert!(deep_value_names("rpc ovn", "ovn"));
+    assert!(!deep_value_names("rpc", "ovn"));
+    assert!(!deep_value_names("", "ovn"));
+    assert!(!deep_value_names("ovn-controller", "ovn"));
+}
+
+#[test]
+fn ovn_controller_port_check_knows_the_local_ovsdb() {
+    let tree = Tree::new("svc-ovn-controller");
+    tree.write("/run/openvswitch/db.sock", "");
+    let guard = with_root(&tree.0);
+    let spec = &find("ovn-controller").unwrap().spec;
+    match plan(spec, &["16641".to_string()], &NOTHING).unwrap() {
+        Plan::OvnControllerPort { ports, ovs_db } => {
+            assert_eq!(ports, vec![16641]);
+            assert!(
+                ovs_db.to_string().ends_with("/run/openvswitch/db.sock"),
+                "{ovs_db}"
+            );
+        }
+        other => panic!("expected the port check, got {other}"),
+    }
+    drop(guard);
 }
 
 #[test]
@@ -726,4 +757,80 @@ fn list_text_is_a_table_with_the_kolla_names_last() {
     }
     assert_eq!(lines[SERVICES.len() + 1], "");
     assert!(lines.last().unwrap().ends_with(&KOLLA_NAMES.join(" ")));
+}
+
+#[test]
+fn the_rpc_workers_carry_their_deep_checks_and_list_says_so() {
+    let listed: serde_json::Value = serde_json::from_str(&list(true, KOLLA_NAMES)).unwrap();
+    let entry = |name: &str| {
+        listed["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    let conductor = entry("nova-conductor");
+    assert_eq!(conductor["check"], "port", "the default check is unchanged");
+    assert_eq!(conductor["deep"]["rpc"]["topic"], "conductor");
+    assert_eq!(conductor["deep"]["rpc"]["exchange"], "nova");
+    assert_eq!(conductor["deep"]["heartbeat"]["table"], "services");
+    assert_eq!(entry("nova-compute")["deep"]["rpc"]["topic"], "compute");
+    let dhcp = entry("neutron-dhcp");
+    assert_eq!(dhcp["deep"]["heartbeat"]["service"], "neutron-dhcp-agent");
+    assert_eq!(dhcp["deep"]["heartbeat"]["table"], "agents");
+    assert_eq!(
+        dhcp["deep"]["configs"],
+        serde_json::json!(["/etc/neutron/neutron.conf", "/etc/neutron/dhcp_agent.ini"])
+    );
+    assert!(entry("neutron-metadata")["deep"]["rpc"].is_null());
+    assert!(entry("heat-engine")["deep"]["heartbeat"].is_null());
+    assert_eq!(
+        entry("cinder-volume")["deep"]["rpc"]["server_backends_key"],
+        "enabled_backends"
+    );
+    for name in [
+        "keystone",
+        "octavia-health-manager",
+        "aodh-listener",
+        "redis",
+    ] {
+        assert!(entry(name)["deep"].is_null(), "{name}");
+    }
+}
+
+#[test]
+fn deep_checks_resolve_without_reading_their_configs() {
+    // The default check must not depend on the files the deep checks read.
+    let tree = Tree::new("svc-deep");
+    let _root = with_root(&tree.0);
+    let args = vec!["5672".to_string()];
+    let spec = &find("nova-conductor").unwrap().spec;
+    let Plan::Deep { base, deep } = plan(spec, &args, &NOTHING).unwrap() else {
+        panic!("nova-conductor has deep checks")
+    };
+    assert_eq!(base.to_string(), "port nova-conductor 5672 (RabbitMQ)");
+    assert_eq!(deep.rpc_topic, Some("conductor"));
+    let compute = &find("nova-compute").unwrap().spec;
+    assert!(matches!(
+        plan(compute, &[], &Running(&["nova-compute"])).unwrap(),
+        Plan::Deep { .. }
+    ));
+    // The migration target (sshd) branch has none.
+    assert!(matches!(
+        plan(compute, &[], &NOTHING).unwrap(),
+        Plan::Listen { .. }
+    ));
+}
+
+#[test]
+fn deep_modes() {
+    assert_eq!(DeepMode::parse("RPC").unwrap(), DeepMode::Rpc);
+    assert_eq!(DeepMode::parse("").unwrap(), DeepMode::Off);
+    assert!(DeepMode::parse("all").unwrap().rpc() && DeepMode::parse("all").unwrap().heartbeat());
+    assert!(!DeepMode::Heartbeat.rpc());
+    assert!(DeepMode::parse("deeper")
+        .unwrap_err()
+        .contains("one of off, rpc, heartbeat, all"));
 }

@@ -38,6 +38,18 @@ impl MariaDb {
 /// created and given to `mysql`). The server is stopped when the test binary exits.
 /// Returns without waiting: the caller waits with the check it cares about.
 pub fn start_mariadb(dir: &Path, socket: &Path, init_sql: &str, extra: &[String]) -> MariaDb {
+    start_mariadb_with_env(dir, socket, init_sql, extra, &[])
+}
+
+/// [`start_mariadb`] with `env` added to the server's environment (a PATH for its
+/// state-transfer scripts, say).
+pub fn start_mariadb_with_env(
+    dir: &Path,
+    socket: &Path,
+    init_sql: &str,
+    extra: &[String],
+    env: &[(&str, &str)],
+) -> MariaDb {
     let data = dir.join("data");
     // The bootstrap's temporary tables go to $TMPDIR: a private one per server, so
     // concurrent bootstraps (these tests, other test binaries) cannot collide.
@@ -87,7 +99,8 @@ pub fn start_mariadb(dir: &Path, socket: &Path, init_sql: &str, extra: &[String]
             "--innodb-buffer-pool-size=16M",
             "--skip-log-bin",
         ])
-        .args(extra);
+        .args(extra)
+        .envs(env.iter().copied());
     let pid = spawn_server(cmd, Some("mysql"), &server.log());
     MariaDb { pid, ..server }
 }

@@ -25,6 +25,7 @@ pub fn tls_file_args(cmd: Command) -> Command {
 pub fn tls_options(m: &ArgMatches) -> TlsOptions {
     TlsOptions {
         verify: optional(m, "cacert").is_some(),
+        chain_only: false,
         ca_file: optional(m, "cacert"),
         client_cert: optional(m, "cert"),
         client_key: optional(m, "key"),

@@ -9,6 +9,7 @@ mod amqp;
 mod etcd;
 mod filemod;
 mod haproxy;
+mod heartbeat;
 mod http;
 mod libvirt;
 mod listen;
@@ -18,8 +19,10 @@ mod ovsdb;
 mod port;
 mod process;
 mod redis;
+mod rpc;
 mod socket;
 mod tcp;
+mod unixctl;
 
 use crate::context::Context;
 use crate::verdict::Checked;
@@ -48,9 +51,12 @@ pub fn all() -> &'static [&'static ProbeKind] {
         &process::PROBE,
         &mysql::PROBE,
         &amqp::PROBE,
+        &rpc::PROBE,
+        &heartbeat::PROBE,
         &memcached::PROBE,
         &redis::PROBE,
         &ovsdb::PROBE,
+        &unixctl::PROBE,
         &etcd::PROBE,
         &haproxy::PROBE,
         &libvirt::PROBE,

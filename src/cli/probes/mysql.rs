@@ -1,15 +1,17 @@
-//! `probe mysql [TARGET] --defaults-file FILE [--galera]`: [`MysqlOptions`], then `checks::mysql::probe`.
+//! `probe mysql [TARGET] --defaults-file FILE [--galera[=ROLE]] [--datadir DIR]`:
+//! [`MysqlOptions`], then `checks::mysql::probe`.
 
 use super::args::optional;
 use super::ProbeKind;
-use crate::checks::mysql::{self, MysqlOptions};
+use crate::checks::mysql::{self, GaleraRole, MysqlOptions};
 use crate::context::Context;
 use crate::verdict::Checked;
-use clap::{Arg, ArgAction, ArgMatches, Command};
+use clap::builder::PossibleValuesParser;
+use clap::{Arg, ArgMatches, Command};
 
 pub const PROBE: ProbeKind = ProbeKind {
     name: "mysql",
-    about: "MySQL/MariaDB: log in with the [client] credentials of a defaults file, SELECT 1 (--galera: Synced)",
+    about: "MySQL/MariaDB: log in with the [client] credentials of a defaults file, SELECT 1 (--galera: the node's Galera role)",
     args,
     run,
     http_budget: false,
@@ -30,16 +32,48 @@ fn args(cmd: Command) -> Command {
     .arg(
         Arg::new("galera")
             .long("galera")
-            .action(ArgAction::SetTrue)
-            .help("Healthy only when the node is a Synced Galera member (wsrep_local_state 4)"),
+            .value_name("ROLE")
+            .num_args(0..=1)
+            .require_equals(true)
+            .default_missing_value("ready")
+            .value_parser(PossibleValuesParser::new(GaleraRole::NAMES))
+            .help(
+                "Galera role the node must be fit for: ready (Synced; --galera alone), \
+                 alive (in the Primary component, a Donor/Desynced node too), \
+                 starting (alive, or joining, or its state transfer running)",
+            ),
+    )
+    .arg(
+        Arg::new("datadir")
+            .long("datadir")
+            .value_name("DIR")
+            .help("Data directory holding a state transfer's sst_in_progress marker (--galera=starting; default /var/lib/mysql)"),
     )
 }
 
 fn run(m: &ArgMatches, ctx: &Context) -> Checked {
+    // `--galera` takes its role only as `--galera=ROLE`, so that `--galera` alone stays
+    // what it was wherever it stands; `--galera alive` would make "alive" the target.
+    if let Some(role) = optional(m, "target").filter(|t| GaleraRole::NAMES.contains(&t.as_str())) {
+        return Checked::new(
+            "",
+            Err(format!(
+                "usage: the Galera role goes with an equals sign: --galera={role} (\"{role}\" is not a server address)"
+            )),
+        );
+    }
+    let galera = match optional(m, "galera")
+        .map(|role| GaleraRole::parse(&role))
+        .transpose()
+    {
+        Ok(role) => role,
+        Err(e) => return Checked::new("", Err(e)),
+    };
     let opts = MysqlOptions {
         target: optional(m, "target"),
         defaults_file: optional(m, "defaults-file"),
-        galera: m.get_flag("galera"),
+        galera,
+        datadir: optional(m, "datadir"),
     };
     mysql::probe(&opts, ctx)
 }

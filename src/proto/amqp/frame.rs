@@ -1,6 +1,8 @@
 //! AMQP 0-9-1 wire format for the connection class: frames, the methods a login
 //! exchanges, and field tables (with RabbitMQ's type letters). Decoders are pure
-//! functions over bytes so the fuzz target can reach them.
+//! functions over bytes so the fuzz target can reach them. The channel, queue and
+//! basic classes an RPC call needs build on the same [`Reader`] and [`Writer`] in
+//! `basic`.
 
 use crate::proto::framed::peer_text as printable;
 
@@ -8,8 +10,12 @@ use crate::proto::framed::peer_text as printable;
 pub const PROTOCOL_HEADER: &[u8; 8] = b"AMQP\x00\x00\x09\x01";
 
 pub const FRAME_METHOD: u8 = 1;
+/// A content header (class, body size, properties) follows a method that carries content.
+pub const FRAME_HEADER: u8 = 2;
+/// A piece of a content body.
+pub const FRAME_BODY: u8 = 3;
 pub const FRAME_HEARTBEAT: u8 = 8;
-const FRAME_END: u8 = 0xce;
+pub const FRAME_END: u8 = 0xce;
 /// Largest frame we accept: the Start frame is a few hundred bytes.
 pub const MAX_FRAME: usize = 1 << 17;
 /// Nesting bound for field tables and arrays (a hostile peer could nest without end).
@@ -203,12 +209,17 @@ pub fn reply_name(code: u16) -> &'static str {
     }
 }
 
-struct Reader<'a> {
+/// Reads the fields of a method or content header payload, in order.
+pub struct Reader<'a> {
     data: &'a [u8],
     pos: usize,
 }
 
 impl<'a> Reader<'a> {
+    pub fn new(data: &'a [u8]) -> Self {
+        Reader { data, pos: 0 }
+    }
+
     fn bytes(&mut self, n: usize) -> Result<&'a [u8], String> {
         let end = self.pos.checked_add(n).filter(|e| *e <= self.data.len());
         let end = end.ok_or("AMQP method frame shorter than its fields")?;
@@ -217,42 +228,42 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
 
-    fn u8(&mut self) -> Result<u8, String> {
+    pub fn u8(&mut self) -> Result<u8, String> {
         Ok(self.bytes(1)?[0])
     }
 
-    fn u16(&mut self) -> Result<u16, String> {
+    pub fn u16(&mut self) -> Result<u16, String> {
         let b = self.bytes(2)?;
         Ok(u16::from_be_bytes([b[0], b[1]]))
     }
 
-    fn u32(&mut self) -> Result<u32, String> {
+    pub fn u32(&mut self) -> Result<u32, String> {
         let b = self.bytes(4)?;
         Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     }
 
-    fn u64(&mut self) -> Result<u64, String> {
+    pub fn u64(&mut self) -> Result<u64, String> {
         let b = self.bytes(8)?;
         Ok(u64::from_be_bytes([
             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
         ]))
     }
 
-    fn short_str(&mut self) -> Result<String, String> {
+    pub fn short_str(&mut self) -> Result<String, String> {
         let n = usize::from(self.u8()?);
         Ok(printable(self.bytes(n)?))
     }
 
-    fn long_bytes(&mut self) -> Result<&'a [u8], String> {
+    pub fn long_bytes(&mut self) -> Result<&'a [u8], String> {
         let n = self.u32()? as usize;
         self.bytes(n)
     }
 
-    fn long_str(&mut self) -> Result<String, String> {
+    pub fn long_str(&mut self) -> Result<String, String> {
         Ok(printable(self.long_bytes()?))
     }
 
-    fn table(&mut self, depth: usize) -> Result<Vec<(String, Value)>, String> {
+    pub fn table(&mut self, depth: usize) -> Result<Vec<(String, Value)>, String> {
         let body = self.long_bytes()?;
         let mut inner = Reader { data: body, pos: 0 };
         let mut out = Vec::new();
@@ -372,11 +383,23 @@ impl Writer {
 
 /// A whole method frame on channel 0 of the connection class.
 pub fn connection_method(method_id: u16, args: Writer) -> Vec<u8> {
-    let payload = Writer::default().u16(CLASS_CONNECTION).u16(method_id).0;
-    let mut out = vec![FRAME_METHOD, 0, 0];
-    out.extend_from_slice(&((payload.len() + args.0.len()) as u32).to_be_bytes());
-    out.extend_from_slice(&payload);
-    out.extend_from_slice(&args.0);
+    method_frame(0, CLASS_CONNECTION, method_id, args)
+}
+
+/// A whole method frame of any class on `channel`.
+pub fn method_frame(channel: u16, class_id: u16, method_id: u16, args: Writer) -> Vec<u8> {
+    let mut payload = Writer::default().u16(class_id).u16(method_id).0;
+    payload.extend_from_slice(&args.0);
+    frame(FRAME_METHOD, channel, &payload)
+}
+
+/// A whole frame: type, channel, size, payload, end octet.
+pub fn frame(kind: u8, channel: u16, payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(payload.len() + 8);
+    out.push(kind);
+    out.extend_from_slice(&channel.to_be_bytes());
+    out.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+    out.extend_from_slice(payload);
     out.push(FRAME_END);
     out
 }

@@ -255,6 +255,8 @@ pub fn parse_handshake(payload: &[u8]) -> Result<Handshake, String> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerError {
     pub code: u16,
+    /// The five-character SQL state ("28000" for access denied), empty when not sent.
+    pub sql_state: String,
     pub message: String,
 }
 
@@ -269,12 +271,15 @@ pub fn parse_err(payload: &[u8]) -> ServerError {
     let mut r = Reader::new(payload.get(1..).unwrap_or(&[]));
     let code = r.u16("error code").unwrap_or(0);
     let mut rest = r.remaining();
+    let mut sql_state = String::new();
     // Protocol 4.1 puts '#' and a five-character SQL state before the message.
     if rest.first() == Some(&b'#') && rest.len() >= 6 {
+        sql_state = printable(&rest[1..6]);
         rest = &rest[6..];
     }
     ServerError {
         code,
+        sql_state,
         message: printable(rest),
     }
 }
@@ -438,6 +443,7 @@ mod tests {
             denied,
             AuthReply::Err(ServerError {
                 code: 1045,
+                sql_state: "28000".into(),
                 message: "Access denied for user 'u'@'localhost'".into()
             })
         );

@@ -243,16 +243,16 @@ pub fn ovn_dbs() -> Result<Plan, String> {
     if !servers.is_empty() {
         return Ok(Plan::Ovsdb { servers });
     }
-    // No database here: ovn-northd alone (what the original asked with ovs-appctl).
+    // No database here: ovn-northd alone, asked for its version as the original did
+    // with `ovs-appctl -t ovn-northd version`.
     for dir in OVN_RUN_DIRS {
         let Some(pid) = config::read_optional(&format!("{dir}/ovn-northd.pid"))? else {
             continue;
         };
         let ctl = format!("{dir}/ovn-northd.{}.ctl", pid.trim());
         if config::exists(&ctl) {
-            return Ok(Plan::Connect {
+            return Ok(Plan::NorthdVersion {
                 endpoint: socket_under_root(&ctl),
-                what: "ovn-northd control socket",
             });
         }
     }
@@ -260,6 +260,42 @@ pub fn ovn_dbs() -> Result<Plan, String> {
         "no OVN database socket (ovnnb_db.sock, ovnsb_db.sock) nor ovn-northd control socket in {}",
         OVN_RUN_DIRS.join(", ")
     ))
+}
+
+/// Where Open vSwitch's own run directory is, newest layout first.
+const OVS_RUN_DIRS: &[&str] = &["/run/openvswitch", "/var/run/openvswitch"];
+
+/// The local Open vSwitch database: `OVS_RUNDIR`'s `db.sock` when that is set (as for
+/// the OVS tools), else the first run directory that has one.
+pub fn ovs_db() -> Endpoint {
+    if let Some(dir) = env_dir("OVS_RUNDIR") {
+        return Endpoint::Unix(format!("{dir}/db.sock"));
+    }
+    let path = first_existing(OVS_RUN_DIRS.iter().map(|d| format!("{d}/db.sock")))
+        .unwrap_or_else(|| format!("{}/db.sock", OVS_RUN_DIRS[1]));
+    socket_under_root(&path)
+}
+
+/// ovn-controller's control socket is named by its pidfile in OVN's run directory
+/// (`OVN_RUNDIR` when set, as for `ovn-appctl`); ovs-vswitchd's in Open vSwitch's.
+pub fn ovn_controller() -> Plan {
+    let mut rundirs: Vec<String> = ["OVN_RUNDIR", "OVS_RUNDIR"]
+        .iter()
+        .filter_map(|name| env_dir(name))
+        .collect();
+    rundirs.extend(OVN_RUN_DIRS.iter().map(|d| config::host_path_string(d)));
+    Plan::OvnController {
+        rundirs,
+        ovs_db: ovs_db(),
+    }
+}
+
+/// A run directory named by the environment, as the OVS/OVN tools take it.
+fn env_dir(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .map(|v| v.trim_end_matches('/').to_string())
 }
 
 const QDROUTERD_CONF: &str = "/etc/qpid-dispatch/qdrouterd.conf";

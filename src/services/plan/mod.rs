@@ -10,7 +10,7 @@ pub mod infra;
 use crate::checks::{cron, multipathd};
 use crate::config::{self, ini, vhost, wrap_ipv6};
 use crate::net::Endpoint;
-use crate::services::table::{IniUrl, Spec};
+use crate::services::table::{Deep, IniUrl, Spec};
 use std::fmt;
 use std::time::Duration;
 
@@ -68,6 +68,22 @@ pub enum Plan {
     Ovsdb {
         servers: Vec<(Endpoint, &'static str)>,
     },
+    /// ovn-controller's own `connection-status` over its control socket, found through its
+    /// pidfile in `rundirs`; the southbound endpoint is read from `ovs_db` (HEALTHCHECK_DEEP=ovn).
+    OvnController {
+        rundirs: Vec<String>,
+        ovs_db: Endpoint,
+    },
+    /// TripleO's port check of ovn-controller; when it fails, the reason names
+    /// `external_ids:ovn-remote` from `ovs_db` if that is on another port.
+    OvnControllerPort {
+        ports: Vec<u16>,
+        ovs_db: Endpoint,
+    },
+    /// ovn-northd answers `version` on its control socket.
+    NorthdVersion {
+        endpoint: Endpoint,
+    },
     /// A socket that must accept a connection; `what` names it.
     Connect {
         endpoint: Endpoint,
@@ -84,6 +100,12 @@ pub enum Plan {
     },
     /// Alternatives tried in order (each may have failed to resolve).
     FirstHealthy(Vec<Result<Plan, String>>),
+    /// `base`, and the deep checks when asked for; their settings are read from the
+    /// service's config files only then, so the default check never depends on them.
+    Deep {
+        base: Box<Plan>,
+        deep: &'static Deep,
+    },
     NotApplicable(String),
 }
 
@@ -130,6 +152,15 @@ impl fmt::Display for Plan {
                     .collect();
                 write!(f, "ovsdb {}", list.join(","))
             }
+            Plan::OvnController { rundirs, ovs_db } => write!(
+                f,
+                "unixctl ovn-controller connection-status (pidfile in {}; ovn-remote from {ovs_db})",
+                rundirs.join(", ")
+            ),
+            Plan::OvnControllerPort { ports, .. } => {
+                write!(f, "port ovn-controller {} (OVN southbound DB)", join(ports))
+            }
+            Plan::NorthdVersion { endpoint } => write!(f, "unixctl {endpoint} version (ovn-northd)"),
             Plan::Connect { endpoint, what } => write!(f, "connect {endpoint} ({what})"),
             Plan::Collectd { endpoint } => write!(f, "collectd {endpoint}"),
             Plan::Multipathd { endpoint } => write!(f, "multipathd {endpoint}"),
@@ -145,6 +176,9 @@ impl fmt::Display for Plan {
                 write!(f, "{}", list.join(" | "))
             }
             Plan::NotApplicable(why) => write!(f, "not applicable: {why}"),
+            // What the default check resolves to, as before deep checks existed;
+            // `list --format json` names the deep ones.
+            Plan::Deep { base, .. } => write!(f, "{base}"),
         }
     }
 }
@@ -201,6 +235,10 @@ pub fn plan(spec: &Spec, args: &[String], procs: &dyn Processes) -> Result<Plan,
             alternatives.iter().map(|s| plan(s, args, procs)).collect(),
         )),
         Spec::NotApplicable(why) => Ok(Plan::NotApplicable(why.to_string())),
+        Spec::Deep { check, deep } => Ok(Plan::Deep {
+            base: Box::new(plan(check, args, procs)?),
+            deep,
+        }),
         Spec::Vhost { conf } => {
             let path = format!("{VHOST_DIR}/{conf}");
             let text = config::read_required(&path)?;
@@ -308,6 +346,16 @@ pub fn plan(spec: &Spec, args: &[String], procs: &dyn Processes) -> Result<Plan,
         Spec::Mysql => infra::mysql(),
         Spec::Rabbitmq => infra::rabbitmq(),
         Spec::OvnDbs => infra::ovn_dbs(),
+        Spec::OvnController { ports } => {
+            if deep_checks("ovn") {
+                Ok(infra::ovn_controller())
+            } else {
+                Ok(Plan::OvnControllerPort {
+                    ports: ports_or(args, ports)?,
+                    ovs_db: infra::ovs_db(),
+                })
+            }
+        }
         Spec::Qdrouterd => infra::qdrouterd_listener(),
         Spec::Collectd => Ok(Plan::Collectd {
             endpoint: infra::socket_under_root("/var/run/collectd-socket"),
@@ -330,6 +378,24 @@ pub fn plan(spec: &Spec, args: &[String], procs: &dyn Processes) -> Result<Plan,
             })
         }
     }
+}
+
+/// The environment variable that turns on the checks that ask a service itself rather
+/// than mirror the TripleO script: a comma-separated list of areas (`ovn`, ...) or `all`.
+pub const DEEP_ENV: &str = "HEALTHCHECK_DEEP";
+
+/// Whether `HEALTHCHECK_DEEP` names `area` (or `all`).
+pub fn deep_checks(area: &str) -> bool {
+    std::env::var(DEEP_ENV).is_ok_and(|value| deep_value_names(&value, area))
+}
+
+/// Whether a `HEALTHCHECK_DEEP` value names `area`: words separated by commas or
+/// spaces, case-insensitive, `all` naming every area.
+pub fn deep_value_names(value: &str, area: &str) -> bool {
+    value
+        .split([',', ' '])
+        .map(str::trim)
+        .any(|word| word.eq_ignore_ascii_case(area) || word.eq_ignore_ascii_case("all"))
 }
 
 const VHOST_DIR: &str = "/etc/httpd/conf.d";

@@ -1,5 +1,6 @@
-//! kolla's `healthcheck_curl`, `_port`, `_listen`, `_socket`, `_filemod` as drop-in
-//! names: same arguments, same environment, same success line.
+//! kolla's `healthcheck_curl`, `_port`, `_listen`, `_socket`, `_filemod`, `_mariadb`,
+//! `_rabbitmq` and MariaDB's `healthcheck.sh` (which kolla's mariadb-server image runs)
+//! as drop-in names: same arguments, same environment; the curl one prints curl's line.
 //!
 //! kolla's scripts take positional arguments only: `healthcheck_port PROCESS PORT...`,
 //! `healthcheck_listen PROCESS PORT...`, `healthcheck_socket PROCESS PATH`,
@@ -7,7 +8,9 @@
 //! script silently does something odd with missing arguments (`healthcheck_port nova` with no
 //! port passes on any connection at all), we say what is missing instead.
 
-use crate::checks::{filemod, http, listen, port, socket};
+mod mariadb;
+
+use crate::checks::{self, filemod, http, listen, port, socket};
 use crate::context::Context;
 use crate::verdict::Checked;
 
@@ -53,6 +56,13 @@ pub fn run(name: &str, args: &[String], ctx: &Context) -> Checked {
         "healthcheck_socket" if !missing(2) => socket::check(comm_prefix(&args[0]), &args[1], ctx),
         "healthcheck_filemod" if !missing(2) => filemod::check_args(&args[0], &args[1], ctx),
         "healthcheck_socket" | "healthcheck_filemod" => usage_error(),
+        // kolla's two scripts take no arguments (and ignore any).
+        "healthcheck_mariadb" => checks::mariadb::kolla_synced(ctx),
+        "healthcheck_rabbitmq" => checks::rabbitmq::kolla(ctx),
+        "healthcheck.sh" => match mariadb::parse(args) {
+            Ok(steps) => checks::mariadb::healthcheck_sh(&steps, ctx),
+            Err(e) => Checked::new(name, Err(e)),
+        },
         _ => Checked::new(
             name,
             Err(format!("{name} is not one of kolla's healthcheck scripts")),
