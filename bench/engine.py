@@ -230,9 +230,13 @@ def main() -> None:
         if a.compare:
             other = link_dir(a.compare.resolve(), tmp / "other")
             settle_page_cache(a.compare)
-        measure_rows = (lambda label: compare_rows(host, links, other, a.runs, label, a.only)) if a.compare else \
-            (lambda label: rows(host, links, a.runs, label, a.only))
         host = Host(tmp)
+
+        def measure_rows(label: str) -> list[dict]:
+            if a.compare:
+                return compare_rows(host, links, other, a.runs, label, a.only)
+            return rows(host, links, a.runs, label, a.only)
+
         try:
             results = measure_rows("idle")
             host.load(a.connections, a.processes, tmp)
