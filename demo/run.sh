@@ -36,7 +36,7 @@ missing=()
 for p in deploy.yml kolla_overrides.yml validate.yml; do
     [ -f "$PLAYBOOKS/$p" ] || missing+=("$PLAYBOOKS/$p")
 done
-((${#missing[@]} == 0)) || die "missing playbook(s): ${missing[*]} (the collection's playbooks, issue 4)"
+((${#missing[@]} == 0)) || die "missing playbook(s): ${missing[*]} (the collection's playbooks)"
 
 work=$(mktemp -d /tmp/ohc-demo.XXXXXX)
 engine=
