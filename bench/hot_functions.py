@@ -6,9 +6,11 @@ code a check runs sits together at the start of .text (why: see that script). Ru
 of check); a stale list still works, it only groups less.
 
 How: the release binary (the link script keeps its symbols beside it, OUTPUT.symbols)
-runs each check below against local services (an HTTP and an HTTPS server, a process
-holding an established connection, redis-server and memcached from `make deps`, TripleO's
-configuration files for two services under a HEALTHCHECK_ROOT) under a small ptrace
+runs each check below against local services (an HTTP server; an HTTPS one with a
+CA-signed certificate, checked unverified, verified and not trusted; a process holding
+an established connection; redis-server, memcached, and RabbitMQ with a real
+oslo.messaging RPC server, from `make deps`; TripleO's configuration files for two
+services under a HEALTHCHECK_ROOT) under a small ptrace
 tracer that puts a breakpoint on the first byte of every function, notes each function
 the first time it is entered and lets it run on. Breakpoints rather than single-stepping:
 a check enters 300 to 1,000 functions but runs some 300,000 instructions, and each trap
@@ -35,9 +37,7 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import HTTPServer, SimpleHTTPRequestHandler
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,26 +140,72 @@ def trace(binary: Path, funcs: dict[int, list[str]], argv: list[str], env: dict)
             deliver = sig
 
 
-class Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
+class RpcService:
+    """RabbitMQ (its own epmd, the user from a definitions file) and a real oslo.messaging
+    RPC server on it (tests/rpc/oslo_rpc_server.py, Debian's python3-oslo.messaging), on
+    loopback and free ports in `tmp`, as bench/rpc.sh starts them: `config` is the
+    nova.conf both read, `password` a file with the broker password, `port` the broker's."""
+
+    def __init__(self, tmp: Path, binary: Path):
+        import json
+        import secrets
+
+        self.groups: list[int] = []
+        mq = tmp / "mq"
+        for d in ("home", "mnesia", "log"):
+            (mq / d).mkdir(parents=True)
+        secret = secrets.token_hex(12)
+        self.password = tmp / "mq.pw"
+        self.password.write_text(secret)
+        (mq / "definitions.json").write_text(json.dumps({
+            "users": [{"name": "nova", "password": secret, "tags": ""}], "vhosts": [{"name": "/"}],
+            "permissions": [{"user": "nova", "vhost": "/", "configure": ".*", "write": ".*", "read": ".*"}]}))
+        (mq / "rabbitmq.conf").write_text(f"load_definitions = {mq / 'definitions.json'}\n")
+        (mq / "enabled_plugins").write_text("[].\n")
+        os.chmod(tmp, 0o755)
+        subprocess.run(["chown", "-R", "rabbitmq:", str(mq)], check=True)
+        self.port, epmd, dist = _free_port(), _free_port(), _free_port()
+        env = dict(os.environ, HOME=str(mq / "home"), ERL_EPMD_PORT=str(epmd),
+                   RABBITMQ_NODENAME=f"ohc-hot-{os.getpid()}@localhost", RABBITMQ_NODE_IP_ADDRESS="127.0.0.1",
+                   RABBITMQ_NODE_PORT=str(self.port), RABBITMQ_DIST_PORT=str(dist),
+                   RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}",
+                   RABBITMQ_MNESIA_BASE=str(mq / "mnesia"), RABBITMQ_LOG_BASE=str(mq / "log"),
+                   RABBITMQ_CONFIG_FILE=str(mq / "rabbitmq.conf"),
+                   RABBITMQ_FEATURE_FLAGS_FILE=str(mq / "feature_flags"),
+                   RABBITMQ_ENABLED_PLUGINS_FILE=str(mq / "enabled_plugins"))
+        as_rabbitmq = ["setpriv", "--reuid", "rabbitmq", "--regid", "rabbitmq", "--clear-groups"]
+        self._start([*as_rabbitmq, "epmd", "-port", str(epmd), "-address", "127.0.0.1"], env)
+        self._start([*as_rabbitmq, "/usr/lib/rabbitmq/bin/rabbitmq-server"], env)
+        login = [str(binary), "probe", "amqp", f"127.0.0.1:{self.port}", "--user", "nova",
+                 "--password-file", str(self.password)]
+        _wait_until(login, 120, "RabbitMQ")
+        self.config = tmp / "nova.conf"
+        self.config.write_text(f"[DEFAULT]\ntransport_url = rabbit://nova:{secret}@127.0.0.1:{self.port}/\n"
+                               "host = bench\n")
+        self._start(["/usr/bin/python3", str(ROOT / "tests/rpc/oslo_rpc_server.py"), "--config-file",
+                     str(self.config), "--topic", "conductor", "--service-name", "nova-conductor"], None)
+        _wait_until([str(binary), "probe", "rpc", "--config", str(self.config), "--topic", "conductor"], 60,
+                    "the oslo.messaging RPC server")
+
+    def _start(self, cmd: list[str], env: dict | None) -> None:
+        proc = subprocess.Popen(cmd, env=env, start_new_session=True,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.groups.append(proc.pid)
+
+    def close(self) -> None:
+        for group in self.groups:
+            try:
+                os.killpg(group, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
-def https_server(tmp: Path) -> int:
-    """An HTTPS server on loopback with a fresh self-signed RSA certificate (what most
-    services present); returns its port."""
-    import ssl
-
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", "/CN=localhost", "-keyout", str(tmp / "tls.key"), "-out", str(tmp / "tls.pem")],
-                   check=True, capture_output=True)
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(tmp / "tls.pem", tmp / "tls.key")
-    www = str(tmp / "www")
-    srv = HTTPServer(("127.0.0.1", 0), lambda *a: Quiet(*a, directory=www))
-    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    return srv.server_address[1]
+def _wait_until(cmd: list[str], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode != 0:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{what} not healthy after {seconds:.0f} s: {' '.join(cmd)}")
+        time.sleep(0.5)
 
 
 def start_kv_servers(tmp: Path) -> tuple[list[subprocess.Popen], int, int, Path]:
@@ -213,7 +259,7 @@ def tripleo_root(tmp: Path, binary: Path, http_port: int, memcached_port: int) -
     return root, tmp / "openstack" / "healthcheck"
 
 
-def checks(host, tls_port: int, kv: tuple, tripleo: tuple, links: Path,
+def checks(host, tls, kv: tuple, rpc: RpcService, tripleo: tuple, links: Path,
            binary: Path) -> list[tuple[str, list[str], dict, int]]:
     """The profiled checks, most important first: (name, argv, extra env, expected exit)."""
     http = f"http://127.0.0.1:{host.http_port}/"
@@ -221,6 +267,7 @@ def checks(host, tls_port: int, kv: tuple, tripleo: tuple, links: Path,
     closed = _free_port()
     _, redis_port, memcached_port, redis_password = kv
     root, openstack_healthcheck = tripleo
+    https = f"https://127.0.0.1:{tls.port}/"
     return [
         ("kolla healthcheck_curl, HTTP", [str(links / "healthcheck_curl"), http], {}, 0),
         ("kolla healthcheck_port", [str(links / "healthcheck_port"), *agent], {}, 0),
@@ -228,16 +275,24 @@ def checks(host, tls_port: int, kv: tuple, tripleo: tuple, links: Path,
         ("probe tcp", [str(binary), "probe", "tcp", f"127.0.0.1:{host.http_port}"], {}, 0),
         ("TripleO keystone, /openstack/healthcheck", [str(openstack_healthcheck)], {"HEALTHCHECK_ROOT": str(root)}, 0),
         ("TripleO memcached", [str(binary), "memcached"], {"HEALTHCHECK_ROOT": str(root)}, 0),
-        ("kolla healthcheck_curl, HTTPS", [str(links / "healthcheck_curl"), f"https://127.0.0.1:{tls_port}/"], {}, 0),
+        ("kolla healthcheck_curl, HTTPS", [str(links / "healthcheck_curl"), https], {}, 0),
         ("kolla healthcheck_port, first run", [str(links / "healthcheck_port"), *agent], {"HEALTHCHECK_NO_HINTS": "1"}, 0),
         ("kolla healthcheck_listen", [str(links / "healthcheck_listen"), *agent], {}, 0),
         ("kolla healthcheck_curl, HTTP 404", [str(links / "healthcheck_curl"), http + "missing"], {}, 1),
         ("probe tcp, refused", [str(binary), "probe", "tcp", f"127.0.0.1:{closed}"], {}, 1),
         ("--version", [str(binary), "--version"], {}, 0),
-        ("probe http, HTTPS", [str(binary), "probe", "http", f"https://127.0.0.1:{tls_port}/"], {}, 0),
+        ("probe http, HTTPS", [str(binary), "probe", "http", https], {}, 0),
+        ("probe http, HTTPS verified against --cacert",
+         [str(binary), "probe", "http", "--verify", "--cacert", str(tls.ca), https], {}, 0),
+        ("probe http, HTTPS verified against the system CA bundle",
+         [str(binary), "probe", "http", "--verify", https], {"SSL_CERT_FILE": str(tls.bundle)}, 0),
+        ("probe http, HTTPS not trusted by the system CA bundle", [str(binary), "probe", "http", "--verify", https], {}, 1),
         ("probe redis", [str(binary), "probe", "redis", f"127.0.0.1:{redis_port}",
                          "--password-file", str(redis_password)], {}, 0),
         ("probe memcached", [str(binary), "probe", "memcached", f"127.0.0.1:{memcached_port}"], {}, 0),
+        ("probe amqp, login", [str(binary), "probe", "amqp", f"127.0.0.1:{rpc.port}", "--user", "nova",
+                               "--password-file", str(rpc.password)], {}, 0),
+        ("probe rpc", [str(binary), "probe", "rpc", "--config", str(rpc.config), "--topic", "conductor"], {}, 0),
     ]
 
 
@@ -287,7 +342,7 @@ def main() -> None:
     binary = a.binary.resolve()
     funcs, ifuncs = symbols(binary)
     os.environ["BIN"] = str(binary)  # engine.py's default binary: this one
-    from engine import Host  # noqa: E402 (the benchmark's HTTP server and agent process)
+    from engine import Host, TlsServer  # noqa: E402 (the benchmark's HTTP(S) servers and agent process)
 
     profiles: list[list[int]] = []
     with tempfile.TemporaryDirectory(prefix="ohc-hot-") as t:
@@ -298,12 +353,13 @@ def main() -> None:
             (links / name).symlink_to(binary)
         state = tmp / "state"
         host = Host(tmp)
-        kv = None
+        kv = tls = rpc = None
         try:
-            tls_port = https_server(tmp)
+            tls = TlsServer(tmp, host.www)
             kv = start_kv_servers(tmp)
+            rpc = RpcService(tmp, binary)
             tripleo = tripleo_root(tmp, binary, host.http_port, kv[2])
-            for name, argv, extra, expect in checks(host, tls_port, kv, tripleo, links, binary):
+            for name, argv, extra, expect in checks(host, tls, kv, rpc, tripleo, links, binary):
                 env = dict(os.environ, HEALTHCHECK_TIMEOUT="600", HEALTHCHECK_STATE_DIR=str(state), **extra)
                 # Once untraced first: the port check's hint then exists, as in every later run.
                 subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -315,6 +371,10 @@ def main() -> None:
                 profiles.append(entered)
         finally:
             host.close()
+            if tls:
+                tls.close()
+            if rpc:
+                rpc.close()
             for proc in kv[0] if kv else []:
                 proc.kill()
                 proc.wait()
