@@ -4,8 +4,9 @@
 # both against one real oslo.messaging RPC server (tests/rpc/oslo_rpc_server.py) on one
 # real RabbitMQ, started here on loopback and free ports in a temporary directory as the
 # tests do. Measured with bench/harness.py (getrusage of the children; /usr/bin/time -v
-# for the RSS); prints a markdown table and writes it to target/bench/rpc.md for
-# BENCHMARKS.md.   N=30 runs of each.
+# for the RSS, with the binary wholly in the page cache); prints a markdown table and
+# writes it to target/bench/rpc.md for BENCHMARKS.md; fails if `probe rpc` peaks above
+# the 2.5 MiB target (harness.RSS_TARGET_KIB). N=30 runs of each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-$(make -s --no-print-directory print-bin)}
@@ -67,10 +68,11 @@ for _ in $(seq 300); do "${ours[@]}" >/dev/null 2>&1 && break; sleep 0.2; done
 python3 - "$N" "$OUT" "$dir/table.md" "${#ours[@]}" "${ours[@]}" "${helm[@]}" <<'PY'
 import sys
 sys.path.insert(0, "bench")
-from harness import measure
+from harness import RSS_TARGET_KIB, measure, settle_page_cache
 runs, out, table = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 n = int(sys.argv[4])
 ours_cmd, helm_cmd = sys.argv[5:5 + n], sys.argv[5 + n:]
+settle_page_cache(ours_cmd[0])
 ours = measure(ours_cmd, runs, expect=0)
 helm = measure(helm_cmd, runs, expect=0)
 lines = [
@@ -90,5 +92,7 @@ open(table, "w").write(text)
 import os
 os.makedirs(os.path.dirname(out), exist_ok=True)
 open(out, "w").write(text)
+if ours["peak_rss_kib"] > RSS_TARGET_KIB:
+    sys.exit(f"probe rpc: peak RSS {ours['peak_rss_kib']} KiB, above the {RSS_TARGET_KIB} KiB target")
 PY
 echo "written to $OUT" >&2
