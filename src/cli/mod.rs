@@ -5,8 +5,10 @@
 //! Three personalities (see `dispatch`): the main command with subcommands, a
 //! service name (TripleO's `/openstack/healthcheck [ARGS]`), and kolla's drop-in
 //! `healthcheck_*` names (`kolla`). `probe <kind>` takes its arguments from the
-//! registry in `probes`. Every path ends in `(line, healthy)`; usage errors are
-//! unhealthy verdicts with a one-line reason, never clap's multi-line report.
+//! registry in `probes`. Every path ends in `(line, exit status)`; usage errors are
+//! "cannot tell" verdicts with a one-line reason, never clap's multi-line report. The
+//! output format (`--format`, else `HEALTHCHECK_FORMAT`, which kolla's names, taking no
+//! options of ours, can use) decides the exit contract (see `exit`).
 
 pub mod dispatch;
 pub mod kolla;
@@ -34,7 +36,11 @@ pub struct Globals {
     pub deep: Option<services::DeepMode>,
 }
 
-pub fn run(args: Vec<String>) -> (String, bool) {
+/// The environment variable that chooses the output format where `--format` is not given.
+pub const FORMAT_VARIABLE: &str = "HEALTHCHECK_FORMAT";
+
+/// Run the command line `args` (argv[0] first): the output and the exit status.
+pub fn run(args: Vec<String>) -> (String, i32) {
     let argv0 = args
         .first()
         .cloned()
@@ -43,7 +49,7 @@ pub fn run(args: Vec<String>) -> (String, bool) {
     match personality(&argv0, &|name| services::find(name).is_some()) {
         Personality::Service(name) => match split_globals(&rest) {
             Ok((globals, rest)) => run_service(&name, &rest, &globals),
-            Err(e) => usage_failure(&name, &e, Format::default()),
+            Err(e) => usage_failure(&name, &e, requested_format(&rest)),
         },
         // kolla's scripts take no options of ours: every argument is theirs.
         Personality::Kolla(name) => {
@@ -109,7 +115,9 @@ fn main_command() -> Command {
         .disable_help_subcommand(true)
 }
 
-fn run_main(rest: Vec<String>) -> (String, bool) {
+fn run_main(rest: Vec<String>) -> (String, i32) {
+    // For a usage error, the format asked for, as far as the words show it.
+    let asked = requested_format(&rest);
     let mut argv = vec![MAIN_NAME.to_string()];
     argv.extend(rest);
     let matches = match main_command().try_get_matches_from(&argv) {
@@ -130,12 +138,12 @@ fn run_main(rest: Vec<String>) -> (String, bool) {
                     0
                 });
             }
-            return usage_failure(MAIN_NAME, &clap_reason(&e), Format::default());
+            return usage_failure(MAIN_NAME, &clap_reason(&e), asked);
         }
     };
     let globals = match globals_from(&matches) {
         Ok(g) => g,
-        Err(e) => return usage_failure(MAIN_NAME, &e, Format::default()),
+        Err(e) => return usage_failure(MAIN_NAME, &e, asked),
     };
     match matches.subcommand() {
         Some(("list", sub)) => {
@@ -144,7 +152,7 @@ fn run_main(rest: Vec<String>) -> (String, bool) {
                 .map(|s| s == "json")
                 .unwrap_or(false)
                 || globals.format.map(Format::name) == Some("json");
-            (services::list(json, dispatch::KOLLA_NAMES), true)
+            (services::list(json, dispatch::KOLLA_NAMES), 0)
         }
         Some(("probe", sub)) => {
             let (kind_name, kind_matches) = sub.subcommand().expect("clap enforces a probe kind");
@@ -161,7 +169,7 @@ fn run_main(rest: Vec<String>) -> (String, bool) {
             // Options may also follow the service name.
             let (more, rest) = match split_globals(&args) {
                 Ok(x) => x,
-                Err(e) => return usage_failure(service, &e, globals.format.unwrap_or_default()),
+                Err(e) => return usage_failure(service, &e, asked),
             };
             args = rest;
             let merged = Globals {
@@ -174,13 +182,16 @@ fn run_main(rest: Vec<String>) -> (String, bool) {
         None => usage_failure(
             MAIN_NAME,
             "no check named: try `openstack-healthcheck list`",
-            Format::default(),
+            asked,
         ),
     }
 }
 
-fn run_service(name: &str, args: &[String], globals: &Globals) -> (String, bool) {
-    let format = globals.format.unwrap_or_default();
+fn run_service(name: &str, args: &[String], globals: &Globals) -> (String, i32) {
+    let format = match chosen_format(globals) {
+        Ok(f) => f,
+        Err(e) => return usage_failure(name, &e, Format::default()),
+    };
     let Some(service) = services::find(name) else {
         return usage_failure(
             name,
@@ -209,18 +220,72 @@ fn run_check(
     http_budget: bool,
     globals: &Globals,
     body: impl FnOnce(&Context) -> Checked,
-) -> (String, bool) {
-    let format = globals.format.unwrap_or_default();
+) -> (String, i32) {
+    let format = match chosen_format(globals) {
+        Ok(f) => f,
+        Err(e) => return usage_failure(check, &e, Format::default()),
+    };
     let budget = match budget(globals, http_budget) {
         Ok(b) => b,
         Err(e) => return usage_failure(check, &e, format),
     };
     let deadline = Deadline::after(budget);
     start_watchdog(check.to_string(), deadline, format);
+    report_internal_errors(check.to_string(), deadline, format);
     let ctx = Context::new(deadline, env_flag("HEALTHCHECK_DEBUG"));
     let checked = body(&ctx);
-    let verdict = Verdict::from_checked(check, checked, deadline.elapsed());
-    (output::render(&verdict, format), verdict.healthy)
+    let verdict =
+        Verdict::from_checked(check, checked, deadline.elapsed()).with_metrics(ctx.measured());
+    rendered(&verdict, format)
+}
+
+/// The verdict's output and exit status in `format`.
+fn rendered(verdict: &Verdict, format: Format) -> (String, i32) {
+    (
+        output::render(verdict, format),
+        output::exit_code(verdict, format),
+    )
+}
+
+/// `--format`, else `HEALTHCHECK_FORMAT`, else the default (text).
+fn chosen_format(globals: &Globals) -> Result<Format, String> {
+    match globals.format {
+        Some(format) => Ok(format),
+        None => Ok(Format::from_env(FORMAT_VARIABLE)?.unwrap_or_default()),
+    }
+}
+
+/// The format a command line asks for before it is parsed (or when it cannot be), so that
+/// a bad invocation is reported in that format: the first well-formed `--format` among the
+/// words, else `HEALTHCHECK_FORMAT`, else the default.
+fn requested_format(words: &[String]) -> Format {
+    let mut iter = words.iter();
+    while let Some(word) = iter.next() {
+        let value = match word.strip_prefix("--format") {
+            Some("") => iter.next().map(String::as_str),
+            Some(inline) => inline.strip_prefix('='),
+            None => None,
+        };
+        if let Some(format) = value.and_then(|v| Format::parse(v).ok()) {
+            return format;
+        }
+    }
+    Format::from_env(FORMAT_VARIABLE)
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+/// A panic in the check is reported in the check's format (the default format's line is
+/// main's own).
+fn report_internal_errors(check: String, deadline: Deadline, format: Format) {
+    if format == Format::default() {
+        return;
+    }
+    crate::exit::report_internal_errors_with(Box::new(move |reason| {
+        let verdict = Verdict::failure(&check, "", reason, deadline.elapsed());
+        rendered(&verdict, format)
+    }));
 }
 
 /// The deadline: `--timeout`, else `HEALTHCHECK_TIMEOUT`, else for HTTP kolla's
@@ -255,12 +320,12 @@ fn start_watchdog(check: String, deadline: Deadline, format: Format) {
         deadline.budget().as_secs_f64()
     );
     let verdict = Verdict::failure(&check, "", reason, after);
-    crate::exit::arm_watchdog(after, &output::render(&verdict, format));
+    let (line, code) = rendered(&verdict, format);
+    crate::exit::arm_watchdog(after, &line, code);
 }
 
-fn usage_failure(check: &str, reason: &str, format: Format) -> (String, bool) {
-    let verdict = Verdict::failure(check, "", reason, Duration::ZERO);
-    (output::render(&verdict, format), false)
+fn usage_failure(check: &str, reason: &str, format: Format) -> (String, i32) {
+    rendered(&Verdict::failure(check, "", reason, Duration::ZERO), format)
 }
 
 fn clap_reason(e: &clap::Error) -> String {
@@ -341,6 +406,24 @@ mod tests {
         assert_eq!(rest.len(), 3);
         assert!(split_globals(&s(&["--format"])).is_err());
         assert!(split_globals(&s(&["--format", "xml"])).is_err());
+    }
+
+    #[test]
+    fn format_asked_for_before_parsing() {
+        assert_eq!(
+            requested_format(&s(&["--format", "nagios", "probe"])).name(),
+            "nagios"
+        );
+        assert_eq!(
+            requested_format(&s(&["probe", "tcp", "--format=prometheus"])).name(),
+            "prometheus"
+        );
+        // A malformed or unknown value does not count; a later good one does.
+        assert_eq!(
+            requested_format(&s(&["--format", "xml", "--format", "json"])).name(),
+            "json"
+        );
+        assert_eq!(requested_format(&s(&["--formats", "json"])).name(), "text");
     }
 
     #[test]

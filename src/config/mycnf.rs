@@ -368,7 +368,11 @@ mod tests {
         let global = dir.join("global.cnf");
         std::fs::write(&global, "[client]\nuser=global\nport=3307\n").unwrap();
         let extra = dir.join("extra.cnf");
-        std::fs::write(&extra, "[client]\nuser=extra\n[client_hc]\npassword=p\n").unwrap();
+        std::fs::write(
+            &extra,
+            "[client]\nuser=extra\n[client_hc]\npassword=Mycnf-hc-secret\n",
+        )
+        .unwrap();
         let home = dir.join("home.cnf");
         std::fs::write(&home, "[mariadb-client]\nsocket=/s\n").unwrap();
         let globals = [global.to_str().unwrap()];
@@ -389,7 +393,7 @@ mod tests {
                 .unwrap()
                 .password
                 .as_deref(),
-            Some("p")
+            Some("Mycnf-hc-secret")
         );
         sel.defaults_file = Some(home.to_string_lossy().into_owned());
         let only = read_selected(&sel, &globals, None).unwrap();

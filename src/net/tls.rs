@@ -5,6 +5,7 @@
 //! kolla's and TripleO's checks use) while the handshake signatures still are. With a
 //! CA file the chain and name are verified against that CA. A client certificate and
 //! key can be presented to services that require one. SNI is sent for DNS names only.
+//! The earliest expiry of the chain a server presents is recorded in the check's context.
 
 use super::{Connection, Endpoint};
 use crate::context::Context;
@@ -46,6 +47,22 @@ pub(crate) fn provider() -> Arc<CryptoProvider> {
 
 /// Build the client configuration for `opts`; file problems are one-line errors.
 pub fn client_config(opts: &TlsOptions) -> Result<Arc<ClientConfig>, String> {
+    build_config(opts, Arc::new(AcceptAnyCertificate(provider())))
+}
+
+/// [`client_config`] as curl `-k` behaves, for the HTTP checks: without `verify` the
+/// certificate is not even parsed (an X.509 v1 certificate, which webpki cannot read,
+/// passes), so the handshake signatures are not checked against it either.
+pub fn curl_client_config(opts: &TlsOptions) -> Result<Arc<ClientConfig>, String> {
+    build_config(opts, Arc::new(AcceptAnything(provider())))
+}
+
+/// The configuration for `opts`, with `unverified` deciding on the server's certificate
+/// when `opts` does not ask for verification.
+fn build_config(
+    opts: &TlsOptions,
+    unverified: Arc<dyn ServerCertVerifier>,
+) -> Result<Arc<ClientConfig>, String> {
     let builder = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("TLS setup: {e}"))?;
@@ -73,7 +90,7 @@ pub fn client_config(opts: &TlsOptions) -> Result<Arc<ClientConfig>, String> {
     } else {
         builder
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider())))
+            .with_custom_certificate_verifier(unverified)
     };
     let config = match client_identity(opts)? {
         Some((chain, key)) => builder
@@ -300,6 +317,45 @@ impl ServerCertVerifier for AcceptAnyCertificate {
     }
 }
 
+/// Accepts any certificate and any handshake signature: what `curl -k` accepts.
+#[derive(Debug)]
+struct AcceptAnything(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AcceptAnything {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        _message: &[u8],
+        _cert: &CertificateDer<'_>,
+        _dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        Ok(HandshakeSignatureValid::assertion())
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        _message: &[u8],
+        _cert: &CertificateDer<'_>,
+        _dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        Ok(HandshakeSignatureValid::assertion())
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
 /// Connect to `endpoint` and, when `tls` is given, run the handshake over the
 /// connection (the server name is the endpoint's host). Option-file problems are
 /// reported before anything is connected.
@@ -318,7 +374,26 @@ pub fn open(
         // A unix socket has no host name; certificates for local services name localhost.
         Endpoint::Unix(_) | Endpoint::Abstract(_) => "localhost",
     };
-    Ok(Stream::Tls(Box::new(connect(conn, host, config)?)))
+    let stream = connect(conn, host, config)?;
+    if let Some(not_after) = earliest_expiry(stream.conn.peer_certificates().unwrap_or(&[])) {
+        ctx.measure(|m| m.cert_expiring(not_after));
+    }
+    Ok(Stream::Tls(Box::new(stream)))
+}
+
+/// The earliest `notAfter` of the certificates in `chain`, in seconds since the Unix
+/// epoch. A certificate that does not decode is left out: the handshake has accepted
+/// it (or, verifying, its chain), only its expiry is unknown.
+pub fn earliest_expiry(chain: &[CertificateDer<'_>]) -> Option<i64> {
+    use x509_cert::der::Decode;
+    chain
+        .iter()
+        .filter_map(|der| x509_cert::Certificate::from_der(der).ok())
+        .map(|cert| {
+            let not_after = cert.tbs_certificate().validity().not_after;
+            i64::try_from(not_after.to_unix_duration().as_secs()).unwrap_or(i64::MAX)
+        })
+        .min()
 }
 
 /// A connection that may or may not be wrapped in TLS.

@@ -78,7 +78,8 @@ pub fn find(name: &str) -> Option<&'static Service> {
 pub fn run(service: &Service, args: &[String], deep: DeepMode, ctx: &Context) -> Checked {
     match plan::plan(&service.spec, args, &plan::LiveProcesses) {
         Ok(plan) => execute::execute_with(&plan, deep, ctx),
-        Err(reason) => Checked::new("", Err(reason)),
+        // What to check could not be worked out (its configuration files): no verdict.
+        Err(reason) => Checked::cannot_tell("", reason),
     }
 }
 

@@ -194,11 +194,11 @@ pub fn run(args: &[String], ctx: &Context) -> Checked {
     let inv = match parse_args(args) {
         Ok(inv) => inv.with_env(&env),
         Err(e) => {
-            return Checked::new(
+            return Checked::cannot_tell(
                 args.last()
                     .map(|a| url::redact_userinfo(a))
                     .unwrap_or_default(),
-                Err(e),
+                e,
             )
         }
     };
@@ -210,9 +210,9 @@ pub fn run(args: &[String], ctx: &Context) -> Checked {
             Ok(t) if t < ctx.deadline.budget() => ctx.deadline = Deadline::after(t),
             Ok(_) => {}
             Err(e) => {
-                return Checked::new(
+                return Checked::cannot_tell(
                     url::redact_userinfo(&inv.url),
-                    Err(format!("--max-time: {e}")),
+                    format!("--max-time: {e}"),
                 )
             }
         }

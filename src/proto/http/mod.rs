@@ -10,6 +10,7 @@
 //! Everything a peer controls is bounded: the head (16 KiB), the body kept (64 KiB;
 //! reading stops there) and, through the deadline, the time.
 
+mod https;
 mod transport;
 pub mod url;
 
@@ -23,8 +24,7 @@ use std::io::Read;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use transport::{Hop, Progress};
-use ureq::tls::{Certificate, ClientCert, PrivateKey, RootCerts, TlsConfig, TlsProvider};
-use ureq::unversioned::transport::{ConnectProxyConnector, Connector, RustlsConnector};
+use ureq::unversioned::transport::{ConnectProxyConnector, Connector};
 
 /// Most bytes of status line plus headers accepted: real servers send well under 2 KiB.
 pub const HEAD_LIMIT: usize = 16 * 1024;
@@ -65,9 +65,9 @@ pub fn get(req: &Get, ctx: &Context) -> Result<Response, String> {
     let url = req.url;
     // Certificate and key files are read, and their problems reported, before connecting.
     let tls_config = if url.https {
-        tls_config(req.tls)?
+        Some(tls::curl_client_config(req.tls)?)
     } else {
-        TlsConfig::default()
+        None
     };
     let target: ureq::http::Uri = format!(
         "{}://{}{}",
@@ -106,11 +106,14 @@ pub fn get(req: &Get, ctx: &Context) -> Result<Response, String> {
         .input_buffer_size(INPUT_BUFFER)
         .output_buffer_size(OUTPUT_BUFFER)
         .max_idle_connections(0)
-        .tls_config(tls_config)
         .build();
+    let https = https::TlsConnector {
+        config: tls_config,
+        ctx: ctx.clone(),
+    };
     let connector = ConnectProxyConnector::default()
         .chain(transport::TcpConnector(hop.clone()))
-        .chain(RustlsConnector::default())
+        .chain(https)
         .chain(transport::Recorder(hop.clone()));
     let agent = ureq::Agent::with_parts(config, connector, transport::Resolver(hop.clone()));
     // Headers as curl spells them; the caller's own replace ours.
@@ -156,6 +159,7 @@ pub fn get(req: &Get, ctx: &Context) -> Result<Response, String> {
     }
     let progress = lock(&progress);
     let status = parts.status.as_u16();
+    ctx.measure(|m| m.http_status = Some(status));
     if let Some(peer) = progress.peer {
         ctx.trace(format_args!(
             "{}: HTTP {status} from {peer} ({} body bytes read)",
@@ -191,47 +195,6 @@ fn lock(progress: &Mutex<Progress>) -> std::sync::MutexGuard<'_, Progress> {
     progress
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// ureq's TLS settings for `opts`: without `verify`, any certificate is accepted (curl
-/// `-k`, what kolla's and TripleO's checks do: services are reached on addresses their
-/// certificates rarely name); with it, the chain and name are checked against the CA
-/// file (else the system bundle). A client certificate is checked against its key here:
-/// ureq would panic on a mismatched pair.
-fn tls_config(opts: &TlsOptions) -> Result<TlsConfig, String> {
-    let mut builder = TlsConfig::builder()
-        .provider(TlsProvider::Rustls)
-        .unversioned_rustls_crypto_provider(tls::provider());
-    builder = if opts.verify {
-        let path = opts.ca_file.clone().unwrap_or_else(tls::system_ca_file);
-        let roots: Vec<Certificate<'static>> = tls::read_certs(&path)?
-            .iter()
-            .map(|der| Certificate::from_der(der).to_owned())
-            .collect();
-        builder.root_certs(RootCerts::new_with_certs(&roots))
-    } else {
-        builder.disable_verification(true)
-    };
-    if let Some((chain, _)) = tls::client_identity(opts)? {
-        // The key again in ureq's own type (its key-kind type is not public, so it is
-        // read from the PEM file that `client_identity` just checked).
-        let key_path = opts.client_key.as_ref().or(opts.client_cert.as_ref());
-        let key = key_path
-            .and_then(|path| std::fs::read(path).ok())
-            .and_then(|pem| PrivateKey::from_pem(&pem).ok())
-            .ok_or_else(|| {
-                format!(
-                    "client key {}: unreadable",
-                    key_path.map(String::as_str).unwrap_or("")
-                )
-            })?;
-        let chain: Vec<Certificate<'static>> = chain
-            .iter()
-            .map(|der| Certificate::from_der(der).to_owned())
-            .collect();
-        builder = builder.client_cert(Some(ClientCert::new_with_certs(&chain, key)));
-    }
-    Ok(builder.build())
 }
 
 /// An HTTP proxy for ureq's CONNECT tunnel (HTTPS targets).

@@ -1,0 +1,245 @@
+//! Prometheus' text exposition format, for a scraper or node_exporter's textfile collector:
+//! blackbox_exporter's metric names where they mean the same (`probe_success`,
+//! `probe_duration_seconds`, `probe_http_status_code`, `probe_ssl_earliest_cert_expiry`),
+//! plus `openstack_healthcheck_cannot_tell`, with `# HELP` and `# TYPE` once per family and
+//! the labels `check` and `target` (and the host agent's per-container labels). No
+//! timestamps: the textfile collector refuses them and a scrape stamps its own.
+//!
+//! Written here rather than with a client library: the format is a few escaping rules
+//! over lines of text, and the libraries (prometheus-client, prometheus) keep registries
+//! of long-lived atomic metrics for a process that serves them, and the first speaks
+//! OpenMetrics, whereas here one verdict (or one round of the agent) is rendered once.
+//! `promtool check metrics` checks the output in the monitoring tests.
+
+use super::{Contract, OutputFormat};
+use crate::verdict::{Health, Verdict};
+use std::fmt::Write;
+
+pub const FORMAT: OutputFormat = OutputFormat {
+    name: "prometheus",
+    render,
+    contract: Contract::Engine,
+};
+
+/// The longest label value kept (targets are URLs, addresses, paths: well under it).
+const LABEL_VALUE_MAX: usize = 200;
+
+/// A verdict with the labels that tell it from the others of the same exposition.
+#[derive(Debug, Clone)]
+pub struct Sample<'a> {
+    pub labels: Vec<(&'static str, String)>,
+    pub verdict: &'a Verdict,
+}
+
+impl<'a> Sample<'a> {
+    /// The labels `check` and `target` of the verdict, after `extra` (the agent's
+    /// container, runtime...).
+    pub fn of(verdict: &'a Verdict, extra: Vec<(&'static str, String)>) -> Self {
+        let mut labels = extra;
+        labels.push(("check", verdict.check.clone()));
+        labels.push(("target", verdict.target.clone()));
+        Sample { labels, verdict }
+    }
+}
+
+/// One verdict's exposition (no trailing newline, as every format's line).
+pub fn render(v: &Verdict, _max: usize) -> String {
+    let mut text = exposition(&[Sample::of(v, Vec::new())]);
+    text.truncate(text.trim_end().len());
+    text
+}
+
+/// The metric families of every sample, each family's samples together.
+pub fn exposition(samples: &[Sample]) -> String {
+    let mut out = String::new();
+    let bool_value = |b: bool| if b { 1.0 } else { 0.0 };
+    family(
+        &mut out,
+        "probe_success",
+        "Whether the check found the service healthy (1) or not (0).",
+        samples
+            .iter()
+            .map(|s| (s, Some(bool_value(s.verdict.healthy())))),
+    );
+    family(
+        &mut out,
+        "probe_duration_seconds",
+        "How long the check took, in seconds.",
+        samples
+            .iter()
+            .map(|s| (s, Some(s.verdict.elapsed.as_secs_f64()))),
+    );
+    family(
+        &mut out,
+        "openstack_healthcheck_cannot_tell",
+        "Whether the check could not tell if the service is healthy (1): it is not healthy either.",
+        samples
+            .iter()
+            .map(|s| (s, Some(bool_value(s.verdict.health == Health::CannotTell)))),
+    );
+    family(
+        &mut out,
+        "probe_http_status_code",
+        "The status code of the last HTTP response the check received.",
+        samples
+            .iter()
+            .map(|s| (s, s.verdict.metrics.http_status.map(f64::from))),
+    );
+    family(
+        &mut out,
+        "probe_ssl_earliest_cert_expiry",
+        "The earliest expiry of the certificates the TLS peers presented, in seconds since the epoch.",
+        samples
+            .iter()
+            .map(|s| (s, s.verdict.metrics.cert_not_after.map(|t| t as f64))),
+    );
+    out
+}
+
+/// A gauge family: `# HELP`, `# TYPE` and one line per sample that has a value; nothing
+/// when none has.
+pub fn family<'s, 'v: 's>(
+    out: &mut String,
+    name: &str,
+    help: &str,
+    samples: impl Iterator<Item = (&'s Sample<'v>, Option<f64>)>,
+) {
+    let mut header = false;
+    for (sample, value) in samples {
+        let Some(value) = value else { continue };
+        if !header {
+            let _ = writeln!(out, "# HELP {name} {}", escape_help(help));
+            let _ = writeln!(out, "# TYPE {name} gauge");
+            header = true;
+        }
+        let _ = writeln!(out, "{name}{} {}", labels(&sample.labels), number(value));
+    }
+}
+
+/// `{a="x",b="y"}`: values redacted, folded to one line, bounded and escaped.
+pub fn labels(pairs: &[(&'static str, String)]) -> String {
+    if pairs.is_empty() {
+        return String::new();
+    }
+    let inner: Vec<String> = pairs
+        .iter()
+        .map(|(name, value)| {
+            let value = super::one_line(value, LABEL_VALUE_MAX);
+            format!("{name}=\"{}\"", escape_label_value(&value))
+        })
+        .collect();
+    format!("{{{}}}", inner.join(","))
+}
+
+/// A label value's escapes: backslash, double quote and line feed.
+fn escape_label_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A HELP text's escapes: backslash and line feed.
+fn escape_help(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('\n', "\\n")
+}
+
+/// A sample value as Go's ParseFloat reads it (integers without a fraction).
+fn number(value: f64) -> String {
+    if value.is_nan() {
+        "NaN".into()
+    } else if value.is_infinite() {
+        if value > 0.0 { "+Inf" } else { "-Inf" }.into()
+    } else {
+        format!("{value}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verdict::{Checked, Metrics};
+    use std::time::Duration;
+
+    #[test]
+    fn one_verdict() {
+        let v = Verdict::from_checked(
+            "http",
+            Checked::new("https://[::1]:8774/a\"b\\c", Ok("HTTP 200 OK".into())),
+            Duration::from_micros(1500),
+        )
+        .with_metrics(Metrics {
+            http_status: Some(200),
+            cert_not_after: Some(1_900_000_000),
+        });
+        let labels = r#"{check="http",target="https://[::1]:8774/a\"b\\c"}"#;
+        assert_eq!(
+            render(&v, 500),
+            format!(
+                "# HELP probe_success Whether the check found the service healthy (1) or not (0).\n\
+                 # TYPE probe_success gauge\n\
+                 probe_success{labels} 1\n\
+                 # HELP probe_duration_seconds How long the check took, in seconds.\n\
+                 # TYPE probe_duration_seconds gauge\n\
+                 probe_duration_seconds{labels} 0.0015\n\
+                 # HELP openstack_healthcheck_cannot_tell Whether the check could not tell if the service is healthy (1): it is not healthy either.\n\
+                 # TYPE openstack_healthcheck_cannot_tell gauge\n\
+                 openstack_healthcheck_cannot_tell{labels} 0\n\
+                 # HELP probe_http_status_code The status code of the last HTTP response the check received.\n\
+                 # TYPE probe_http_status_code gauge\n\
+                 probe_http_status_code{labels} 200\n\
+                 # HELP probe_ssl_earliest_cert_expiry The earliest expiry of the certificates the TLS peers presented, in seconds since the epoch.\n\
+                 # TYPE probe_ssl_earliest_cert_expiry gauge\n\
+                 probe_ssl_earliest_cert_expiry{labels} 1900000000"
+            )
+        );
+    }
+
+    #[test]
+    fn families_group_samples_and_skip_unmeasured() {
+        let healthy = Verdict::from_checked(
+            "redis",
+            Checked::new("a", Ok("PONG".into())),
+            Duration::ZERO,
+        );
+        let unknown = Verdict::from_checked(
+            "port",
+            Checked::cannot_tell("b\nc", "cannot tell"),
+            Duration::ZERO,
+        );
+        let text = exposition(&[
+            Sample::of(&healthy, vec![("container", "redis".into())]),
+            Sample::of(&unknown, vec![("container", "nova_api".into())]),
+        ]);
+        assert_eq!(text.matches("# TYPE").count(), 3, "{text}");
+        assert!(!text.contains("probe_http_status_code"), "{text}");
+        assert!(text.contains(
+            "openstack_healthcheck_cannot_tell{container=\"nova_api\",check=\"port\",target=\"b c\"} 1\n"
+        ));
+        assert!(
+            text.contains("probe_success{container=\"redis\",check=\"redis\",target=\"a\"} 1\n")
+        );
+        // Each family's samples follow its header, in order.
+        let success: Vec<usize> = text
+            .match_indices("probe_success{")
+            .map(|(i, _)| i)
+            .collect();
+        let duration_type = text.find("# TYPE probe_duration_seconds").unwrap();
+        assert!(success.iter().all(|i| *i < duration_type));
+    }
+
+    #[test]
+    fn escapes() {
+        assert_eq!(escape_label_value("a\\b\"c\nd"), "a\\\\b\\\"c\\nd");
+        assert_eq!(escape_help("x\\y\nz"), "x\\\\y\\nz");
+        assert_eq!(number(1.0), "1");
+        assert_eq!(number(0.25), "0.25");
+        assert_eq!(number(f64::INFINITY), "+Inf");
+    }
+}
