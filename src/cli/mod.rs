@@ -75,14 +75,19 @@ fn main_command() -> Command {
             "Run a service's check:  openstack-healthcheck [--format json] [--timeout S] SERVICE [ARGS...]\n\
              List services:          openstack-healthcheck list\n\
              Environment: HEALTHCHECK_TIMEOUT, HEALTHCHECK_CURL_MAX_TIME, HEALTHCHECK_DEBUG=1, HEALTHCHECK_USE_PROXY=1,\n\
-             HEALTHCHECK_DEEP=rpc|heartbeat|all (the RPC workers' deep checks, as --deep)",
+             HEALTHCHECK_DEEP=rpc|heartbeat|all (the RPC workers' deep checks, as --deep),\n\
+             HEALTHCHECK_FORMAT (as --format, also for kolla's names, which take no options of ours)\n\
+             --format nagios exits as a Nagios plugin: 0 OK, 2 CRITICAL (unhealthy), 3 UNKNOWN (cannot tell)",
         )
         .arg(
             Arg::new("format")
                 .long("format")
                 .global(true)
                 .value_parser(PossibleValuesParser::new(output::names()))
-                .help("Output format of the verdict line"),
+                .help(
+                    "Output format of the verdict (nagios: the plugin line and exit statuses; \
+                     prometheus: the exposition format)",
+                ),
         )
         .arg(
             Arg::new("timeout")

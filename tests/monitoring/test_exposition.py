@@ -4,7 +4,7 @@ certificate's notAfter as openssl reads it), and the exit status stays the engin
 
 import re
 
-from conftest import run_check, sh
+from conftest import free_port, run_check, sh
 
 
 def promtool_clean(text):
@@ -77,7 +77,18 @@ def test_tls_certificate_expiry(binary, tls_server):
     assert samples(out)["probe_success"][1] == 0.0
 
 
-def test_cannot_tell_and_bad_invocation(binary):
+def test_cannot_tell_and_bad_invocation(binary, tmp_path):
+    # The heartbeat's database does not answer: the check cannot tell.
+    conf = tmp_path / "nova.conf"
+    conf.write_text("[database]\nconnection = mysql+pymysql://nova:x@127.0.0.1:%d/nova\n" % free_port())
+    code, out = run_check(binary, "--format", "prometheus", "probe", "heartbeat", "--config", str(conf),
+                          "--service", "nova-conductor", "--host", "h1")
+    assert code == 1, out
+    promtool_clean(out)
+    got = samples(out)
+    assert got["openstack_healthcheck_cannot_tell"][1] == 1.0
+    assert got["probe_success"][1] == 0.0
+    # So is an address that does not parse.
     code, out = run_check(binary, "--format", "prometheus", "probe", "tcp", "no-port-here")
     assert code == 1, out
     promtool_clean(out)

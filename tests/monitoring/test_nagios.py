@@ -188,6 +188,9 @@ def perfdata(status):
 
 def test_nagios_runs_the_binary_as_a_plugin(binary, http_server, tls_server, daemons, tmp_path):
     unused = free_port()
+    # A service whose database does not answer: its heartbeat check cannot tell.
+    nova_conf = tmp_path / "nova.conf"
+    nova_conf.write_text("[database]\nconnection = mysql+pymysql://nova:Nagios-db-secret@127.0.0.1:%d/nova\n" % free_port())
     services = [
         ("api", "openstack-healthcheck", "probe http %s" % http_server.url),
         ("api-tls", "openstack-healthcheck", "probe http %s" % tls_server.url),
@@ -195,6 +198,7 @@ def test_nagios_runs_the_binary_as_a_plugin(binary, http_server, tls_server, dae
         ("bad-invocation", "openstack-healthcheck", "probe tcp no-port-here"),
         ("unknown-service", "openstack-healthcheck", "no-such-service"),
         ("nothing-listens", "openstack-healthcheck", "probe tcp 127.0.0.1:%d" % unused),
+        ("heartbeat", "openstack-healthcheck", "probe heartbeat --config %s --service nova-conductor --host h1" % nova_conf),
     ]
     start = int(time.time())
     nagios = Nagios(tmp_path / "nagios", binary, services, daemons)
@@ -220,6 +224,10 @@ def test_nagios_runs_the_binary_as_a_plugin(binary, http_server, tls_server, dae
     assert 'unknown service "no-such-service"' in unknown["plugin_output"], unknown
     refused = nagios.wait_state("nothing-listens", CRITICAL, start)
     assert "connection refused" in refused["plugin_output"], refused
+    heartbeat = nagios.wait_state("heartbeat", UNKNOWN, start)
+    assert heartbeat["plugin_output"].startswith("HEARTBEAT UNKNOWN - "), heartbeat
+    assert "cannot tell" in heartbeat["plugin_output"], heartbeat
+    assert "Nagios-db-secret" not in heartbeat["plugin_output"], heartbeat
 
     # The server stops: the next checks are CRITICAL, with their perfdata.
     http_server.stop()
