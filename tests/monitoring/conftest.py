@@ -14,7 +14,6 @@ import time
 import pytest
 
 
-
 def free_port():
     """A TCP port nothing listens on now (the kernel's pick on loopback)."""
     with socket.socket() as s:
