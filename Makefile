@@ -1,6 +1,7 @@
 # openstack-healthcheck: `make demo` runs the main job, `make test` runs every test.
 # Each area keeps its own targets in mk/NN-area.mk and adds its test target to
-# TEST_TARGETS; they run in file-name order (engine first: everything else calls it).
+# TEST_TARGETS; they run in file-name order (the fast lint first, then the engine:
+# everything else calls it).
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := build

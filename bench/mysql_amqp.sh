@@ -63,9 +63,9 @@ echo "load_definitions = $dir/mq/definitions.json" >"$dir/mq/rabbitmq.conf"
 echo '[].' >"$dir/mq/enabled_plugins"
 (umask 077; echo "$pw_mq" >"$dir/mq.pw")
 chown -R rabbitmq: "$dir/mq"
-mq_port=$(free_port)
-export HOME="$dir/mq/home" ERL_EPMD_PORT=$(free_port) RABBITMQ_NODENAME="ohc-bench-$$@localhost"
-export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT=$mq_port RABBITMQ_DIST_PORT=$(free_port)
+mq_port=$(free_port) epmd_port=$(free_port) dist_port=$(free_port)
+export HOME="$dir/mq/home" ERL_EPMD_PORT=$epmd_port RABBITMQ_NODENAME="ohc-bench-$$@localhost"
+export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT=$mq_port RABBITMQ_DIST_PORT=$dist_port
 export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS='-kernel inet_dist_use_interface {127,0,0,1}'
 export RABBITMQ_MNESIA_BASE="$dir/mq/mnesia" RABBITMQ_LOG_BASE="$dir/mq/log" RABBITMQ_CONFIG_FILE="$dir/mq/rabbitmq.conf"
 export RABBITMQ_FEATURE_FLAGS_FILE="$dir/mq/feature_flags" RABBITMQ_ENABLED_PLUGINS_FILE="$dir/mq/enabled_plugins"
@@ -97,7 +97,9 @@ PY
 
 # row LABEL "OURS_MEDIAN OURS_MEAN" "REF_MEDIAN REF_MEAN": one table row, ratio of the medians.
 row() {
-    local label=$1 ours=($2) ref=($3)
+    local label=$1 ours ref
+    read -r -a ours <<<"$2"
+    read -r -a ref <<<"$3"
     printf '| %s | %s (%s) | %s (%s) | %sx |\n' "$label" "${ours[0]}" "${ours[1]}" "${ref[0]}" "${ref[1]}" \
         "$(python3 -c "print(round(${ref[0]} / ${ours[0]}))")"
 }

@@ -79,8 +79,9 @@ chown -R rabbitmq: "$dir/mq"
 # kolla's image has RabbitMQ's own CLI in PATH (Debian's /usr/sbin wrapper resets HOME).
 printf '#!/bin/sh\nexec /usr/lib/rabbitmq/bin/rabbitmq-diagnostics "$@"\n' >"$dir/bin/rabbitmq-diagnostics"
 chmod 755 "$dir/bin/rabbitmq-diagnostics"
-export HOME="$dir/mq/home" ERL_EPMD_PORT=$(free_port) RABBITMQ_NODENAME="ohc-bench-kolla-$$@localhost"
-export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT=$(free_port) RABBITMQ_DIST_PORT=$(free_port)
+epmd_port=$(free_port) mq_port=$(free_port) dist_port=$(free_port)
+export HOME="$dir/mq/home" ERL_EPMD_PORT=$epmd_port RABBITMQ_NODENAME="ohc-bench-kolla-$$@localhost"
+export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT=$mq_port RABBITMQ_DIST_PORT=$dist_port
 export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS='-kernel inet_dist_use_interface {127,0,0,1}'
 export RABBITMQ_MNESIA_BASE="$dir/mq/mnesia" RABBITMQ_LOG_BASE="$dir/mq/log" RABBITMQ_CONFIG_FILE="$dir/mq/rabbitmq.conf"
 export RABBITMQ_FEATURE_FLAGS_FILE="$dir/mq/feature_flags" RABBITMQ_ENABLED_PLUGINS_FILE="$dir/mq/enabled_plugins"
@@ -120,7 +121,9 @@ print(f"{statistics.median(cpus):.2f} {statistics.mean(cpus):.2f} {statistics.me
 PY
 }
 row() {
-    local label=$1 ours=($2) ref=($3)
+    local label=$1 ours ref
+    read -r -a ours <<<"$2"
+    read -r -a ref <<<"$3"
     printf '| %s | %s (%s) | %s | %s (%s) | %s | %sx | %sx |\n' "$label" "${ours[0]}" "${ours[1]}" "${ours[2]}" \
         "${ref[0]}" "${ref[1]}" "${ref[2]}" \
         "$(python3 -c "print(round(${ref[0]} / ${ours[0]}, 1))")" "$(python3 -c "print(round(${ref[2]} / ${ours[2]}, 1))")"

@@ -40,9 +40,9 @@ printf '{"users":[{"name":"nova","password":"%s","tags":""}],"vhosts":[{"name":"
 echo "load_definitions = $dir/mq/definitions.json" >"$dir/mq/rabbitmq.conf"
 echo '[].' >"$dir/mq/enabled_plugins"
 chown -R rabbitmq: "$dir/mq"
-mq_port=$(free_port)
-export HOME="$dir/mq/home" ERL_EPMD_PORT=$(free_port) RABBITMQ_NODENAME="ohc-bench-rpc-$$@localhost"
-export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT=$mq_port RABBITMQ_DIST_PORT=$(free_port)
+mq_port=$(free_port) epmd_port=$(free_port) dist_port=$(free_port)
+export HOME="$dir/mq/home" ERL_EPMD_PORT=$epmd_port RABBITMQ_NODENAME="ohc-bench-rpc-$$@localhost"
+export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT=$mq_port RABBITMQ_DIST_PORT=$dist_port
 export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS='-kernel inet_dist_use_interface {127,0,0,1}'
 export RABBITMQ_MNESIA_BASE="$dir/mq/mnesia" RABBITMQ_LOG_BASE="$dir/mq/log" RABBITMQ_CONFIG_FILE="$dir/mq/rabbitmq.conf"
 export RABBITMQ_FEATURE_FLAGS_FILE="$dir/mq/feature_flags" RABBITMQ_ENABLED_PLUGINS_FILE="$dir/mq/enabled_plugins"

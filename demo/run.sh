@@ -36,7 +36,7 @@ missing=()
 for p in deploy.yml kolla_overrides.yml validate.yml; do
     [ -f "$PLAYBOOKS/$p" ] || missing+=("$PLAYBOOKS/$p")
 done
-((${#missing[@]} == 0)) || die "missing playbook(s): ${missing[*]} (the collection's playbooks, issue 4)"
+((${#missing[@]} == 0)) || die "missing playbook(s): ${missing[*]} (the collection's playbooks)"
 
 work=$(mktemp -d /tmp/ohc-demo.XXXXXX)
 engine=
@@ -44,8 +44,8 @@ started_dockerd=
 cleanup() {
     local rc=$?
     if [ -n "$engine" ]; then
-        ids=$("$engine" ps -aq --filter "label=$LABEL" 2>/dev/null || true)
-        [ -z "$ids" ] || "$engine" rm -f $ids >/dev/null 2>&1 || true
+        mapfile -t ids < <("$engine" ps -aq --filter "label=$LABEL" 2>/dev/null || true)
+        ((${#ids[@]} == 0)) || "$engine" rm -f "${ids[@]}" >/dev/null 2>&1 || true
     fi
     if [ -n "$started_dockerd" ] && [ -f /var/run/docker.pid ]; then
         kill "$(cat /var/run/docker.pid)" 2>/dev/null || true
@@ -72,14 +72,16 @@ cargo build --release --locked 2>&1 | tail -n 2 | sed 's/^/    /'
 # The release binary: BIN from make, or the path make would give it.
 BIN=${BIN:-$(make -s --no-print-directory -C "$repo" print-bin)}
 [ -x "$BIN" ] || die "no binary at $BIN after cargo build"
-info "$(ls -l "$BIN" | awk '{print $5}') bytes: $(file -b "$BIN" | cut -d, -f1-2)"
+info "$(stat -c %s "$BIN") bytes: $(file -b "$BIN" | cut -d, -f1-2)"
 
 step "Python venv with ansible-core"
 VENV=$CACHE/venv
 if [ ! -x "$VENV/bin/ansible-playbook" ]; then
     VENV=$CACHE/demo-venv
     if [ ! -x "$VENV/bin/ansible-playbook" ]; then
-        command -v python3 >/dev/null && python3 -m venv --help >/dev/null 2>&1 || apt_install python3 python3-venv
+        if ! { command -v python3 >/dev/null && python3 -m venv --help >/dev/null 2>&1; }; then
+            apt_install python3 python3-venv
+        fi
         python3 -m venv "$VENV"
         "$VENV/bin/pip" install -q 'ansible-core>=2.16,<2.20'
     fi

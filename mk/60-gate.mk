@@ -1,4 +1,4 @@
-# The container health gate (issue 4): unit tests of the collection's container_health
+# The container health gate: unit tests of the collection's container_health
 # module and report filters, the module and playbooks/validate.yml against real Docker and
 # podman containers, and the molecule scenarios (default: localhost, no engine; docker:
 # real containers). Everything started is labelled openstack-healthcheck.test=... and removed.

@@ -1,4 +1,4 @@
-# End to end (issue 5): real service containers, the demo, and the packages.
+# End to end: real service containers, the demo, and the packages.
 # `demo` is defined here whole (the Makefile only names the goal in its header).
 TEST_TARGETS += test-e2e test-dist
 # The collection tarball is mk/50-collection.mk's dist-collection (on main).

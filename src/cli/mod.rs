@@ -75,7 +75,7 @@ fn main_command() -> Command {
             "Run a service's check:  openstack-healthcheck [--format json] [--timeout S] SERVICE [ARGS...]\n\
              List services:          openstack-healthcheck list\n\
              Environment: HEALTHCHECK_TIMEOUT, HEALTHCHECK_CURL_MAX_TIME, HEALTHCHECK_DEBUG=1, HEALTHCHECK_USE_PROXY=1,\n\
-             HEALTHCHECK_DEEP=rpc|heartbeat|all (the RPC workers' deep checks, as --deep),\n\
+             HEALTHCHECK_DEEP=rpc,heartbeat,ovn|all (deep checks, as --deep),\n\
              HEALTHCHECK_FORMAT (as --format, also for kolla's names, which take no options of ours)\n\
              --format nagios exits as a Nagios plugin: 0 OK, 2 CRITICAL (unhealthy), 3 UNKNOWN (cannot tell)",
         )
@@ -101,10 +101,11 @@ fn main_command() -> Command {
                 .long("deep")
                 .global(true)
                 .value_name("MODE")
-                .value_parser(PossibleValuesParser::new(services::DeepMode::NAMES))
+                .value_parser(|text: &str| services::DeepMode::parse(text))
                 .help(
-                    "RPC workers: add the deep checks to the port check: rpc (ping the \
-                     service's own queue), heartbeat (its row in its database), all \
+                    "Deep checks to add, a comma-separated list: rpc (ping an RPC \
+                     worker's own queue), heartbeat (its row in its database), ovn \
+                     (ovn-controller's own connection status), all \
                      (default: HEALTHCHECK_DEEP, else off)",
                 ),
         )
@@ -211,7 +212,7 @@ fn run_service(name: &str, args: &[String], globals: &Globals) -> (String, i32) 
                 Ok(mode) => mode,
                 Err(e) => return usage_failure(name, &format!("HEALTHCHECK_DEEP: {e}"), format),
             },
-            Err(_) => services::DeepMode::Off,
+            Err(_) => services::DeepMode::OFF,
         },
     };
     run_check(service.name, service.uses_http(), globals, |ctx| {
@@ -349,10 +350,7 @@ fn globals_from(m: &clap::ArgMatches) -> Result<Globals, String> {
         .get_one::<String>("timeout")
         .map(|t| parse_seconds(t))
         .transpose()?;
-    let deep = m
-        .get_one::<String>("deep")
-        .map(|d| services::DeepMode::parse(d))
-        .transpose()?;
+    let deep = m.get_one::<services::DeepMode>("deep").copied();
     Ok(Globals {
         format,
         timeout,

@@ -14,7 +14,7 @@ use crate::verdict::{Checked, Health, Outcome};
 
 /// Run `plan` within the context's deadline, without deep checks.
 pub fn execute(plan: &Plan, ctx: &Context) -> Checked {
-    execute_with(plan, DeepMode::Off, ctx)
+    execute_with(plan, DeepMode::OFF, ctx)
 }
 
 /// Run `plan` within the context's deadline, with the deep checks `deep` asks for.
@@ -154,8 +154,8 @@ fn first_healthy(alternatives: &[Result<Plan, String>], deep: DeepMode, ctx: &Co
 /// deep checks asked for that the service has; healthy when every one is. A deep check
 /// the service lacks (the metadata agent serves no RPC) is named, not failed.
 fn deep_checks(base: &Plan, checks: &'static Deep, mode: DeepMode, ctx: &Context) -> Checked {
-    let mut checked = execute_with(base, DeepMode::Off, ctx);
-    if mode == DeepMode::Off || checked.outcome.is_err() {
+    let mut checked = execute_with(base, DeepMode::OFF, ctx);
+    if mode.is_off() || checked.outcome.is_err() {
         return checked;
     }
     ctx.trace(format_args!(

@@ -13,40 +13,66 @@ use crate::verdict::Checked;
 pub use plan::Plan;
 pub use table::{Deep, Image, Service, Spec, SERVICES};
 
-/// Which opt-in deep checks to add to the RPC workers' port checks (`HEALTHCHECK_DEEP`
-/// or `--deep`): `rpc` (ping the service's own queue), `heartbeat` (its row in its
-/// database), `all`; off by default, which keeps tripleo-common's verdicts.
+/// Which opt-in deep checks to run (`HEALTHCHECK_DEEP` or `--deep`): a list of areas
+/// separated by commas or spaces, case-insensitive. `rpc` pings the RPC workers' own
+/// queue, `heartbeat` reads their row in their database, `ovn` asks ovn-controller itself
+/// for its southbound connection; `all` names every area. Off by default, which keeps
+/// tripleo-common's verdicts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum DeepMode {
-    #[default]
-    Off,
-    Rpc,
-    Heartbeat,
-    All,
+pub struct DeepMode {
+    rpc: bool,
+    heartbeat: bool,
+    ovn: bool,
 }
 
 impl DeepMode {
-    pub const NAMES: &'static [&'static str] = &["off", "rpc", "heartbeat", "all"];
+    pub const OFF: DeepMode = DeepMode {
+        rpc: false,
+        heartbeat: false,
+        ovn: false,
+    };
+    pub const ALL: DeepMode = DeepMode {
+        rpc: true,
+        heartbeat: true,
+        ovn: true,
+    };
+    /// The words a value may hold (`none` and `0` are also read as `off`).
+    pub const NAMES: &'static [&'static str] = &["off", "rpc", "heartbeat", "ovn", "all"];
 
     pub fn parse(text: &str) -> Result<DeepMode, String> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "" | "off" | "none" | "0" => Ok(DeepMode::Off),
-            "rpc" => Ok(DeepMode::Rpc),
-            "heartbeat" => Ok(DeepMode::Heartbeat),
-            "all" => Ok(DeepMode::All),
-            _ => Err(format!(
-                "deep check {text:?} unknown: one of {}",
-                DeepMode::NAMES.join(", ")
-            )),
+        let mut mode = DeepMode::OFF;
+        for word in text.split([',', ' ', '\t']).filter(|w| !w.is_empty()) {
+            match word.to_ascii_lowercase().as_str() {
+                "off" | "none" | "0" => {}
+                "rpc" => mode.rpc = true,
+                "heartbeat" => mode.heartbeat = true,
+                "ovn" => mode.ovn = true,
+                "all" => mode = DeepMode::ALL,
+                _ => {
+                    return Err(format!(
+                        "deep check {word:?} unknown: a list of {}",
+                        DeepMode::NAMES.join(", ")
+                    ))
+                }
+            }
         }
+        Ok(mode)
+    }
+
+    pub fn is_off(self) -> bool {
+        self == DeepMode::OFF
     }
 
     pub fn rpc(self) -> bool {
-        matches!(self, DeepMode::Rpc | DeepMode::All)
+        self.rpc
     }
 
     pub fn heartbeat(self) -> bool {
-        matches!(self, DeepMode::Heartbeat | DeepMode::All)
+        self.heartbeat
+    }
+
+    pub fn ovn(self) -> bool {
+        self.ovn
     }
 }
 
@@ -76,7 +102,7 @@ pub fn find(name: &str) -> Option<&'static Service> {
 /// Run a service's check with its ARGS, and the deep checks `deep` asks for where the
 /// service has them.
 pub fn run(service: &Service, args: &[String], deep: DeepMode, ctx: &Context) -> Checked {
-    match plan::plan(&service.spec, args, &plan::LiveProcesses) {
+    match plan::plan(&service.spec, args, deep, &plan::LiveProcesses) {
         Ok(plan) => execute::execute_with(&plan, deep, ctx),
         // What to check could not be worked out (its configuration files): no verdict.
         Err(reason) => Checked::cannot_tell("", reason),
@@ -96,9 +122,9 @@ pub fn deep_of(spec: &Spec) -> Option<&'static Deep> {
 
 /// What `service ARGS` would check (URL, ports, socket...), without probing anything:
 /// the configuration files are read (under `HEALTHCHECK_ROOT`) and the branches taken.
-pub fn resolve_target(service: &str, args: &[String]) -> Result<String, String> {
+pub fn resolve_target(service: &str, args: &[String], deep: DeepMode) -> Result<String, String> {
     let service = find(service).ok_or_else(|| format!("unknown service {service:?}"))?;
-    plan::plan(&service.spec, args, &plan::LiveProcesses).map(|p| p.to_string())
+    plan::plan(&service.spec, args, deep, &plan::LiveProcesses).map(|p| p.to_string())
 }
 
 /// Every node of a spec tree, depth first.

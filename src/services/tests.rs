@@ -23,7 +23,13 @@ const NOTHING: Running = Running(&[]);
 fn resolve(tree: &Tree, name: &str, args: &[&str], procs: &Running) -> Result<String, String> {
     let _root = with_root(&tree.0);
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    plan(&find(name).expect("known service").spec, &args, procs).map(|p| p.to_string())
+    plan(
+        &find(name).expect("known service").spec,
+        &args,
+        DeepMode::OFF,
+        procs,
+    )
+    .map(|p| p.to_string())
 }
 
 const VHOST: &str = "<VirtualHost 172.17.1.10:5000>\n  ServerName ctl.internalapi\n  SSLEngine on\n  WSGIScriptAlias /identity \"/x\"\n</VirtualHost>\n";
@@ -519,24 +525,12 @@ fn ovn_dbs_sockets_then_northd() {
 }
 
 #[test]
-fn deep_checks_are_named_areas_or_all() {
-    use super::plan::deep_value_names;
-    assert!(deep_value_names("ovn", "ovn"));
-    assert!(deep_value_names("rpc, OVN", "ovn"));
-    assert!(deep_value_names("all", "ovn"));
-    assert!(deep_value_names("rpc ovn", "ovn"));
-    assert!(!deep_value_names("rpc", "ovn"));
-    assert!(!deep_value_names("", "ovn"));
-    assert!(!deep_value_names("ovn-controller", "ovn"));
-}
-
-#[test]
 fn ovn_controller_port_check_knows_the_local_ovsdb() {
     let tree = Tree::new("svc-ovn-controller");
     tree.write("/run/openvswitch/db.sock", "");
     let guard = with_root(&tree.0);
     let spec = &find("ovn-controller").unwrap().spec;
-    match plan(spec, &["16641".to_string()], &NOTHING).unwrap() {
+    match plan(spec, &["16641".to_string()], DeepMode::OFF, &NOTHING).unwrap() {
         Plan::OvnControllerPort { ports, ovs_db } => {
             assert_eq!(ports, vec![16641]);
             assert!(
@@ -608,14 +602,14 @@ fn resolve_target_reads_the_live_tree() {
     );
     let _root = with_root(&tree.0);
     assert_eq!(
-        resolve_target("octavia-api", &[]).unwrap(),
+        resolve_target("octavia-api", &[], DeepMode::OFF).unwrap(),
         "http http://o:9876/"
     );
     assert_eq!(
-        resolve_target("cinder-volume", &["5672".into()]).unwrap(),
+        resolve_target("cinder-volume", &["5672".into()], DeepMode::OFF).unwrap(),
         "port cinder-volume 5672 (RabbitMQ)"
     );
-    assert!(resolve_target("no-such", &[])
+    assert!(resolve_target("no-such", &[], DeepMode::OFF)
         .unwrap_err()
         .contains("unknown service"));
 }
@@ -807,30 +801,37 @@ fn deep_checks_resolve_without_reading_their_configs() {
     let _root = with_root(&tree.0);
     let args = vec!["5672".to_string()];
     let spec = &find("nova-conductor").unwrap().spec;
-    let Plan::Deep { base, deep } = plan(spec, &args, &NOTHING).unwrap() else {
+    let Plan::Deep { base, deep } = plan(spec, &args, DeepMode::OFF, &NOTHING).unwrap() else {
         panic!("nova-conductor has deep checks")
     };
     assert_eq!(base.to_string(), "port nova-conductor 5672 (RabbitMQ)");
     assert_eq!(deep.rpc_topic, Some("conductor"));
     let compute = &find("nova-compute").unwrap().spec;
     assert!(matches!(
-        plan(compute, &[], &Running(&["nova-compute"])).unwrap(),
+        plan(compute, &[], DeepMode::OFF, &Running(&["nova-compute"])).unwrap(),
         Plan::Deep { .. }
     ));
     // The migration target (sshd) branch has none.
     assert!(matches!(
-        plan(compute, &[], &NOTHING).unwrap(),
+        plan(compute, &[], DeepMode::OFF, &NOTHING).unwrap(),
         Plan::Listen { .. }
     ));
 }
 
 #[test]
-fn deep_modes() {
-    assert_eq!(DeepMode::parse("RPC").unwrap(), DeepMode::Rpc);
-    assert_eq!(DeepMode::parse("").unwrap(), DeepMode::Off);
-    assert!(DeepMode::parse("all").unwrap().rpc() && DeepMode::parse("all").unwrap().heartbeat());
-    assert!(!DeepMode::Heartbeat.rpc());
-    assert!(DeepMode::parse("deeper")
-        .unwrap_err()
-        .contains("one of off, rpc, heartbeat, all"));
+fn deep_modes_are_lists_of_areas_or_all() {
+    let rpc = DeepMode::parse("RPC").unwrap();
+    assert!(rpc.rpc() && !rpc.heartbeat() && !rpc.ovn());
+    assert!(DeepMode::parse("").unwrap().is_off());
+    assert!(DeepMode::parse("off").unwrap().is_off());
+    assert_eq!(DeepMode::parse("all").unwrap(), DeepMode::ALL);
+    let two = DeepMode::parse("rpc, OVN").unwrap();
+    assert!(two.rpc() && two.ovn() && !two.heartbeat());
+    assert_eq!(DeepMode::parse("rpc ovn").unwrap(), two);
+    assert!(!DeepMode::parse("heartbeat").unwrap().rpc());
+    let err = DeepMode::parse("rpc,ovn-controller").unwrap_err();
+    assert!(
+        err.contains("\"ovn-controller\" unknown") && err.contains("off, rpc, heartbeat, ovn, all"),
+        "{err}"
+    );
 }

@@ -22,7 +22,7 @@ CACHE=${CACHE:-/var/cache/openstack-healthcheck}
 # data packages); fetched once from the host's mirror into the cache.
 PYTHON_APT_PACKAGES=(python3-apt python-apt-common distro-info-data)
 
-deb=$(ls -t "$repo"/dist/openstack-healthcheck_*.deb 2>/dev/null | head -n1)
+deb=$(newest "$repo"/dist/openstack-healthcheck_*.deb)
 [ -n "$deb" ] || { echo "no .deb in dist/: run 'make dist-deb'" >&2; exit 1; }
 version=$(dpkg-deb -f "$deb" Version)
 venv=$(readlink -f "$CACHE/venv")
@@ -102,6 +102,7 @@ else
     fail "deploy: exit $rc, changed=${changed:-?}: $(tail -n 12 <<<"$out" | tr '\n' '|')"
 fi
 
+# shellcheck disable=SC2016 # the script is expanded by bash in the container (the version by us)
 if out=$(in_container '
     set -e
     dpkg -s openstack-healthcheck | grep -qx "Status: install ok installed"
@@ -114,6 +115,7 @@ fi
 
 # Every service the binary lists has its link, still the package's own (absolute) one, and
 # each kolla name in /usr/local/bin leads to the binary.
+# shellcheck disable=SC2016 # the script is expanded by bash in the container
 if out=$(in_container '
     set -e
     services=$(openstack-healthcheck list --format json | python3 -c "
@@ -137,6 +139,7 @@ else
 fi
 
 # A real memcached, configured the TripleO way, checked through the installed link.
+# shellcheck disable=SC2016 # the script is expanded by bash in the container
 if out=$(in_container '
     one_line() { [ -n "$1" ] && [ "$(printf "%s\n" "$1" | wc -l)" -eq 1 ]; }
     mkdir -p /etc/sysconfig && cp /repo/tests/images/memcached/files/etc/sysconfig/memcached /etc/sysconfig/
@@ -153,6 +156,7 @@ if out=$(in_container '
     [ $up_rc -eq 0 ] && one_line "$up" && [ $down_rc -eq 1 ] && one_line "$down" &&
         grep -qi "refused" <<<"$down"'); then
     pass "check: the memcached link says healthy with memcached, unhealthy (connection refused) without"
+    # shellcheck disable=SC2001 # every line indented: sed says it plainer than ${out//...}
     sed 's/^/    /' <<<"$out"
 else
     fail "check: the memcached link: $(tr '\n' '|' <<<"$out")"

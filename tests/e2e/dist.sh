@@ -10,9 +10,12 @@ repo=$(cd "$here/../.." && pwd)
 . "$here/lib.sh"
 ENGINE=docker
 
-deb=$(ls -t "$repo"/dist/openstack-healthcheck_*.deb 2>/dev/null | head -n1)
-rpm=$(ls -t "$repo"/dist/openstack-healthcheck-*.rpm 2>/dev/null | head -n1)
-[ -n "$deb" ] && [ -n "$rpm" ] || { echo "no packages in dist/: run 'make dist-deb dist-rpm'" >&2; exit 1; }
+deb=$(newest "$repo"/dist/openstack-healthcheck_*.deb)
+rpm=$(newest "$repo"/dist/openstack-healthcheck-*.rpm)
+if [ -z "$deb" ] || [ -z "$rpm" ]; then
+    echo "no packages in dist/: run 'make dist-deb dist-rpm'" >&2
+    exit 1
+fi
 minbase=$(bash "$repo/tests/setup/rootfs.sh" "$ENGINE" minbase) || exit 1
 base=$(bash "$repo/tests/setup/rootfs.sh" "$ENGINE" base) || exit 1
 trap 'remove_test_containers "$ENGINE"' EXIT
@@ -25,6 +28,7 @@ in_container() {
 
 # A clean Debian: the package has no dependencies, installs, runs, and leaves nothing.
 say "install and remove in $minbase"
+# shellcheck disable=SC2016 # the script is expanded by bash in the container
 if out=$(in_container "$minbase" '
     set -e
     dpkg -i /tmp/pkg.deb >/dev/null
@@ -45,6 +49,7 @@ fi
 # /openstack/healthcheck linked from the package, against a real memcached configured
 # the TripleO way (/etc/sysconfig/memcached). Each run's output must be one line.
 say "link from the package checks memcached in $base"
+# shellcheck disable=SC2016 # the script is expanded by bash in the container
 if out=$(in_container "$base" '
     one_line() { [ -n "$1" ] && [ "$(printf "%s\n" "$1" | wc -l)" -eq 1 ]; }
     dpkg -i /tmp/pkg.deb >/dev/null || exit 1

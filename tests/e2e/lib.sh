@@ -113,8 +113,21 @@ for e in (json.load(sys.stdin) or {}).get("Log") or []:
 
 remove_test_containers() {
     local engine=$1 ids
-    ids=$("$engine" ps -aq --filter "label=$TEST_LABEL" 2>/dev/null) || return 0
-    [ -z "$ids" ] || "$engine" rm -f $ids >/dev/null 2>&1 || true
+    # Nothing listed (no container, or the engine is not running): nothing to remove.
+    mapfile -t ids < <("$engine" ps -aq --filter "label=$TEST_LABEL" 2>/dev/null)
+    ((${#ids[@]} == 0)) || "$engine" rm -f "${ids[@]}" >/dev/null 2>&1 || true
+}
+
+# The most recently modified of the files given that exist (nothing when none does): the
+# package `make dist` made last.
+newest() {
+    local file best=
+    for file in "$@"; do
+        if [ -e "$file" ] && { [ -z "$best" ] || [ "$file" -nt "$best" ]; }; then
+            best=$file
+        fi
+    done
+    printf '%s\n' "$best"
 }
 
 summary() {

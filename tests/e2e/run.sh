@@ -30,6 +30,7 @@ done
 if [ -z "$services" ]; then
     for d in "$repo"/tests/images/*/files; do services+=" $(basename "$(dirname "$d")")"; done
 fi
+read -r -a service_list <<<"$services"
 # The release binary: BIN from make, or the path make would give it.
 binary=${BIN:-$(make -s --no-print-directory -C "$repo" print-bin)}
 [ -x "$binary" ] || { echo "no binary at $binary: run 'make build' first" >&2; exit 1; }
@@ -56,25 +57,28 @@ cycle() {
     if ! wait_health "$engine" "$name" healthy "$CHECK_TIMEOUT"; then
         show_container "$engine" "$name"; fail "$case: the service answers but the check never said healthy"; return
     fi
-    check_last_result "$engine" "$name" healthy "${secrets[@]}" && pass "$case: healthy, one-line result" ||
+    if check_last_result "$engine" "$name" healthy "${secrets[@]}"; then
+        pass "$case: healthy, one-line result"
+    else
         fail "$case: healthy result breaks the output contract"
+    fi
     "$engine" exec "$name" ohc-service stop
     wait_selfcheck "$engine" "$name" down 30 || fail "$case: the service still answers after ohc-service stop"
-    if wait_health "$engine" "$name" unhealthy 60; then
-        check_last_result "$engine" "$name" unhealthy "${secrets[@]}" &&
-            pass "$case: unhealthy once the service is stopped, one-line reason" ||
-            fail "$case: unhealthy result breaks the output contract"
-    else
+    if ! wait_health "$engine" "$name" unhealthy 60; then
         show_container "$engine" "$name"; fail "$case: still not unhealthy with the service stopped"
+    elif check_last_result "$engine" "$name" unhealthy "${secrets[@]}"; then
+        pass "$case: unhealthy once the service is stopped, one-line reason"
+    else
+        fail "$case: unhealthy result breaks the output contract"
     fi
     "$engine" exec "$name" ohc-service start
     wait_selfcheck "$engine" "$name" up "$HEALTHY_TIMEOUT" || fail "$case: the service did not come back"
-    if wait_health "$engine" "$name" healthy "$CHECK_TIMEOUT"; then
-        check_last_result "$engine" "$name" healthy "${secrets[@]}" &&
-            pass "$case: healthy again once the service is back" ||
-            fail "$case: result after recovery breaks the output contract"
-    else
+    if ! wait_health "$engine" "$name" healthy "$CHECK_TIMEOUT"; then
         show_container "$engine" "$name"; fail "$case: not healthy again after the service came back"
+    elif check_last_result "$engine" "$name" healthy "${secrets[@]}"; then
+        pass "$case: healthy again once the service is back"
+    else
+        fail "$case: result after recovery breaks the output contract"
     fi
 }
 
@@ -96,6 +100,7 @@ scratch_case() {
     else
         show_container "$engine" "$name"; fail "$engine scratch: not healthy with the peer up"
     fi
+    # shellcheck disable=SC2016 # the container's shell expands it: the pid file is in there
     "$engine" exec "$name" /busybox sh -c 'kill "$(cat /www/httpd.pid)"'
     # The reason must name what was probed (not, say, a usage error).
     if wait_health "$engine" "$name" unhealthy "$CHECK_TIMEOUT" && check_last_result "$engine" "$name" unhealthy &&
@@ -126,18 +131,18 @@ for engine in $engines; do
     fi
     remove_test_containers "$engine"
     say "$engine: images (base rootfs cached under ${CACHE:-/var/cache/openstack-healthcheck})"
-    if ! bash "$repo/tests/images/build.sh" --engine "$engine" $services scratch >/dev/null; then
+    if ! bash "$repo/tests/images/build.sh" --engine "$engine" "${service_list[@]}" scratch >/dev/null; then
         fail "$engine: building the images failed"
         continue
     fi
     say "$engine: starting $services"
-    for svc in $services; do
+    for svc in "${service_list[@]}"; do
         # podman without systemd logs on every start that it cannot schedule checks; drop that.
         "$engine" run -d --name "ohc-e2e-test-$svc" --hostname "ohc-e2e-$svc" --label "$TEST_LABEL" \
             "ohc-e2e-$svc:latest" 2> >(grep -v 'systemd connection' >&2) >/dev/null ||
             fail "$engine $svc: container did not start"
     done
-    for svc in $services; do
+    for svc in "${service_list[@]}"; do
         say "$engine: $svc"
         cycle "$engine" "$svc"
     done

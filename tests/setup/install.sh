@@ -32,7 +32,7 @@ fi
 
 # --- Python venv -------------------------------------------------------------------
 if [ -f "$here/requirements.txt" ]; then
-    key=$(cat "$here/requirements.txt" | sha256sum | cut -c1-12)
+    key=$(sha256sum <"$here/requirements.txt" | cut -c1-12)
     venv="$CACHE/venv-$key"
     if [ ! -x "$venv/bin/python" ] || [ ! -f "$venv/.complete" ]; then
         step "python venv $venv"

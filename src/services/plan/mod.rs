@@ -11,6 +11,7 @@ use crate::checks::{cron, multipathd};
 use crate::config::{self, ini, vhost, wrap_ipv6};
 use crate::net::Endpoint;
 use crate::services::table::{Deep, IniUrl, Spec};
+use crate::services::DeepMode;
 use std::fmt;
 use std::time::Duration;
 
@@ -198,7 +199,12 @@ impl Processes for LiveProcesses {
 }
 
 /// Resolve `spec` with the service's `args`.
-pub fn plan(spec: &Spec, args: &[String], procs: &dyn Processes) -> Result<Plan, String> {
+pub fn plan(
+    spec: &Spec,
+    args: &[String],
+    deep: DeepMode,
+    procs: &dyn Processes,
+) -> Result<Plan, String> {
     match spec {
         Spec::IfRunning {
             process,
@@ -211,6 +217,7 @@ pub fn plan(spec: &Spec, args: &[String], procs: &dyn Processes) -> Result<Plan,
                 otherwise
             },
             args,
+            deep,
             procs,
         ),
         Spec::IfArg {
@@ -218,8 +225,8 @@ pub fn plan(spec: &Spec, args: &[String], procs: &dyn Processes) -> Result<Plan,
             then,
             otherwise,
         } => match args.split_first() {
-            Some((first, rest)) if first == value => plan(then, rest, procs),
-            _ => plan(otherwise, args, procs),
+            Some((first, rest)) if first == value => plan(then, rest, deep, procs),
+            _ => plan(otherwise, args, deep, procs),
         },
         Spec::IfFileContains {
             file,
@@ -229,15 +236,21 @@ pub fn plan(spec: &Spec, args: &[String], procs: &dyn Processes) -> Result<Plan,
         } => {
             let contains =
                 config::read_optional(file)?.is_some_and(|content| content.contains(text));
-            plan(if contains { then } else { otherwise }, args, procs)
+            plan(if contains { then } else { otherwise }, args, deep, procs)
         }
         Spec::FirstHealthy(alternatives) => Ok(Plan::FirstHealthy(
-            alternatives.iter().map(|s| plan(s, args, procs)).collect(),
+            alternatives
+                .iter()
+                .map(|s| plan(s, args, deep, procs))
+                .collect(),
         )),
         Spec::NotApplicable(why) => Ok(Plan::NotApplicable(why.to_string())),
-        Spec::Deep { check, deep } => Ok(Plan::Deep {
-            base: Box::new(plan(check, args, procs)?),
-            deep,
+        Spec::Deep {
+            check,
+            deep: checks,
+        } => Ok(Plan::Deep {
+            base: Box::new(plan(check, args, deep, procs)?),
+            deep: checks,
         }),
         Spec::Vhost { conf } => {
             let path = format!("{VHOST_DIR}/{conf}");
@@ -347,7 +360,7 @@ pub fn plan(spec: &Spec, args: &[String], procs: &dyn Processes) -> Result<Plan,
         Spec::Rabbitmq => infra::rabbitmq(),
         Spec::OvnDbs => infra::ovn_dbs(),
         Spec::OvnController { ports } => {
-            if deep_checks("ovn") {
+            if deep.ovn() {
                 Ok(infra::ovn_controller())
             } else {
                 Ok(Plan::OvnControllerPort {
@@ -378,24 +391,6 @@ pub fn plan(spec: &Spec, args: &[String], procs: &dyn Processes) -> Result<Plan,
             })
         }
     }
-}
-
-/// The environment variable that turns on the checks that ask a service itself rather
-/// than mirror the TripleO script: a comma-separated list of areas (`ovn`, ...) or `all`.
-pub const DEEP_ENV: &str = "HEALTHCHECK_DEEP";
-
-/// Whether `HEALTHCHECK_DEEP` names `area` (or `all`).
-pub fn deep_checks(area: &str) -> bool {
-    std::env::var(DEEP_ENV).is_ok_and(|value| deep_value_names(&value, area))
-}
-
-/// Whether a `HEALTHCHECK_DEEP` value names `area`: words separated by commas or
-/// spaces, case-insensitive, `all` naming every area.
-pub fn deep_value_names(value: &str, area: &str) -> bool {
-    value
-        .split([',', ' '])
-        .map(str::trim)
-        .any(|word| word.eq_ignore_ascii_case(area) || word.eq_ignore_ascii_case("all"))
 }
 
 const VHOST_DIR: &str = "/etc/httpd/conf.d";
