@@ -6,11 +6,14 @@
 //! of a check's output; prometheus gives an exposition document for a scraper or a
 //! textfile collector, never for an engine. Each format also names its exit contract
 //! ([`Contract`]): the engines' 0/1, except Nagios' plugin statuses for `nagios`.
+//! `textfile` is not a format of one verdict: it renders the host agent's round of
+//! containers for node_exporter's textfile collector.
 
 pub mod json;
 pub mod nagios;
 pub mod prometheus;
 pub mod text;
+pub mod textfile;
 
 pub use crate::exit::Contract;
 use crate::verdict::Verdict;

@@ -49,70 +49,92 @@ pub fn render(v: &Verdict, _max: usize) -> String {
     text
 }
 
+/// A metric family: its name and HELP text. The same families, with the same HELP, in a
+/// single check's exposition and in the agent's textfile, because node_exporter's textfile
+/// collector silently drops the series of a file that describes a family another way than
+/// its other files.
+#[derive(Debug, Clone, Copy)]
+pub struct Family {
+    pub name: &'static str,
+    pub help: &'static str,
+}
+
+pub const PROBE_SUCCESS: Family = Family {
+    name: "probe_success",
+    help: "Whether the check found the service healthy (1) or not (0).",
+};
+pub const PROBE_DURATION: Family = Family {
+    name: "probe_duration_seconds",
+    help: "How long the check took, in seconds.",
+};
+pub const CANNOT_TELL: Family = Family {
+    name: "openstack_healthcheck_cannot_tell",
+    help:
+        "Whether the check could not tell if the service is healthy (1): it is not healthy either.",
+};
+pub const HTTP_STATUS: Family = Family {
+    name: "probe_http_status_code",
+    help: "The status code of the last HTTP response the check received.",
+};
+pub const CERT_EXPIRY: Family = Family {
+    name: "probe_ssl_earliest_cert_expiry",
+    help: "The earliest expiry of the certificates the TLS peers presented, in seconds since the epoch.",
+};
+
 /// The metric families of every sample, each family's samples together.
 pub fn exposition(samples: &[Sample]) -> String {
     let mut out = String::new();
     let bool_value = |b: bool| if b { 1.0 } else { 0.0 };
-    family(
-        &mut out,
-        "probe_success",
-        "Whether the check found the service healthy (1) or not (0).",
+    let each = |value: &dyn Fn(&Verdict) -> Option<f64>| -> Vec<(String, Option<f64>)> {
         samples
             .iter()
-            .map(|s| (s, Some(bool_value(s.verdict.healthy())))),
+            .map(|s| (labels(&s.labels), value(s.verdict)))
+            .collect()
+    };
+    family(
+        &mut out,
+        PROBE_SUCCESS,
+        each(&|v| Some(bool_value(v.healthy()))),
     );
     family(
         &mut out,
-        "probe_duration_seconds",
-        "How long the check took, in seconds.",
-        samples
-            .iter()
-            .map(|s| (s, Some(s.verdict.elapsed.as_secs_f64()))),
+        PROBE_DURATION,
+        each(&|v| Some(v.elapsed.as_secs_f64())),
     );
     family(
         &mut out,
-        "openstack_healthcheck_cannot_tell",
-        "Whether the check could not tell if the service is healthy (1): it is not healthy either.",
-        samples
-            .iter()
-            .map(|s| (s, Some(bool_value(s.verdict.health == Health::CannotTell)))),
+        CANNOT_TELL,
+        each(&|v| Some(bool_value(v.health == Health::CannotTell))),
     );
     family(
         &mut out,
-        "probe_http_status_code",
-        "The status code of the last HTTP response the check received.",
-        samples
-            .iter()
-            .map(|s| (s, s.verdict.metrics.http_status.map(f64::from))),
+        HTTP_STATUS,
+        each(&|v| v.metrics.http_status.map(f64::from)),
     );
     family(
         &mut out,
-        "probe_ssl_earliest_cert_expiry",
-        "The earliest expiry of the certificates the TLS peers presented, in seconds since the epoch.",
-        samples
-            .iter()
-            .map(|s| (s, s.verdict.metrics.cert_not_after.map(|t| t as f64))),
+        CERT_EXPIRY,
+        each(&|v| v.metrics.cert_not_after.map(|t| t as f64)),
     );
     out
 }
 
-/// A gauge family: `# HELP`, `# TYPE` and one line per sample that has a value; nothing
-/// when none has.
-pub fn family<'s, 'v: 's>(
+/// A gauge family: `# HELP`, `# TYPE` and one line per sample (its rendered label set, see
+/// [`labels`], and value) that has a value; nothing when none has.
+pub fn family(
     out: &mut String,
-    name: &str,
-    help: &str,
-    samples: impl Iterator<Item = (&'s Sample<'v>, Option<f64>)>,
+    family: Family,
+    samples: impl IntoIterator<Item = (String, Option<f64>)>,
 ) {
     let mut header = false;
-    for (sample, value) in samples {
+    for (labels, value) in samples {
         let Some(value) = value else { continue };
         if !header {
-            let _ = writeln!(out, "# HELP {name} {}", escape_help(help));
-            let _ = writeln!(out, "# TYPE {name} gauge");
+            let _ = writeln!(out, "# HELP {} {}", family.name, escape_help(family.help));
+            let _ = writeln!(out, "# TYPE {} gauge", family.name);
             header = true;
         }
-        let _ = writeln!(out, "{name}{} {}", labels(&sample.labels), number(value));
+        let _ = writeln!(out, "{}{labels} {}", family.name, number(value));
     }
 }
 
