@@ -1,9 +1,11 @@
 //! What every check gets besides its own arguments: the deadline, the debug switch, and
-//! the [`System`] it looks at (whose files, processes and environment).
+//! the [`System`] it looks at (whose files, processes and environment), and where it
+//! records what it measured on the way (for the monitoring formats).
 
 use crate::deadline::Deadline;
 use crate::system::System;
-use std::sync::Arc;
+use crate::verdict::Metrics;
+use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Clone)]
 pub struct Context {
@@ -12,6 +14,10 @@ pub struct Context {
     pub debug: bool,
     /// The machine or container the check looks at.
     pub system: Arc<System>,
+    /// What the check measured (HTTP status, certificate expiry), shared by the clones
+    /// that the parts of one check hold, so that it reaches the verdict whatever path
+    /// the check took.
+    measured: Arc<Mutex<Metrics>>,
 }
 
 impl Context {
@@ -26,6 +32,7 @@ impl Context {
             deadline,
             debug,
             system,
+            measured: Arc::default(),
         }
     }
 
@@ -34,5 +41,22 @@ impl Context {
         if self.debug {
             eprintln!("debug: {}", crate::secrets::redact(&what.to_string()));
         }
+    }
+
+    /// Record a measurement.
+    pub fn measure(&self, record: impl FnOnce(&mut Metrics)) {
+        let mut measured = self
+            .measured
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        record(&mut measured);
+    }
+
+    /// What the check has measured so far.
+    pub fn measured(&self) -> Metrics {
+        *self
+            .measured
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

@@ -8,8 +8,9 @@
 //! The exit contract is enforced here: exit 0 (healthy) or 1 (anything else, including
 //! bad arguments, internal errors and panics), at most one line of output, and a
 //! watchdog that ends the process with a verdict if a check overruns its deadline.
+//! `--format nagios` alone chooses the Nagios plugin statuses instead (see `exit`).
 
-use openstack_healthcheck::exit::finish;
+use openstack_healthcheck::exit::{self, finish};
 use openstack_healthcheck::{cli, output};
 use std::sync::Mutex;
 
@@ -37,18 +38,20 @@ fn main() {
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
     match std::panic::catch_unwind(|| cli::run(args)) {
-        Ok((line, healthy)) => finish(&line, healthy),
+        Ok((line, code)) => finish(&line, code),
         Err(_) => {
             let msg = PANIC_MESSAGE
                 .lock()
                 .ok()
                 .and_then(|m| m.clone())
                 .unwrap_or_default();
-            let line = output::one_line(
-                &format!("unhealthy: internal error (please report): {msg}"),
-                output::MAX_LINE,
-            );
-            finish(&line, false)
+            let reason = format!("internal error (please report): {msg}");
+            // In the check's format once one was chosen; else the default line.
+            let (line, code) = exit::internal_error(&reason).unwrap_or_else(|| {
+                let line = output::one_line(&format!("unhealthy: {reason}"), output::MAX_LINE);
+                (line, 1)
+            });
+            finish(&line, code)
         }
     }
 }

@@ -163,7 +163,7 @@ impl Agent {
                     entries[index] = Some(entry(
                         &containers[index],
                         Some(verdict.check.clone()),
-                        Some(verdict.healthy),
+                        Some(verdict.healthy()),
                         verdict.reason.clone(),
                         Some(line),
                     ));

@@ -7,14 +7,14 @@
 
 use crate::context::Context;
 use crate::system::Root;
-use crate::verdict::{Checked, Outcome};
+use crate::verdict::{Checked, Decided, Failure};
 use std::time::{Duration, SystemTime};
 
 /// PATH and SECONDS as given on a command line (probe or kolla's `healthcheck_filemod`).
 pub fn check_args(path: &str, seconds: &str, ctx: &Context) -> Checked {
     match parse_age(seconds) {
         Ok(max_age) => check(path, max_age, ctx),
-        Err(e) => Checked::new(path, Err(e)),
+        Err(e) => Checked::cannot_tell(path, e),
     }
 }
 
@@ -40,30 +40,23 @@ pub fn parse_age(text: &str) -> Result<Duration, String> {
 
 /// Healthy when `path` exists and was modified within `max_age`.
 pub fn check(path: &str, max_age: Duration, ctx: &Context) -> Checked {
-    Checked::new(
+    Checked::decided(
         path,
         outcome(&ctx.system.given, path, max_age, SystemTime::now()),
     )
 }
 
-fn outcome(root: &Root, path: &str, max_age: Duration, now: SystemTime) -> Outcome {
+fn outcome(root: &Root, path: &str, max_age: Duration, now: SystemTime) -> Decided {
     // Like the originals' `test -f`: a regular file, symlinks followed.
     let meta = match root.metadata(path) {
         Ok(meta) if meta.is_file() => meta,
-        Ok(_) => return Err(format!("{path} is not a regular file")),
+        Ok(_) => return Err(format!("{path} is not a regular file").into()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(format!("{path} does not exist for file modification check"))
+            return Err(format!("{path} does not exist for file modification check").into())
         }
-        Err(e) => {
-            return Err(format!(
-                "cannot tell: {path}: {}",
-                crate::util::io_reason(&e)
-            ))
-        }
+        Err(e) => return Err(unreadable(path, &e)),
     };
-    let modified = meta
-        .modified()
-        .map_err(|e| format!("cannot tell: {path}: {}", crate::util::io_reason(&e)))?;
+    let modified = meta.modified().map_err(|e| unreadable(path, &e))?;
     // Whole seconds, as `date +%s` and `stat -c %Y` give them; a modification time in
     // the future (clock step) is as fresh as it gets.
     let epoch = |t: SystemTime| {
@@ -77,10 +70,18 @@ fn outcome(root: &Root, path: &str, max_age: Duration, now: SystemTime) -> Outco
     if (age_s as f64) <= limit_s {
         Ok(format!("{path} modified {age_s}s ago (limit {limit_s}s)"))
     } else {
-        Err(format!(
+        Err(Failure::Unhealthy(format!(
             "{path} last modified {age_s}s ago, more than {limit_s}s"
-        ))
+        )))
     }
+}
+
+/// A file that exists but cannot be looked at (permissions): no verdict on its age.
+fn unreadable(path: &str, e: &std::io::Error) -> Failure {
+    Failure::CannotTell(format!(
+        "cannot tell: {path}: {}",
+        crate::util::io_reason(e)
+    ))
 }
 
 #[cfg(test)]
@@ -112,6 +113,7 @@ mod tests {
         let later = now + Duration::from_secs(120);
         assert!(outcome(&Root::Host, p, Duration::from_secs(60), later)
             .unwrap_err()
+            .reason()
             .contains("more than 60s"));
         let earlier = now - Duration::from_secs(3600);
         assert!(outcome(&Root::Host, p, Duration::from_secs(1), earlier).is_ok());
@@ -121,9 +123,11 @@ mod tests {
         std::fs::remove_file(&path).unwrap();
         assert!(outcome(&Root::Host, p, Duration::from_secs(60), now)
             .unwrap_err()
+            .reason()
             .contains("does not exist"));
         assert!(outcome(&Root::Host, "/", Duration::from_secs(60), now)
             .unwrap_err()
+            .reason()
             .contains("not a regular file"));
     }
 }

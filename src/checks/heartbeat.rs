@@ -6,8 +6,9 @@
 //! service's own database (`[database] connection` of its config) with one query, and
 //! compares the age on the database's clock (`UTC_TIMESTAMP()`), never ours.
 //!
-//! When the database cannot be reached or the row is missing the check cannot tell:
-//! that is unhealthy, and the reason says "cannot tell" rather than "down".
+//! When the database cannot be reached or the row is missing the check cannot tell
+//! ([`Failure::CannotTell`]): never healthy, and the reason says "cannot tell" rather
+//! than "down".
 
 use crate::checks::rpc::{load_configs, local_hostname};
 use crate::config::{db_url, mycnf};
@@ -15,7 +16,7 @@ use crate::context::Context;
 use crate::net::Endpoint;
 use crate::proto::mysql::{self, Session};
 use crate::system::System;
-use crate::verdict::{Checked, Outcome};
+use crate::verdict::{Checked, Decided, Failure};
 
 /// Options of `probe heartbeat` (and of the services' deep heartbeat check).
 #[derive(Debug, Clone, Default)]
@@ -75,33 +76,35 @@ pub fn probe(opts: &HeartbeatOptions, ctx: &Context) -> Checked {
     ctx.trace(format_args!("reading {}", opts.configs.join(", ")));
     let (conf, _) = match load_configs(&ctx.system, &opts.configs) {
         Ok(c) => c,
-        Err(e) => return Checked::new(opts.service.clone(), Err(format!("cannot tell: {e}"))),
+        Err(e) => return Checked::cannot_tell(opts.service.clone(), format!("cannot tell: {e}")),
     };
     let configured_host = match conf.get("DEFAULT", "host") {
         Ok(h) => h.filter(|h| !h.is_empty()),
-        Err(e) => return Checked::new(opts.service.clone(), Err(format!("cannot tell: {e}"))),
+        Err(e) => return Checked::cannot_tell(opts.service.clone(), format!("cannot tell: {e}")),
     };
     let host = match opts.host.clone().or(configured_host) {
         Some(h) => h,
         None => match local_hostname() {
             Ok(h) => h,
-            Err(e) => return Checked::new(opts.service.clone(), Err(format!("cannot tell: {e}"))),
+            Err(e) => {
+                return Checked::cannot_tell(opts.service.clone(), format!("cannot tell: {e}"))
+            }
         },
     };
     let target = format!("{} {}@{host}", table.name, opts.service);
     let down_time = match down_time(&conf, table) {
         Ok(d) => d,
-        Err(e) => return Checked::new(target, Err(e)),
+        Err(e) => return Checked::cannot_tell(target, e),
     };
     let db = match database(&conf, &ctx.system) {
         Ok(db) => db,
-        Err(e) => return Checked::new(target, Err(format!("cannot tell: {e}"))),
+        Err(e) => return Checked::cannot_tell(target, format!("cannot tell: {e}")),
     };
     let target = format!("{target} in {} at {}", db.name, db.endpoint);
     let outcome = heartbeat_age(&db, table, &opts.service, &host, ctx)
-        .map_err(|e| format!("cannot tell: {e}"))
+        .map_err(|e| Failure::CannotTell(format!("cannot tell: {e}")))
         .and_then(|rows| judge(&rows, table, &opts.service, &host, down_time));
-    Checked::new(target, outcome)
+    Checked::decided(target, outcome)
 }
 
 /// `[DEFAULT] service_down_time` / `agent_down_time`, in whole seconds.
@@ -251,17 +254,17 @@ fn judge(
     service: &str,
     host: &str,
     down_time: u64,
-) -> Outcome {
+) -> Decided {
     if rows.is_empty() {
-        return Err(format!(
+        return Err(Failure::CannotTell(format!(
             "cannot tell: no {} row for {service} on host {host} (never started here, or another host name)",
             table.name
-        ));
+        )));
     }
     if let Some((row_host, _)) = rows.iter().find(|(_, age)| age.is_none()) {
-        return Err(format!(
+        return Err(Failure::Unhealthy(format!(
             "{service} on {row_host} has never reported a heartbeat"
-        ));
+        )));
     }
     let (row_host, age) = rows
         .iter()
@@ -274,9 +277,9 @@ fn judge(
     };
     let key = table.down_time_key;
     if age > down_time as i64 {
-        return Err(format!(
+        return Err(Failure::Unhealthy(format!(
             "last heartbeat of {service} on {row_host} is {age}s old{others}: more than {key} {down_time}s"
-        ));
+        )));
     }
     if age < 0 {
         return Ok(format!(
@@ -332,17 +335,17 @@ mod tests {
         )
         .unwrap_err();
         assert!(
-            stale.contains("h1@ceph is 300s old (the stalest of 2 rows)"),
-            "{stale}"
+            matches!(&stale, Failure::Unhealthy(r) if r.contains("h1@ceph is 300s old (the stalest of 2 rows)")),
+            "{stale:?}"
         );
         let missing = judge(&[], AGENTS, "neutron-dhcp-agent", "h9", 75).unwrap_err();
         assert!(
-            missing.starts_with("cannot tell: no agents row"),
-            "{missing}"
+            matches!(&missing, Failure::CannotTell(r) if r.starts_with("cannot tell: no agents row")),
+            "{missing:?}"
         );
         let never =
             judge(&rows(&[("h1", None)]), AGENTS, "neutron-l3-agent", "h1", 75).unwrap_err();
-        assert!(never.contains("never reported"));
+        assert!(matches!(&never, Failure::Unhealthy(r) if r.contains("never reported")));
         assert!(judge(&rows(&[("h1", Some(-3))]), SERVICES, "s", "h1", 60)
             .unwrap()
             .contains("ahead of the database's clock"));

@@ -17,11 +17,15 @@ use crate::verdict::Checked;
 use std::time::Instant;
 
 /// `probe http URL [-H "Name: value"]...`: GET with extra request headers, healthy below 400.
+/// A URL or header that does not parse is a bad invocation: the check cannot tell.
 pub fn probe(url: &str, opts: &HttpOptions, headers: &[String], ctx: &Context) -> Checked {
+    if let Err(e) = Url::parse(url) {
+        return Checked::cannot_tell(url::redact_userinfo(url), e);
+    }
     let headers: Result<Vec<_>, String> = headers.iter().map(|h| parse_header(h)).collect();
     match headers {
         Ok(headers) => check_status(url, fetch_inner(url, opts, &headers, ctx)),
-        Err(e) => Checked::new(url, Err(e)),
+        Err(e) => Checked::cannot_tell(url::redact_userinfo(url), e),
     }
 }
 

@@ -4,19 +4,19 @@
 use crate::context::Context;
 use crate::proc::sockets::tcp_state;
 use crate::proc::{describe, holders, inet_candidates, ports_phrase};
-use crate::verdict::{Checked, Outcome};
+use crate::verdict::{Checked, Decided, Failure};
 
 /// Healthy when a process matching `process` listens (TCP LISTEN or bound UDP) on one of `ports`.
 pub fn check(process: &str, ports: &[u16], ctx: &Context) -> Checked {
-    Checked::new(
+    Checked::decided(
         super::port::target(process, ports),
         outcome(process, ports, ctx),
     )
 }
 
-fn outcome(process: &str, ports: &[u16], ctx: &Context) -> Outcome {
+fn outcome(process: &str, ports: &[u16], ctx: &Context) -> Decided {
     if ports.is_empty() {
-        return Err("no port given".into());
+        return Err(Failure::CannotTell("no port given".into()));
     }
     // Local port only: TCP in LISTEN, UDP bound (connected or not).
     let udp_bound = tcp_state::bit(tcp_state::CLOSE) | tcp_state::bit(tcp_state::ESTABLISHED);
@@ -45,16 +45,16 @@ fn outcome(process: &str, ports: &[u16], ctx: &Context) -> Outcome {
         ));
     }
     if let Some(reason) = holdings.cannot_tell(&ctx.system, !candidates.is_empty()) {
-        return Err(reason);
+        return Err(reason.into());
     }
     let others = if candidates.is_empty() {
         ""
     } else {
         " (another process does)"
     };
-    Err(format!(
+    Err(Failure::Unhealthy(format!(
         "{} does not listen on {}{others}",
         describe(&processes),
         ports_phrase(ports)
-    ))
+    )))
 }

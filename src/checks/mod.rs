@@ -39,7 +39,7 @@ use crate::net::Endpoint;
 use crate::verdict::{Checked, Outcome};
 
 /// Parse a probe's address (or `default_address` when it is optional and absent)
-/// and run `probe` on it; a bad address is an unhealthy verdict naming it.
+/// and run `probe` on it; a missing or bad address is a verdict naming it (cannot tell).
 pub fn with_endpoint(
     address: Option<&str>,
     default_address: Option<&str>,
@@ -47,10 +47,10 @@ pub fn with_endpoint(
     probe: impl FnOnce(&Endpoint) -> Outcome,
 ) -> Checked {
     let Some(text) = address.or(default_address) else {
-        return Checked::new("", Err("no address given".into()));
+        return Checked::cannot_tell("", "no address given");
     };
     match Endpoint::parse(text, default_port) {
         Ok(endpoint) => Checked::new(endpoint.to_string(), probe(&endpoint)),
-        Err(e) => Checked::new(text, Err(format!("bad address: {e}"))),
+        Err(e) => Checked::cannot_tell(text, format!("bad address: {e}")),
     }
 }

@@ -13,7 +13,7 @@ use crate::proc::sockets::{
 use crate::proc::{
     describe, hinted_holder, inet_candidates, parse_ports, ports_phrase, scan_holders, Holdings,
 };
-use crate::verdict::{Checked, Outcome};
+use crate::verdict::{Checked, Decided, Failure};
 use std::collections::BTreeMap;
 
 /// Run `check` on `process` and the port arguments as typed (`probe port|listen`, kolla's
@@ -26,7 +26,7 @@ pub fn with_port_args<S: AsRef<str>>(
 ) -> Checked {
     match parse_ports(ports) {
         Ok(ports) => check(process, &ports, ctx),
-        Err(e) => Checked::new(process, Err(e)),
+        Err(e) => Checked::cannot_tell(process, e),
     }
 }
 
@@ -39,12 +39,12 @@ pub(crate) fn target(process: &str, ports: &[u16]) -> String {
 /// Healthy when a process matching `process` has an ESTABLISHED TCP socket, or a
 /// UDP socket, whose local or remote port is one of `ports`.
 pub fn check(process: &str, ports: &[u16], ctx: &Context) -> Checked {
-    Checked::new(target(process, ports), outcome(process, ports, ctx))
+    Checked::decided(target(process, ports), outcome(process, ports, ctx))
 }
 
-fn outcome(process: &str, ports: &[u16], ctx: &Context) -> Outcome {
+fn outcome(process: &str, ports: &[u16], ctx: &Context) -> Decided {
     if ports.is_empty() {
-        return Err("no port given".into());
+        return Err(Failure::CannotTell("no port given".into()));
     }
     // What would make the check pass: TCP ESTABLISHED, UDP bound or connected, either end on a port.
     let established = tcp_state::bit(tcp_state::ESTABLISHED);
@@ -66,14 +66,14 @@ fn outcome(process: &str, ports: &[u16], ctx: &Context) -> Outcome {
         }
     }
     if let Some(reason) = holdings.cannot_tell(&ctx.system, !candidates.is_empty()) {
-        return Err(reason);
+        return Err(reason.into());
     }
-    Err(format!(
+    Err(Failure::Unhealthy(format!(
         "{} has no established connection on {}{}",
         describe(&processes),
         ports_phrase(ports),
         other_states(ports, &holdings, ctx)
-    ))
+    )))
 }
 
 /// The healthy reason for `owner` holding `socket`.

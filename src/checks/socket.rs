@@ -9,11 +9,11 @@ use crate::context::Context;
 use crate::proc::sockets::{query_unix, UnixSocket};
 use crate::proc::{cannot_tell, describe, holders, matching_processes};
 use crate::system::Root;
-use crate::verdict::{Checked, Outcome};
+use crate::verdict::{Checked, Decided, Failure};
 
 /// Healthy when a process matching `process` holds the unix socket `path` (or `@abstract`).
 pub fn check(process: &str, path: &str, ctx: &Context) -> Checked {
-    Checked::new(format!("{process}:{path}"), outcome(process, path, ctx))
+    Checked::decided(format!("{process}:{path}"), outcome(process, path, ctx))
 }
 
 /// How to recognise the socket in unix_diag's list.
@@ -52,9 +52,9 @@ impl Wanted {
     }
 }
 
-fn outcome(process: &str, path: &str, ctx: &Context) -> Outcome {
+fn outcome(process: &str, path: &str, ctx: &Context) -> Decided {
     if path.is_empty() || path == "@" {
-        return Err("no socket path given".into());
+        return Err(Failure::CannotTell("no socket path given".into()));
     }
     let wanted = Wanted::new(&ctx.system.given, path);
     let sockets = query_unix(&ctx.deadline).map_err(cannot_tell)?;
@@ -65,10 +65,10 @@ fn outcome(process: &str, path: &str, ctx: &Context) -> Outcome {
     ));
     if candidates.is_empty() {
         let processes = matching_processes(&ctx.system, process)?;
-        return Err(format!(
+        return Err(Failure::Unhealthy(format!(
             "no unix socket bound to {path} (checked {})",
             describe(&processes)
-        ));
+        )));
     }
     let (processes, holdings) = holders(
         &ctx.system,
@@ -80,12 +80,12 @@ fn outcome(process: &str, path: &str, ctx: &Context) -> Outcome {
         return Ok(format!("{} holds the unix socket {path}", owner.label()));
     }
     if let Some(reason) = holdings.cannot_tell(&ctx.system, !candidates.is_empty()) {
-        return Err(reason);
+        return Err(reason.into());
     }
-    Err(format!(
+    Err(Failure::Unhealthy(format!(
         "{} does not hold the unix socket {path} (another process does)",
         describe(&processes)
-    ))
+    )))
 }
 
 #[cfg(test)]

@@ -5,13 +5,13 @@ use crate::context::Context;
 use crate::net::{self, Endpoint};
 use crate::verdict::Checked;
 
-/// `probe tcp ENDPOINT` as typed: a bad endpoint is an unhealthy verdict naming it.
+/// `probe tcp ENDPOINT` as typed: a bad endpoint is a verdict naming it (cannot tell).
 pub fn probe(endpoint: &str, ctx: &Context) -> Checked {
     match Endpoint::parse(endpoint, None) {
         Ok(parsed) => connect(&parsed, ctx),
-        Err(e) => Checked::new(
+        Err(e) => Checked::cannot_tell(
             endpoint,
-            Err(format!("{e} (expected HOST:PORT, unix:PATH or @NAME)")),
+            format!("{e} (expected HOST:PORT, unix:PATH or @NAME)"),
         ),
     }
 }

@@ -114,17 +114,17 @@ mod tests {
         // Help would print and exit the process from the command line; embedded it is a verdict.
         let (verdict, line) = CLI.run(&s(&[MAIN_NAME, "--help"]), sys.clone());
         assert!(
-            !verdict.healthy && line.starts_with("unhealthy: "),
+            !verdict.healthy() && line.starts_with("unhealthy: "),
             "{line}"
         );
         let (verdict, line) = CLI.run(&s(&[MAIN_NAME, "agent", "--once"]), sys.clone());
-        assert!(!verdict.healthy && line.contains("not a check"), "{line}");
+        assert!(!verdict.healthy() && line.contains("not a check"), "{line}");
         let (verdict, line) = CLI.run(
             &s(&[MAIN_NAME, "--format", "json", "probe", "tcp", "127.0.0.1:1"]),
             sys,
         );
         assert_eq!(verdict.check, "tcp");
-        assert!(!verdict.healthy);
+        assert!(!verdict.healthy());
         assert!(line.starts_with('{'), "{line}");
     }
 
@@ -140,7 +140,7 @@ mod tests {
             CLI.run(&s(&["nova-conductor", "1"]), Arc::new(sys))
         };
         let (verdict, line) = in_container("HEALTHCHECK_DEEP=rpc,deeper");
-        assert!(!verdict.healthy);
+        assert!(!verdict.healthy());
         assert!(
             line.contains("HEALTHCHECK_DEEP") && line.contains("\"deeper\" unknown"),
             "{line}"

@@ -5,8 +5,10 @@
 //! Three personalities (see `dispatch`): the main command with subcommands, a
 //! service name (TripleO's `/openstack/healthcheck [ARGS]`), and kolla's drop-in
 //! `healthcheck_*` names (`kolla`). `probe <kind>` takes its arguments from the
-//! registry in `probes`. Every path ends in `(line, healthy)`; usage errors are
-//! unhealthy verdicts with a one-line reason, never clap's multi-line report.
+//! registry in `probes`. Every path ends in `(line, exit status)`; usage errors are
+//! "cannot tell" verdicts with a one-line reason, never clap's multi-line report. The
+//! output format (`--format`, else `HEALTHCHECK_FORMAT`, which kolla's names, taking no
+//! options of ours, can use) decides the exit contract (see `exit`).
 //!
 //! The same command lines run embedded in the host agent (`agent`, [`embedded`]): on a
 //! container's [`System`] instead of this machine's, without the watchdog or any exit.
@@ -42,6 +44,9 @@ pub struct Globals {
     pub deep: Option<services::DeepMode>,
 }
 
+/// The environment variable that chooses the output format where `--format` is not given.
+pub const FORMAT_VARIABLE: &str = "HEALTHCHECK_FORMAT";
+
 /// What a command line produced: a verdict to render, or text that is no verdict (help,
 /// `list`, `status`, the agent's summary) with its exit status.
 enum Ran {
@@ -56,15 +61,16 @@ struct Invocation {
     embedded: bool,
 }
 
-/// Run the command line `args` (argv[0] first) as this process: its line and exit status.
-pub fn run(args: Vec<String>) -> (String, bool) {
+/// Run the command line `args` (argv[0] first) as this process: the output and the exit
+/// status.
+pub fn run(args: Vec<String>) -> (String, i32) {
     let invocation = Invocation {
         system: Arc::new(System::from_process()),
         embedded: false,
     };
     match run_on(args, &invocation) {
-        Ran::Verdict(verdict, format) => (output::render(&verdict, format), verdict.healthy),
-        Ran::Text(text, ok) => (text, ok),
+        Ran::Verdict(verdict, format) => rendered(&verdict, format),
+        Ran::Text(text, ok) => (text, if ok { 0 } else { 1 }),
     }
 }
 
@@ -86,7 +92,7 @@ fn run_on(args: Vec<String>, inv: &Invocation) -> Ran {
     match called {
         Personality::Service(name) => match split_globals(&rest) {
             Ok((globals, rest)) => run_service(&name, &rest, &globals, inv),
-            Err(e) => usage_failure(&name, &e, Format::default()),
+            Err(e) => usage_failure(&name, &e, requested_format(&rest, &inv.system)),
         },
         // kolla's scripts take no options of ours: every argument is theirs.
         Personality::Kolla(name) => run_check(
@@ -118,14 +124,19 @@ fn main_command_with(with_agent: bool) -> Command {
             "Run a service's check:  openstack-healthcheck [--format json] [--timeout S] SERVICE [ARGS...]\n\
              List services:          openstack-healthcheck list\n\
              Environment: HEALTHCHECK_TIMEOUT, HEALTHCHECK_CURL_MAX_TIME, HEALTHCHECK_DEBUG=1, HEALTHCHECK_USE_PROXY=1,\n\
-             HEALTHCHECK_DEEP=rpc,heartbeat,ovn|all (deep checks, as --deep)",
+             HEALTHCHECK_DEEP=rpc,heartbeat,ovn|all (deep checks, as --deep),\n\
+             HEALTHCHECK_FORMAT (as --format, also for kolla's names, which take no options of ours)\n\
+             --format nagios exits as a Nagios plugin: 0 OK, 2 CRITICAL (unhealthy), 3 UNKNOWN (cannot tell)",
         )
         .arg(
             Arg::new("format")
                 .long("format")
                 .global(true)
                 .value_parser(PossibleValuesParser::new(output::names()))
-                .help("Output format of the verdict line"),
+                .help(
+                    "Output format of the verdict (nagios: the plugin line and exit statuses; \
+                     prometheus: the exposition format)",
+                ),
         )
         .arg(
             Arg::new("timeout")
@@ -222,6 +233,8 @@ fn state_file(m: &clap::ArgMatches) -> PathBuf {
 
 fn run_main(rest: Vec<String>, inv: &Invocation) -> Ran {
     let with_agent = may_name_agent(&rest);
+    // For a usage error, the format asked for, as far as the words show it.
+    let asked = requested_format(&rest, &inv.system);
     let mut argv = vec![MAIN_NAME.to_string()];
     argv.extend(rest);
     let matches = match main_command_with(with_agent).try_get_matches_from(&argv) {
@@ -244,12 +257,12 @@ fn run_main(rest: Vec<String>, inv: &Invocation) -> Ran {
                     0
                 });
             }
-            return usage_failure(MAIN_NAME, &clap_reason(&e), Format::default());
+            return usage_failure(MAIN_NAME, &clap_reason(&e), asked);
         }
     };
     let globals = match globals_from(&matches) {
         Ok(g) => g,
-        Err(e) => return usage_failure(MAIN_NAME, &e, Format::default()),
+        Err(e) => return usage_failure(MAIN_NAME, &e, asked),
     };
     match matches.subcommand() {
         Some((not_a_check @ ("list" | "agent" | "status"), _)) if inv.embedded => usage_failure(
@@ -288,7 +301,7 @@ fn run_main(rest: Vec<String>, inv: &Invocation) -> Ran {
             // Options may also follow the service name.
             let (more, rest) = match split_globals(&args) {
                 Ok(x) => x,
-                Err(e) => return usage_failure(service, &e, globals.format.unwrap_or_default()),
+                Err(e) => return usage_failure(service, &e, asked),
             };
             args = rest;
             let merged = Globals {
@@ -301,7 +314,7 @@ fn run_main(rest: Vec<String>, inv: &Invocation) -> Ran {
         None => usage_failure(
             MAIN_NAME,
             "no check named: try `openstack-healthcheck list`",
-            Format::default(),
+            asked,
         ),
     }
 }
@@ -331,7 +344,10 @@ fn run_agent(m: &clap::ArgMatches) -> Ran {
 }
 
 fn run_service(name: &str, args: &[String], globals: &Globals, inv: &Invocation) -> Ran {
-    let format = globals.format.unwrap_or_default();
+    let format = match chosen_format(globals, &inv.system) {
+        Ok(f) => f,
+        Err(e) => return usage_failure(name, &e, Format::default()),
+    };
     let Some(service) = services::find(name) else {
         return usage_failure(
             name,
@@ -363,7 +379,10 @@ fn run_check(
     inv: &Invocation,
     body: impl FnOnce(&Context) -> Checked,
 ) -> Ran {
-    let format = globals.format.unwrap_or_default();
+    let format = match chosen_format(globals, &inv.system) {
+        Ok(f) => f,
+        Err(e) => return usage_failure(check, &e, Format::default()),
+    };
     let budget = match budget(globals, http_budget, &inv.system) {
         Ok(b) => b,
         Err(e) => return usage_failure(check, &e, format),
@@ -371,15 +390,71 @@ fn run_check(
     let deadline = Deadline::after(budget);
     if !inv.embedded {
         start_watchdog(check.to_string(), deadline, format);
+        report_internal_errors(check.to_string(), deadline, format);
     }
     // Embedded, a container's HEALTHCHECK_DEBUG would trace on the agent's stderr: not there.
     let debug = !inv.embedded && inv.system.flag("HEALTHCHECK_DEBUG");
     let ctx = Context::on(deadline, debug, inv.system.clone());
     let checked = body(&ctx);
-    Ran::Verdict(
-        Verdict::from_checked(check, checked, deadline.elapsed()),
-        format,
+    let verdict =
+        Verdict::from_checked(check, checked, deadline.elapsed()).with_metrics(ctx.measured());
+    Ran::Verdict(verdict, format)
+}
+
+/// The verdict's output and exit status in `format`.
+fn rendered(verdict: &Verdict, format: Format) -> (String, i32) {
+    (
+        output::render(verdict, format),
+        output::exit_code(verdict, format),
     )
+}
+
+/// `--format`, else `HEALTHCHECK_FORMAT`, else the default (text).
+fn chosen_format(globals: &Globals, sys: &System) -> Result<Format, String> {
+    match globals.format {
+        Some(format) => Ok(format),
+        None => Ok(format_variable(sys)?.unwrap_or_default()),
+    }
+}
+
+/// `HEALTHCHECK_FORMAT` of the checked system, if set.
+fn format_variable(sys: &System) -> Result<Option<Format>, String> {
+    match sys.var(FORMAT_VARIABLE) {
+        Some(v) if !v.trim().is_empty() => Format::parse(v.trim())
+            .map(Some)
+            .map_err(|e| format!("{FORMAT_VARIABLE}: {e}")),
+        _ => Ok(None),
+    }
+}
+
+/// The format a command line asks for before it is parsed (or when it cannot be), so that
+/// a bad invocation is reported in that format: the first well-formed `--format` among the
+/// words, else `HEALTHCHECK_FORMAT`, else the default.
+fn requested_format(words: &[String], sys: &System) -> Format {
+    let mut iter = words.iter();
+    while let Some(word) = iter.next() {
+        let value = match word.strip_prefix("--format") {
+            Some("") => iter.next().map(String::as_str),
+            Some(inline) => inline.strip_prefix('='),
+            None => None,
+        };
+        if let Some(format) = value.and_then(|v| Format::parse(v).ok()) {
+            return format;
+        }
+    }
+    format_variable(sys).ok().flatten().unwrap_or_default()
+}
+
+/// A panic in the check is reported in the check's format (the default format's line is
+/// main's own).
+fn report_internal_errors(check: String, deadline: Deadline, format: Format) {
+    if format == Format::default() {
+        return;
+    }
+    crate::exit::report_internal_errors_with(Box::new(move |reason| {
+        let verdict = Verdict::failure(&check, "", reason, deadline.elapsed());
+        rendered(&verdict, format)
+    }));
 }
 
 /// The deadline: `--timeout`, else `HEALTHCHECK_TIMEOUT`, else for HTTP kolla's
@@ -413,7 +488,8 @@ fn start_watchdog(check: String, deadline: Deadline, format: Format) {
         deadline.budget().as_secs_f64()
     );
     let verdict = Verdict::failure(&check, "", reason, after);
-    crate::exit::arm_watchdog(after, &output::render(&verdict, format));
+    let (line, code) = rendered(&verdict, format);
+    crate::exit::arm_watchdog(after, &line, code);
 }
 
 fn usage_failure(check: &str, reason: &str, format: Format) -> Ran {
@@ -585,6 +661,39 @@ mod tests {
             assert_eq!(line, "<***>", "{n}");
         }
         assert_eq!(crate::secrets::redact("Bearer"), "Bearer");
+    }
+
+    #[test]
+    fn format_asked_for_before_parsing() {
+        assert_eq!(
+            requested_format(
+                &s(&["--format", "nagios", "probe"]),
+                &System::from_process()
+            )
+            .name(),
+            "nagios"
+        );
+        assert_eq!(
+            requested_format(
+                &s(&["probe", "tcp", "--format=prometheus"]),
+                &System::from_process()
+            )
+            .name(),
+            "prometheus"
+        );
+        // A malformed or unknown value does not count; a later good one does.
+        assert_eq!(
+            requested_format(
+                &s(&["--format", "xml", "--format", "json"]),
+                &System::from_process()
+            )
+            .name(),
+            "json"
+        );
+        assert_eq!(
+            requested_format(&s(&["--formats", "json"]), &System::from_process()).name(),
+            "text"
+        );
     }
 
     #[test]

@@ -405,7 +405,11 @@ mod tests {
         let global = dir.join("global.cnf");
         std::fs::write(&global, "[client]\nuser=global\nport=3307\n").unwrap();
         let extra = dir.join("extra.cnf");
-        std::fs::write(&extra, "[client]\nuser=extra\n[client_hc]\npassword=p\n").unwrap();
+        std::fs::write(
+            &extra,
+            "[client]\nuser=extra\n[client_hc]\npassword=Mycnf-hc-secret\n",
+        )
+        .unwrap();
         let home = dir.join("home.cnf");
         std::fs::write(&home, "[mariadb-client]\nsocket=/s\n").unwrap();
         let globals = [global.to_str().unwrap()];
@@ -431,7 +435,7 @@ mod tests {
                 .unwrap()
                 .password
                 .as_deref(),
-            Some("p")
+            Some("Mycnf-hc-secret")
         );
         sel.defaults_file = Some(home.clone());
         let only = read_selected(&sys, &sel, &globals, None).unwrap();

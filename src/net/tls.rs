@@ -11,10 +11,10 @@
 //! for the server and as our own client certificate. webpki, behind rustls, parses only
 //! v3 certificates, so where nothing is verified the certificate is not handed to it:
 //! the key that signs the handshake is read from the certificate's
-//! SubjectPublicKeyInfo ([`certificate_spki`]) and the signature checked with the same
-//! algorithms rustls uses. That walk over the certificate's outer DER structure is ours:
-//! a crate for it (x509-cert, x509-parser) would bring a whole ASN.1 library into the
-//! binary for three nested headers, and it is parsing, not cryptography.
+//! SubjectPublicKeyInfo (decoded with x509-cert, which takes every version) and the
+//! signature checked with the same algorithms rustls uses.
+//!
+//! The earliest expiry of the chain a server presents is recorded in the check's context.
 
 use super::{Connection, Endpoint};
 use crate::context::Context;
@@ -136,7 +136,7 @@ pub(crate) fn client_identity(
     let cert_spki = certificate_spki(chain[0].as_ref())
         .ok_or_else(|| format!("client certificate {cert}: not a DER X.509 certificate"))?;
     if let Some(key_spki) = signing_key.public_key() {
-        if key_spki.as_ref() != cert_spki {
+        if key_spki.as_ref() != cert_spki.as_slice() {
             return Err(format!(
                 "client certificate {cert} does not belong to the key {key}"
             ));
@@ -366,9 +366,8 @@ fn verify_with_certificate_key(
     algorithms: &WebPkiSupportedAlgorithms,
 ) -> Result<HandshakeSignatureValid, rustls::Error> {
     use rustls::CertificateError::{BadEncoding, BadSignature};
-    let (key_algorithm, key) = certificate_spki(cert.as_ref())
-        .and_then(split_spki)
-        .ok_or(rustls::Error::InvalidCertificate(BadEncoding))?;
+    let (key_algorithm, key) =
+        certificate_key(cert.as_ref()).ok_or(rustls::Error::InvalidCertificate(BadEncoding))?;
     let candidates = algorithms
         .mapping
         .iter()
@@ -377,74 +376,39 @@ fn verify_with_certificate_key(
         .ok_or(rustls::PeerMisbehaved::SignedHandshakeWithUnadvertisedSigScheme)?;
     let alg = candidates
         .iter()
-        .find(|alg| alg.public_key_alg_id().as_ref() == key_algorithm)
+        .find(|alg| alg.public_key_alg_id().as_ref() == key_algorithm.as_slice())
         .ok_or_else(|| {
             rustls::Error::General(
                 "the certificate's key does not suit the handshake's signature scheme".into(),
             )
         })?;
-    alg.verify_signature(key, message, dss.signature())
+    alg.verify_signature(&key, message, dss.signature())
         .map(|_| HandshakeSignatureValid::assertion())
         .map_err(|_| rustls::Error::InvalidCertificate(BadSignature))
 }
 
-/// One DER element at the start of `input` with tag `tag`: (its contents, the whole
-/// element with header, what follows). Definite lengths only, as DER has.
-fn der_element(input: &[u8], tag: u8) -> Option<(&[u8], &[u8], &[u8])> {
-    let (&first, rest) = input.split_first()?;
-    if first != tag {
-        return None;
-    }
-    let (&len_byte, rest) = rest.split_first()?;
-    let (len, rest) = match len_byte {
-        short @ 0..=0x7f => (short as usize, rest),
-        long @ 0x81..=0x84 => {
-            let count = (long & 0x7f) as usize;
-            let bytes = rest.get(..count)?;
-            let len = bytes.iter().fold(0usize, |acc, b| (acc << 8) | *b as usize);
-            (len, &rest[count..])
-        }
-        _ => return None,
-    };
-    let contents = rest.get(..len)?;
-    let header = input.len() - rest.len();
-    Some((contents, &input[..header + len], &rest[len..]))
+/// The SubjectPublicKeyInfo (DER) of a DER certificate of any X.509 version.
+pub fn certificate_spki(cert: &[u8]) -> Option<Vec<u8>> {
+    use x509_cert::der::{Decode, Encode};
+    let cert = x509_cert::Certificate::from_der(cert).ok()?;
+    cert.tbs_certificate()
+        .subject_public_key_info()
+        .to_der()
+        .ok()
 }
 
-/// Skip one DER element, whatever its tag.
-fn der_skip(input: &[u8]) -> Option<&[u8]> {
-    let tag = *input.first()?;
-    der_element(input, tag).map(|(_, _, rest)| rest)
-}
-
-const SEQUENCE: u8 = 0x30;
-
-/// The SubjectPublicKeyInfo (whole DER element) of a DER certificate of any X.509
-/// version: Certificate → tbsCertificate → [version], serialNumber, signature, issuer,
-/// validity, subject, subjectPublicKeyInfo (RFC 5280 section 4.1).
-pub fn certificate_spki(cert: &[u8]) -> Option<&[u8]> {
-    let (certificate, _, _) = der_element(cert, SEQUENCE)?;
-    let (tbs, _, _) = der_element(certificate, SEQUENCE)?;
-    let mut fields = tbs;
-    if fields.first() == Some(&0xa0) {
-        fields = der_skip(fields)?; // [0] EXPLICIT version: absent in v1
+/// The key of a DER certificate of any X.509 version: its algorithm identifier (the
+/// SEQUENCE's contents, as rustls names algorithms) and its key bits.
+fn certificate_key(cert: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+    use x509_cert::der::{Decode, Encode};
+    let cert = x509_cert::Certificate::from_der(cert).ok()?;
+    let spki = cert.tbs_certificate().subject_public_key_info();
+    let mut algorithm = spki.algorithm.oid.to_der().ok()?;
+    if let Some(parameters) = &spki.algorithm.parameters {
+        algorithm.extend(parameters.to_der().ok()?);
     }
-    for _ in 0..5 {
-        fields = der_skip(fields)?;
-    }
-    der_element(fields, SEQUENCE).map(|(_, whole, _)| whole)
-}
-
-/// A SubjectPublicKeyInfo's algorithm identifier (contents, as rustls names algorithms)
-/// and its key bits.
-fn split_spki(spki: &[u8]) -> Option<(&[u8], &[u8])> {
-    let (contents, _, _) = der_element(spki, SEQUENCE)?;
-    let (algorithm, _, rest) = der_element(contents, SEQUENCE)?;
-    let (bits, _, _) = der_element(rest, 0x03)?;
-    match bits.split_first()? {
-        (0, key) => Some((algorithm, key)),
-        _ => None, // a key is whole bytes
-    }
+    let key = spki.subject_public_key.as_bytes()?.to_vec();
+    Some((algorithm, key))
 }
 
 /// Connect to `endpoint` and, when `tls` is given, run the handshake over the
@@ -467,7 +431,26 @@ pub fn open(
         // A unix socket has no host name; certificates for local services name localhost.
         Endpoint::Unix(_) | Endpoint::Abstract(_) => "localhost",
     };
-    Ok(Stream::Tls(Box::new(connect(conn, host, config)?)))
+    let stream = connect(conn, host, config)?;
+    if let Some(not_after) = earliest_expiry(stream.conn.peer_certificates().unwrap_or(&[])) {
+        ctx.measure(|m| m.cert_expiring(not_after));
+    }
+    Ok(Stream::Tls(Box::new(stream)))
+}
+
+/// The earliest `notAfter` of the certificates in `chain`, in seconds since the Unix
+/// epoch. A certificate that does not decode is left out: the handshake has accepted
+/// it (or, verifying, its chain), only its expiry is unknown.
+pub fn earliest_expiry(chain: &[CertificateDer<'_>]) -> Option<i64> {
+    use x509_cert::der::Decode;
+    chain
+        .iter()
+        .filter_map(|der| x509_cert::Certificate::from_der(der).ok())
+        .map(|cert| {
+            let not_after = cert.tbs_certificate().validity().not_after;
+            i64::try_from(not_after.to_unix_duration().as_secs()).unwrap_or(i64::MAX)
+        })
+        .min()
 }
 
 /// A connection that may or may not be wrapped in TLS.
@@ -536,31 +519,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn der_walk_is_bounded() {
-        assert_eq!(
-            der_element(&[0x30, 0x02, 0x05, 0x00, 0xff], SEQUENCE)
-                .unwrap()
-                .0,
-            [5, 0]
-        );
-        assert_eq!(
-            der_element(&[0x30, 0x81, 0x01, 0x07], SEQUENCE).unwrap().1,
-            [0x30, 0x81, 1, 7]
-        );
-        assert!(
-            der_element(&[0x30, 0x05, 0x00], SEQUENCE).is_none(),
-            "longer than the input"
-        );
-        assert!(
-            der_element(&[0x30, 0x80], SEQUENCE).is_none(),
-            "indefinite length"
-        );
-        assert!(der_element(&[0x30, 0x85, 1, 1, 1, 1, 1], SEQUENCE).is_none());
-        assert!(
-            der_element(&[0x31, 0x00], SEQUENCE).is_none(),
-            "another tag"
-        );
+    fn no_certificate_no_key() {
         assert!(certificate_spki(b"").is_none());
         assert!(certificate_spki(&[0x30, 0x03, 0x30, 0x01, 0x02]).is_none());
+        assert!(certificate_key(&[0x30, 0x80]).is_none());
     }
 }

@@ -7,6 +7,7 @@ use crate::verdict::Verdict;
 pub const FORMAT: OutputFormat = OutputFormat {
     name: "json",
     render,
+    contract: super::Contract::Engine,
 };
 
 pub fn render(v: &Verdict, max: usize) -> String {
@@ -20,7 +21,7 @@ pub fn render(v: &Verdict, max: usize) -> String {
         let line = serde_json::json!({
             "check": super::one_line(&v.check, 80),
             "target": target,
-            "healthy": v.healthy,
+            "healthy": v.healthy(),
             "reason": reason,
             "elapsed": (v.elapsed.as_secs_f64() * 1e6).round() / 1e6,
         })

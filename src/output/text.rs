@@ -7,6 +7,7 @@ use crate::verdict::Verdict;
 pub const FORMAT: OutputFormat = OutputFormat {
     name: "text",
     render: render_line,
+    contract: super::Contract::Engine,
 };
 
 /// The line folded to one line of at most `max` bytes, redacted.
@@ -15,12 +16,12 @@ fn render_line(v: &Verdict, max: usize) -> String {
 }
 
 pub fn render(v: &Verdict) -> String {
-    if v.healthy {
+    if v.healthy() {
         if let Some(line) = &v.compat_line {
             return line.clone();
         }
     }
-    let status = if v.healthy { "healthy" } else { "unhealthy" };
+    let status = if v.healthy() { "healthy" } else { "unhealthy" };
     let target = if v.target.is_empty() {
         String::new()
     } else {

@@ -13,6 +13,7 @@ pub mod sockets;
 
 use crate::context::Context;
 use crate::system::System;
+use crate::verdict::CannotTell;
 use pattern::Pattern;
 use process::ProcessInfo;
 use sockets::{query_inet, InetQuery, InetSocket, Transport};
@@ -154,13 +155,13 @@ impl Holdings {
     /// and some matching process could not be inspected: it may be that one's. With no
     /// candidate at all, the answer is "no" whoever could be read. User names come from the
     /// checked system's own /etc/passwd.
-    pub fn cannot_tell(&self, sys: &System, unowned_candidates: bool) -> Option<String> {
+    pub fn cannot_tell(&self, sys: &System, unowned_candidates: bool) -> Option<CannotTell> {
         if !unowned_candidates {
             return None;
         }
         self.unreadable
             .first()
-            .map(|p| fds::unreadable_reason(&sys.given, p.pid, p.uid))
+            .map(|p| CannotTell(fds::unreadable_reason(&sys.given, p.pid, p.uid)))
     }
 }
 
@@ -172,7 +173,7 @@ pub fn inet_candidates(
     tcp_states: u32,
     udp_states: u32,
     ctx: &Context,
-) -> Result<Vec<(Transport, InetSocket)>, String> {
+) -> Result<Vec<(Transport, InetSocket)>, CannotTell> {
     let mut found = Vec::new();
     for (transport, states) in [(Transport::Tcp, tcp_states), (Transport::Udp, udp_states)] {
         let query = InetQuery {
@@ -194,8 +195,8 @@ pub fn inet_candidates(
 }
 
 /// A failure to list sockets leaves the check unable to decide: say so.
-pub fn cannot_tell(reason: String) -> String {
-    format!("cannot tell: {reason}")
+pub fn cannot_tell(reason: String) -> CannotTell {
+    CannotTell(format!("cannot tell: {reason}"))
 }
 
 /// "port 5672" or "port 5671 or 5672".

@@ -11,7 +11,7 @@ use crate::checks::{
 use crate::context::Context;
 use crate::deadline::Deadline;
 use crate::net::Endpoint;
-use crate::verdict::{Checked, Outcome};
+use crate::verdict::{Checked, Health, Outcome};
 
 /// Run `plan` within the context's deadline, without deep checks.
 pub fn execute(plan: &Plan, ctx: &Context) -> Checked {
@@ -108,7 +108,8 @@ fn on(endpoint: &Endpoint, outcome: Outcome) -> Checked {
     Checked::new(endpoint.to_string(), outcome)
 }
 
-/// Healthy when every (target, outcome) is; the first failure is the verdict.
+/// Healthy when every (target, outcome) is; the first failure is the verdict (these
+/// outcomes are never "cannot tell").
 fn every(results: impl Iterator<Item = (String, Outcome)>) -> Checked {
     let mut targets = Vec::new();
     let mut reasons = Vec::new();
@@ -122,7 +123,8 @@ fn every(results: impl Iterator<Item = (String, Outcome)>) -> Checked {
     Checked::new(targets.join(","), Ok(reasons.join("; ")))
 }
 
-/// The first healthy alternative wins; when none is, every reason is reported.
+/// The first healthy alternative wins; when none is, every reason is reported. If one of
+/// them could not tell, neither can the whole: it might have been the healthy one.
 ///
 /// Each alternative gets its share of what is left of the deadline: with `k`
 /// alternatives still to try, the next one may take `1/k` of the time left (of two, the
@@ -133,6 +135,7 @@ fn every(results: impl Iterator<Item = (String, Outcome)>) -> Checked {
 fn first_healthy(alternatives: &[Result<Plan, String>], deep: DeepMode, ctx: &Context) -> Checked {
     let mut failures = Vec::new();
     let mut targets = Vec::new();
+    let mut cannot_tell = false;
     for (index, alternative) in alternatives.iter().enumerate() {
         let still_to_try = (alternatives.len() - index) as u32;
         let checked = match (alternative, ctx.deadline.remaining("before trying it")) {
@@ -149,17 +152,21 @@ fn first_healthy(alternatives: &[Result<Plan, String>], deep: DeepMode, ctx: &Co
                 execute_with(plan, deep, &share)
             }
             (Ok(plan), Err(late)) => Checked::new("", Err(format!("{plan}: {late}"))),
-            (Err(e), _) => Checked::new("", Err(e.clone())),
+            (Err(e), _) => Checked::cannot_tell("", e.clone()),
         };
         if checked.outcome.is_ok() {
             return checked;
         }
+        cannot_tell |= checked.cannot_tell;
         if !checked.target.is_empty() {
             targets.push(checked.target.clone());
         }
         failures.push(checked.outcome.unwrap_err());
     }
-    Checked::new(targets.join(" | "), Err(failures.join("; then: ")))
+    Checked {
+        cannot_tell,
+        ..Checked::new(targets.join(" | "), Err(failures.join("; then: ")))
+    }
 }
 
 /// The default check first (its failure is the verdict, as tripleo-common's), then the
@@ -177,11 +184,12 @@ fn deep_checks(base: &Plan, checks: &'static Deep, mode: DeepMode, ctx: &Context
         checks.configs.join(", ")
     ));
     let configs: Vec<String> = checks.configs.iter().map(|c| c.to_string()).collect();
-    // (healthy, reason) of the default check and of each deep one, in order.
-    let mut results = vec![(true, checked.outcome.clone().unwrap_or_default())];
-    let mut add = |name: &str, outcome: Outcome| match outcome {
-        Ok(t) => results.push((true, format!("{name}: {t}"))),
-        Err(t) => results.push((false, format!("{name}: {t}"))),
+    // (health, reason) of the default check and of each deep one, in order.
+    let mut results = vec![(Health::Healthy, checked.outcome.clone().unwrap_or_default())];
+    let mut add = |name: &str, deep: Checked| {
+        let health = deep.health();
+        let (Ok(t) | Err(t)) = deep.outcome;
+        results.push((health, format!("{name}: {t}")));
     };
     if mode.rpc() {
         match checks.rpc_topic {
@@ -193,11 +201,14 @@ fn deep_checks(base: &Plan, checks: &'static Deep, mode: DeepMode, ctx: &Context
                     backends_key: checks.backends_key.map(str::to_string),
                     ..Default::default()
                 };
-                add("rpc", rpc::probe(&opts, ctx).outcome);
+                add("rpc", rpc::probe(&opts, ctx));
             }
             None => add(
                 "rpc",
-                Ok("not applicable: the service runs no RPC server".into()),
+                Checked::new(
+                    "",
+                    Ok("not applicable: the service runs no RPC server".into()),
+                ),
             ),
         }
     }
@@ -209,19 +220,25 @@ fn deep_checks(base: &Plan, checks: &'static Deep, mode: DeepMode, ctx: &Context
                     service: binary.to_string(),
                     host: None,
                 };
-                add("heartbeat", heartbeat::probe(&opts, ctx).outcome);
+                add("heartbeat", heartbeat::probe(&opts, ctx));
             }
             None => add(
                 "heartbeat",
-                Ok("not applicable: the service writes no heartbeat row".into()),
+                Checked::new(
+                    "",
+                    Ok("not applicable: the service writes no heartbeat row".into()),
+                ),
             ),
         }
     }
-    let healthy = results.iter().all(|(ok, _)| *ok);
+    let healthy = results.iter().all(|(h, _)| h.is_healthy());
+    // Cannot tell only when nothing was found unhealthy.
+    let unhealthy = results.iter().any(|(h, _)| *h == Health::Unhealthy);
     // Failures lead the line, so the 500 bytes a container engine keeps show them.
-    results.sort_by_key(|(ok, _)| *ok);
+    results.sort_by_key(|(h, _)| h.is_healthy());
     let reasons: Vec<String> = results.into_iter().map(|(_, r)| r).collect();
     let text = reasons.join("; ");
     checked.outcome = if healthy { Ok(text) } else { Err(text) };
+    checked.cannot_tell = !healthy && !unhealthy;
     checked
 }

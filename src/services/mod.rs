@@ -106,7 +106,8 @@ pub fn run(service: &Service, args: &[String], deep: DeepMode, ctx: &Context) ->
     let sys = &ctx.system;
     match plan::plan(&service.spec, args, deep, sys, &plan::LiveProcesses(sys)) {
         Ok(plan) => execute::execute_with(&plan, deep, ctx),
-        Err(reason) => Checked::new("", Err(reason)),
+        // What to check could not be worked out (its configuration files): no verdict.
+        Err(reason) => Checked::cannot_tell("", reason),
     }
 }
 

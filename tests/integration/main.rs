@@ -17,6 +17,7 @@ mod http;
 mod kolla;
 mod kolla_rabbitmq;
 mod listen;
+mod monitoring_textfile;
 mod ovn;
 mod port;
 mod probe_amqp;

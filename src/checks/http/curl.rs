@@ -197,13 +197,13 @@ pub fn run(args: &[String], ctx: &Context) -> Checked {
         Err(e) => {
             // The target shown is the URL, if one can be told (not whatever came last,
             // which may be the value of `-u`).
-            return Checked::new(
+            return Checked::cannot_tell(
                 args.iter()
                     .rev()
                     .find(|a| a.contains("://"))
                     .map(|a| url::redact_userinfo(a))
                     .unwrap_or_default(),
-                Err(e),
+                e,
             );
         }
     };
@@ -216,9 +216,9 @@ pub fn run(args: &[String], ctx: &Context) -> Checked {
             Ok(Some(t)) if t < ctx.deadline.budget() => ctx.deadline = Deadline::after(t),
             Ok(_) => {}
             Err(e) => {
-                return Checked::new(
+                return Checked::cannot_tell(
                     url::redact_userinfo(&inv.url),
-                    Err(format!("--max-time: {e}")),
+                    format!("--max-time: {e}"),
                 )
             }
         }

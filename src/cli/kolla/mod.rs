@@ -31,7 +31,7 @@ fn usage(name: &str) -> &'static str {
 pub fn run(name: &str, args: &[String], ctx: &Context) -> Checked {
     let missing =
         |wanted: usize| args.len() < wanted || args.iter().take(wanted).any(|a| a.is_empty());
-    let usage_error = || Checked::new(name, Err(format!("usage: {name} {}", usage(name))));
+    let usage_error = || Checked::cannot_tell(name, format!("usage: {name} {}", usage(name)));
     match name {
         "healthcheck_curl" => http::curl_compat(args, ctx),
         "healthcheck_port" | "healthcheck_listen" => {
@@ -61,11 +61,11 @@ pub fn run(name: &str, args: &[String], ctx: &Context) -> Checked {
         "healthcheck_rabbitmq" => checks::rabbitmq::kolla(ctx),
         "healthcheck.sh" => match mariadb::parse(args) {
             Ok(steps) => checks::mariadb::healthcheck_sh(&steps, ctx),
-            Err(e) => Checked::new(name, Err(e)),
+            Err(e) => Checked::cannot_tell(name, e),
         },
-        _ => Checked::new(
+        _ => Checked::cannot_tell(
             name,
-            Err(format!("{name} is not one of kolla's healthcheck scripts")),
+            format!("{name} is not one of kolla's healthcheck scripts"),
         ),
     }
 }

@@ -55,11 +55,11 @@ fn run(m: &ArgMatches, ctx: &Context) -> Checked {
     // `--galera` takes its role only as `--galera=ROLE`, so that `--galera` alone stays
     // what it was wherever it stands; `--galera alive` would make "alive" the target.
     if let Some(role) = optional(m, "target").filter(|t| GaleraRole::NAMES.contains(&t.as_str())) {
-        return Checked::new(
+        return Checked::cannot_tell(
             "",
-            Err(format!(
+            format!(
                 "usage: the Galera role goes with an equals sign: --galera={role} (\"{role}\" is not a server address)"
-            )),
+            ),
         );
     }
     let galera = match optional(m, "galera")
@@ -67,7 +67,7 @@ fn run(m: &ArgMatches, ctx: &Context) -> Checked {
         .transpose()
     {
         Ok(role) => role,
-        Err(e) => return Checked::new("", Err(e)),
+        Err(e) => return Checked::cannot_tell("", e),
     };
     let opts = MysqlOptions {
         target: optional(m, "target"),

@@ -116,6 +116,7 @@ pub fn get(req: &Get, ctx: &Context) -> Result<Response, String> {
         .chain(transport::TlsConnector {
             hop: hop.clone(),
             config: tls_config,
+            ctx: ctx.clone(),
         })
         .chain(transport::Recorder(hop.clone()));
     let agent = ureq::Agent::with_parts(config, connector, transport::Resolver(hop.clone()));
@@ -162,6 +163,7 @@ pub fn get(req: &Get, ctx: &Context) -> Result<Response, String> {
     }
     let progress = lock(&progress);
     let status = parts.status.as_u16();
+    ctx.measure(|m| m.http_status = Some(status));
     if let Some(peer) = progress.peer {
         ctx.trace(format_args!(
             "{}: HTTP {status} from {peer} ({} body bytes read)",

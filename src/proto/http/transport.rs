@@ -13,7 +13,9 @@
 //!   included) and presents a v1 client certificate; ureq's rustls link parses both
 //!   with webpki, which takes v3 only (and panics on a client certificate it refuses).
 //!   A server closing without TLS's close_notify ends the stream like a plain close:
-//!   the reply's framing says whether it was complete.
+//!   the reply's framing says whether it was complete. The earliest expiry of the
+//!   certificates the server presented is recorded in the check's context (ureq's own
+//!   connector keeps the session to itself), for the monitoring formats.
 //! - [`Recorder`], the last link, over the plain or TLS transport: counts what arrived
 //!   and keeps the start of the reply (for one-line errors and the reason phrase, which
 //!   ureq drops), bounds the reply head by bytes (ureq-proto refuses more than 128
@@ -289,6 +291,8 @@ pub(super) struct TlsConnector {
     pub hop: Hop,
     /// The client configuration, read before connecting; `None` for plain HTTP.
     pub config: Option<Arc<rustls::ClientConfig>>,
+    /// Where the earliest expiry of the server's certificates is recorded.
+    pub ctx: Context,
 }
 
 impl std::fmt::Debug for TlsConnector {
@@ -323,6 +327,10 @@ impl<In: Transport> Connector<In> for TlsConnector {
         let mut socket = TransportAdapter::new(transport.boxed(), details.current_time.clone());
         while session.is_handshaking() {
             session.complete_io(&mut socket)?;
+        }
+        let presented = session.peer_certificates().unwrap_or(&[]);
+        if let Some(not_after) = crate::net::tls::earliest_expiry(presented) {
+            self.ctx.measure(|m| m.cert_expiring(not_after));
         }
         let config = details.config;
         Ok(Some(Either::B(TlsTransport {
