@@ -175,7 +175,28 @@ fn port_is_free(port: u16) -> bool {
 
 /// A TCP port on which nothing listens now, on 127.0.0.1 and ::1 (bound then released, so
 /// another process may still take it; another test of this process never gets it).
+///
+/// The port comes from below the kernel's ephemeral range when there is room: a port of
+/// that range can be taken between our check and the server's bind by any outgoing
+/// connection (another test's client, a server's own peer link), which made clustered
+/// servers (Galera's IST listener) fail to bind now and then.
 pub fn free_port() -> u16 {
+    const LOWEST: u32 = 10_000;
+    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|t| t.split_whitespace().next()?.parse::<u32>().ok())
+        .unwrap_or(32_768);
+    let span = ephemeral_low.saturating_sub(LOWEST);
+    if span > 0 {
+        // Start somewhere of this process's own, so two test runs rarely walk the same ports.
+        let start = std::process::id().wrapping_mul(7919) % span;
+        for i in 0..span {
+            let port = (LOWEST + (start + i) % span) as u16;
+            if port_is_free(port) && claim_port(port) {
+                return port;
+            }
+        }
+    }
     loop {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
