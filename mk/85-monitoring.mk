@@ -1,6 +1,8 @@
-# Monitoring: the binary as a Nagios plugin under a real Nagios Core and `--format prometheus`
-# through promtool (tests/monitoring/, pytest from the venv), and the shipped alert rules'
-# own unit tests (promtool test rules, packaging/monitoring/prometheus/).
+# Monitoring: the binary as a Nagios plugin under a real Nagios Core, `--format prometheus`
+# through promtool, and the host agent's textfile and /metrics on real Docker containers read
+# by node_exporter and a Prometheus server (tests/monitoring/, pytest from the venv; the
+# agent's test needs root and starts dockerd if none runs), and the shipped alert rules' own
+# unit tests (promtool test rules, packaging/monitoring/prometheus/).
 VENV_BIN ?= $(CACHE)/venv/bin
 MONITORING_RULES := packaging/monitoring/prometheus/openstack-healthcheck.rules.yml
 

@@ -16,20 +16,25 @@
 //!    and user as its [`System`] ([`context`]); each under its own deadline. A check still
 //!    running when the round ends is reported as timed out and is not waited for.
 //! 4. [`state`]: the state file is replaced atomically; [`log`] writes one line per change.
+//! 5. [`metrics`]: with `--textfile`, the round in node_exporter's textfile format, replaced
+//!    atomically too; with `--metrics-listen`, the same served at `/metrics` ([`endpoint`]).
 //!
 //! The agent needs `CAP_SYS_PTRACE` and `CAP_SYS_ADMIN` ([`privileges`]) and access to the
 //! engines' sockets. It never executes anything from a container.
 
 pub mod context;
 pub mod discover;
+pub mod endpoint;
 pub mod health_test;
 pub mod log;
+pub mod metrics;
 pub mod privileges;
 pub mod round;
 pub mod state;
 
 use crate::system::System;
 use crate::verdict::Verdict;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -50,6 +55,10 @@ pub struct Options {
     pub state_file: PathBuf,
     /// One round, then exit.
     pub once: bool,
+    /// Where to write each round for node_exporter's textfile collector (`*.prom`).
+    pub textfile: Option<PathBuf>,
+    /// Where to serve `/metrics`.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl Default for Options {
@@ -58,6 +67,8 @@ impl Default for Options {
             interval: DEFAULT_INTERVAL,
             state_file: PathBuf::from(state::DEFAULT_STATE_FILE),
             once: false,
+            textfile: None,
+            metrics_listen: None,
         }
     }
 }
@@ -77,23 +88,50 @@ pub trait Commands: Sync {
 }
 
 /// Run the agent until killed, or for one round with `--once`. Returns the summary line of
-/// the last round; `Err` when it cannot start (privileges) or, with `--once`, cannot write
-/// its state.
+/// the last round; `Err` when it cannot start (privileges, the endpoint's address) or, with
+/// `--once`, cannot write its state or textfile.
 pub fn run(options: &Options, commands: &'static dyn Commands) -> Result<String, String> {
     if options.interval < Duration::from_secs(1) {
         return Err("--interval must be at least 1 second".into());
     }
+    if let Some(path) = &options.textfile {
+        metrics::check_textfile_path(path)?;
+    }
+    if options.once && options.metrics_listen.is_some() {
+        return Err("--metrics-listen serves a running agent: not with --once".into());
+    }
     privileges::check()?;
+    let endpoint = match options.metrics_listen {
+        Some(address) => Some(endpoint::Endpoint::start(address)?),
+        None => None,
+    };
     let mut agent = round::Agent::new(options.interval, commands);
     loop {
         let start = Instant::now();
         let state = agent.round();
         let summary = summary(&state, &options.state_file);
-        match state::write(&options.state_file, &state) {
-            Ok(()) if options.once => return Ok(summary),
-            Ok(()) => {}
-            Err(e) if options.once => return Err(e),
-            Err(e) => agent.log.line(&e, true),
+        let mut failed: Vec<String> = state::write(&options.state_file, &state)
+            .err()
+            .into_iter()
+            .collect();
+        if options.textfile.is_some() || endpoint.is_some() {
+            let text = metrics::exposition(&state);
+            if let Some(path) = &options.textfile {
+                failed.extend(metrics::write_textfile(path, &text).err());
+            }
+            if let Some(endpoint) = &endpoint {
+                endpoint.publish(text);
+            }
+        }
+        if options.once {
+            return if failed.is_empty() {
+                Ok(summary)
+            } else {
+                Err(failed.join("; "))
+            };
+        }
+        for e in &failed {
+            agent.log.line(e, true);
         }
         if let Some(wait) = (start + options.interval).checked_duration_since(Instant::now()) {
             std::thread::sleep(wait);

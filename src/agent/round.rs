@@ -15,7 +15,7 @@ use super::log::Log;
 use super::state::{self, Entry, State};
 use super::{Commands, ARGS_LABEL, CHECK_LABEL};
 use crate::system::HintStore;
-use crate::verdict::Verdict;
+use crate::verdict::{Health, Verdict};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -108,13 +108,9 @@ impl Agent {
             ) {
                 Ok(p) => p,
                 Err(e) => {
-                    entries[index] = Some(entry(
-                        c,
-                        None,
-                        Some(false),
-                        format!("cannot tell: {e}"),
-                        None,
-                    ));
+                    let mut e = entry(c, None, Some(false), format!("cannot tell: {e}"), None);
+                    e.cannot_tell = true;
+                    entries[index] = Some(e);
                     continue;
                 }
             };
@@ -160,13 +156,16 @@ impl Agent {
             match rx.recv_timeout(left) {
                 Ok((index, (verdict, line))) => {
                     waiting -= 1;
-                    entries[index] = Some(entry(
+                    let mut e = entry(
                         &containers[index],
                         Some(verdict.check.clone()),
                         Some(verdict.healthy()),
                         verdict.reason.clone(),
                         Some(line),
-                    ));
+                    );
+                    e.cannot_tell = verdict.health == Health::CannotTell;
+                    e.duration = Some(state::to_micros(verdict.elapsed));
+                    entries[index] = Some(e);
                 }
                 Err(_) => break,
             }
@@ -359,6 +358,8 @@ fn entry(
         runtime: c.runtime.name().to_string(),
         check,
         healthy,
+        cannot_tell: false,
+        duration: None,
         reason,
         output,
         checked_at: state::now_rfc3339(),

@@ -6,6 +6,7 @@
 //! {"checked_at": "2025-03-01T12:00:30Z", "interval": 30, "errors": [],
 //!  "containers": [{"name": "nova_api", "id": "4f2a...", "runtime": "podman",
 //!                  "check": "nova-api", "healthy": true, "reason": "...",
+//!                  "cannot_tell": false, "duration_seconds": 0.002,
 //!                  "output": "healthy: nova-api http://...: 300 ...",
 //!                  "checked_at": "2025-03-01T12:00:30Z"}]}
 //! ```
@@ -13,14 +14,16 @@
 //! Times are RFC 3339 in UTC to the second (`...Z`). `healthy` is `null` for a container
 //! whose health test is not this project's check (left to its engine; `check` is then
 //! `null` and `reason` says why). `output` is the line the same check prints when run in the
-//! container (`null` when it did not run). `errors` has one line per engine that could not
-//! be asked this round.
+//! container (`null` when it did not run). `cannot_tell` is `true` when the check could not
+//! tell (then `healthy` is `false`), `duration_seconds` how long the check took (to the
+//! microsecond; `null` when it did not report); both are read as `false` and `null` from a
+//! file that lacks them. `errors` has one line per engine that could not be asked this round.
 
 use serde_json::{json, Value};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Where the state file is written unless `--state-file` says otherwise.
 pub const DEFAULT_STATE_FILE: &str = "/run/openstack-healthcheck/agent.json";
@@ -35,6 +38,10 @@ pub struct Entry {
     pub check: Option<String>,
     /// `None`: not ours, left to the engine.
     pub healthy: Option<bool>,
+    /// The check could not tell (`healthy` is then `Some(false)`).
+    pub cannot_tell: bool,
+    /// How long the check took, to the microsecond; `None` when it did not report.
+    pub duration: Option<Duration>,
     pub reason: String,
     /// The check's one output line, as it prints it in the container.
     pub output: Option<String>,
@@ -63,6 +70,8 @@ impl State {
                     "runtime": e.runtime,
                     "check": e.check,
                     "healthy": e.healthy,
+                    "cannot_tell": e.cannot_tell,
+                    "duration_seconds": e.duration.map(seconds),
                     "reason": e.reason,
                     "output": e.output,
                     "checked_at": e.checked_at,
@@ -95,6 +104,8 @@ impl State {
                     runtime: text(c, "runtime")?,
                     check: c["check"].as_str().map(String::from),
                     healthy: c["healthy"].as_bool(),
+                    cannot_tell: c["cannot_tell"].as_bool().unwrap_or(false),
+                    duration: c["duration_seconds"].as_f64().and_then(from_seconds),
                     reason: text(c, "reason")?,
                     output: c["output"].as_str().map(String::from),
                     checked_at: text(c, "checked_at")?,
@@ -186,9 +197,34 @@ impl State {
     }
 }
 
+/// A duration to the microsecond, as the state file keeps it.
+pub fn to_micros(d: Duration) -> Duration {
+    Duration::from_micros(u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+}
+
+fn seconds(d: Duration) -> f64 {
+    to_micros(d).as_micros() as f64 / 1e6
+}
+
+fn from_seconds(s: f64) -> Option<Duration> {
+    (0.0..1e12)
+        .contains(&s)
+        .then(|| Duration::from_micros((s * 1e6).round() as u64))
+}
+
 /// Write `state` to `path` atomically (see the module's doc). The directory is created
 /// (0755) if missing; the file is 0644.
 pub fn write(path: &Path, state: &State) -> Result<(), String> {
+    let mut body = serde_json::to_vec_pretty(&state.to_json()).expect("JSON of strings");
+    body.push(b'\n');
+    replace(path, &body)
+}
+
+/// Replace the file at `path` with `body` atomically: a temporary file beside it (a dot
+/// name, so that node_exporter's textfile collector, which reads `*.prom`, never sees it),
+/// fsync, rename, fsync of the directory. The directory is created (0755) if missing; the
+/// file is 0644.
+pub fn replace(path: &Path, body: &[u8]) -> Result<(), String> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -203,8 +239,6 @@ pub fn write(path: &Path, state: &State) -> Result<(), String> {
         name.to_string_lossy(),
         std::process::id()
     ));
-    let mut body = serde_json::to_vec_pretty(&state.to_json()).expect("JSON of strings");
-    body.push(b'\n');
     let written = (|| -> std::io::Result<()> {
         let mut file = std::fs::OpenOptions::new()
             .write(true)
@@ -212,7 +246,7 @@ pub fn write(path: &Path, state: &State) -> Result<(), String> {
             .truncate(true)
             .mode(0o644)
             .open(&tmp)?;
-        file.write_all(&body)?;
+        file.write_all(body)?;
         file.sync_all()?;
         std::fs::rename(&tmp, path)?;
         std::fs::File::open(dir)?.sync_all()
@@ -304,6 +338,8 @@ mod tests {
                     runtime: "docker".into(),
                     check: Some("redis".into()),
                     healthy: Some(false),
+                    cannot_tell: false,
+                    duration: Some(Duration::from_micros(1500)),
                     reason: "connect to 127.0.0.1:6379: connection refused".into(),
                     output: Some("unhealthy: redis 127.0.0.1:6379: connect ...".into()),
                     checked_at: at(1_735_689_601),
@@ -314,6 +350,8 @@ mod tests {
                     runtime: "podman".into(),
                     check: None,
                     healthy: None,
+                    cannot_tell: false,
+                    duration: None,
                     reason: "not ours: CMD-SHELL needs a shell: '|'".into(),
                     output: None,
                     checked_at: at(1_735_689_601),
@@ -333,6 +371,18 @@ mod tests {
         let v: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
         assert_eq!(v["containers"][1]["healthy"], Value::Null);
         assert_eq!(v["containers"][0]["healthy"], false);
+        assert_eq!(v["containers"][0]["duration_seconds"], 0.0015);
+        assert_eq!(v["containers"][1]["duration_seconds"], Value::Null);
+        // A file from before `cannot_tell` and `duration_seconds`.
+        let mut old = v.clone();
+        for c in old["containers"].as_array_mut().unwrap() {
+            let c = c.as_object_mut().unwrap();
+            c.remove("cannot_tell");
+            c.remove("duration_seconds");
+        }
+        let old = State::from_json(&old).unwrap();
+        assert!(!old.containers[0].cannot_tell);
+        assert_eq!(old.containers[0].duration, None);
         // Only the state file is left: the temporary one was renamed over it.
         let names: Vec<_> = std::fs::read_dir(dir.join("sub")).unwrap().collect();
         assert_eq!(names.len(), 1);

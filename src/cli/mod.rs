@@ -212,6 +212,18 @@ fn agent_command() -> Command {
                 .action(ArgAction::SetTrue)
                 .help("Run one round, write the state file and exit 0 (whatever the verdicts)"),
         )
+        .arg(
+            Arg::new("textfile")
+                .long("textfile")
+                .value_name("PATH")
+                .help("After each round, write its results for node_exporter's textfile collector to PATH (*.prom, in its --collector.textfile.directory), atomically"),
+        )
+        .arg(
+            Arg::new("metrics-listen")
+                .long("metrics-listen")
+                .value_name("ADDR:PORT")
+                .help("Serve the latest round's metrics at http://ADDR:PORT/metrics for Prometheus (off by default; PORT alone binds 127.0.0.1, loopback only)"),
+        )
 }
 
 fn state_file_arg() -> Arg {
@@ -324,8 +336,20 @@ fn run_agent(m: &clap::ArgMatches) -> Ran {
     let mut options = agent::Options {
         state_file: state_file(m),
         once: m.get_flag("once"),
+        textfile: m.get_one::<String>("textfile").map(PathBuf::from),
         ..agent::Options::default()
     };
+    if let Some(text) = m.get_one::<String>("metrics-listen") {
+        match agent::endpoint::listen_address(text) {
+            Ok(address) => options.metrics_listen = Some(address),
+            Err(e) => {
+                return Ran::Text(
+                    format!("openstack-healthcheck agent: --metrics-listen: {e}"),
+                    false,
+                )
+            }
+        }
+    }
     if let Some(text) = m.get_one::<String>("interval") {
         match parse_seconds(text) {
             Ok(interval) => options.interval = interval,
