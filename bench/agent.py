@@ -168,6 +168,10 @@ class Engine:
     def meter(self, ids: list[str]) -> Meter:
         """The engine's own processes for these containers, and their cgroups."""
         cgroups = [self.cgroup(c) for c in ids]
+        # A cgroup that is not where we look would count as 0 s: refuse instead.
+        missing = [str(c) for c in cgroups if not (c / "cpuacct.usage").exists()]
+        if missing:
+            raise SystemExit(f"{self.name}: no cpuacct cgroup at {missing[0]} (cgroupfs driver expected)")
         if self.name == "docker":
             pids = pids_named("dockerd") + pids_named("containerd")
             pids += [p for p in pids_named("containerd-shim")

@@ -1,7 +1,9 @@
 # The container health gate: unit tests of the collection's container_health
 # module and report filters, the module and playbooks/validate.yml against real Docker and
-# podman containers, and the molecule scenarios (default: localhost, no engine; docker:
-# real containers). Everything started is labelled openstack-healthcheck.test=... and removed.
+# podman containers (also on the state file of the real host agent, which the deploy playbook
+# starts in a container on Docker: hence the build), and the molecule scenarios (default:
+# localhost, no engine; docker: real containers). Everything started is labelled
+# openstack-healthcheck.test=... and removed (the agent's container and image by their names).
 GATE_VENV ?= $(CACHE)/venv
 # A tree that makes collection/ importable as openstack.healthcheck (molecule.yml points here).
 GATE_COLLECTIONS := target/collections
@@ -18,7 +20,7 @@ gate-collections:
 test-gate-unit:
 	$(GATE_VENV)/bin/pytest -q -p no:cacheprovider collection/tests/unit
 
-test-gate-docker:
+test-gate-docker: build
 	bash tests/setup/dockerd.sh
 	$(GATE_VENV)/bin/pytest -q -p no:cacheprovider tests/containers
 

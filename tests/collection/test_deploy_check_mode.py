@@ -150,3 +150,24 @@ def test_check_mode_predicts_the_real_run_on_an_empty_host(tmp_path):
     assert os.path.islink(str(stage / "usr" / "local" / "bin" / "healthcheck_curl"))
     rc, changed, _msg, out = deploy(tmp_path, True, healthcheck_binary_src=BIN, healthcheck_prefix=str(stage))
     assert rc == 0 and changed == 0, out[-3000:]
+
+
+def test_agent_inputs_fail_both_ways_before_anything_is_installed(tmp_path):
+    stage = tmp_path / "stage"
+    message = same_failure_in_check_mode_and_for_real(
+        tmp_path, "healthcheck_agent_interval must be at least 1 (seconds), got 0",
+        healthcheck_binary_src=BIN, healthcheck_prefix=str(stage), healthcheck_agent=True,
+        healthcheck_agent_interval=0, healthcheck_agent_state_file="run/agent.json")
+    assert "healthcheck_agent_state_file must be an absolute path" in message
+    assert not stage.exists()
+
+
+def test_an_agent_container_without_podmans_socket_fails_both_ways(tmp_path):
+    # The scratch image has no podman command: podman's containers are reached through its socket only.
+    socket = tmp_path / "no-podman.sock"
+    message = same_failure_in_check_mode_and_for_real(
+        tmp_path, "podman's API socket %s is not there" % socket,
+        healthcheck_binary_src=BIN, healthcheck_prefix=str(tmp_path / "stage"), healthcheck_agent=True,
+        healthcheck_agent_mode="container", healthcheck_agent_engine="podman",
+        healthcheck_agent_podman_socket=str(socket), healthcheck_agent_state_file=str(tmp_path / "run" / "agent.json"))
+    assert message.startswith("Cannot run the agent in a container: ")
