@@ -249,6 +249,11 @@ def test_endpoint_scraped_by_prometheus(binary, containers, daemons, tmp_path):
     ], str(tmp_path / "prometheus.log"))
     wait_for("prometheus on port %d" % prom_port, lambda: accepts(prom_port) or not prometheus.running())
     assert prometheus.running(), prometheus.output()
+    # It listens before its storage is open, answering 503 until then: wait for /-/ready.
+    ready_url = "http://127.0.0.1:%d/-/ready" % prom_port
+    wait_for("prometheus ready at %s" % ready_url,
+             lambda: http_get(ready_url)[0] == 200 or not prometheus.running(), timeout=60, interval=0.5)
+    assert prometheus.running(), prometheus.output()
 
     def query(container, want):
         return lambda: one_value(prom_port, 'probe_success{container="%s",check="healthcheck_curl"}' % container) == want
