@@ -3,9 +3,10 @@
 is not there (both named by the label openstack.healthcheck.check, kolla's healthcheck_curl)
 and one whose health test is left to Docker; `promtool check metrics` accepts its textfile
 and its /metrics endpoint; node_exporter's textfile collector serves the per-container
-series with the right values; a Prometheus server scraping a running agent's endpoint
-(`--interval 1 --metrics-listen`) finds probe_success 1 and 0, and the shipped alert rule
-`OpenStackContainerUnhealthy` goes pending for the unhealthy container only.
+series with the right values; a Prometheus server scraping both a running agent's endpoint
+(`--interval 1 --metrics-listen`) and node_exporter serving that agent's textfile finds
+probe_success 1 and 0 from each, and the shipped alert rule `OpenStackContainerUnhealthy`
+goes pending for the unhealthy container only (once per job).
 
 Needs root (the agent enters the containers' namespaces) and a Docker engine
 (tests/setup/dockerd.sh starts one); fails when either is missing.
@@ -203,9 +204,13 @@ def one_value(port, query):
 
 def test_endpoint_scraped_by_prometheus(binary, containers, daemons, tmp_path):
     agent_port = free_port()
+    # The same agent also writes its textfile, which node_exporter serves to Prometheus.
+    textfile_dir = tmp_path / "textfile"
+    textfile_dir.mkdir()
     agent = daemons.start("agent", [
         binary, "agent", "--interval", "1", "--state-file", str(tmp_path / "agent.json"),
         "--metrics-listen", "127.0.0.1:%d" % agent_port,
+        "--textfile", str(textfile_dir / "openstack-healthcheck.prom"),
     ], str(tmp_path / "agent.log"))
     metrics_url = "http://127.0.0.1:%d/metrics" % agent_port
 
@@ -228,7 +233,15 @@ def test_endpoint_scraped_by_prometheus(binary, containers, daemons, tmp_path):
     assert agent.running(), agent.output()
     assert http_get(metrics_url)[0] == 200
 
-    # A Prometheus server scraping the agent every second, with the shipped alert rules.
+    node_port = free_port()
+    daemons.start("node_exporter", [
+        "prometheus-node-exporter", "--collector.disable-defaults", "--collector.textfile",
+        "--collector.textfile.directory=%s" % textfile_dir, "--web.listen-address=127.0.0.1:%d" % node_port,
+    ], str(tmp_path / "node_exporter.log"))
+    wait_for("node_exporter on port %d" % node_port, lambda: accepts(node_port))
+
+    # A Prometheus server scraping the agent and node_exporter every second, with the shipped
+    # alert rules.
     prom_port = free_port()
     config = tmp_path / "prometheus.yml"
     config.write_text(
@@ -240,7 +253,10 @@ def test_endpoint_scraped_by_prometheus(binary, containers, daemons, tmp_path):
         "scrape_configs:\n"
         "  - job_name: openstack-healthcheck-agent\n"
         "    static_configs:\n"
-        "      - targets: ['127.0.0.1:%d']\n" % (RULES, agent_port)
+        "      - targets: ['127.0.0.1:%d']\n"
+        "  - job_name: node\n"
+        "    static_configs:\n"
+        "      - targets: ['127.0.0.1:%d']\n" % (RULES, agent_port, node_port)
     )
     sh(["promtool", "check", "config", str(config)])
     prometheus = daemons.start("prometheus", [
@@ -255,13 +271,19 @@ def test_endpoint_scraped_by_prometheus(binary, containers, daemons, tmp_path):
              lambda: http_get(ready_url)[0] == 200 or not prometheus.running(), timeout=60, interval=0.5)
     assert prometheus.running(), prometheus.output()
 
-    def query(container, want):
-        return lambda: one_value(prom_port, 'probe_success{container="%s",check="healthcheck_curl"}' % container) == want
+    def query(job, container, want):
+        series = 'probe_success{job="%s",container="%s",check="healthcheck_curl"}' % (job, container)
+        return lambda: one_value(prom_port, series) == want
 
-    wait_for("probe_success 1 for %s in Prometheus" % containers.healthy, query(containers.healthy, "1"), timeout=60, interval=0.5)
-    wait_for("probe_success 0 for %s in Prometheus" % containers.unhealthy, query(containers.unhealthy, "0"), timeout=60, interval=0.5)
-    assert one_value(prom_port, 'up{job="openstack-healthcheck-agent"}') == "1"
-    assert one_value(prom_port, 'openstack_healthcheck_container_checked{container="%s"}' % containers.foreign) == "0"
+    for job in ("openstack-healthcheck-agent", "node"):
+        wait_for("probe_success 1 for %s from job %s in Prometheus" % (containers.healthy, job),
+                 query(job, containers.healthy, "1"), timeout=60, interval=0.5)
+        wait_for("probe_success 0 for %s from job %s in Prometheus" % (containers.unhealthy, job),
+                 query(job, containers.unhealthy, "0"), timeout=60, interval=0.5)
+        assert one_value(prom_port, 'up{job="%s"}' % job) == "1"
+        assert one_value(prom_port, 'openstack_healthcheck_container_checked{job="%s",container="%s"}'
+                         % (job, containers.foreign)) == "0"
+    assert one_value(prom_port, 'node_textfile_scrape_error{job="node"}') == "0"
 
     # The shipped alert: pending (for 5m) for the unhealthy container, not for the others.
     def pending():
@@ -270,8 +292,12 @@ def test_endpoint_scraped_by_prometheus(binary, containers, daemons, tmp_path):
         alerts = json.loads(body)["data"]["alerts"]
         mine = [a for a in alerts if a["labels"].get("alertname") == "OpenStackContainerUnhealthy"
                 and a["labels"].get("container", "").startswith("ohc-%s-" % RUN_ID)]
-        return mine or None
+        return mine if len(mine) >= 2 else None
 
     alerts = wait_for("OpenStackContainerUnhealthy pending", pending, timeout=30, interval=0.5)
-    assert [(a["labels"]["container"], a["state"]) for a in alerts] == [(containers.unhealthy, "pending")], alerts
+    # One per job that carries the series (the endpoint, and the textfile through node_exporter).
+    assert sorted((a["labels"]["container"], a["labels"]["job"], a["state"]) for a in alerts) == [
+        (containers.unhealthy, "node", "pending"),
+        (containers.unhealthy, "openstack-healthcheck-agent", "pending"),
+    ], alerts
     assert agent.running(), agent.output()
