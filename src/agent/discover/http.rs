@@ -4,24 +4,24 @@
 //!
 //! ureq dials TCP itself; a unix socket is plugged in as the first link of its connection
 //! chain ([`UnixConnector`], over ureq's `Connector`/`Transport` traits as the HTTP check's
-//! own transport is), with a resolver that asks nothing ([`NoResolver`]): the URL's host
+//! own transport is, and over the same deadline-bound socket transport), with a resolver that asks nothing ([`NoResolver`]): the URL's host
 //! only fills the `Host` header. The socket is connected before ureq runs, so a missing or
 //! refused socket is named as such. ureq does the HTTP/1.1 framing (`Content-Length`,
 //! chunked, close-delimited) and bounds the reply head; the body is bounded here, and the
 //! whole exchange by one timeout.
 
-use std::io::{self, Read, Write};
+use crate::deadline::Deadline;
+use crate::proto::http::transport::SocketTransport;
+use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::os::unix::net::UnixStream;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use ureq::config::Config;
 use ureq::http::Uri;
 use ureq::unversioned::resolver::{self, ResolvedSocketAddrs};
-use ureq::unversioned::transport::{
-    Buffers, ConnectionDetails, Connector, LazyBuffers, NextTimeout, Transport,
-};
-use ureq::{Error, Timeout};
+use ureq::unversioned::transport::{ConnectionDetails, Connector, LazyBuffers, NextTimeout};
+use ureq::Error;
 
 /// Longest reply body accepted: a host's container list and inspect data are far below this.
 const REPLY_LIMIT: u64 = 64 * 1024 * 1024;
@@ -33,7 +33,7 @@ const OUTPUT_BUFFER: usize = 4 * 1024;
 /// `GET path` on the socket at `socket`; the body of a 200 reply, else an error naming the
 /// status (and the daemon's message, which it sends as a short JSON body).
 pub fn get(socket: &str, path: &str, timeout: Duration) -> Result<Vec<u8>, String> {
-    let deadline = Instant::now() + timeout;
+    let deadline = Deadline::after(timeout);
     let stream =
         UnixStream::connect(socket).map_err(|e| format!("connect to {socket}: {}", reason(&e)))?;
     let uri: Uri = format!("http://localhost{path}")
@@ -116,11 +116,11 @@ impl resolver::Resolver for NoResolver {
 #[derive(Debug)]
 struct UnixConnector {
     stream: Mutex<Option<UnixStream>>,
-    deadline: Instant,
+    deadline: Deadline,
 }
 
 impl Connector for UnixConnector {
-    type Out = UnixTransport;
+    type Out = SocketTransport<UnixStream>;
 
     fn connect(
         &self,
@@ -134,76 +134,18 @@ impl Connector for UnixConnector {
             .take()
             .ok_or(Error::ConnectionFailed)?;
         let config = details.config;
-        Ok(Some(UnixTransport {
+        Ok(Some(SocketTransport::new(
             stream,
-            buffers: LazyBuffers::new(config.input_buffer_size(), config.output_buffer_size()),
-            deadline: self.deadline,
-        }))
-    }
-}
-
-/// A unix-socket connection whose every read and write ends at the request's deadline.
-#[derive(Debug)]
-struct UnixTransport {
-    stream: UnixStream,
-    buffers: LazyBuffers,
-    deadline: Instant,
-}
-
-impl UnixTransport {
-    fn left(&self) -> Result<Duration, Error> {
-        self.deadline
-            .checked_duration_since(Instant::now())
-            .filter(|left| !left.is_zero())
-            .ok_or(Error::Timeout(Timeout::Global))
-    }
-}
-
-/// A socket error as ureq's: its timeouts (SO_RCVTIMEO reports EAGAIN) as the deadline.
-fn socket_error(e: io::Error) -> Error {
-    match e.kind() {
-        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => Error::Timeout(Timeout::Global),
-        _ => Error::Io(e),
-    }
-}
-
-impl Transport for UnixTransport {
-    fn buffers(&mut self) -> &mut dyn Buffers {
-        &mut self.buffers
-    }
-
-    fn transmit_output(&mut self, amount: usize, _timeout: NextTimeout) -> Result<(), Error> {
-        let left = self.left()?;
-        self.stream.set_write_timeout(Some(left))?;
-        let output = &self.buffers.output()[..amount];
-        (&self.stream).write_all(output).map_err(socket_error)
-    }
-
-    fn await_input(&mut self, _timeout: NextTimeout) -> Result<bool, Error> {
-        loop {
-            let left = self.left()?;
-            self.stream.set_read_timeout(Some(left))?;
-            let input = self.buffers.input_append_buf();
-            match (&self.stream).read(input) {
-                Ok(n) => {
-                    self.buffers.input_appended(n);
-                    return Ok(n > 0);
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(socket_error(e)),
-            }
-        }
-    }
-
-    /// Never offered for reuse: one request per connection.
-    fn is_open(&mut self) -> bool {
-        false
+            LazyBuffers::new(config.input_buffer_size(), config.output_buffer_size()),
+            self.deadline,
+        )))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::{Read, Write};
 
     /// A daemon on a unix socket answering each connection with the next of `replies`,
     /// after checking the request line.

@@ -10,7 +10,7 @@
 //! Everything a peer controls is bounded: the head (16 KiB), the body kept (64 KiB;
 //! reading stops there) and, through the deadline, the time.
 
-mod transport;
+pub(crate) mod transport;
 pub mod url;
 
 pub use transport::{absolute_request_line, printable, scan_head, unfold, HeadScan};

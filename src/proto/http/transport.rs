@@ -180,7 +180,7 @@ impl resolver::Resolver for Resolver {
 pub(super) struct TcpConnector(pub Hop);
 
 impl<In: Transport> Connector<In> for TcpConnector {
-    type Out = Either<In, TcpTransport>;
+    type Out = Either<In, SocketTransport<TcpStream>>;
 
     fn connect(
         &self,
@@ -217,25 +217,60 @@ impl<In: Transport> Connector<In> for TcpConnector {
             let config = details.config;
             (config.input_buffer_size(), config.output_buffer_size())
         };
-        Ok(Some(Either::B(TcpTransport {
+        Ok(Some(Either::B(SocketTransport::new(
             stream,
-            buffers: LazyBuffers::new(input, output),
-            deadline: hop.ctx.deadline,
-        })))
+            LazyBuffers::new(input, output),
+            hop.ctx.deadline,
+        ))))
     }
 }
 
-/// A TCP connection whose every read and write is bounded by the check's deadline
+/// A connection whose every read and write is bounded by the check's deadline
 /// (ureq's `timeout_global` is set to the same deadline; arming the socket from it
-/// directly also bounds the reads and writes rustls makes in the handshake).
+/// directly also bounds the reads and writes rustls makes in the handshake). TCP here;
+/// a unix socket for the host agent's requests to the engines' API sockets.
 #[derive(Debug)]
-pub(super) struct TcpTransport {
-    stream: TcpStream,
+pub(crate) struct SocketTransport<S> {
+    stream: S,
     buffers: LazyBuffers,
     deadline: Deadline,
 }
 
-impl TcpTransport {
+/// A socket whose reads and writes take a timeout.
+pub(crate) trait TimedSocket:
+    Read + Write + std::fmt::Debug + Send + Sync + 'static
+{
+    fn set_read_timeout(&self, timeout: Option<std::time::Duration>) -> io::Result<()>;
+    fn set_write_timeout(&self, timeout: Option<std::time::Duration>) -> io::Result<()>;
+}
+
+impl TimedSocket for TcpStream {
+    fn set_read_timeout(&self, timeout: Option<std::time::Duration>) -> io::Result<()> {
+        TcpStream::set_read_timeout(self, timeout)
+    }
+    fn set_write_timeout(&self, timeout: Option<std::time::Duration>) -> io::Result<()> {
+        TcpStream::set_write_timeout(self, timeout)
+    }
+}
+
+impl TimedSocket for std::os::unix::net::UnixStream {
+    fn set_read_timeout(&self, timeout: Option<std::time::Duration>) -> io::Result<()> {
+        std::os::unix::net::UnixStream::set_read_timeout(self, timeout)
+    }
+    fn set_write_timeout(&self, timeout: Option<std::time::Duration>) -> io::Result<()> {
+        std::os::unix::net::UnixStream::set_write_timeout(self, timeout)
+    }
+}
+
+impl<S: TimedSocket> SocketTransport<S> {
+    pub(crate) fn new(stream: S, buffers: LazyBuffers, deadline: Deadline) -> Self {
+        SocketTransport {
+            stream,
+            buffers,
+            deadline,
+        }
+    }
+
     fn left(&self) -> Result<std::time::Duration, Error> {
         self.deadline
             .remaining("")
@@ -251,7 +286,7 @@ fn socket_error(e: io::Error) -> Error {
     }
 }
 
-impl Transport for TcpTransport {
+impl<S: TimedSocket> Transport for SocketTransport<S> {
     fn buffers(&mut self) -> &mut dyn Buffers {
         &mut self.buffers
     }
@@ -260,7 +295,7 @@ impl Transport for TcpTransport {
         let left = self.left()?;
         self.stream.set_write_timeout(Some(left))?;
         let output = &self.buffers.output()[..amount];
-        (&self.stream).write_all(output).map_err(socket_error)
+        self.stream.write_all(output).map_err(socket_error)
     }
 
     fn await_input(&mut self, _timeout: NextTimeout) -> Result<bool, Error> {
@@ -268,7 +303,7 @@ impl Transport for TcpTransport {
             let left = self.left()?;
             self.stream.set_read_timeout(Some(left))?;
             let input = self.buffers.input_append_buf();
-            match (&self.stream).read(input) {
+            match self.stream.read(input) {
                 Ok(n) => {
                     self.buffers.input_appended(n);
                     return Ok(n > 0);
