@@ -135,6 +135,17 @@ def assert_round(text, names, sorted_labels=False):
         assert any(l.startswith("probe_duration_seconds{") and '"%s"' % name in l for l in lines), text
 
 
+def start_node_exporter(daemons, directory, tmp_path):
+    """node_exporter with only its textfile collector, on `directory`; its port once it accepts."""
+    port = free_port()
+    daemons.start("node_exporter", [
+        "prometheus-node-exporter", "--collector.disable-defaults", "--collector.textfile",
+        "--collector.textfile.directory=%s" % directory, "--web.listen-address=127.0.0.1:%d" % port,
+    ], str(tmp_path / "node_exporter.log"))
+    wait_for("node_exporter on port %d" % port, lambda: accepts(port))
+    return port
+
+
 def test_textfile_read_by_node_exporter(binary, containers, daemons, tmp_path):
     directory = tmp_path / "textfile"
     directory.mkdir()
@@ -153,12 +164,7 @@ def test_textfile_read_by_node_exporter(binary, containers, daemons, tmp_path):
     assert state[containers.unhealthy]["healthy"] is False
     assert state[containers.foreign]["healthy"] is None
 
-    port = free_port()
-    daemons.start("node_exporter", [
-        "prometheus-node-exporter", "--collector.disable-defaults", "--collector.textfile",
-        "--collector.textfile.directory=%s" % directory, "--web.listen-address=127.0.0.1:%d" % port,
-    ], str(tmp_path / "node_exporter.log"))
-    wait_for("node_exporter on port %d" % port, lambda: accepts(port))
+    port = start_node_exporter(daemons, directory, tmp_path)
     status, _, body = http_get("http://127.0.0.1:%d/metrics" % port)
     assert status == 200
     lines = sample_lines(body)
@@ -233,12 +239,7 @@ def test_endpoint_scraped_by_prometheus(binary, containers, daemons, tmp_path):
     assert agent.running(), agent.output()
     assert http_get(metrics_url)[0] == 200
 
-    node_port = free_port()
-    daemons.start("node_exporter", [
-        "prometheus-node-exporter", "--collector.disable-defaults", "--collector.textfile",
-        "--collector.textfile.directory=%s" % textfile_dir, "--web.listen-address=127.0.0.1:%d" % node_port,
-    ], str(tmp_path / "node_exporter.log"))
-    wait_for("node_exporter on port %d" % node_port, lambda: accepts(node_port))
+    node_port = start_node_exporter(daemons, textfile_dir, tmp_path)
 
     # A Prometheus server scraping the agent and node_exporter every second, with the shipped
     # alert rules.
