@@ -117,9 +117,17 @@ mod tests {
             .contains("more than 60s"));
         let earlier = now - Duration::from_secs(3600);
         assert!(outcome(&Root::Host, p, Duration::from_secs(1), earlier).is_ok());
-        // Whole seconds: a limit of 0 means "modified in this second".
-        assert!(outcome(&Root::Host, p, Duration::ZERO, now).is_ok());
-        assert!(outcome(&Root::Host, p, Duration::ZERO, now + Duration::from_secs(2)).is_err());
+        // Whole seconds: a limit of 0 means "modified in this second". Counted from the
+        // file's own time: the clock may have passed a second boundary since the write.
+        let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+        assert!(outcome(&Root::Host, p, Duration::ZERO, modified).is_ok());
+        assert!(outcome(
+            &Root::Host,
+            p,
+            Duration::ZERO,
+            modified + Duration::from_secs(2)
+        )
+        .is_err());
         std::fs::remove_file(&path).unwrap();
         assert!(outcome(&Root::Host, p, Duration::from_secs(60), now)
             .unwrap_err()
